@@ -1,0 +1,83 @@
+"""MAG Workbench: a web tool for group analysis (méthode d'analyse en groupe)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, abort, current_app, request
+from flask_babel import get_locale
+
+from app.config import LANGUAGES, ROOT, instance_secret_key, load_config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` overrides values read from the environment."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    instance = Path(app.instance_path)
+    app.config.update(load_config(instance))
+    app.config.update(config or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(instance)
+
+    from app import accounts, admin, group_sessions, participants, studies
+    from app.cli import register_cli
+    from app.database import MIGRATIONS_DIR
+    from app.errors import register_error_handlers
+    from app.i18n import CheckedDomain, report_missing_translations, select_locale
+    from app.policy import enforce_access
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    babel.domain_instance = CheckedDomain()
+
+    for blueprint in (accounts.bp, admin.bp, studies.bp, group_sessions.bp, participants.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(_refuse_oversized)
+    app.before_request(enforce_access)
+    app.after_request(report_missing_translations)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["get_locale"] = get_locale  # macros see globals, not context
+    app.context_processor(lambda: {"languages": LANGUAGES, "current_path": request.full_path})
+    register_error_handlers(app)
+    register_cli(app)
+
+    from app.database import prepare_database
+
+    prepare_database(app)
+    return app
+
+
+def _refuse_oversized():
+    """Refuse a body above the upload limit before anything reads it."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit and (request.content_length or 0) > limit:
+        abort(413)
+
+
+def _security_headers(response):
+    """Forbid framing, inline scripts and plugins; the app needs none of them."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Pages hold confidential testimony: keep them out of shared caches and history.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,106 @@
+"""Command-line interface: `flask --app app users|studies|demo ...`.
+
+The database upgrade is Flask-Migrate's `flask --app app db upgrade`.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.accounts import create_user
+from app.demo import load_demo
+from app.extensions import db
+from app.models import Membership, Role, Study, User
+from app.studies import create_study
+from app.validation import ValidationError, clean_password
+
+# AppGroup runs each command inside an application context.
+users = AppGroup("users", help="Manage accounts.")
+studies = AppGroup("studies", help="Manage studies.")
+demo = AppGroup("demo", help="The demo study.")
+
+
+def _fail(error: ValidationError) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(error.message))
+
+
+def _user_by_email(email: str) -> User:
+    user = db.session.execute(db.select(User).filter_by(email=email.lower())).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"No account with the e-mail address {email}.")
+    return user
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.password_option(help="Asked interactively when not given.")
+def create_user_command(email: str, display_name: str, admin: bool, password: str) -> None:
+    """Create an account with a password."""
+    try:
+        user = create_user(
+            email, display_name, password=clean_password(password, password), is_admin=admin
+        )
+    except ValidationError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Created user {user.id} <{user.email}>")
+
+
+@studies.command("create")
+@click.option("--title", required=True)
+@click.option("--owner", "owner_email", required=True, help="E-mail address of the owner.")
+@click.option("--language", default="fr", show_default=True, type=click.Choice(["nl", "fr", "en"]))
+@click.option("--description", default="")
+def create_study_command(title: str, owner_email: str, language: str, description: str) -> None:
+    """Create a study with the default codebook."""
+    owner = _user_by_email(owner_email)
+    try:
+        study = create_study(title, description, language, owner_id=owner.id)
+    except ValidationError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Created study {study.id}: {study.title}")
+
+
+@studies.command("list")
+def list_studies_command() -> None:
+    """List every study with its id, sessions and owners."""
+    for study in db.session.execute(db.select(Study).order_by(Study.id)).scalars():
+        owners = (
+            db.session.execute(
+                db.select(User.email)
+                .join(Membership, Membership.user_id == User.id)
+                .filter(Membership.study_id == study.id, Membership.role == Role.OWNER)
+            )
+            .scalars()
+            .all()
+        )
+        click.echo(
+            f"{study.id}\t{study.title}\tsessions={len(study.group_sessions)}"
+            f"\towners={','.join(owners) or '-'}"
+        )
+
+
+@demo.command("load")
+@click.option("--owner", "owner_email", default=None, help="Make this account the demo's owner.")
+def load_demo_command(owner_email: str | None) -> None:
+    """Load the demo study from sessions/demo/ unless it is already there."""
+    owner_id = _user_by_email(owner_email).id if owner_email else None
+    study = load_demo(owner_id=owner_id)
+    db.session.commit()
+    click.echo(
+        f"Loaded the demo study as study {study.id}"
+        if study
+        else "The demo study is already loaded."
+    )
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    for group in (users, studies, demo):
+        app.cli.add_command(group)

@@ -1,0 +1,45 @@
+"""Flask extensions as unbound globals; `create_app` binds them to an app."""
+
+from datetime import datetime
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import DateTime, MetaData
+from sqlalchemy.orm import DeclarativeBase, registry
+
+
+class Base(DeclarativeBase):
+    """Declarative base whose constraint names are deterministic.
+
+    Alembic needs named constraints to alter them later (SQLite batch mode
+    rebuilds tables by name), so every index and constraint gets a
+    predictable name from this convention.
+    """
+
+    registry = registry(
+        metadata=MetaData(
+            naming_convention={
+                "ix": "ix_%(column_0_label)s",
+                "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+                "ck": "ck_%(table_name)s_%(constraint_name)s",
+                "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+                "pk": "pk_%(table_name)s",
+            }
+        ),
+        # Timestamps are stored with their time zone (UTC) wherever the database can.
+        type_annotation_map={datetime: DateTime(timezone=True)},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# Storage is chosen in create_app: memory:// per process, Redis when REDIS_URL is set.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,0 +1,74 @@
+"""Passages: the turns of a session's transcript, by MAG phase."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.studies import _enum
+
+
+class SpeakerKind(enum.StrEnum):
+    """Who speaks: a participant (by pseudonym) or one of the facilitators."""
+
+    PARTICIPANT = "participant"
+    FACILITATOR = "facilitator"
+
+
+class Passage(db.Model):
+    """One contribution in one phase, attributed to one speaker.
+
+    `text` is NFC-normalised Unicode. `version` is SQLAlchemy's version
+    counter: an UPDATE carrying a stale version fails instead of silently
+    overwriting another facilitator's edit.
+    """
+
+    __tablename__ = "passage"
+    __table_args__ = (
+        CheckConstraint("phase BETWEEN 1 AND 11", name="phase_range"),
+        CheckConstraint(
+            "(speaker_kind = 'participant' AND participant_id IS NOT NULL)"
+            " OR (speaker_kind = 'facilitator' AND participant_id IS NULL)",
+            name="speaker_consistent",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_session_id: Mapped[int] = mapped_column(
+        ForeignKey("group_session.id", ondelete="CASCADE"), index=True
+    )
+    phase: Mapped[int]
+    position: Mapped[int]
+    speaker_kind: Mapped[SpeakerKind] = mapped_column(_enum(SpeakerKind, "speaker_kind"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="RESTRICT"), index=True
+    )
+    # How a facilitator appears in the transcript ("Animatrice", "Rapporteur").
+    speaker_label: Mapped[str] = mapped_column(String(80), default="")
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    group_session = relationship("GroupSession", back_populates="passages")
+    participant = relationship("Participant")
+    codings = relationship(
+        "Coding",
+        back_populates="passage",
+        cascade="all, delete-orphan",
+        order_by="Coding.start_offset",
+    )
+
+    @property
+    def speaker_name(self) -> str:
+        """Return the name shown for the speaker: pseudonym or facilitator label."""
+        if self.participant is not None:
+            return self.participant.pseudonym
+        return self.speaker_label

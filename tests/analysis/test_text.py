@@ -1,0 +1,36 @@
+"""The analysis package: pure, cheap to import, and its text normalisation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import unicodedata
+
+from analysis import normalise_text
+
+
+def test_analysis_does_not_import_flask_or_sqlalchemy():
+    """analysis/ stays usable from scripts and workers without the web app."""
+    code = (
+        "import sys, analysis; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'flask', 'sqlalchemy', 'app', 'flask_sqlalchemy'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_normalise_text_gives_nfc_unix_lines_without_bom():
+    """Decomposed accents, CRLF and a BOM all become one canonical form."""
+    decomposed = "\ufeffE\u0301lodie:  caf\u00e9\r\nle CPAS\r\n"
+    result = normalise_text(decomposed)
+    assert result == "Élodie:  café\nle CPAS"
+    assert unicodedata.is_normalized("NFC", result)
+
+
+def test_normalise_text_keeps_non_bmp_characters():
+    """Emoji and other non-BMP characters survive, one code point each."""
+    assert normalise_text("ok 👍🏽 merci") == "ok 👍🏽 merci"
+    assert len(normalise_text("👍")) == 1

@@ -1,0 +1,194 @@
+"""Access control, route by route: anonymous users, non-members and each role.
+
+EXPECTED is written here independently of app/policy.py: it is the
+contract from README.md ("Roles"). Adding a route without adding it here
+fails `test_every_route_is_in_the_access_table`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from tests.conftest import BASE_CONFIG, login
+
+ANYONE = "public"
+LOGGED_IN = "login"
+ADMIN = "admin"
+ALL_ROLES = {"owner", "facilitator", "researcher", "observer"}
+EDITORS = {"owner", "facilitator"}
+OWNER = {"owner"}
+
+# (endpoint, method) -> who may use it: ANYONE, LOGGED_IN, ADMIN or a set of study roles.
+EXPECTED = {
+    ("accounts.home", "GET"): ANYONE,
+    ("accounts.setup", "GET"): ANYONE,
+    ("accounts.setup", "POST"): ANYONE,
+    ("accounts.login", "GET"): ANYONE,
+    ("accounts.login", "POST"): ANYONE,
+    ("accounts.accept_invite", "GET"): ANYONE,
+    ("accounts.accept_invite", "POST"): ANYONE,
+    ("accounts.choose_language", "POST"): ANYONE,
+    ("accounts.logout", "POST"): LOGGED_IN,
+    ("accounts.profile", "GET"): LOGGED_IN,
+    ("accounts.profile", "POST"): LOGGED_IN,
+    ("studies.index", "GET"): LOGGED_IN,
+    ("studies.create", "GET"): LOGGED_IN,
+    ("studies.create", "POST"): LOGGED_IN,
+    ("admin.users", "GET"): ADMIN,
+    ("admin.invite", "POST"): ADMIN,
+    ("admin.reissue_invite", "POST"): ADMIN,
+    ("admin.set_enabled", "POST"): ADMIN,
+    ("studies.overview", "GET"): ALL_ROLES,
+    ("studies.members", "GET"): OWNER,
+    ("studies.grant", "POST"): OWNER,
+    ("studies.revoke", "POST"): OWNER,
+    ("group_sessions.create", "GET"): EDITORS,
+    ("group_sessions.create", "POST"): EDITORS,
+    ("group_sessions.edit", "GET"): EDITORS,
+    ("group_sessions.edit", "POST"): EDITORS,
+    ("group_sessions.overview", "GET"): ALL_ROLES,
+    ("participants.roster", "GET"): ALL_ROLES,
+    ("participants.create", "POST"): EDITORS,
+    ("participants.edit", "GET"): EDITORS,
+    ("participants.edit", "POST"): EDITORS,
+}
+
+VISITORS = [
+    "anonymous",
+    "no-role",
+    "admin-no-role",
+    "observer",
+    "researcher",
+    "facilitator",
+    "owner",
+]
+
+
+def _routes():
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, rule
+
+
+def test_every_route_is_in_the_access_table():
+    """A new route cannot ship without a decision on who may use it."""
+    routes = {(endpoint, method) for endpoint, method, _rule in _routes()}
+    assert routes == set(EXPECTED)
+
+
+def test_every_route_declares_its_access():
+    """Every view carries an access declaration that the request hook enforces."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    undeclared = [
+        name
+        for name, view in app.view_functions.items()
+        if name != "static" and not hasattr(view, "access")
+    ]
+    assert undeclared == []
+
+
+def _url(rule, ids) -> str:
+    values = {name: ids[name] for name in rule.arguments}
+    return rule.build(values)[1]
+
+
+@pytest.fixture
+def world(app, make_user, make_study, add_member):
+    """A study with a session, a participant, and one account per kind of visitor."""
+    from app.extensions import db
+    from app.models import GroupSession, Participant
+
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    accounts = {"owner": "owner@example.org"}
+    make_user("admin@example.org", admin=True)
+    accounts["admin-no-role"] = "admin@example.org"
+    make_user("stranger@example.org")
+    accounts["no-role"] = "stranger@example.org"
+    for role in ("facilitator", "researcher", "observer"):
+        user_id = make_user(f"{role}@example.org")
+        add_member(study_id, user_id, role)
+        accounts[role] = f"{role}@example.org"
+    invited = make_user("invited@example.org", password=None)
+    with app.app_context():
+        group_session = GroupSession(study_id=study_id, number=1, language="fr")
+        participant = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
+        db.session.add_all([group_session, participant])
+        db.session.commit()
+        from app.models import Membership
+
+        membership_id = db.session.execute(
+            db.select(Membership.id).filter_by(study_id=study_id, user_id=owner)
+        ).scalar_one()
+        ids = {
+            "study_id": study_id,
+            "session_id": group_session.id,
+            "participant_id": participant.id,
+            "membership_id": membership_id,
+            "user_id": invited,
+            "token": "not-a-token",
+        }
+    return accounts, ids
+
+
+def _allowed(rule_access, visitor) -> bool:
+    if rule_access == ANYONE:
+        return True
+    if visitor == "anonymous":
+        return False
+    if rule_access == LOGGED_IN:
+        return True
+    if rule_access == ADMIN:
+        return visitor == "admin-no-role"
+    return visitor in rule_access
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_routes_refuse_anonymous_users_and_wrong_roles(client, world, visitor):
+    """Each route lets in exactly the visitors the access table names."""
+    accounts, ids = world
+    if visitor != "anonymous":
+        login(client, accounts[visitor])
+    for endpoint, method, rule in _routes():
+        if (endpoint, method) in {("accounts.logout", "POST"), ("accounts.profile", "POST")}:
+            continue  # they end or rotate the login; checked in test_accounts
+        access = EXPECTED[(endpoint, method)]
+        response = client.open(_url(rule, ids), method=method, data={})
+        where = f"{visitor} {method} {endpoint} -> {response.status_code}"
+        if _allowed(access, visitor):
+            # A public form may answer 401 to wrong credentials; that is not a refusal.
+            assert response.status_code != 403, where
+            assert access == ANYONE or response.status_code != 401, where
+            assert "/login?next" not in (response.location or ""), where
+            if isinstance(access, set):
+                assert response.status_code != 404, where
+        elif visitor == "anonymous":
+            assert response.status_code == 302, where
+            assert "/login" in response.location, where
+        elif isinstance(access, set) and visitor in {"no-role", "admin-no-role"}:
+            assert response.status_code == 404, where  # no probing of other studies
+        else:
+            assert response.status_code == 403, where
+
+
+def test_logout_and_profile_require_login(client):
+    """The two routes skipped above still send anonymous users to the login page."""
+    for path in ("/logout", "/account"):
+        response = client.post(path, data={})
+        assert response.status_code == 302 and "/login" in response.location
+
+
+def test_objects_of_another_study_are_not_found(client, world, make_user, make_study):
+    """A session id from someone else's study gives 404 inside one's own study."""
+    accounts, ids = world
+    other_owner = make_user("other@example.org")
+    other_study = make_study(other_owner)
+    login(client, "other@example.org")
+    response = client.get(f"/studies/{other_study}/sessions/{ids['session_id']}")
+    assert response.status_code == 404
+    response = client.get(f"/studies/{other_study}/participants/{ids['participant_id']}")
+    assert response.status_code == 404

@@ -1,0 +1,268 @@
+"""Studies, sessions and participants: creation, pages and refusal of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import AuditEvent, Consent, GroupSession, Membership, Participant, Role, Study
+from tests.conftest import login
+
+
+@pytest.fixture
+def owner(client, make_user):
+    """A logged-in user; returns the user id."""
+    user_id = make_user("owner@example.org")
+    login(client, "owner@example.org")
+    return user_id
+
+
+def _count(app, model, **filters) -> int:
+    with app.app_context():
+        return len(db.session.execute(db.select(model).filter_by(**filters)).all())
+
+
+def test_creating_a_study_seeds_the_default_codebook(client, app, owner):
+    """A new study has its creator as owner and the four default themes."""
+    response = client.post("/studies/new", data={"title": "Bruxelles 2026", "language": "fr"})
+    assert response.status_code == 302
+    page = client.get(response.location)
+    assert page.status_code == 200
+    for label in (b"Dependency", b"Privacy", b"Outsourcing", b"Role confusion"):
+        assert label in page.data
+    with app.app_context():
+        study = db.session.execute(db.select(Study)).scalar_one()
+        assert [t.key for t in study.themes] == [
+            "dependency",
+            "privacy",
+            "outsourcing",
+            "role_confusion",
+        ]
+        assert all(
+            t.seed_terms["nl"] and t.seed_terms["fr"] and t.seed_terms["en"] for t in study.themes
+        )
+        membership = db.session.execute(db.select(Membership)).scalar_one()
+        assert (membership.user_id, membership.role) == (owner, Role.OWNER)
+        assert (
+            db.session.execute(db.select(AuditEvent).filter_by(action="study.create"))
+            .scalar_one()
+            .user_id
+            == owner
+        )
+
+
+@pytest.mark.parametrize(
+    "title, message",
+    [
+        ("", b"This field is required."),
+        ("   ", b"This field is required."),
+        ("x" * 201, b"Use at most 200 characters (this has 201)."),
+    ],
+)
+def test_study_with_bad_title_is_refused(client, app, owner, title, message):
+    """Empty or over-long titles re-render the form with the reason; nothing is stored."""
+    response = client.post("/studies/new", data={"title": title, "language": "fr"})
+    assert response.status_code == 422
+    assert message in response.data
+    assert b'aria-invalid="true"' in response.data
+    assert _count(app, Study) == 0
+
+
+def test_study_with_unknown_language_is_refused(client, app, owner):
+    """Only nl, fr and en are accepted as study language."""
+    response = client.post("/studies/new", data={"title": "T", "language": "de"})
+    assert response.status_code == 422 and b"Choose Dutch, French or English." in response.data
+    assert _count(app, Study) == 0
+
+
+def test_session_is_created_and_shown_by_phase(client, app, owner, make_study):
+    """A facilitator creates a session; its page lists the eleven MAG phases."""
+    study_id = make_study(owner)
+    response = client.post(
+        f"/studies/{study_id}/sessions/new",
+        data={
+            "number": "1",
+            "title": "Eerste sessie",
+            "held_on": "2026-03-02",
+            "place": "Brussel",
+            "language": "nl",
+            "status": "planned",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.location)
+    assert page.status_code == 200
+    assert b"Session 1" in page.data and b"Eerste sessie" in page.data
+    assert page.data.count(b'class="phase"') == 11
+    assert b"Story proposals" in page.data and b"11. Evaluation" in page.data
+
+
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"number": "0"}, b"Enter a number from 1 to 999."),
+        ({"number": "one"}, b"Enter a whole number."),
+        ({"held_on": "02/03/2026"}, b"Enter a date as YYYY-MM-DD."),
+        ({"place": "p" * 201}, b"Use at most 200 characters"),
+        ({"status": "finished"}, b"Unknown session status."),
+        ({"language": "xx"}, b"Choose Dutch, French or English."),
+    ],
+)
+def test_session_with_bad_fields_is_refused(client, app, owner, make_study, form, message):
+    """Each bad field gives its own message and status 422; nothing is stored."""
+    study_id = make_study(owner)
+    data = {"number": "1", "language": "fr", "status": "planned", **form}
+    response = client.post(f"/studies/{study_id}/sessions/new", data=data)
+    assert response.status_code == 422
+    assert message in response.data
+    assert _count(app, GroupSession) == 0
+
+
+def test_session_number_must_be_unique_in_study(client, app, owner, make_study):
+    """Two sessions of one study cannot share a number."""
+    study_id = make_study(owner)
+    data = {"number": "1", "language": "fr", "status": "planned"}
+    assert client.post(f"/studies/{study_id}/sessions/new", data=data).status_code == 302
+    response = client.post(f"/studies/{study_id}/sessions/new", data=data)
+    assert (
+        response.status_code == 422 and b"already has a session with this number" in response.data
+    )
+    assert _count(app, GroupSession) == 1
+
+
+def test_participant_is_added_with_consent(client, app, owner, make_study):
+    """A participant gets a pseudonym, attributes and a consent record per scope."""
+    study_id = make_study(owner)
+    response = client.post(
+        f"/studies/{study_id}/participants/",
+        data={
+            "pseudonym": "Élodie",
+            "organisation_type": "CPAS",
+            "position": "assistante sociale",
+            "consent": ["participation", "recording"],
+            "consent_date": "2026-02-10",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(f"/studies/{study_id}/participants/")
+    assert "Élodie".encode() in page.data and b"CPAS" in page.data
+    assert page.data.count(b"yes, ") == 2 and b"not recorded" in page.data
+    with app.app_context():
+        consents = db.session.execute(db.select(Consent)).scalars().all()
+        assert sorted(c.scope.value for c in consents) == ["participation", "recording"]
+        assert all(c.recorded_by_id == owner and c.granted for c in consents)
+
+
+def test_duplicate_pseudonym_is_refused_ignoring_case(client, app, owner, make_study):
+    """“amina” cannot be added next to “Amina” in the same study."""
+    study_id = make_study(owner)
+    client.post(f"/studies/{study_id}/participants/", data={"pseudonym": "Amina"})
+    response = client.post(f"/studies/{study_id}/participants/", data={"pseudonym": "amina"})
+    assert response.status_code == 422
+    assert "The pseudonym “amina” is already used in this study.".encode() in response.data
+    assert _count(app, Participant) == 1
+
+
+def test_same_pseudonym_is_allowed_in_another_study(client, app, owner, make_study):
+    """Pseudonyms are scoped to a study."""
+    first, second = make_study(owner, "A"), make_study(owner, "B")
+    for study_id in (first, second):
+        response = client.post(f"/studies/{study_id}/participants/", data={"pseudonym": "Amina"})
+        assert response.status_code == 302
+    assert _count(app, Participant) == 2
+
+
+@pytest.mark.parametrize(
+    "pseudonym, message",
+    [
+        ("", b"This field is required."),
+        ("p" * 81, b"Use at most 80 characters (this has 81)."),
+    ],
+)
+def test_bad_pseudonym_is_refused(client, app, owner, make_study, pseudonym, message):
+    """Empty and over-long pseudonyms are refused with the reason."""
+    study_id = make_study(owner)
+    response = client.post(f"/studies/{study_id}/participants/", data={"pseudonym": pseudonym})
+    assert response.status_code == 422 and message in response.data
+    assert _count(app, Participant) == 0
+
+
+def test_consent_without_date_stores_neither_participant_nor_consent(
+    client, app, owner, make_study
+):
+    """Ticking consent without a date refuses the whole form: no half-stored participant."""
+    study_id = make_study(owner)
+    response = client.post(
+        f"/studies/{study_id}/participants/",
+        data={"pseudonym": "Karim", "consent": ["participation"], "consent_date": ""},
+    )
+    assert response.status_code == 422
+    assert _count(app, Participant) == 0 and _count(app, Consent) == 0
+
+
+def test_withdrawn_consent_is_the_decision_in_force(client, app, owner, make_study):
+    """Recording a withdrawal keeps the history and shows the newest decision."""
+    study_id = make_study(owner)
+    client.post(
+        f"/studies/{study_id}/participants/",
+        data={"pseudonym": "Nadia", "consent": ["quotation"], "consent_date": "2026-01-05"},
+    )
+    with app.app_context():
+        participant_id = db.session.execute(db.select(Participant.id)).scalar_one()
+    response = client.post(
+        f"/studies/{study_id}/participants/{participant_id}",
+        data={
+            "action": "consent",
+            "scope": "quotation",
+            "granted": "0",
+            "given_on": "2026-02-01",
+            "note": "asked by phone",
+        },
+    )
+    assert response.status_code == 302
+    roster = client.get(f"/studies/{study_id}/participants/").data
+    assert b"no, " in roster
+    assert _count(app, Consent) == 2
+
+
+def test_owner_grants_roles_and_unknown_role_is_refused(client, app, owner, make_study, make_user):
+    """Owners give existing accounts a role; an unknown role or address is refused."""
+    study_id = make_study(owner)
+    colleague = make_user("colleague@example.org")
+    response = client.post(
+        f"/studies/{study_id}/members", data={"email": "colleague@example.org", "role": "superuser"}
+    )
+    assert response.status_code == 422 and b"Unknown role" in response.data
+    response = client.post(
+        f"/studies/{study_id}/members", data={"email": "nobody@example.org", "role": "observer"}
+    )
+    assert response.status_code == 422 and b"No account uses this e-mail address" in response.data
+    assert _count(app, Membership, user_id=colleague) == 0
+    response = client.post(
+        f"/studies/{study_id}/members",
+        data={"email": "colleague@example.org", "role": "researcher"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        membership = db.session.execute(
+            db.select(Membership).filter_by(user_id=colleague)
+        ).scalar_one()
+        assert membership.role == Role.RESEARCHER
+
+
+def test_last_owner_cannot_be_removed(client, app, owner, make_study):
+    """A study always keeps an owner."""
+    study_id = make_study(owner)
+    with app.app_context():
+        membership_id = db.session.execute(db.select(Membership.id)).scalar_one()
+    response = client.post(f"/studies/{study_id}/members/{membership_id}/delete")
+    assert response.status_code == 422 and b"at least one owner" in response.data
+    assert _count(app, Membership) == 1
+
+
+def test_study_list_shows_only_own_studies(client, app, owner, make_study, make_user):
+    """Nobody sees the titles of studies they are not a member of."""
+    make_study(owner, "Mine")
+    make_study(make_user("other@example.org"), "Secret elsewhere")
+    page = client.get("/studies/").data
+    assert b"Mine" in page and b"Secret elsewhere" not in page

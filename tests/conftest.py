@@ -1,0 +1,145 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL via TEST_DATABASE_URL).
+
+The schema is built once per test run with the Alembic migrations (the same
+path production takes); every test then gets an emptied database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.config import normalise_database_url
+from app.database import upgrade_schema
+from app.extensions import db
+
+PASSWORD = "correct horse battery staple"
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-used-anywhere-else",
+    "AUTO_UPGRADE": False,
+    "LOAD_DEMO": False,
+    "STRICT_TRANSLATIONS": True,
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Return the test database URL, migrated to the newest schema."""
+    url = normalise_database_url(
+        os.environ.get("TEST_DATABASE_URL")
+        or (f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}")
+    )
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    upgrade_schema(app)
+    with app.app_context():
+        db.engine.dispose()
+    return app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def wipe(engine) -> None:
+    """Delete every row of every table, keeping the schema."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Return a factory of apps on the test database; the database is emptied afterwards."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            wipe(db.engine)
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """An application on an empty, migrated database."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account and return its id."""
+    from app.accounts import create_user
+
+    def factory(email: str, *, admin: bool = False, password: str | None = PASSWORD) -> int:
+        with app.app_context():
+            user = create_user(
+                email, email.split("@")[0].title(), password=password, is_admin=admin
+            )
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+@pytest.fixture
+def make_study(app):
+    """Create a study owned by the given user id and return its id."""
+    from app.studies import create_study
+
+    def factory(owner_id: int, title: str = "Study", language: str = "fr") -> int:
+        with app.app_context():
+            study = create_study(title, "", language, owner_id=owner_id)
+            db.session.commit()
+            return study.id
+
+    return factory
+
+
+@pytest.fixture
+def add_member(app):
+    """Give a user a role in a study."""
+    from app.models import Membership, Role
+
+    def factory(study_id: int, user_id: int, role: str) -> int:
+        with app.app_context():
+            membership = Membership(study_id=study_id, user_id=user_id, role=Role(role))
+            db.session.add(membership)
+            db.session.commit()
+            return membership.id
+
+    return factory
+
+
+def login(client, email: str, password: str = PASSWORD):
+    """Log a test client in through the real login form."""
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.data
+    return response
+
+
+def csrf_token(html: bytes) -> str:
+    """Return the CSRF token embedded in a rendered page."""
+    return re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
