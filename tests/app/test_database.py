@@ -82,7 +82,8 @@ def test_upgrading_twice_keeps_the_data(fresh_url):
     upgrade_schema(app)
     with app.app_context():
         titles = db.session.execute(text("SELECT title FROM study")).scalars().all()
-        db.engine.dispose()
+        engine = db.engine
+    engine.dispose()  # after the context returned the session's connection
     assert titles == ["Kept study"]
 
 

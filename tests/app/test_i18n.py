@@ -151,4 +151,5 @@ def test_strict_mode_turns_a_missing_string_into_an_error(database_url):
         app.test_client().get("/probe")
     with app.app_context():
         assert db.session.execute(db.select(Study)).first() is None
-        db.engine.dispose()
+        engine = db.engine
+    engine.dispose()  # after the context returned the session's connection
