@@ -25,15 +25,28 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(instance)
 
-    from app import accounts, admin, group_sessions, participants, studies
+    from app import (
+        accounts,
+        admin,
+        api,
+        api_tokens,
+        codebook,
+        codebook_files,  # noqa: F401  (adds the import/export routes to codebook.bp)
+        coding,
+        group_sessions,
+        participants,
+        studies,
+    )
     from app.cli import register_cli
-    from app.database import MIGRATIONS_DIR
+    from app.database import MIGRATIONS_DIR, include_name
     from app.errors import register_error_handlers
     from app.i18n import CheckedDomain, report_missing_translations, select_locale
     from app.policy import enforce_access
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, include_name=include_name
+    )
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     csrf.init_app(app)
@@ -45,7 +58,18 @@ def create_app(config: dict | None = None) -> Flask:
     )
     babel.domain_instance = CheckedDomain()
 
-    for blueprint in (accounts.bp, admin.bp, studies.bp, group_sessions.bp, participants.bp):
+    blueprints = (
+        accounts,
+        admin,
+        studies,
+        group_sessions,
+        participants,
+        codebook,
+        coding,
+        api,
+        api_tokens,
+    )
+    for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_oversized)
     app.before_request(enforce_access)

@@ -82,3 +82,11 @@ def prepare_database(app: Flask) -> None:
             if db.session.execute(db.select(Study.id).limit(1)).first() is None:
                 load_demo()
                 db.session.commit()
+
+
+FTS_OBJECTS = ("passage_fts", "ix_passage_fts")
+
+
+def include_name(name: str | None, type_: str, _parent_names) -> bool:
+    """Hide full-text search objects, which migrations manage by hand, from autogenerate."""
+    return not (name and type_ in {"table", "index"} and name.startswith(FTS_OBJECTS))

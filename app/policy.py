@@ -81,12 +81,22 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _check_csrf() -> None:
+    """Check the CSRF token of unsafe requests, except token-authenticated API calls."""
+    from app.api_tokens import bearer_token
+    from app.extensions import csrf
+
+    if current_app.config.get("WTF_CSRF_ENABLED", True) and not bearer_token():
+        csrf.protect()
+
+
 def enforce_access():
     """Refuse the request unless the view's declaration allows it."""
     if request.endpoint is None:
         return None  # 404/405 from routing
     if request.endpoint == "static":
         return None
+    _check_csrf()
     view = current_app.view_functions[request.endpoint]
     kind, action = getattr(view, "access", (None, None))
     if kind is None:

@@ -14,9 +14,11 @@ from app.models.studies import (
     SessionStatus,
     Study,
 )
+from app.models.tokens import ApiToken
 from app.models.transcripts import Passage, SpeakerKind
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "Coding",
     "CodingOrigin",

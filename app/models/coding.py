@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -24,12 +25,15 @@ class Theme(db.Model):
     """A code in a study's codebook, with labels and seed terms in nl/fr/en."""
 
     __tablename__ = "theme"
-    __table_args__ = (UniqueConstraint("study_id", "key"),)
+    # GUIDs are unique per study: a codebook copied into another study keeps its GUIDs.
+    __table_args__ = (UniqueConstraint("study_id", "key"), UniqueConstraint("study_id", "guid"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
     # Stable identifier used by exports and the API; labels may change, the key does not.
     key: Mapped[str] = mapped_column(String(60))
+    # REFI-QDA identity, kept across exports and imports so other tools recognise the code.
+    guid: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
     label_nl: Mapped[str] = mapped_column(String(120))
     label_fr: Mapped[str] = mapped_column(String(120))
     label_en: Mapped[str] = mapped_column(String(120))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.models import User
 from tests.conftest import BASE_CONFIG, login
 
 ANYONE = "public"
@@ -17,6 +18,7 @@ LOGGED_IN = "login"
 ADMIN = "admin"
 ALL_ROLES = {"owner", "facilitator", "researcher", "observer"}
 EDITORS = {"owner", "facilitator"}
+CODERS = {"owner", "facilitator", "researcher"}
 OWNER = {"owner"}
 
 # (endpoint, method) -> who may use it: ANYONE, LOGGED_IN, ADMIN or a set of study roles.
@@ -52,6 +54,29 @@ EXPECTED = {
     ("participants.create", "POST"): EDITORS,
     ("participants.edit", "GET"): EDITORS,
     ("participants.edit", "POST"): EDITORS,
+    ("codebook.index", "GET"): ALL_ROLES,
+    ("codebook.stylesheet", "GET"): ALL_ROLES,
+    ("codebook.create", "POST"): EDITORS,
+    ("codebook.edit", "GET"): EDITORS,
+    ("codebook.edit", "POST"): EDITORS,
+    ("codebook.merge", "POST"): EDITORS,
+    ("codebook.delete", "POST"): EDITORS,
+    ("codebook.export", "GET"): ALL_ROLES,
+    ("codebook.import_file", "POST"): EDITORS,
+    ("coding.workspace", "GET"): ALL_ROLES,
+    ("coding.passage_fragment", "GET"): ALL_ROLES,
+    ("coding.delete", "POST"): CODERS,
+    ("coding.memo", "POST"): CODERS,
+    ("api.list_themes", "GET"): ALL_ROLES,
+    ("api.create_theme", "POST"): EDITORS,
+    ("api.remove_theme", "DELETE"): EDITORS,
+    ("api.list_codings", "GET"): ALL_ROLES,
+    ("api.create_coding", "POST"): CODERS,
+    ("api.update_coding", "PATCH"): CODERS,
+    ("api.delete_coding", "DELETE"): CODERS,
+    ("api_tokens.index", "GET"): LOGGED_IN,
+    ("api_tokens.create", "POST"): LOGGED_IN,
+    ("api_tokens.revoke", "POST"): LOGGED_IN,
 }
 
 VISITORS = [
@@ -92,15 +117,19 @@ def test_every_route_declares_its_access():
 
 
 def _url(rule, ids) -> str:
-    values = {name: ids[name] for name in rule.arguments}
+    # Each deleting route gets its own coding, so one deletion does not turn the next into 404.
+    own = ids.get(rule.endpoint, {})
+    values = {name: own.get(name, ids[name]) for name in rule.arguments}
     return rule.build(values)[1]
 
 
 @pytest.fixture
 def world(app, make_user, make_study, add_member):
     """A study with a session, a participant, and one account per kind of visitor."""
+    from app.accounts import create_user
+    from app.api_tokens import create_token
     from app.extensions import db
-    from app.models import GroupSession, Participant
+    from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme
 
     owner = make_user("owner@example.org")
     study_id = make_study(owner)
@@ -117,7 +146,26 @@ def world(app, make_user, make_study, add_member):
     with app.app_context():
         group_session = GroupSession(study_id=study_id, number=1, language="fr")
         participant = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
-        db.session.add_all([group_session, participant])
+        passage = Passage(
+            group_session=group_session,
+            phase=3,
+            position=1,
+            speaker_kind=SpeakerKind.PARTICIPANT,
+            participant=participant,
+            text="Une dame est venue au CPAS.",
+        )
+        theme = db.session.execute(db.select(Theme).filter_by(study_id=study_id)).scalars().first()
+        researcher = db.session.execute(
+            db.select(User.id).filter_by(email="researcher@example.org")
+        ).scalar_one()
+        # Codings by the researcher: coders may change their own, owners and facilitators any.
+        codings = [
+            Coding(passage=passage, theme=theme, coder_id=researcher, start_offset=0, end_offset=8)
+            for _ in range(3)
+        ]
+        db.session.add_all([group_session, participant, passage, *codings])
+        token_owner = create_user("tokens@example.org", "Tokens", password="x" * 12)
+        token, _secret = create_token(token_owner.id, "script")
         db.session.commit()
         from app.models import Membership
 
@@ -131,6 +179,13 @@ def world(app, make_user, make_study, add_member):
             "membership_id": membership_id,
             "user_id": invited,
             "token": "not-a-token",
+            "passage_id": passage.id,
+            "theme_id": theme.id,
+            "coding_id": codings[0].id,
+            "token_id": token.id,
+            "fmt": "qdc",
+            "coding.delete": {"coding_id": codings[1].id},
+            "api.delete_coding": {"coding_id": codings[2].id},
         }
     return accounts, ids
 
@@ -166,6 +221,8 @@ def test_routes_refuse_anonymous_users_and_wrong_roles(client, world, visitor):
             assert "/login?next" not in (response.location or ""), where
             if isinstance(access, set):
                 assert response.status_code != 404, where
+        elif visitor == "anonymous" and rule.rule.startswith("/api/"):
+            assert response.status_code == 401, where
         elif visitor == "anonymous":
             assert response.status_code == 302, where
             assert "/login" in response.location, where

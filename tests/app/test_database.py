@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, make_url, text
 
 from app import create_app
-from app.database import upgrade_schema
+from app.database import include_name, upgrade_schema
 from app.extensions import db
 from tests.conftest import BASE_CONFIG
 
@@ -46,7 +46,8 @@ def test_migrations_build_an_empty_database_matching_the_models(fresh_url):
     with app.app_context():
         with db.engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_as_batch": True}
+                connection,
+                opts={"compare_type": True, "render_as_batch": True, "include_name": include_name},
             )
             assert context.get_current_revision() is not None
             diff = compare_metadata(context, db.metadata)

@@ -1,0 +1,214 @@
+"""Codebook management: add, rename, nest, merge, delete — no coding ever unaccounted for."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+
+from app.extensions import db
+from app.models import AuditEvent, Coding, GroupSession, Passage, SpeakerKind, Theme
+from tests.conftest import login
+
+
+@pytest.fixture
+def coded(client, app, make_user, make_study):
+    """A study with three codings per default theme; the owner is logged in."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    with app.app_context():
+        group_session = GroupSession(study_id=study_id, number=1, language="nl")
+        passage = Passage(
+            group_session=group_session,
+            phase=5,
+            position=1,
+            text="x" * 40,
+            speaker_kind=SpeakerKind.FACILITATOR,
+            speaker_label="Begeleider",
+        )
+        db.session.add_all([group_session, passage])
+        themes = db.session.execute(db.select(Theme)).scalars().all()
+        for theme in themes:
+            for i in range(3):
+                db.session.add(
+                    Coding(
+                        passage=passage,
+                        theme=theme,
+                        coder_id=owner,
+                        start_offset=i,
+                        end_offset=i + 5,
+                    )
+                )
+        db.session.commit()
+        ids = {t.key: t.id for t in themes}
+    login(client, "owner@example.org")
+    return study_id, ids
+
+
+def _counts(app) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Theme.key, func.count(Coding.id)).outerjoin(Coding).group_by(Theme.key)
+        ).all()
+        return dict(rows)
+
+
+def _actions(app) -> list[str]:
+    with app.app_context():
+        return db.session.execute(db.select(AuditEvent.action)).scalars().all()
+
+
+def test_add_theme_with_labels_and_seed_terms(client, app, coded):
+    """A facilitator adds a theme; missing labels take the given one."""
+    study_id, _ids = coded
+    response = client.post(
+        f"/studies/{study_id}/codebook/",
+        data={
+            "key": "non_take_up",
+            "label_fr": "Non-recours",
+            "colour": "#2E8B57",
+            "seed_terms_fr": "non-recours; abandon ;",
+            "definition_en": "Rights not claimed.",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        theme = db.session.execute(db.select(Theme).filter_by(key="non_take_up")).scalar_one()
+        assert (theme.label_fr, theme.label_nl, theme.label_en) == ("Non-recours",) * 3
+        assert theme.colour == "#2e8b57" and theme.seed_terms["fr"] == ["non-recours", "abandon"]
+        assert len(theme.guid) == 36
+    assert "theme.create" in _actions(app)
+
+
+@pytest.mark.parametrize(
+    "form, fragment",
+    [
+        ({"key": "Bad Key", "label_en": "X"}, b"lower-case letters"),
+        ({"key": "privacy", "label_en": "X"}, b"already has a theme with this key"),
+        ({"key": "new"}, b"label in at least one language"),
+        ({"key": "new", "label_en": "X", "colour": "red"}, b"#rrggbb"),
+        ({"key": "new", "label_en": "L" * 121}, b"at most 120 characters"),
+    ],
+)
+def test_bad_theme_input_is_refused(client, app, coded, form, fragment):
+    """Bad keys, duplicate keys, missing labels, bad colours: 422 with the reason."""
+    study_id, _ids = coded
+    response = client.post(f"/studies/{study_id}/codebook/", data=form)
+    assert response.status_code == 422 and fragment in response.data
+    assert len(_counts(app)) == 4
+
+
+def test_rename_recolour_and_nest(client, app, coded):
+    """Editing changes labels, colour and parent; the key stays; cycles are refused."""
+    study_id, ids = coded
+    url = f"/studies/{study_id}/codebook/{ids['outsourcing']}"
+    response = client.post(
+        url,
+        data={"label_en": "Shifted work", "colour": "#123456", "parent_id": str(ids["dependency"])},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"/studies/{study_id}/codebook/{ids['dependency']}",
+        data={"label_en": "Dependency", "parent_id": str(ids["outsourcing"])},
+    )
+    assert response.status_code == 422 and b"cannot be nested inside itself" in response.data
+    with app.app_context():
+        theme = db.session.get(Theme, ids["outsourcing"])
+        assert (theme.key, theme.label_en, theme.colour) == (
+            "outsourcing",
+            "Shifted work",
+            "#123456",
+        )
+        assert theme.parent_id == ids["dependency"]
+        assert db.session.get(Theme, ids["dependency"]).parent_id is None
+    page = client.get(f"/studies/{study_id}/codebook/").data
+    assert b'class="depth-1"' in page
+
+
+def test_merge_moves_every_coding_and_child(client, app, coded):
+    """Merging privacy into dependency moves its 3 codings and its children."""
+    study_id, ids = coded
+    client.post(
+        f"/studies/{study_id}/codebook/{ids['role_confusion']}",
+        data={"label_en": "Role confusion", "parent_id": str(ids["privacy"])},
+    )
+    response = client.post(
+        f"/studies/{study_id}/codebook/{ids['privacy']}/merge",
+        data={"target_id": str(ids["dependency"])},
+    )
+    assert response.status_code == 302
+    counts = _counts(app)
+    assert "privacy" not in counts and counts["dependency"] == 6
+    assert sum(counts.values()) == 12
+    with app.app_context():
+        assert db.session.get(Theme, ids["role_confusion"]).parent_id == ids["dependency"]
+        event = db.session.execute(
+            db.select(AuditEvent).filter_by(action="theme.merge")
+        ).scalar_one()
+        assert event.details["codings_moved"] == 3
+
+
+def test_merge_into_itself_or_own_child_is_refused(client, app, coded):
+    """A theme cannot be merged into itself or into a theme nested under it."""
+    study_id, ids = coded
+    url = f"/studies/{study_id}/codebook/{ids['privacy']}/merge"
+    assert client.post(url, data={"target_id": str(ids["privacy"])}).status_code == 422
+    client.post(
+        f"/studies/{study_id}/codebook/{ids['outsourcing']}",
+        data={"label_en": "Outsourcing", "parent_id": str(ids["privacy"])},
+    )
+    response = client.post(url, data={"target_id": str(ids["outsourcing"])})
+    assert response.status_code == 422 and b"its own child" in response.data
+    assert sum(_counts(app).values()) == 12
+
+
+def test_delete_moving_codings_keeps_them(client, app, coded):
+    """Deleting with 'move' hands the codings to the chosen theme."""
+    study_id, ids = coded
+    response = client.post(
+        f"/studies/{study_id}/codebook/{ids['privacy']}/delete",
+        data={"codings": "move", "move_to": str(ids["outsourcing"])},
+    )
+    assert response.status_code == 302
+    counts = _counts(app)
+    assert "privacy" not in counts and counts["outsourcing"] == 6 and sum(counts.values()) == 12
+
+
+def test_delete_with_codings_deletes_them_and_audits_count(client, app, coded):
+    """Deleting with 'delete' removes exactly that theme's codings, and says how many."""
+    study_id, ids = coded
+    response = client.post(
+        f"/studies/{study_id}/codebook/{ids['privacy']}/delete", data={"codings": "delete"}
+    )
+    assert response.status_code == 302
+    assert sum(_counts(app).values()) == 9
+    with app.app_context():
+        event = db.session.execute(
+            db.select(AuditEvent).filter_by(action="theme.delete")
+        ).scalar_one()
+        assert event.details["count"] == 3 and event.details["codings"] == "deleted"
+
+
+def test_delete_without_a_choice_is_refused(client, app, coded):
+    """No choice about the codings means nothing is deleted."""
+    study_id, ids = coded
+    response = client.post(f"/studies/{study_id}/codebook/{ids['privacy']}/delete", data={})
+    assert response.status_code == 422
+    assert sum(_counts(app).values()) == 12
+
+
+def test_api_theme_delete_requires_a_choice(client, app, coded):
+    """The API refuses to delete a theme unless told what happens to its codings."""
+    study_id, ids = coded
+    url = f"/api/studies/{study_id}/themes/{ids['privacy']}"
+    assert client.delete(url).status_code == 422
+    response = client.delete(f"{url}?move_to={ids['dependency']}")
+    assert response.json == {"deleted": ids["privacy"], "codings_affected": 3}
+    assert _counts(app)["dependency"] == 6
+
+
+def test_theme_stylesheet_carries_colours(client, coded):
+    """Theme colours reach the page as CSS classes (no inline styles under the CSP)."""
+    study_id, ids = coded
+    response = client.get(f"/studies/{study_id}/codebook/themes.css")
+    assert response.mimetype == "text/css"
+    assert f".theme-{ids['privacy']} {{ --theme: #".encode() in response.data

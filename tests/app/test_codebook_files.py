@@ -1,0 +1,137 @@
+"""Codebook download and upload through the web pages (.qdc and CSV)."""
+
+from __future__ import annotations
+
+import io
+
+from lxml import etree
+
+from app.codebook_exchange import SCHEMA
+from app.codebook_files import codebook_entries
+from app.extensions import db
+from app.models import AuditEvent, Theme
+from tests.conftest import login
+
+OTHER_TOOL_QDC = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="OtherTool 2.0">
+  <Codes>
+    <Code guid="0f8fad5b-d9cb-469f-a165-70867728950e" name="Vie priv\xc3\xa9e"
+          isCodable="true" color="#1F77B4">
+      <Description>Donn\xc3\xa9es personnelles.</Description>
+      <Code guid="7c9e6679-7425-40de-944b-e07fc1f90ae7" name="Codes PIN" isCodable="true"/>
+    </Code>
+  </Codes>
+</CodeBook>"""
+
+
+def _setup(client, make_user, make_study, title="Study"):
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner, title, "fr")
+    login(client, "owner@example.org")
+    return owner, study_id
+
+
+def test_qdc_download_is_schema_valid_and_nested(client, app, make_user, make_study):
+    """The .qdc download validates against the REFI-QDA schema and keeps the hierarchy."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    with app.app_context():
+        themes = {t.key: t for t in db.session.execute(db.select(Theme)).scalars()}
+        themes["role_confusion"].parent_id = themes["dependency"].id
+        db.session.commit()
+    response = client.get(f"/studies/{study_id}/codebook/export.qdc?language=fr")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    document = etree.fromstring(response.data)
+    etree.XMLSchema(etree.parse(str(SCHEMA))).assertValid(document)
+    ns = {"q": "urn:QDA-XML:codebook:1.0"}
+    nested = document.xpath("//q:Code[@name='Dépendance']/q:Code/@name", namespaces=ns)
+    assert nested == ["Confusion des rôles"]
+
+
+def test_our_export_reimported_into_a_new_study_is_identical(client, app, make_user, make_study):
+    """Downloading a codebook and uploading it to an empty study reproduces every theme."""
+    owner, study_id = _setup(client, make_user, make_study)
+    qdc = client.get(f"/studies/{study_id}/codebook/export.qdc").data
+    target = make_study(owner, "Copy", "fr")
+    with app.app_context():  # start the copy from an empty codebook
+        db.session.execute(db.delete(Theme).where(Theme.study_id == target))
+        db.session.commit()
+    response = client.post(
+        f"/studies/{target}/codebook/import",
+        data={"file": (io.BytesIO(qdc), "codebook.qdc")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        original = codebook_entries(study_id)
+        copy = codebook_entries(target)
+        assert copy == original
+
+
+def test_csv_round_trip_updates_in_place(client, app, make_user, make_study):
+    """Re-uploading the CSV export matches themes by GUID and adds nothing."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    csv_bytes = client.get(f"/studies/{study_id}/codebook/export.csv").data
+    assert csv_bytes.startswith("\ufeff".encode())
+    edited = csv_bytes.replace(b"Privacy", b"Privacy and data")
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(edited), "codebook.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        themes = db.session.execute(db.select(Theme)).scalars().all()
+        assert len(themes) == 4
+        assert {t.label_en for t in themes} >= {"Privacy and data"}
+        event = db.session.execute(
+            db.select(AuditEvent).filter_by(action="codebook.import")
+        ).scalar_one()
+        assert event.details == {"added": 0, "updated": 4}
+
+
+def test_codebook_from_another_tool_is_added(client, app, make_user, make_study):
+    """A .qdc without our data block becomes new themes with slugged keys and nesting."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(OTHER_TOOL_QDC), "nvivo.qdc")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        added = {
+            t.key: t
+            for t in db.session.execute(
+                db.select(Theme).where(Theme.key.in_(["vie_privee", "codes_pin"]))
+            ).scalars()
+        }
+        assert added["vie_privee"].label_fr == "Vie privée"
+        assert added["vie_privee"].colour == "#1f77b4"
+        assert added["codes_pin"].parent_id == added["vie_privee"].id
+
+
+def test_broken_files_change_nothing_and_name_the_problem(client, app, make_user, make_study):
+    """A broken CSV or XML file is refused with its name and row or line; nothing changes."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    bad_csv = b"key,label_en\nnew_theme,New\nBad Key,Oops\n"
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(bad_csv), "mine.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and b"mine.csv" in response.data
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(b"<CodeBook"), "broken.qdc")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and b"broken.qdc" in response.data
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(b"x"), "notes.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and b"neither a .qdc nor a .csv" in response.data
+    with app.app_context():
+        assert len(db.session.execute(db.select(Theme)).all()) == 4

@@ -1,0 +1,232 @@
+"""Coding through the JSON API: offsets in code points, tokens, and refusal of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import (
+    ApiToken,
+    AuditEvent,
+    Coding,
+    GroupSession,
+    Participant,
+    Passage,
+    SpeakerKind,
+    Theme,
+)
+from tests.conftest import login
+
+TEXT = "Élodie a dit: « le CPAS 👍🏽 ferme » — café ☕ et eID."
+
+
+@pytest.fixture
+def study(app, make_user, make_study, add_member):
+    """A study with one passage containing accents and non-BMP emoji, and its members."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    for role in ("facilitator", "researcher", "observer"):
+        add_member(study_id, make_user(f"{role}@example.org"), role)
+    with app.app_context():
+        group_session = GroupSession(study_id=study_id, number=1, language="fr")
+        participant = Participant(study_id=study_id, pseudonym="Élodie", pseudonym_key="élodie")
+        passage = Passage(
+            group_session=group_session,
+            phase=5,
+            position=1,
+            text=TEXT,
+            speaker_kind=SpeakerKind.PARTICIPANT,
+            participant=participant,
+        )
+        db.session.add_all([group_session, participant, passage])
+        db.session.commit()
+        themes = {t.key: t.id for t in db.session.execute(db.select(Theme)).scalars()}
+        return {"id": study_id, "passage": passage.id, "themes": themes, "owner": owner}
+
+
+def _codings(app) -> list[Coding]:
+    with app.app_context():
+        return db.session.execute(db.select(Coding)).scalars().all()
+
+
+def _post(client, study, **body):
+    payload = {"passage_id": study["passage"], "theme": "privacy", **body}
+    return client.post(f"/api/studies/{study['id']}/codings", json=payload)
+
+
+def test_coding_covers_exactly_the_selected_code_points(client, app, study):
+    """Offsets count code points: a span after an emoji holds exactly the chosen words."""
+    login(client, "facilitator@example.org")
+    start = TEXT.index("ferme")
+    response = _post(client, study, start=start, end=start + len("ferme"), memo="clé")
+    assert response.status_code == 201, response.json
+    assert response.json["text"] == "ferme"
+    start = TEXT.index("👍🏽")
+    response = _post(client, study, start=start, end=start + 2, theme="dependency")
+    assert response.json["text"] == "👍🏽"
+    with app.app_context():
+        stored = db.session.execute(db.select(Coding).order_by(Coding.id)).scalars().all()
+        assert [c.quote for c in stored] == ["ferme", "👍🏽"]
+        assert stored[0].memo == "clé" and stored[0].coder.email == "facilitator@example.org"
+        assert (
+            db.session.execute(db.select(AuditEvent).filter_by(action="coding.create")).first()
+            is not None
+        )
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"start": 0, "end": len(TEXT) + 1}, "is not inside the passage"),
+        ({"start": -1, "end": 3}, "is not inside the passage"),
+        ({"start": 5, "end": 5}, "is empty"),
+        ({"start": 6, "end": 2}, "is empty"),
+        ({"start": "0", "end": 3}, "whole numbers"),
+        ({"start": 0, "end": 3, "theme": "no_such_theme"}, "not in this study's codebook"),
+        ({"start": 0, "end": 3, "passage_id": 999999}, "passage does not exist"),
+    ],
+)
+def test_bad_coding_requests_are_refused_with_json(client, app, study, body, fragment):
+    """Offsets outside the passage, empty spans, unknown themes: 422 JSON, nothing stored."""
+    login(client, "facilitator@example.org")
+    response = _post(client, study, **body)
+    assert response.status_code == 422
+    assert fragment in response.json["message"]
+    assert _codings(app) == []
+
+
+def test_theme_of_another_study_is_refused(client, app, study, make_study):
+    """A theme id from another study's codebook cannot be applied here."""
+    other = make_study(study["owner"], "Other")
+    with app.app_context():
+        foreign = db.session.execute(
+            db.select(Theme.id).filter_by(study_id=other, key="privacy")
+        ).scalar_one()
+    login(client, "facilitator@example.org")
+    response = _post(client, study, start=0, end=3, theme=foreign)
+    assert response.status_code == 422 and "codebook" in response.json["message"]
+    assert _codings(app) == []
+
+
+def test_body_must_be_json(client, app, study):
+    """A form-encoded body is refused with a message saying what to send."""
+    login(client, "facilitator@example.org")
+    response = client.post(f"/api/studies/{study['id']}/codings", data={"start": "0"})
+    assert response.status_code == 422 and "JSON object" in response.json["message"]
+
+
+def test_observer_cannot_code(client, app, study):
+    """Observers read; coding is refused with 403 JSON."""
+    login(client, "observer@example.org")
+    response = _post(client, study, start=0, end=3)
+    assert response.status_code == 403 and response.json["error"] == 403
+    assert _codings(app) == []
+
+
+def _token(client, email: str) -> str:
+    login(client, email)
+    response = client.post("/account/tokens/", data={"name": "script"})
+    assert response.status_code == 201
+    return response.data.split(b'id="new-token">')[1].split(b"<")[0].decode()
+
+
+def test_token_works_without_cookie_and_is_stored_hashed(app, study):
+    """A personal token authenticates API calls; only its hash is in the database."""
+    token = _token(app.test_client(), "researcher@example.org")
+    script = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = script.post(
+        f"/api/studies/{study['id']}/codings",
+        headers=headers,
+        json={"passage_id": study["passage"], "start": 0, "end": 6, "theme": "role_confusion"},
+    )
+    assert response.status_code == 201
+    assert (
+        script.get(f"/api/studies/{study['id']}/codings", headers=headers).json["codings"][0][
+            "text"
+        ]
+        == "Élodie"
+    )
+    with app.app_context():
+        stored = db.session.execute(db.select(ApiToken)).scalar_one()
+        assert token not in (stored.token_hash, stored.prefix) and stored.last_used_at
+    assert script.get("/studies/", headers=headers).status_code == 302  # API only
+
+
+def test_token_of_user_without_rights_is_refused(app, study):
+    """An observer's token cannot code, and a revoked token stops working."""
+    browser = app.test_client()
+    token = _token(browser, "observer@example.org")
+    headers = {"Authorization": f"Bearer {token}"}
+    script = app.test_client()
+    response = script.post(
+        f"/api/studies/{study['id']}/codings",
+        headers=headers,
+        json={"passage_id": study["passage"], "start": 0, "end": 3, "theme": "privacy"},
+    )
+    assert response.status_code == 403
+    assert script.get(f"/api/studies/{study['id']}/themes", headers=headers).status_code == 200
+    with app.app_context():
+        token_id = db.session.execute(db.select(ApiToken.id)).scalar_one()
+    assert browser.post(f"/account/tokens/{token_id}/revoke").status_code == 302
+    assert script.get(f"/api/studies/{study['id']}/themes", headers=headers).status_code == 401
+    bogus = {"Authorization": "Bearer magwb_not-a-real-token"}
+    assert script.get(f"/api/studies/{study['id']}/themes", headers=bogus).status_code == 401
+    assert _codings(app) == []
+
+
+def test_cookie_requests_to_the_api_need_the_csrf_header(make_app, make_user, make_study):
+    """With CSRF on, a cookie-authenticated API write without X-CSRFToken is refused."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    owner = make_user("csrf@example.org")
+    study_id = make_study(owner)
+    client = app.test_client()
+    from tests.conftest import PASSWORD, csrf_token
+
+    token = csrf_token(client.get("/login").data)
+    client.post(
+        "/login", data={"email": "csrf@example.org", "password": PASSWORD, "csrf_token": token}
+    )
+    page = client.get(f"/studies/{study_id}/codebook/")
+    body = {"key": "non_take_up", "label_en": "Non-take-up"}
+    assert client.post(f"/api/studies/{study_id}/themes", json=body).status_code == 400
+    response = client.post(
+        f"/api/studies/{study_id}/themes", json=body, headers={"X-CSRFToken": csrf_token(page.data)}
+    )
+    assert response.status_code == 201
+
+
+def test_coders_remove_their_own_codings_reviewers_any(client, app, study):
+    """A researcher cannot delete a facilitator's coding; the facilitator and owner can."""
+    login(client, "facilitator@example.org")
+    coding_id = _post(client, study, start=0, end=6).json["id"]
+    url = f"/api/studies/{study['id']}/codings/{coding_id}"
+    researcher = app.test_client()
+    login(researcher, "researcher@example.org")
+    assert researcher.delete(url).status_code == 403
+    assert researcher.patch(url, json={"memo": "x"}).status_code == 403
+    assert client.patch(url, json={"memo": "revisit"}).json["memo"] == "revisit"
+    assert client.delete(url).status_code == 204
+    assert _codings(app) == []
+    assert client.delete(url).status_code == 404
+
+
+def test_coding_view_shows_codings_and_offsets(client, app, study):
+    """The coding view marks coded runs with their start offsets and lists quotes."""
+    login(client, "facilitator@example.org")
+    start = TEXT.index("café")
+    _post(client, study, start=start, end=start + 4)
+    page = client.get(
+        f"/studies/{study['id']}/sessions/1/code".replace(
+            "/sessions/1/", f"/sessions/{_session_id(app)}/"
+        )
+    )
+    assert page.status_code == 200
+    html = page.data.decode()
+    assert f'data-start="{start}"' in html and "<q>café</q>" in html
+    assert 'data-key="1"' in html and "coding.js" in html
+
+
+def _session_id(app) -> int:
+    with app.app_context():
+        return db.session.execute(db.select(GroupSession.id)).scalar_one()
