@@ -3,6 +3,20 @@
 Importing this package is cheap; heavier NLP loads lazily where it is used.
 """
 
+from analysis.agreement import (
+    ThemeAgreement,
+    agreement_by_theme,
+    cohen_kappa,
+    krippendorff_alpha,
+    percent_agreement,
+)
 from analysis.text import normalise_text
 
-__all__ = ["normalise_text"]
+__all__ = [
+    "ThemeAgreement",
+    "agreement_by_theme",
+    "cohen_kappa",
+    "krippendorff_alpha",
+    "normalise_text",
+    "percent_agreement",
+]

@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         coding,
         group_sessions,
         participants,
+        segments,
         studies,
     )
     from app.cli import register_cli
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
         participants,
         codebook,
         coding,
+        segments,
         api,
         api_tokens,
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import selectinload
 
 from app.audit import record
@@ -162,6 +164,35 @@ def _visible(passage: Passage, coder_id: int | None) -> list[Coding]:
     return [c for c in passage.codings if coder_id is None or c.coder_id == coder_id]
 
 
+def _passage_context(session_id: int) -> dict:
+    """Values every passage of the view shares, computed once (the view has thousands)."""
+    language = str(get_locale())
+    labels = {theme.id: theme.label(language) for theme in g.study.themes}
+    return {
+        "study": g.study,
+        "base": url_for(
+            "coding.workspace", study_id=g.study.id, session_id=session_id
+        ).removesuffix("/code"),
+        "token": generate_csrf(),
+        "labels": labels,
+        "remove_labels": {
+            theme_id: _("Remove the coding %(theme)s", theme=label)
+            for theme_id, label in labels.items()
+        },
+        "words": {
+            "facilitator": _("facilitator"),
+            "codings": _("Codings of this passage"),
+            "unknown_coder": _("unknown coder"),
+            "remove": _("Remove"),
+            "memo": _("Memo"),
+            "save_memo": _("Save the memo"),
+        },
+        "can_code": allowed(g.membership.role, "coding.edit"),
+        "segments": segments,
+        "may_change": lambda c: may_change(c, current_user.id, g.membership.role),
+    }
+
+
 @bp.get("/<int:session_id>/code")
 @study_action("study.view")
 def workspace(study_id: int, session_id: int):
@@ -188,14 +219,11 @@ def workspace(study_id: int, session_id: int):
         by_phase[passage.phase].append((passage, _visible(passage, coder)))
     return render_template(
         "coding/workspace.html",
-        study=g.study,
         group_session=group_session,
         phases=[(phase, by_phase[phase.number]) for phase in PHASES],
         themes=g.study.themes,
         only_mine=only_mine,
-        can_code=allowed(g.membership.role, "coding.edit"),
-        segments=segments,
-        may_change=lambda c: may_change(c, current_user.id, g.membership.role),
+        **_passage_context(session_id),
     )
 
 
@@ -211,10 +239,7 @@ def passage_fragment(study_id: int, session_id: int, passage_id: int):
         "coding/_passage.html",
         passage=passage,
         codings=_visible(passage, coder),
-        study=g.study,
-        can_code=allowed(g.membership.role, "coding.edit"),
-        segments=segments,
-        may_change=lambda c: may_change(c, current_user.id, g.membership.role),
+        **_passage_context(session_id),
     )
 
 

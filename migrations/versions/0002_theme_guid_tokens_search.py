@@ -73,8 +73,10 @@ def upgrade():
             "INSERT INTO passage_fts(rowid, text) VALUES (new.id, new.text); END"
         )
     else:
+        # The same expression as app.retrieval.PG_DOCUMENT, or the index is not used.
         op.execute(
-            "CREATE INDEX ix_passage_fts ON passage USING gin (to_tsvector('simple', text))"
+            "CREATE INDEX ix_passage_fts ON passage USING gin "
+            "(to_tsvector('simple', translate(text, '@./:-_', '      ')))"
         )
 
 

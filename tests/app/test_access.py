@@ -67,6 +67,10 @@ EXPECTED = {
     ("coding.passage_fragment", "GET"): ALL_ROLES,
     ("coding.delete", "POST"): CODERS,
     ("coding.memo", "POST"): CODERS,
+    ("segments.retrieval", "GET"): ALL_ROLES,
+    ("segments.matrices", "GET"): ALL_ROLES,
+    ("segments.matrix_csv", "GET"): ALL_ROLES,
+    ("segments.agreement", "GET"): ALL_ROLES,
     ("api.list_themes", "GET"): ALL_ROLES,
     ("api.create_theme", "POST"): EDITORS,
     ("api.remove_theme", "DELETE"): EDITORS,
@@ -184,6 +188,7 @@ def world(app, make_user, make_study, add_member):
             "coding_id": codings[0].id,
             "token_id": token.id,
             "fmt": "qdc",
+            "kind": "phase",
             "coding.delete": {"coding_id": codings[1].id},
             "api.delete_coding": {"coding_id": codings[2].id},
         }

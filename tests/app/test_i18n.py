@@ -84,6 +84,7 @@ def demo_world(app, make_user):
             .scalars()
             .first(),
             "fmt": "csv",
+            "kind": "cooccurrence",
         }
 
 
