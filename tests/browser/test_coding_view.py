@@ -132,10 +132,8 @@ def test_overlapping_codings_are_visible_and_removable(page, app, live_server, s
     assert overlap.get_attribute("title") == "Dependency, Outsourcing"
     assert overlap.locator(".u").count() == 2
     overlap.focus()  # keyboard users see the themes too
-    shown = page.evaluate(
-        "() => getComputedStyle(document.activeElement, '::after').content"
-    )
-    assert shown == '"Dependency, Outsourcing"' 
+    shown = page.evaluate("() => getComputedStyle(document.activeElement, '::after').content")
+    assert shown == '"Dependency, Outsourcing"'
     page.click("#passage-2 .coding-list li:first-child .remove-coding button")
     page.wait_for_function(
         "() => document.querySelectorAll('#passage-2 .coding-list li').length == 1"
