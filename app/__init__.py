@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
+from werkzeug.routing import IntegerConverter
 
 from app.config import LANGUAGES, ROOT, instance_secret_key, load_config
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -34,8 +35,12 @@ def create_app(config: dict | None = None) -> Flask:
         codebook_files,  # noqa: F401  (adds the import/export routes to codebook.bp)
         coding,
         group_sessions,
+        imports,
+        live,
+        narratives,
         participants,
         segments,
+        session_editor,
         studies,
     )
     from app.cli import register_cli
@@ -44,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.i18n import CheckedDomain, report_missing_translations, select_locale
     from app.policy import enforce_access
 
+    # Ids beyond the database's integer range are simply not found (404), not a 500.
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, include_name=include_name
@@ -68,6 +75,10 @@ def create_app(config: dict | None = None) -> Flask:
         codebook,
         coding,
         segments,
+        session_editor,
+        live,
+        narratives,
+        imports,
         api,
         api_tokens,
     )
@@ -86,6 +97,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     prepare_database(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The `int` URL converter, limited to the database's integer range."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _refuse_oversized():

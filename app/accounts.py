@@ -9,6 +9,7 @@ and disabling an account do.
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -139,7 +140,7 @@ def user_for_invite(token: str) -> User | None:
 def load_user(login_id: str) -> User | None:
     """Return the user of a login cookie, if its session token is still current."""
     user_id, _sep, token = login_id.partition(":")
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not hmac.compare_digest(user.session_token, token):
@@ -154,8 +155,11 @@ def _start_login(user: User) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Return `target` if it is a path on this site, else the study list."""
+    if target and target.startswith("/") and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("studies.index")
 
 

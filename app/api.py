@@ -11,11 +11,18 @@ from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 
 from app.codebook import add_theme, delete_theme, theme_by_id, theme_fields
-from app.coding import code_passage, coding_in_study, may_change, remove_coding, set_memo
+from app.coding import (
+    code_passage,
+    coding_in_study,
+    may_change,
+    passage_in_study,
+    remove_coding,
+    set_memo,
+)
 from app.extensions import db
 from app.models import Coding, GroupSession, Passage, Theme
 from app.policy import study_action
-from app.validation import ValidationError
+from app.validation import ValidationError, as_id
 
 bp = Blueprint("api", __name__, url_prefix="/api/studies/<int:study_id>")
 
@@ -51,7 +58,10 @@ def _coding_json(coding: Coding) -> dict:
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON
+        body = None
     if not isinstance(body, dict):
         raise ValidationError("Send a JSON object with Content-Type: application/json.")
     return body
@@ -78,13 +88,10 @@ def create_theme(study_id: int):
         )
         if isinstance(terms, list):
             form[f"seed_terms_{lang}"] = "; ".join(str(t) for t in terms)
-    theme = add_theme(
-        study_id,
-        body.get("key"),
-        theme_fields(form),
-        body.get("parent_id"),
-        user_id=current_user.id,
-    )
+    key = body.get("key") if isinstance(body.get("key"), str) else ""
+    parent = body.get("parent_id")
+    parent_id = (as_id(parent) or -1) if parent not in (None, "") else None
+    theme = add_theme(study_id, key, theme_fields(form), parent_id, user_id=current_user.id)
     db.session.commit()
     return jsonify(_theme_json(theme)), 201
 
@@ -96,7 +103,7 @@ def remove_theme(study_id: int, theme_id: int):
     theme = theme_by_id(study_id, theme_id) or abort(404)
     move_to = request.args.get("move_to", "")
     if move_to:
-        target = theme_by_id(study_id, int(move_to)) if move_to.isdigit() else None
+        target = theme_by_id(study_id, as_id(move_to)) if as_id(move_to) else None
         if target is None:
             raise ValidationError("move_to is not a theme of this study.", "move_to")
         count = delete_theme(theme, user_id=current_user.id, move_to=target)
@@ -122,8 +129,8 @@ def list_codings(study_id: int):
     )
     filters = {"session": GroupSession.id, "passage": Passage.id, "coder": Coding.coder_id}
     for arg, column in filters.items():
-        if request.args.get(arg, "").isdigit():
-            query = query.where(column == int(request.args[arg]))
+        if as_id(request.args.get(arg, "")) is not None:
+            query = query.where(column == as_id(request.args[arg]))
     if request.args.get("theme"):
         query = query.where(Theme.key == request.args["theme"])
     codings = db.session.execute(query).scalars().all()
@@ -135,6 +142,14 @@ def list_codings(study_id: int):
 def create_coding(study_id: int):
     """Code a span: {"passage_id", "start", "end", "theme" (key or id), "memo"?}."""
     body = _body()
+    version = body.get("passage_version")
+    if version is not None:
+        passage = passage_in_study(as_id(body.get("passage_id")), study_id)
+        if version != passage.version:
+            return jsonify(
+                error=409,
+                message="The passage changed since this page was loaded; reload it before coding.",
+            ), 409
     coding = code_passage(
         study_id,
         body.get("passage_id"),
@@ -160,7 +175,10 @@ def _own_coding(study_id: int, coding_id: int) -> Coding:
 def update_coding(study_id: int, coding_id: int):
     """Change a coding's memo: {"memo": "..."}."""
     coding = _own_coding(study_id, coding_id)
-    set_memo(coding, _body().get("memo"), user_id=current_user.id)
+    memo = _body().get("memo")
+    if not isinstance(memo, str):
+        raise ValidationError("memo must be a string.", "memo")
+    set_memo(coding, memo, user_id=current_user.id)
     db.session.commit()
     return jsonify(_coding_json(coding))
 

@@ -20,6 +20,7 @@ from app.validation import ValidationError, clean_password
 users = AppGroup("users", help="Manage accounts.")
 studies = AppGroup("studies", help="Manage studies.")
 demo = AppGroup("demo", help="The demo study.")
+sessions = AppGroup("sessions", help="Group sessions and their transcripts.")
 
 
 def _fail(error: ValidationError) -> None:
@@ -100,7 +101,83 @@ def load_demo_command(owner_email: str | None) -> None:
     )
 
 
+@sessions.command("import")
+@click.option("--study", "study_id", required=True, type=int, help="Study id.")
+@click.option(
+    "--language",
+    default=None,
+    type=click.Choice(["nl", "fr", "en"]),
+    help="Language of the sessions (default: the study's).",
+)
+@click.option(
+    "--phase",
+    "default_phase",
+    default=None,
+    type=click.IntRange(1, 11),
+    help="Phase for subtitle cues before any phase marker.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="NAME=PSEUDONYM",
+    help="Store a speaker of the files as this participant.",
+)
+@click.option(
+    "--facilitator",
+    "facilitators",
+    multiple=True,
+    metavar="NAME=LABEL",
+    help="Store a speaker of the files as a facilitator with this label.",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def import_sessions_command(study_id, language, default_phase, maps, facilitators, files):
+    """Import transcript files, one new session each; print the new session ids.
+
+    Speakers whose name is a participant's pseudonym map to that participant;
+    map the others with --map or --facilitator. Nothing is stored unless every
+    file is valid and every speaker is mapped.
+    """
+    from pathlib import Path
+
+    from app.transcript_formats import speakers as speakers_of
+    from app.transcripts import import_sessions, map_speakers, read_files
+    from app.validation import pseudonym_key
+
+    study = db.session.get(Study, study_id)
+    if study is None:
+        raise click.ClickException(f"No study with id {study_id}.")
+    try:
+        parsed = read_files(
+            [(Path(f).name, Path(f).read_bytes()) for f in files], default_phase=default_phase
+        )
+        by_key = {p.pseudonym_key: p for p in study.participants}
+        choices, labels = {}, {}
+        for pair in maps:
+            name, _sep, pseudonym = pair.partition("=")
+            participant = by_key.get(pseudonym_key(pseudonym.strip()))
+            if participant is None:
+                raise click.ClickException(f"--map {pair}: no participant {pseudonym!r}.")
+            choices[name.strip()] = f"p:{participant.id}"
+        for pair in facilitators:
+            name, _sep, label = pair.partition("=")
+            choices[name.strip()], labels[name.strip()] = "f", label.strip()
+        names = speakers_of([t for _n, turns in parsed for t in turns])
+        for name in names:
+            if name not in choices and pseudonym_key(name) in by_key:
+                choices[name] = f"p:{by_key[pseudonym_key(name)].id}"
+        mapped = map_speakers(study.id, names, choices, labels)
+        created = import_sessions(
+            study, parsed, mapped, language=language or study.language, user_id=None
+        )
+    except ValidationError as error:
+        _fail(error)
+    db.session.commit()
+    for group_session in created:
+        click.echo(group_session.id)
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (users, studies, demo):
+    for group in (users, studies, demo, sessions):
         app.cli.add_command(group)

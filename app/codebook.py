@@ -22,7 +22,7 @@ from app.audit import record
 from app.extensions import db
 from app.models import Coding, Study, Theme
 from app.policy import allowed, in_study, study_action
-from app.validation import ValidationError, clean_long_text, clean_text
+from app.validation import ValidationError, as_id, clean_long_text, clean_text
 
 bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
 
@@ -105,7 +105,7 @@ def _check_key(study_id: int, key: str | None) -> str:
 def _check_parent(study_id: int, theme: Theme | None, parent_id) -> int | None:
     if parent_id in (None, ""):
         return None
-    parent = theme_by_id(study_id, int(parent_id)) if str(parent_id).isdigit() else None
+    parent = theme_by_id(study_id, as_id(str(parent_id))) if as_id(str(parent_id)) else None
     if parent is None:
         raise ValidationError(_l("The parent theme is not in this codebook."), "parent_id")
     ancestor = parent
@@ -343,7 +343,7 @@ def merge(study_id: int, theme_id: int):
     """Merge a theme into another; its codings move to the target."""
     source = in_study(Theme, theme_id)
     target_id = request.form.get("target_id", "")
-    target = theme_by_id(study_id, int(target_id)) if target_id.isdigit() else None
+    target = theme_by_id(study_id, as_id(target_id)) if as_id(target_id) else None
     try:
         if target is None:
             raise ValidationError(_l("Choose the theme to merge into."), "target_id")
@@ -365,7 +365,7 @@ def delete(study_id: int, theme_id: int):
     move_id = request.form.get("move_to", "")
     try:
         if choice == "move":
-            target = theme_by_id(study_id, int(move_id)) if move_id.isdigit() else None
+            target = theme_by_id(study_id, as_id(move_id)) if as_id(move_id) else None
             if target is None:
                 raise ValidationError(_l("Choose the theme that receives the codings."), "move_to")
             count = delete_theme(theme, user_id=current_user.id, move_to=target)

@@ -41,6 +41,22 @@ COLUMNS = (
 MAX_CSV_CHARS = 5 * 1024 * 1024
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value) -> str:
+    """Quote a cell that a spreadsheet would run as a formula (CSV injection)."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def from_spreadsheet_cell(text: str) -> str:
+    """Undo `spreadsheet_cell` when reading our own export back."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 def export_csv(entries: Sequence[CodebookEntry]) -> str:
     """Write the codebook as CSV text, parents before children; encode it as UTF-8."""
     out = io.StringIO(newline="")
@@ -50,9 +66,9 @@ def export_csv(entries: Sequence[CodebookEntry]) -> str:
         terms = dict(entry.seed_terms)
         writer.writerow(
             [entry.key, entry.parent_key or "", entry.position, entry.colour, entry.guid]
-            + [getattr(entry, f"label_{lang}") for lang in LANGUAGES]
-            + [getattr(entry, f"definition_{lang}") for lang in LANGUAGES]
-            + ["; ".join(terms[lang]) for lang in LANGUAGES]
+            + [spreadsheet_cell(getattr(entry, f"label_{lang}")) for lang in LANGUAGES]
+            + [spreadsheet_cell(getattr(entry, f"definition_{lang}")) for lang in LANGUAGES]
+            + [spreadsheet_cell("; ".join(terms[lang])) for lang in LANGUAGES]
         )
     return out.getvalue()
 
@@ -80,7 +96,8 @@ def import_csv(text: str, *, source: str) -> list[CodebookEntry]:
     siblings: dict[str | None, int] = {}
     entries = []
     for number, row in rows[1:]:
-        cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=False))
+        padded = [from_spreadsheet_cell(cell) for cell in row] + [""] * (len(header) - len(row))
+        cells = dict(zip(header, padded, strict=False))
         entries.append(_entry(cells, siblings, source=source, row=number))
     _check_tree(entries, [number for number, _ in rows[1:]], source)
     return entries

@@ -15,7 +15,13 @@ from flask_login import current_user
 from app.audit import record
 from app.codebook import LANGS, bp, codebook_page, theme_tree
 from app.codebook_csv import export_csv, import_csv
-from app.codebook_exchange import CodebookEntry, CodebookFormatError, export_qdc, import_qdc
+from app.codebook_exchange import (
+    CodebookEntry,
+    CodebookFormatError,
+    export_qdc,
+    import_qdc,
+    tree_order,
+)
 from app.extensions import db
 from app.models import Study, Theme
 from app.policy import study_action
@@ -48,27 +54,43 @@ def codebook_entries(study_id: int) -> list[CodebookEntry]:
 
 
 def apply_entries(study: Study, entries: list[CodebookEntry], *, user_id: int) -> dict:
-    """Add or update themes from entries (parents first); return counts for the report."""
-    existing = {t.guid: t for t in study.themes} | {t.key: t for t in study.themes}
-    by_key: dict[str, Theme] = {}
+    """Add or update themes from entries; return counts for the report.
+
+    Two passes: themes first, then nesting, so a file may re-nest existing themes
+    in any order. A file that names one theme twice, or whose nesting would make a
+    cycle with the study's other themes, is refused.
+    """
+    by_guid = {t.guid: t for t in study.themes}
+    by_key = {t.key: t for t in study.themes}
+    matched: dict[str, Theme] = {}
+    seen: set[int] = set()
     added = updated = 0
     next_position = max((t.position for t in study.themes), default=-1) + 1
-    for entry in entries:
-        theme = existing.get(entry.guid) or existing.get(entry.key)
+    for entry in tree_order(entries):
+        theme = by_guid.get(entry.guid) or by_key.get(entry.key)
+        if theme is not None and theme.id in seen:
+            raise ValidationError(
+                _l("The file describes the theme “%(key)s” twice.", key=theme.key), "file"
+            )
         if theme is None:
             theme = Theme(study=study, key=entry.key, guid=entry.guid, position=next_position)
             next_position += 1
             db.session.add(theme)
             added += 1
         else:
+            seen.add(theme.id)
             updated += 1
         for name in TEXT_FIELDS:
             setattr(theme, name, getattr(entry, name) or getattr(theme, name, None) or entry.key)
         theme.colour = entry.colour
         theme.seed_terms = entry.seed_terms_dict()
-        theme.parent = by_key.get(entry.parent_key) if entry.parent_key else None
-        by_key[entry.key] = theme
+        matched[entry.key] = theme
     db.session.flush()
+    for entry in entries:
+        parent = matched.get(entry.parent_key) if entry.parent_key else None
+        matched[entry.key].parent_id = parent.id if parent else None
+    db.session.flush()
+    _refuse_cycles(study.id)
     record(
         "codebook.import",
         study,
@@ -77,6 +99,21 @@ def apply_entries(study: Study, entries: list[CodebookEntry], *, user_id: int) -
         details={"added": added, "updated": updated},
     )
     return {"added": added, "updated": updated}
+
+
+def _refuse_cycles(study_id: int) -> None:
+    parents = dict(
+        db.session.execute(db.select(Theme.id, Theme.parent_id).filter_by(study_id=study_id)).all()
+    )
+    for theme_id in parents:
+        seen, current = set(), theme_id
+        while current is not None:
+            if current in seen:
+                raise ValidationError(
+                    _l("The file's nesting would put a theme inside itself."), "file"
+                )
+            seen.add(current)
+            current = parents.get(current)
 
 
 @bp.get("/export.<any(qdc, csv):fmt>")

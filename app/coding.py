@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Coding, CodingOrigin, GroupSession, Passage, Role, Theme
 from app.phases import PHASES
 from app.policy import allowed, in_study, study_action
-from app.validation import ValidationError, clean_long_text
+from app.validation import ValidationError, as_id, clean_long_text
 
 bp = Blueprint("coding", __name__, url_prefix="/studies/<int:study_id>/sessions")
 
@@ -35,7 +35,8 @@ REVIEWERS = frozenset({Role.OWNER, Role.FACILITATOR})
 
 def passage_in_study(passage_id, study_id: int) -> Passage:
     """Return the passage if it belongs to the study, else raise ValidationError."""
-    passage = db.session.get(Passage, passage_id) if isinstance(passage_id, int) else None
+    passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
+    passage = db.session.get(Passage, passage_id) if passage_id else None
     if passage is None or passage.group_session.study_id != study_id:
         raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
     return passage
@@ -43,6 +44,10 @@ def passage_in_study(passage_id, study_id: int) -> Passage:
 
 def theme_in_study(theme_ref, study_id: int) -> Theme:
     """Return the study's theme given by id or key, else raise ValidationError."""
+    if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
+        theme_ref = as_id(theme_ref) or 0
+    elif not isinstance(theme_ref, str):
+        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
     column = Theme.id if isinstance(theme_ref, int) else Theme.key
     theme = db.session.execute(
         db.select(Theme).where(column == theme_ref, Theme.study_id == study_id)
@@ -108,7 +113,7 @@ def code_passage(
 def coding_in_study(coding_id: int, study_id: int) -> Coding | None:
     """Return the coding if it belongs to the study."""
     coding = db.session.get(Coding, coding_id)
-    if coding is None or coding.theme.study_id != study_id:
+    if coding is None or coding.theme.study_id != study_id:  # coding_id comes from the URL
         return None
     return coding
 

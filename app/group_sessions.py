@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import GroupSession, Narrative, Passage, SessionStatus
 from app.phases import PHASES
 from app.policy import allowed, in_study, study_action
+from app.session_editor import speaker_choices
 from app.validation import (
     ValidationError,
     clean_date,
@@ -185,4 +186,5 @@ def overview(study_id: int, session_id: int):
         narratives=narratives,
         phases=passages_by_phase(session_id),
         can_edit=allowed(g.membership.role, "session.edit"),
+        speakers=speaker_choices(group_session),
     )

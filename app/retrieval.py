@@ -11,6 +11,7 @@ glue into e-mail, URL or hyphenated tokens turned into spaces, so both split
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,13 +21,26 @@ from app.extensions import db
 from app.models import Coding, GroupSession, Participant, Passage, Theme
 
 _TERM = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """Split text into search words: runs of letters and decimal digits, lower-cased, NFC.
+
+    Other characters (punctuation, symbols, "½", emoji) separate words, on both
+    databases; the same rule defines what the indexes may match.
+    """
+    text = unicodedata.normalize("NFC", text).lower()
+    cleaned = "".join(ch if ch.isalpha() or ch.isdecimal() else " " for ch in text)
+    return _TERM.findall(cleaned)
+
+
 PG_DOCUMENT = "to_tsvector('simple', translate(passage.text, '@./:-_', '      '))"
 MAX_TERMS = 20
 
 
 def search_terms(query: str | None) -> list[str]:
     """Return the words of a search query, lower-cased (at most 20)."""
-    return _TERM.findall((query or "").lower())[:MAX_TERMS]
+    return words(query or "")[:MAX_TERMS]
 
 
 def matching_passages(study_id: int, terms: list[str]):
@@ -98,7 +112,7 @@ def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> 
         query = query.where(Coding.passage_id.in_(also))
     if filters.date_from is not None:
         query = query.where(Coding.created_at >= datetime.combine(filters.date_from, time.min))
-    if filters.date_to is not None:
+    if filters.date_to is not None and filters.date_to < date.max:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
         query = query.where(Coding.created_at < end)
     return list(db.session.execute(query.limit(limit)).scalars())

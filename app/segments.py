@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from analysis import agreement_by_theme
 from app.codebook import descendant_ids, theme_by_id, theme_tree
+from app.codebook_csv import spreadsheet_cell
 from app.coding import segments as passage_segments
 from app.extensions import db
 from app.matrices import cooccurrence, theme_matrix
@@ -24,14 +25,13 @@ from app.retrieval import (
     found_passages,
     search_terms,
 )
-from app.validation import ValidationError, clean_date
+from app.validation import ValidationError, as_id, clean_date
 
 bp = Blueprint("segments", __name__, url_prefix="/studies/<int:study_id>")
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return as_id(request.args.get(name, ""))
 
 
 def _theme_ids(name: str) -> frozenset[int] | None:
@@ -147,11 +147,11 @@ def matrix_csv(study_id: int, kind: str):
         headings = [_("Session %(number)d", number=label) for _key, label in data["columns"]]
     else:
         headings = [str(label) for _key, label in data["columns"]]
-    writer.writerow([_("Theme"), *headings])
+    writer.writerow([_("Theme"), *[spreadsheet_cell(h) for h in headings]])
     for theme in data["themes"]:
         writer.writerow(
             [
-                theme.label(str(g.locale)),
+                spreadsheet_cell(theme.label(str(g.locale))),
                 *[data["counts"].get((theme.id, key), 0) for key, _l in data["columns"]],
             ]
         )
@@ -183,7 +183,7 @@ def agreement(study_id: int, session_id: int):
     coders_here = sorted(
         {c.coder for p in passages for c in p.codings if c.coder}, key=lambda u: u.display_name
     )
-    chosen = {int(v) for v in request.args.getlist("coder") if v.isdigit()}
+    chosen = {as_id(v) for v in request.args.getlist("coder")} - {None}
     coders = [u for u in coders_here if not chosen or u.id in chosen]
     themes = [theme for theme, _depth in theme_tree(study_id)]
     results = []

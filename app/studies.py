@@ -113,12 +113,14 @@ def revoke_membership(membership: Membership, *, revoked_by: int) -> None:
 def _keep_an_owner(membership: Membership, new_role: Role | None) -> None:
     if membership.role != Role.OWNER or new_role == Role.OWNER:
         return
-    owners = db.session.scalar(
-        db.select(func.count())
-        .select_from(Membership)
+    # Lock the owners' rows: two owners demoting each other at once must not both succeed
+    # (PostgreSQL; SQLite transactions already hold the write lock).
+    owners = db.session.execute(
+        db.select(Membership.id)
         .filter_by(study_id=membership.study_id, role=Role.OWNER)
-    )
-    if owners <= 1:
+        .with_for_update()
+    ).all()
+    if len(owners) <= 1:
         raise ValidationError(_l("A study needs at least one owner."), "role")
 
 

@@ -1,92 +1,29 @@
-"""Transcripts in the plain-text/Markdown format of sessions/README.md.
+"""Transcripts: storing the turns read from transcript files as passages.
 
-A transcript is a sequence of phase headings (`## 5. First round`) and
-turns (`Speaker: text`); lines without a speaker prefix continue the
-previous turn. Parsing is pure; storing is `add_passages`.
+Reading the file formats is pure and lives in `app.transcript_formats`;
+`Turn` and `parse_markdown` are re-exported here for existing callers.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 
-from analysis import normalise_text
+from app.audit import record
 from app.extensions import db
-from app.models import GroupSession, Participant, Passage, SpeakerKind
+from app.models import GroupSession, Participant, Passage, SessionStatus, SpeakerKind, Study
+from app.passages import Speaker, parse_speaker
+from app.transcript_formats import Turn, parse_markdown, parse_transcript
 from app.validation import ValidationError, pseudonym_key
 
-_HEADING = re.compile(r"^#{1,6}\s*(\d{1,2})\s*[.):]?\s*(.*)$")
-_TITLE = re.compile(r"^#\s")
-_TURN = re.compile(r"^([^:\n]{1,60}):\s+(.*)$")
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One contribution read from a transcript file."""
-
-    phase: int
-    speaker: str
-    text: str
-    line: int  # 1-based line where the turn starts, for error messages
-
-
-def parse_markdown(text: str, *, source: str) -> list[Turn]:
-    """Read the turns of a Markdown transcript; errors name the file and line."""
-    turns: list[Turn] = []
-    phase: int | None = None
-    speaker, lines, start = None, [], 0
-
-    def flush() -> None:
-        if speaker is not None:
-            turns.append(Turn(phase, speaker, "\n".join(lines).strip(), start))
-
-    for number, line in enumerate(normalise_text(text).split("\n"), start=1):
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            speaker, lines = None, []
-            phase = int(heading.group(1))
-            if not 1 <= phase <= 11:
-                raise ValidationError(
-                    _l(
-                        "%(file)s, line %(line)d: phase %(phase)d does not exist; "
-                        "number phases from 1 to 11.",
-                        file=source,
-                        line=number,
-                        phase=phase,
-                    )
-                )
-            continue
-        if _TITLE.match(line) or (not line.strip() and speaker is None):
-            continue
-        turn = _TURN.match(line)
-        if turn:
-            flush()
-            if phase is None:
-                raise ValidationError(
-                    _l(
-                        "%(file)s, line %(line)d: a turn comes before the first phase heading; "
-                        "add a heading such as “## 1. Story proposals”.",
-                        file=source,
-                        line=number,
-                    )
-                )
-            speaker, lines, start = turn.group(1).strip(), [turn.group(2)], number
-        elif speaker is None:
-            raise ValidationError(
-                _l(
-                    "%(file)s, line %(line)d: text without a speaker; start the line with "
-                    "“Name: ”.",
-                    file=source,
-                    line=number,
-                )
-            )
-        else:
-            lines.append(line)
-    flush()
-    return turns
+__all__ = [
+    "Turn",
+    "add_passages",
+    "import_sessions",
+    "map_speakers",
+    "parse_markdown",
+    "read_files",
+]
 
 
 def add_passages(
@@ -130,3 +67,91 @@ def add_passages(
         )
     db.session.add_all(passages)
     return passages
+
+
+def map_speakers(
+    study_id: int, names: list[str], choices: dict[str, str], labels: dict[str, str]
+) -> dict[str, Speaker]:
+    """Turn the review step's choices into speakers; every name must be mapped.
+
+    `choices[name]` is "p:<participant id>" or "f" (a facilitator, shown under
+    `labels[name]`). The names in the file are used only here: they are not stored.
+    """
+    mapped, missing = {}, []
+    for name in names:
+        choice = choices.get(name, "")
+        if choice == "f":
+            choice = "f:" + (labels.get(name) or "").strip()
+        try:
+            mapped[name] = parse_speaker(study_id, choice)
+        except ValidationError:
+            missing.append(name)
+    if missing:
+        raise ValidationError(
+            _l(
+                "Map every speaker to a participant or a facilitator label: %(names)s.",
+                names=", ".join(missing),
+            ),
+            "mapping",
+        )
+    return mapped
+
+
+def import_sessions(
+    study: Study,
+    files: list[tuple[str, list[Turn]]],
+    speakers_by_name: dict[str, Speaker],
+    *,
+    language: str,
+    user_id: int | None,
+) -> list[GroupSession]:
+    """Create one session per file with its passages, numbered after the study's last."""
+    number = db.session.scalar(
+        db.select(func.coalesce(func.max(GroupSession.number), 0)).filter_by(study_id=study.id)
+    )
+    created = []
+    for filename, turns in files:
+        number += 1
+        group_session = GroupSession(
+            study_id=study.id, number=number, language=language, status=SessionStatus.TRANSCRIBED
+        )
+        db.session.add(group_session)
+        positions: dict[int, int] = {}
+        for turn in turns:
+            speaker = speakers_by_name[turn.speaker]
+            positions[turn.phase] = positions.get(turn.phase, 0) + 1
+            db.session.add(
+                Passage(
+                    group_session=group_session,
+                    phase=turn.phase,
+                    position=positions[turn.phase],
+                    speaker_kind=speaker.kind,
+                    participant_id=speaker.participant_id,
+                    speaker_label=speaker.label,
+                    text=turn.text,
+                    start_time=turn.start,
+                    end_time=turn.end,
+                )
+            )
+        db.session.flush()
+        # The file name is not recorded: it may carry a person's name.
+        record(
+            "session.import",
+            group_session,
+            user_id=user_id,
+            study_id=study.id,
+            details={"passages": len(turns), "format": filename.rsplit(".", 1)[-1].lower()},
+        )
+        created.append(group_session)
+    return created
+
+
+def read_files(
+    files: list[tuple[str, bytes]], *, default_phase: int | None
+) -> list[tuple[str, list[Turn]]]:
+    """Parse every file; the first problem stops everything (with its file and line)."""
+    if not files:
+        raise ValidationError(_l("Choose at least one transcript file."), "files")
+    return [
+        (name, parse_transcript(data, name, default_phase=default_phase)) for name, data in files
+    ]

@@ -21,8 +21,10 @@ class ValidationError(ValueError):
     """Input that cannot be stored; `field` names the form field at fault."""
 
     def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
+        # A plain str: lazy strings count as safe markup in Jinja, and messages can
+        # contain user input (a pseudonym, a file name) that must be escaped.
+        self.message = str(message)
+        super().__init__(self.message)
         self.field = field
 
 
@@ -124,6 +126,32 @@ def clean_positive_int(value: str | None, field: str, *, maximum: int = 10_000) 
     if not 1 <= number <= maximum:
         raise ValidationError(_l("Enter a number from 1 to %(max)d.", max=maximum), field)
     return number
+
+
+MAX_ID = 2**31 - 1  # the database's integer range
+
+
+def as_id(value) -> int | None:
+    """Return a positive database id from a string or int, or None (never raises)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
+def as_number(value, default: int = 0, maximum: int = MAX_ID) -> int:
+    """Return a whole number 0..maximum from form or JSON input, else `default`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value <= maximum else default
+    text = str(value or "")
+    if text.isascii() and text.isdigit() and int(text) <= maximum:
+        return int(text)
+    return default
 
 
 def pseudonym_key(pseudonym: str) -> str:

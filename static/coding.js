@@ -72,6 +72,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({
         passage_id: Number(target.passage.dataset.passageId),
+        passage_version: Number(target.passage.dataset.version),
         start: target.start,
         end: target.end,
         theme: Number(button.dataset.themeId),
@@ -85,6 +86,7 @@
     } else {
       const body = await response.json().catch(() => ({}));
       say(body.message || "Error " + response.status);
+      if (response.status === 409) await refresh(target.passage); // the text changed meanwhile
     }
   }
 

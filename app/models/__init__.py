@@ -3,6 +3,7 @@
 from app.models.accounts import User
 from app.models.audit import AuditEvent
 from app.models.coding import Coding, CodingOrigin, Theme
+from app.models.imports import ImportDraft
 from app.models.studies import (
     Consent,
     ConsentScope,
@@ -15,7 +16,7 @@ from app.models.studies import (
     Study,
 )
 from app.models.tokens import ApiToken
-from app.models.transcripts import Passage, SpeakerKind
+from app.models.transcripts import Passage, PassageRevision, SpeakerKind
 
 __all__ = [
     "ApiToken",
@@ -25,10 +26,12 @@ __all__ = [
     "Consent",
     "ConsentScope",
     "GroupSession",
+    "ImportDraft",
     "Membership",
     "Narrative",
     "Participant",
     "Passage",
+    "PassageRevision",
     "Role",
     "SessionStatus",
     "SpeakerKind",

@@ -118,6 +118,8 @@ class GroupSession(db.Model):
     status: Mapped[SessionStatus] = mapped_column(
         _enum(SessionStatus, "session_status"), default=SessionStatus.PLANNED
     )
+    # Participant ids in the group's seating order: the turn order of interpretation rounds.
+    seating: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     study = relationship("Study", back_populates="group_sessions")
@@ -193,6 +195,8 @@ class Narrative(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     votes: Mapped[int | None]
     is_chosen: Mapped[bool] = mapped_column(default=False)
+    # How the group chose: "vote" (see votes) or "consensus"; empty while undecided.
+    decided_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # Usually the proposer; set when the story is chosen and someone agrees to tell it.
     narrator_id: Mapped[int | None] = mapped_column(
         ForeignKey("participant.id", ondelete="RESTRICT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,6 +30,9 @@ class Passage(db.Model):
 
     __tablename__ = "passage"
     __table_args__ = (
+        # An index, not a constraint: SQLite adds it without rebuilding the table (and
+        # so without dropping the full-text triggers on passage).
+        Index("ix_passage_client_key", "group_session_id", "client_key", unique=True),
         CheckConstraint("phase BETWEEN 1 AND 11", name="phase_range"),
         CheckConstraint(
             "(speaker_kind = 'participant' AND participant_id IS NOT NULL)"
@@ -52,6 +55,12 @@ class Passage(db.Model):
     speaker_label: Mapped[str] = mapped_column(String(80), default="")
     text: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
+    # Seconds from the start of the recording, when the transcript had timestamps.
+    start_time: Mapped[float | None]
+    end_time: Mapped[float | None]
+    # Chosen by the live-capture page for each contribution, so a resend after a
+    # network error finds the stored passage instead of adding a duplicate.
+    client_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -72,3 +81,24 @@ class Passage(db.Model):
         if self.participant is not None:
             return self.participant.pseudonym
         return self.speaker_label
+
+
+class PassageRevision(db.Model):
+    """An earlier text of a passage, or an edit refused because of a conflict.
+
+    Every save of a passage's text or speaker adds the previous state here;
+    a save that lost a conflict is kept too (`rejected`), so no typed text is lost.
+    """
+
+    __tablename__ = "passage_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passage.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    speaker: Mapped[str] = mapped_column(String(120), default="")
+    rejected: Mapped[bool] = mapped_column(default=False)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    edited_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -67,6 +67,24 @@ EXPECTED = {
     ("coding.passage_fragment", "GET"): ALL_ROLES,
     ("coding.delete", "POST"): CODERS,
     ("coding.memo", "POST"): CODERS,
+    ("editor.create", "POST"): EDITORS,
+    ("editor.edit", "GET"): EDITORS,
+    ("editor.edit", "POST"): EDITORS,
+    ("editor.move", "POST"): EDITORS,
+    ("editor.split", "POST"): EDITORS,
+    ("editor.merge", "POST"): EDITORS,
+    ("narratives.create", "POST"): EDITORS,
+    ("narratives.update", "POST"): EDITORS,
+    ("narratives.choose", "POST"): EDITORS,
+    ("narratives.delete", "POST"): EDITORS,
+    ("imports.upload", "GET"): EDITORS,
+    ("imports.upload", "POST"): EDITORS,
+    ("imports.review", "GET"): EDITORS,
+    ("imports.review", "POST"): EDITORS,
+    ("imports.cancel", "POST"): EDITORS,
+    ("live.page", "GET"): EDITORS,
+    ("live.contribute", "POST"): EDITORS,
+    ("live.save_seating", "POST"): EDITORS,
     ("segments.retrieval", "GET"): ALL_ROLES,
     ("segments.matrices", "GET"): ALL_ROLES,
     ("segments.matrix_csv", "GET"): ALL_ROLES,
@@ -133,7 +151,16 @@ def world(app, make_user, make_study, add_member):
     from app.accounts import create_user
     from app.api_tokens import create_token
     from app.extensions import db
-    from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme
+    from app.models import (
+        Coding,
+        GroupSession,
+        ImportDraft,
+        Narrative,
+        Participant,
+        Passage,
+        SpeakerKind,
+        Theme,
+    )
 
     owner = make_user("owner@example.org")
     study_id = make_study(owner)
@@ -168,6 +195,19 @@ def world(app, make_user, make_study, add_member):
             for _ in range(3)
         ]
         db.session.add_all([group_session, participant, passage, *codings])
+        narrative = Narrative(group_session=group_session, proposer=participant, title="Récit")
+        db.session.add(narrative)
+        for email in ("owner@example.org", "facilitator@example.org"):
+            editor = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+            db.session.add(
+                ImportDraft(
+                    study_id=study_id,
+                    user_id=editor.id,
+                    batch="b1",
+                    filename="s.md",
+                    data=b"## 1. X\nAmina: Bonjour.",
+                )
+            )
         token_owner = create_user("tokens@example.org", "Tokens", password="x" * 12)
         token, _secret = create_token(token_owner.id, "script")
         db.session.commit()
@@ -188,6 +228,8 @@ def world(app, make_user, make_study, add_member):
             "coding_id": codings[0].id,
             "token_id": token.id,
             "fmt": "qdc",
+            "narrative_id": narrative.id,
+            "batch": "b1",
             "kind": "phase",
             "coding.delete": {"coding_id": codings[1].id},
             "api.delete_coding": {"coding_id": codings[2].id},

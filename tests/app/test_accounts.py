@@ -241,3 +241,26 @@ def test_login_attempts_are_rate_limited(make_app, make_user):
         for _ in range(4)
     ]
     assert codes == [401, 401, 401, 429]
+
+
+def test_login_next_cannot_hide_another_site(client, make_user):
+    """Control characters or backslashes in ?next= do not make it leave the site."""
+    make_user("max@example.org")
+    for target in ("/%09/evil.example", "/\\evil.example", "https://evil.example/"):
+        client.post("/logout")
+        response = client.post(
+            f"/login?next={target}", data={"email": "max@example.org", "password": PASSWORD}
+        )
+        assert response.location == "/studies/", target
+
+
+def test_user_input_in_error_messages_is_escaped(client, app, make_user, make_study):
+    """A pseudonym with markup appears as text in the duplicate-pseudonym message."""
+    owner = make_user("own@example.org")
+    study_id = make_study(owner)
+    login(client, "own@example.org")
+    name = "<b id=inj>x</b>"
+    client.post(f"/studies/{study_id}/participants/", data={"pseudonym": name})
+    response = client.post(f"/studies/{study_id}/participants/", data={"pseudonym": name})
+    assert response.status_code == 422
+    assert b"<b id=inj>" not in response.data and b"&lt;b id=inj&gt;" in response.data

@@ -135,3 +135,53 @@ def test_broken_files_change_nothing_and_name_the_problem(client, app, make_user
     assert response.status_code == 422 and b"neither a .qdc nor a .csv" in response.data
     with app.app_context():
         assert len(db.session.execute(db.select(Theme)).all()) == 4
+
+
+def test_csv_cells_that_look_like_formulas_are_quoted_and_read_back(
+    client, app, make_user, make_study
+):
+    """A label starting with = is exported as text for spreadsheets and re-imported intact."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    with app.app_context():
+        theme = db.session.execute(db.select(Theme).filter_by(key="privacy")).scalar_one()
+        theme.label_en = '=HYPERLINK("http://evil.example")'
+        db.session.commit()
+    data = client.get(f"/studies/{study_id}/codebook/export.csv").data
+    assert b"'=HYPERLINK" in data and b",=HYPERLINK" not in data and b',"=HYPERLINK' not in data
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(data), "codebook.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        theme = db.session.execute(db.select(Theme).filter_by(key="privacy")).scalar_one()
+        assert theme.label_en == '=HYPERLINK("http://evil.example")'
+
+
+def test_import_can_renest_existing_themes_in_any_order(client, app, make_user, make_study):
+    """A file that turns a parent into a child of its former child is applied, not a 500."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    with app.app_context():
+        themes = {t.key: t for t in db.session.execute(db.select(Theme)).scalars()}
+        themes["privacy"].parent_id = themes["dependency"].id
+        db.session.commit()
+    csv_text = client.get(f"/studies/{study_id}/codebook/export.csv").data.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    swapped = []
+    for line in lines:
+        if line.startswith("privacy,dependency,"):
+            line = line.replace("privacy,dependency,", "privacy,,", 1)
+        elif line.startswith("dependency,,"):
+            line = line.replace("dependency,,", "dependency,privacy,", 1)
+        swapped.append(line)
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO("\n".join(swapped).encode()), "c.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.data[:500]
+    with app.app_context():
+        themes = {t.key: t for t in db.session.execute(db.select(Theme)).scalars()}
+        assert themes["dependency"].parent_id == themes["privacy"].id
+        assert themes["privacy"].parent_id is None

@@ -230,3 +230,55 @@ def test_coding_view_shows_codings_and_offsets(client, app, study):
 def _session_id(app) -> int:
     with app.app_context():
         return db.session.execute(db.select(GroupSession.id)).scalar_one()
+
+
+def test_coding_a_stale_passage_is_refused(client, app, study):
+    """A coding sent with an outdated passage version gets 409 instead of wrong words."""
+    login(client, "facilitator@example.org")
+    response = _post(client, study, start=0, end=6, passage_version=99)
+    assert response.status_code == 409 and "reload" in response.json["message"]
+    assert _post(client, study, start=0, end=6, passage_version=1).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"start": 0, "end": 3, "theme": ["privacy"]},
+        {"start": 0, "end": 3, "theme": 10**30},
+        {"start": 0, "end": 3, "passage_id": 10**30},
+        {"start": 0, "end": 3, "passage_id": "²"},
+        {"start": 10**30, "end": 10**31},
+    ],
+)
+def test_odd_json_values_are_refused_not_crashing(client, app, study, body):
+    """Wrong types and huge numbers give 422 JSON, never a server error."""
+    login(client, "facilitator@example.org")
+    response = _post(client, study, **body)
+    assert response.status_code == 422
+    assert _codings(app) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/studies/99999999999999999999",
+        "/studies/{study}/segments?theme=²",
+        "/studies/{study}/segments?session=99999999999999999999",
+        "/studies/{study}/segments?to=9999-12-31",
+        "/api/studies/{study}/codings?coder=²",
+    ],
+)
+def test_odd_urls_are_not_server_errors(client, study, path):
+    """Huge ids, non-ASCII digits and extreme dates are answered without a 500."""
+    login(client, "facilitator@example.org")
+    response = client.get(path.format(study=study["id"]))
+    assert response.status_code in {200, 404}
+
+
+def test_deeply_nested_json_is_refused(client, app, study):
+    """A body of 100,000 nested brackets is a 422, not a crash."""
+    login(client, "facilitator@example.org")
+    response = client.post(
+        f"/api/studies/{study['id']}/codings", data="[" * 100_000, content_type="application/json"
+    )
+    assert response.status_code == 422

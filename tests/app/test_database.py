@@ -151,3 +151,21 @@ def test_concurrent_read_then_write_loses_no_update(app, make_user, make_study):
             text("SELECT length(description) FROM study WHERE id = :id"), {"id": study_id}
         ).scalar_one()
     assert final == 200
+
+
+def test_migrations_downgrade_to_base_and_back(fresh_url):
+    """Every migration can be undone and redone on this database."""
+    from flask_migrate import downgrade
+
+    from app.database import MIGRATIONS_DIR
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": fresh_url})
+    upgrade_schema(app)
+    with app.app_context():
+        downgrade(directory=str(MIGRATIONS_DIR), revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    upgrade_schema(app)
+    with app.app_context():
+        assert "passage_revision" in inspect(db.engine).get_table_names()
+        engine = db.engine
+    engine.dispose()

@@ -19,7 +19,16 @@ from app import create_app
 from app.config import LANGUAGES, ROOT
 from app.demo import load_demo
 from app.extensions import db
-from app.models import GroupSession, Membership, Participant, Passage, Study, Theme
+from app.models import (
+    GroupSession,
+    ImportDraft,
+    Membership,
+    Narrative,
+    Participant,
+    Passage,
+    Study,
+    Theme,
+)
 from tests.conftest import BASE_CONFIG, login
 
 CATALOGS = ROOT / "translations"
@@ -65,6 +74,21 @@ def test_compiled_catalog_is_up_to_date(language):
     assert compiled == buffer.getvalue(), "run bin/i18n to recompile"
 
 
+def _draft(study_id: int, user_id: int) -> str:
+    """Leave an uploaded file waiting for its speaker mapping, so that page renders too."""
+    db.session.add(
+        ImportDraft(
+            study_id=study_id,
+            user_id=user_id,
+            batch="b1",
+            filename="s.md",
+            data="## 3. Récit\nAmina B.: Bonjour.".encode(),
+        )
+    )
+    db.session.commit()
+    return "b1"
+
+
 @pytest.fixture
 def demo_world(app, make_user):
     """The demo study owned by an admin; returns the ids pages need."""
@@ -84,6 +108,8 @@ def demo_world(app, make_user):
             .scalars()
             .first(),
             "fmt": "csv",
+            "batch": _draft(study.id, owner),
+            "narrative_id": db.session.execute(db.select(Narrative.id)).scalars().first(),
             "kind": "cooccurrence",
         }
 

@@ -1,0 +1,55 @@
+"""Keep codings on the same words when a passage's text is edited.
+
+A coding is a code-point span over the old text. `reanchor` aligns the old
+and new texts (difflib, character level) and moves each span to the place
+its characters went. A span whose characters were all kept, in order and
+unchanged, moves silently; a span that overlaps an edited region is reported
+as affected, with the best adjusted span, so a person decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+
+@dataclass(frozen=True)
+class Reanchored:
+    """Where a span goes in the new text, and whether its words were touched."""
+
+    start: int
+    end: int
+    intact: bool  # the same characters, unchanged, in the new text
+
+
+def _map(blocks, position: int, *, is_end: bool) -> int:
+    """Map an old offset to the new text through the matching blocks."""
+    for a, b, size in blocks:
+        if a <= position < a + size or (is_end and a < position <= a + size):
+            return b + (position - a)
+    # In an edited region: snap to the nearest matching block boundary.
+    best = 0
+    for a, b, size in blocks:
+        if a + size <= position:
+            best = b + size
+        elif a > position:
+            return b if is_end else best
+    return best
+
+
+def reanchor(old: str, new: str, spans: list[tuple[int, int]]) -> list[Reanchored]:
+    """Return the new position of each (start, end) span of `old` in `new`."""
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    blocks = [block for block in matcher.get_matching_blocks() if block.size]
+    results = []
+    for start, end in spans:
+        new_start = _map(blocks, start, is_end=False)
+        new_end = max(_map(blocks, end, is_end=True), new_start)
+        intact = new[new_start:new_end] == old[start:end] and _covered(blocks, start, end)
+        results.append(Reanchored(new_start, new_end, intact))
+    return results
+
+
+def _covered(blocks, start: int, end: int) -> bool:
+    """Tell whether old[start:end] lies inside one unchanged block."""
+    return any(a <= start and end <= a + size for a, _b, size in blocks)

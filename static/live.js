@@ -1,0 +1,125 @@
+/* Live capture: Ctrl+Enter saves the contribution for the selected speaker and moves on.
+ *
+ * Nothing typed is lost when the network drops: the draft is kept in localStorage as it
+ * is typed, and each contribution goes into an outbox (also in localStorage) with a
+ * client key before it is sent. The server stores a client key once, so resending after
+ * an unclear failure cannot create a duplicate. The outbox is retried every few seconds,
+ * when the browser comes back online, and on the next page load.
+ */
+(function () {
+  "use strict";
+  const root = document.getElementById("live-root");
+  if (!root) return;
+  const form = document.getElementById("live-form");
+  const text = document.getElementById("live-text");
+  const status = document.getElementById("live-status");
+  const captured = document.getElementById("captured");
+  const draftKey = root.dataset.draftKey;
+  const outboxKey = root.dataset.outboxKey;
+  let sending = false;
+  let timerStart = Date.now();
+
+  const load = (key, fallback) => JSON.parse(localStorage.getItem(key) || fallback);
+  const outbox = () => load(outboxKey, "[]");
+  const saveOutbox = (items) => localStorage.setItem(outboxKey, JSON.stringify(items));
+  const newKey = () =>
+    (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/-/g, "");
+
+  text.value = localStorage.getItem(draftKey) || "";
+  text.addEventListener("input", () => localStorage.setItem(draftKey, text.value));
+
+  function selected() {
+    return form.ownerDocument.querySelector('input[name="speaker"]:checked');
+  }
+
+  function advance(fromRadio) {
+    const radios = Array.from(document.querySelectorAll('.queue li input[name="speaker"]'));
+    const item = fromRadio.closest("li");
+    item.classList.add("spoken");
+    const state = item.querySelector(".state");
+    if (state) state.textContent = "✓";
+    const start = radios.indexOf(fromRadio);
+    for (let i = 1; i <= radios.length; i++) {
+      const candidate = radios[(start + i) % radios.length];
+      if (!candidate.closest("li").classList.contains("spoken")) {
+        candidate.checked = true;
+        break;
+      }
+    }
+    timerStart = Date.now();
+  }
+
+  function showCaptured(entry) {
+    const li = document.createElement("li");
+    const who = document.createElement("strong");
+    who.textContent = entry.label;
+    li.append(who, ": ", entry.text);
+    if (entry.pending) li.className = "pending";
+    li.dataset.key = entry.client_key;
+    captured.append(li);
+  }
+
+  async function flush() {
+    if (sending) return;
+    sending = true;
+    try {
+      for (const entry of outbox()) {
+        const response = await fetch(root.dataset.post, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf },
+          body: JSON.stringify(entry),
+        });
+        if (response.status !== 200 && response.status !== 201) throw new Error(String(response.status));
+        saveOutbox(outbox().filter((item) => item.client_key !== entry.client_key));
+        const shown = captured.querySelector('[data-key="' + entry.client_key + '"]');
+        if (shown) shown.classList.remove("pending");
+      }
+      status.textContent = root.dataset.msgSaved;
+    } catch (error) {
+      status.textContent = root.dataset.msgWaiting + " (" + outbox().length + ")";
+    } finally {
+      sending = false;
+    }
+  }
+
+  function submit(event) {
+    if (event) event.preventDefault();
+    const radio = selected();
+    const content = text.value.trim();
+    if (!radio || !content) return;
+    const label = document.querySelector('label[for="' + radio.id + '"]').textContent;
+    const entry = { client_key: newKey(), phase: Number(root.dataset.phase), speaker: radio.value, text: content, label: label, pending: true };
+    saveOutbox(outbox().concat([entry]));
+    showCaptured(entry);
+    text.value = "";
+    localStorage.removeItem(draftKey);
+    advance(radio);
+    text.focus();
+    flush();
+  }
+
+  form.addEventListener("submit", submit);
+  text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) submit(event);
+  });
+  window.addEventListener("online", flush);
+  setInterval(() => { if (outbox().length) flush(); }, 5000);
+
+  // Entries left from a previous visit (closed tab, network down) are shown and resent.
+  for (const entry of outbox()) if (entry.phase === Number(root.dataset.phase)) showCaptured(entry);
+  if (outbox().length) flush();
+
+  const timerBox = document.getElementById("show-timer");
+  setInterval(() => {
+    document.querySelectorAll(".queue .timer").forEach((span) => (span.textContent = ""));
+    const radio = selected();
+    if (!timerBox || !timerBox.checked || !radio) return;
+    const seconds = Math.floor((Date.now() - timerStart) / 1000);
+    const span = radio.closest("li").querySelector(".timer");
+    if (span) span.textContent = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+  }, 1000);
+  document.querySelectorAll('input[name="speaker"]').forEach((radio) =>
+    radio.addEventListener("change", () => (timerStart = Date.now())));
+  text.focus();
+})();

@@ -1,0 +1,245 @@
+"""Importing transcripts: upload, speaker mapping, atomicity, CLI, and a large transcript."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.models import AuditEvent, GroupSession, ImportDraft, Participant, Passage
+from tests.conftest import login
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "sessions" / "examples"
+MD = """## 1. Propositions de récits
+Amina Benali: Une dame est venue au CPAS.
+Animatrice: Merci.
+
+## 5. Premier tour
+Julien: C'est de la sous-traitance.
+"""
+
+
+@pytest.fixture
+def study(app, client, make_user, make_study):
+    """A study with two participants; a facilitator-owner is logged in."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    with app.app_context():
+        for name in ("Amina", "Julien"):
+            db.session.add(
+                Participant(study_id=study_id, pseudonym=name, pseudonym_key=name.lower())
+            )
+        db.session.commit()
+        ids = {p.pseudonym: p.id for p in db.session.execute(db.select(Participant)).scalars()}
+    login(client, "owner@example.org")
+    return {"id": study_id, **ids}
+
+
+def _upload(client, study, files, **form):
+    data = {
+        "files": [(io.BytesIO(content), name) for name, content in files],
+        "language": "fr",
+        **form,
+    }
+    return client.post(
+        f"/studies/{study['id']}/import/", data=data, content_type="multipart/form-data"
+    )
+
+
+def _counts(app):
+    with app.app_context():
+        return (
+            len(db.session.execute(db.select(GroupSession)).all()),
+            len(db.session.execute(db.select(Passage)).all()),
+        )
+
+
+def test_upload_then_map_speakers_imports_without_real_names(client, app, study):
+    """The review step maps file names to pseudonyms; the real name is stored nowhere."""
+    response = _upload(client, study, [("seance.md", MD.encode())])
+    assert response.status_code == 302
+    review = client.get(response.location)
+    assert "Amina Benali" in review.text and review.status_code == 200
+    assert _counts(app) == (0, 0)  # nothing stored before the mapping
+    response = client.post(
+        response.location,
+        data={
+            "language": "fr",
+            "map-0": f"p:{study['Amina']}",
+            "map-1": "f",
+            "label-1": "Animatrice",
+            "map-2": f"p:{study['Julien']}",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        passages = db.session.execute(db.select(Passage).order_by(Passage.id)).scalars().all()
+        assert [(p.phase, p.speaker_name) for p in passages] == [
+            (1, "Amina"),
+            (1, "Animatrice"),
+            (5, "Julien"),
+        ]
+        assert db.session.execute(db.select(ImportDraft)).first() is None
+        for table in ("passage", "audit_event", "group_session", "import_draft"):
+            dump = db.session.execute(db.text(f"SELECT * FROM {table}")).all()
+            assert "Benali" not in repr(dump)
+
+
+def test_unmapped_speaker_stores_nothing(client, app, study):
+    """Leaving a speaker unmapped re-shows the step with the names; nothing is imported."""
+    location = _upload(client, study, [("s.md", MD.encode())]).location
+    response = client.post(location, data={"language": "fr", "map-0": f"p:{study['Amina']}"})
+    assert response.status_code == 422
+    assert "Animatrice" in response.text and "Julien" in response.text
+    assert _counts(app) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("empty.md", b"  \n", "empty.md"),
+        ("junk.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "junk.md"),
+        ("bad.md", b"## 1. X\nAmina: ok\n## 14. Nope\nJulien: x", "bad.md, line 3"),
+        ("nospeaker.md", b"## 1. X\nno speaker here", "nospeaker.md, line 2"),
+        ("cut.docx", (EXAMPLES / "vertelling-nl.docx").read_bytes()[:2000], "cut.docx"),
+        ("notes.pdf", b"%PDF-1.4", "notes.pdf"),
+    ],
+)
+def test_malformed_files_are_refused_with_file_and_line(
+    client, app, study, name, content, fragment
+):
+    """A bad file in a batch stops the whole batch with a message naming it."""
+    response = _upload(client, study, [("good.md", MD.encode()), (name, content)])
+    assert response.status_code == 422
+    assert fragment in response.text
+    assert _counts(app) == (0, 0)
+    with app.app_context():
+        assert db.session.execute(db.select(ImportDraft)).first() is None
+
+
+def test_file_over_the_upload_limit_is_refused(make_app, make_user, make_study):
+    """A request above MAX_CONTENT_LENGTH is refused before it is read."""
+    app = make_app(MAX_CONTENT_LENGTH=10_000)
+    owner = make_user("owner2@example.org")
+    study_id = make_study(owner)
+    client = app.test_client()
+    login(client, "owner2@example.org")
+    response = client.post(
+        f"/studies/{study_id}/import/",
+        data={"files": [(io.BytesIO(b"x" * 20_000), "big.md")], "language": "fr"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+
+
+def test_batch_of_example_files_imports_one_session_each(client, app, study):
+    """All example formats and encodings import in one batch, one session per file."""
+    files = [
+        (p.name, p.read_bytes())
+        for p in sorted(EXAMPLES.iterdir())
+        if p.suffix in {".md", ".txt", ".docx", ".vtt", ".srt"}
+    ]
+    response = _upload(client, study, files, default_phase="3")
+    assert response.status_code == 302, response.text[:2000]
+    review = client.get(response.location)
+    names = review.text.count('<th scope="row">')
+    data = {"language": "fr"}
+    for i in range(names):
+        data[f"map-{i}"], data[f"label-{i}"] = "f", f"Speaker {i}"  # pseudonymous labels
+    response = client.post(response.location, data=data)
+    assert response.status_code == 302
+    sessions, passages = _counts(app)
+    assert sessions == len(files) and passages > 50
+    with app.app_context():
+        timed = (
+            db.session.execute(db.select(Passage).where(Passage.start_time.is_not(None)))
+            .scalars()
+            .all()
+        )
+        assert timed, "subtitle timestamps are kept"
+        assert len(
+            db.session.execute(db.select(AuditEvent).filter_by(action="session.import")).all()
+        ) == len(files)
+
+
+def test_cancel_deletes_the_uploaded_files(client, app, study):
+    """Cancelling the review deletes the waiting files."""
+    location = _upload(client, study, [("s.md", MD.encode())]).location
+    assert client.post(f"{location.split('?')[0]}/cancel").status_code == 302
+    with app.app_context():
+        assert db.session.execute(db.select(ImportDraft)).first() is None
+    assert client.get(location).status_code == 404
+
+
+def _long_transcript(words: int = 30_000) -> str:
+    rng = random.Random(3)
+    vocabulary = (
+        "le CPAS demande un rendez-vous en ligne mais la dame n'a pas de smartphone",
+        "ni de lecteur de carte eID et l'assistante sociale",
+    )
+    vocabulary = " ".join(vocabulary).split(" ")
+    lines, count, phase = [], 0, 1
+    while count < words:
+        if count // 3000 + 1 > phase and phase < 11:
+            phase += 1
+            lines.append(f"\n## {phase}. Phase {phase}\n")
+        if not lines:
+            lines.append("## 1. Propositions\n")
+        turn = " ".join(rng.choice(vocabulary) for _ in range(20))
+        lines.append(f"{rng.choice(['Amina', 'Julien'])}: {turn}")
+        count += 20
+    return "\n".join(lines)
+
+
+def test_three_hour_transcript_imports_completely(runner, app, study, tmp_path):
+    """A 30,000-word transcript imports every turn through the CLI (timing: BENCHMARKS.md)."""
+    path = tmp_path / "long.md"
+    path.write_text(_long_transcript(), encoding="utf-8")
+    result = runner.invoke(args=["sessions", "import", "--study", str(study["id"]), str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        passages = db.session.execute(db.select(Passage)).scalars().all()
+        assert len(passages) == 1500
+        assert sum(len(p.text.split()) for p in passages) == 30_000
+        assert {p.phase for p in passages} == set(range(1, 11))
+
+
+def test_cli_maps_speakers_and_prints_session_ids(runner, app, study, tmp_path):
+    """--map and --facilitator name the speakers; the new session ids are printed."""
+    path = tmp_path / "s.md"
+    path.write_text(MD, encoding="utf-8")
+    result = runner.invoke(
+        args=[
+            "sessions",
+            "import",
+            "--study",
+            str(study["id"]),
+            "--map",
+            "Amina Benali=Amina",
+            "--facilitator",
+            "Animatrice=Animatrice",
+            str(path),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        session_id = db.session.execute(db.select(GroupSession.id)).scalar_one()
+    assert result.output.strip() == str(session_id)
+
+
+def test_cli_refuses_unmapped_speakers_and_bad_files(runner, app, study, tmp_path):
+    """Unmapped speakers or a broken file: non-zero exit, a message, nothing stored."""
+    good = tmp_path / "s.md"
+    good.write_text(MD, encoding="utf-8")
+    result = runner.invoke(args=["sessions", "import", "--study", str(study["id"]), str(good)])
+    assert result.exit_code != 0 and "Amina Benali" in result.output
+    bad = tmp_path / "bad.vtt"
+    bad.write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nno speaker\n", encoding="utf-8")
+    result = runner.invoke(
+        args=["sessions", "import", "--study", str(study["id"]), "--phase", "3", str(bad)]
+    )
+    assert result.exit_code != 0 and "bad.vtt" in result.output
+    assert _counts(app) == (0, 0)

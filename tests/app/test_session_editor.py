@@ -1,0 +1,216 @@
+"""Editing transcripts: add, edit with conflicts and codings, move, split, merge."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import (
+    Coding,
+    GroupSession,
+    Participant,
+    Passage,
+    PassageRevision,
+    SpeakerKind,
+    Theme,
+)
+from tests.conftest import login
+
+TEXT = "Le CPAS a fermé le guichet. Ma voisine a dû tout faire sur itsme. Elle a abandonné."
+
+
+@pytest.fixture
+def session(app, client, make_user, make_study, add_member):
+    """A session with one coded passage; a facilitator is logged in."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    add_member(study_id, make_user("fac@example.org"), "facilitator")
+    with app.app_context():
+        group_session = GroupSession(study_id=study_id, number=1, language="fr")
+        amina = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
+        passage = Passage(
+            group_session=group_session,
+            phase=5,
+            position=1,
+            text=TEXT,
+            speaker_kind=SpeakerKind.PARTICIPANT,
+            participant=amina,
+        )
+        theme = db.session.execute(db.select(Theme).filter_by(key="outsourcing")).scalar_one()
+        start = TEXT.index("fermé le guichet")
+        coding = Coding(
+            passage=passage,
+            theme=theme,
+            coder_id=owner,
+            start_offset=start,
+            end_offset=start + len("fermé le guichet"),
+        )
+        db.session.add_all([group_session, amina, passage, coding])
+        db.session.commit()
+        ids = {
+            "study": study_id,
+            "session": group_session.id,
+            "passage": passage.id,
+            "amina": amina.id,
+            "coding": coding.id,
+        }
+    login(client, "fac@example.org")
+    ids["base"] = f"/studies/{study_id}/sessions/{ids['session']}"
+    return ids
+
+
+def _passage(app, passage_id):
+    with app.app_context():
+        passage = db.session.get(Passage, passage_id)
+        return passage.text, passage.version, [c.quote for c in passage.codings]
+
+
+def _edit(client, s, text, version, **extra):
+    return client.post(
+        f"{s['base']}/passages/{s['passage']}/edit",
+        data={
+            "text": text,
+            "version": version,
+            "phase": "5",
+            "speaker": f"p:{s['amina']}",
+            **extra,
+        },
+    )
+
+
+def test_add_passage_to_a_phase(client, app, session):
+    """A facilitator adds a passage at the end of a phase with a chosen speaker."""
+    response = client.post(
+        f"{session['base']}/passages",
+        data={"phase": "7", "speaker": "f:Animatrice", "text": "On passe au deuxième tour."},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        added = db.session.execute(db.select(Passage).filter_by(phase=7)).scalar_one()
+        assert (added.speaker_label, added.text) == ("Animatrice", "On passe au deuxième tour.")
+
+
+def test_edit_before_the_coding_keeps_it_on_its_words(client, app, session):
+    """Editing text before a coded span moves the coding with its words."""
+    response = _edit(client, session, "Hier, " + TEXT, 1)
+    assert response.status_code == 302
+    text, version, quotes = _passage(app, session["passage"])
+    assert text.startswith("Hier, ") and version == 2 and quotes == ["fermé le guichet"]
+
+
+def test_editing_coded_words_asks_what_to_do(client, app, session):
+    """Changing coded words asks first; 'adjust' keeps the coding on the new words."""
+    new = TEXT.replace("fermé le guichet", "fermé son guichet")
+    response = _edit(client, session, new, 1)
+    assert response.status_code == 409 and "Your edit changes coded words" in response.text
+    assert _passage(app, session["passage"])[0] == TEXT  # nothing saved yet
+    response = _edit(client, session, new, 1, codings="adjust")
+    assert response.status_code == 302
+    assert _passage(app, session["passage"])[2] == ["fermé son guichet"]
+
+
+def test_editing_coded_words_can_remove_the_coding(client, app, session):
+    """Choosing 'remove' deletes the affected coding and saves the text."""
+    new = TEXT.replace("fermé le guichet", "supprimé l'accueil")
+    assert _edit(client, session, new, 1, codings="remove").status_code == 302
+    assert _passage(app, session["passage"])[2] == []
+
+
+def test_second_editor_gets_a_conflict_and_both_texts_survive(app, session):
+    """Two editors start from version 1; the second sees the conflict; nothing is lost."""
+    first, second = app.test_client(), app.test_client()
+    login(first, "fac@example.org")
+    login(second, "owner@example.org")
+    for client in (first, second):
+        page = client.get(f"{session['base']}/passages/{session['passage']}/edit").text
+        assert 'name="version" value="1"' in page
+    mine = TEXT + " Premier ajout."
+    theirs = TEXT + " Second ajout."
+    assert _edit(first, session, mine, 1).status_code == 302
+    response = _edit(second, session, theirs, 1)
+    assert response.status_code == 409
+    assert "Someone else saved this passage" in response.text
+    assert "Premier ajout." in response.text and "Second ajout." in response.text
+    assert re.search(r'name="version" value="2"', response.text)
+    with app.app_context():
+        rejected = db.session.execute(
+            db.select(PassageRevision).filter_by(rejected=True)
+        ).scalar_one()
+        assert rejected.text == theirs
+    assert _passage(app, session["passage"])[0] == mine
+    assert _edit(second, session, theirs, 2).status_code == 302  # resolving saves it
+    assert _passage(app, session["passage"])[0] == theirs
+
+
+def test_split_after_a_sentence_moves_codings_along(client, app, session):
+    """Splitting creates a second passage after the first; codings stay on their words."""
+    offset = TEXT.index(" Ma voisine")
+    response = client.post(
+        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        passages = db.session.execute(db.select(Passage).order_by(Passage.position)).scalars().all()
+        assert [p.text for p in passages] == [TEXT[:offset], TEXT[offset + 1 :]]
+        assert [c.quote for c in passages[0].codings] == ["fermé le guichet"]
+
+
+def test_split_through_a_coding_keeps_both_halves(client, app, session):
+    """A coding that crosses the split point becomes one coding in each part."""
+    offset = TEXT.index(" le guichet")
+    client.post(
+        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+    )
+    with app.app_context():
+        quotes = sorted(c.quote for c in db.session.execute(db.select(Coding)).scalars())
+    assert quotes == ["fermé", "le guichet"]
+
+
+def test_merge_joins_same_speaker_and_keeps_codings(client, app, session):
+    """Merging with the next passage of the same speaker keeps every coding on its words."""
+    offset = TEXT.index(" Ma voisine")
+    client.post(
+        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+    )
+    response = client.post(f"{session['base']}/passages/{session['passage']}/merge")
+    assert response.status_code == 302
+    with app.app_context():
+        passage = db.session.execute(db.select(Passage)).scalar_one()
+        assert passage.text == TEXT[:offset] + "\n" + TEXT[offset + 1 :]
+        assert [c.quote for c in passage.codings] == ["fermé le guichet"]
+
+
+def test_merge_refuses_different_speakers(client, app, session):
+    """Passages of two speakers are not merged."""
+    client.post(
+        f"{session['base']}/passages",
+        data={"phase": "5", "speaker": "f:Animatrice", "text": "Merci."},
+    )
+    response = client.post(f"{session['base']}/passages/{session['passage']}/merge")
+    assert response.status_code == 303
+    with app.app_context():
+        assert len(db.session.execute(db.select(Passage)).all()) == 2
+
+
+def test_move_changes_the_order_within_the_phase(client, app, session):
+    """Moving a passage down puts it after its neighbour."""
+    client.post(
+        f"{session['base']}/passages",
+        data={"phase": "5", "speaker": "f:Animatrice", "text": "Merci."},
+    )
+    client.post(f"{session['base']}/passages/{session['passage']}/move", data={"direction": "down"})
+    page = client.get(session["base"]).text
+    assert page.index("Merci.") < page.index("Ma voisine")
+
+
+def test_changing_the_speaker_is_recorded_in_history(client, app, session):
+    """The speaker can be changed; the earlier state stays in the passage history."""
+    response = client.post(
+        f"{session['base']}/passages/{session['passage']}/edit",
+        data={"text": TEXT, "version": "1", "phase": "5", "speaker": "f:Animatrice"},
+    )
+    assert response.status_code == 302
+    page = client.get(f"{session['base']}/passages/{session['passage']}/edit").text
+    assert "History" in page and "Amina" in page
