@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin,
         api,
         api_tokens,
+        audit_views,
         codebook,
         codebook_files,  # noqa: F401  (adds the import/export routes to codebook.bp)
         coding,
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         live,
         narratives,
         imports,
+        audit_views,
         api,
         api_tokens,
     )

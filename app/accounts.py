@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.audit import record
+from app.audit import record, record_event
 from app.extensions import db, limiter, login_manager
 from app.models import Membership, Role, Study, User
 from app.models.accounts import new_session_token
@@ -187,7 +187,11 @@ def setup():
         return render_template("accounts/setup.html", form={}, error=None)
     form = request.form
     try:
-        password = clean_password(form.get("password"), form.get("confirm"))
+        password = clean_password(
+            form.get("password"),
+            form.get("confirm"),
+            user_inputs=(form.get("email"), form.get("display_name")),
+        )
         user = create_user(
             form.get("email"), form.get("display_name"), password=password, is_admin=True
         )
@@ -203,9 +207,19 @@ def setup():
     return redirect(url_for("studies.index"))
 
 
+def _login_account_key() -> str:
+    """Rate-limit key for the account being tried, whatever address the attempts come from."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # per client address
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_account_key)  # per account
 def login():
     """Log in with e-mail address and password."""
     if needs_setup():
@@ -219,8 +233,19 @@ def login():
         or not user.is_active
         or not check_password(user, request.form.get("password", ""))
     ):
+        # The same answer whether the account exists or not; the log says which.
+        record_event(
+            "login.failure",
+            "user",
+            user.id if user else None,
+            user_id=None,
+            details={"email": email[:254]},
+        )
+        db.session.commit()
         error = _("Wrong e-mail address or password, or the account is disabled.")
         return render_template("accounts/login.html", email=email, error=error), 401
+    record_event("login.success", "user", user.id, user_id=user.id)
+    db.session.commit()
     _start_login(user)
     return redirect(_safe_next(request.args.get("next")))
 
@@ -244,7 +269,11 @@ def accept_invite(token: str):
     if request.method == "GET":
         return render_template("accounts/accept_invite.html", user=user, error=None)
     try:
-        password = clean_password(request.form.get("password"), request.form.get("confirm"))
+        password = clean_password(
+            request.form.get("password"),
+            request.form.get("confirm"),
+            user_inputs=(user.email, user.display_name),
+        )
     except ValidationError as error:
         return render_template("accounts/accept_invite.html", user=user, error=error), 422
     set_password(user, password)
@@ -270,7 +299,12 @@ def profile():
             if not check_password(user, request.form.get("current", "")):
                 raise ValidationError(_l("Your current password is not correct."), "current")
             set_password(
-                user, clean_password(request.form.get("password"), request.form.get("confirm"))
+                user,
+                clean_password(
+                    request.form.get("password"),
+                    request.form.get("confirm"),
+                    user_inputs=(user.email, user.display_name),
+                ),
             )
             record("user.password", user, user_id=user.id)
         elif action == "logout_everywhere":

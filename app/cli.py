@@ -44,7 +44,10 @@ def create_user_command(email: str, display_name: str, admin: bool, password: st
     """Create an account with a password."""
     try:
         user = create_user(
-            email, display_name, password=clean_password(password, password), is_admin=admin
+            email,
+            display_name,
+            password=clean_password(password, password, user_inputs=(email, display_name)),
+            is_admin=admin,
         )
     except ValidationError as error:
         _fail(error)
@@ -177,7 +180,59 @@ def import_sessions_command(study_id, language, default_phase, maps, facilitator
         click.echo(group_session.id)
 
 
+def _sqlite_path() -> str:
+    from flask import current_app
+
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite:///"):
+        raise click.ClickException(
+            "backup and restore copy the embedded SQLite database; for PostgreSQL use "
+            "pg_dump and pg_restore."
+        )
+    return uri.removeprefix("sqlite:///")
+
+
+@click.command("backup")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+def backup_command(output: str) -> None:
+    """Copy the SQLite database to OUTPUT while the app keeps running (online backup)."""
+    import sqlite3
+
+    source = sqlite3.connect(_sqlite_path())
+    target = sqlite3.connect(output)
+    with target:
+        source.backup(target)  # a consistent snapshot, even with writers active
+    check = target.execute("PRAGMA integrity_check").fetchone()[0]
+    source.close()
+    target.close()
+    if check != "ok":
+        raise click.ClickException(f"The copy failed its integrity check: {check}")
+    click.echo(f"Backed up to {output}")
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm replacing the current database.")
+def restore_command(backup: str, yes: bool) -> None:
+    """Replace the SQLite database with BACKUP (stop the app first)."""
+    import sqlite3
+
+    if not yes:
+        raise click.ClickException("Restoring replaces every study in this database: add --yes.")
+    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    check = source.execute("PRAGMA integrity_check").fetchone()[0]
+    if check != "ok":
+        raise click.ClickException(f"{backup} is damaged ({check}); nothing was changed.")
+    db.engine.dispose()
+    target = sqlite3.connect(_sqlite_path())
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    click.echo(f"Restored from {backup}")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (users, studies, demo, sessions):
+    for group in (users, studies, demo, sessions, backup_command, restore_command):
         app.cli.add_command(group)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import selectinload
 
-from app.audit import record
+from app.audit import log_transcript_view, record
 from app.extensions import db
 from app.models import Coding, CodingOrigin, GroupSession, Passage, Role, Theme
 from app.phases import PHASES
@@ -203,6 +203,7 @@ def _passage_context(session_id: int) -> dict:
 def workspace(study_id: int, session_id: int):
     """Show a session's transcript for coding: select text, press a number or click a theme."""
     group_session = in_study(GroupSession, session_id)
+    log_transcript_view(group_session, "session.view_coding")
     only_mine = request.args.get("show") == "mine"
     passages = (
         db.session.execute(

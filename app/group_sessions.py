@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from app.audit import record
+from app.audit import log_transcript_view, record
 from app.extensions import db
 from app.models import GroupSession, Narrative, Passage, SessionStatus
 from app.phases import PHASES
@@ -170,6 +170,7 @@ def edit(study_id: int, session_id: int):
 def overview(study_id: int, session_id: int):
     """Show a session's narratives and its passages phase by phase."""
     group_session = in_study(GroupSession, session_id)
+    log_transcript_view(group_session, "session.view")
     narratives = (
         db.session.execute(
             db.select(Narrative)

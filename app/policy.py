@@ -40,6 +40,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "participant.edit": frozenset({OWNER, FACILITATOR}),
     "codebook.edit": frozenset({OWNER, FACILITATOR}),
     "coding.edit": frozenset({OWNER, FACILITATOR, RESEARCHER}),
+    "audit.view": frozenset({OWNER}),
 }
 
 PUBLIC, LOGIN, ADMIN = "public", "login", "admin"

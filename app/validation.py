@@ -12,6 +12,7 @@ import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from zxcvbn import zxcvbn
 
 from app.config import LANGUAGES
 from app.models import Role, SessionStatus
@@ -66,8 +67,15 @@ def clean_email(value: str | None, field: str = "email") -> str:
     return email
 
 
-def clean_password(value: str | None, confirm: str | None, field: str = "password") -> str:
-    """Check a new password: long enough and typed twice the same."""
+def clean_password(
+    value: str | None, confirm: str | None, field: str = "password", user_inputs=()
+) -> str:
+    """Check a new password: long enough, not guessable, typed twice the same.
+
+    Guessability is zxcvbn's estimate (common passwords, dictionary words,
+    keyboard rows, dates, repeats, and the person's own name and address);
+    scores below 3 are refused.
+    """
     password = value or ""
     if len(password) < MIN_PASSWORD:
         raise ValidationError(
@@ -75,6 +83,11 @@ def clean_password(value: str | None, confirm: str | None, field: str = "passwor
         )
     if len(password) > 1024:
         raise ValidationError(_l("Choose a password of at most 1024 characters."), field)
+    if zxcvbn(password[:100], user_inputs=[str(v) for v in user_inputs if v])["score"] < 3:
+        raise ValidationError(
+            _l("This password is too easy to guess. Use a few unrelated words, for example."),
+            field,
+        )
     if password != (confirm or ""):
         raise ValidationError(_l("The two passwords are not the same."), "confirm")
     return password

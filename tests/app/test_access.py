@@ -82,6 +82,7 @@ EXPECTED = {
     ("imports.review", "GET"): EDITORS,
     ("imports.review", "POST"): EDITORS,
     ("imports.cancel", "POST"): EDITORS,
+    ("audit.index", "GET"): OWNER,
     ("live.page", "GET"): EDITORS,
     ("live.contribute", "POST"): EDITORS,
     ("live.save_seating", "POST"): EDITORS,

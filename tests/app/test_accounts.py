@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app.extensions import db
 from app.models import AuditEvent, Membership, Role, User
 from tests.conftest import PASSWORD, csrf_token, login
@@ -264,3 +266,15 @@ def test_user_input_in_error_messages_is_escaped(client, app, make_user, make_st
     response = client.post(f"/studies/{study_id}/participants/", data={"pseudonym": name})
     assert response.status_code == 422
     assert b"<b id=inj>" not in response.data and b"&lt;b id=inj&gt;" in response.data
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["password1234", "azertyuiop123", "wachtwoord1234", "123456789012", "ann@example.org!"],
+)
+def test_guessable_passwords_are_refused(client, app, password):
+    """Common passwords, keyboard rows and one's own address are refused at setup."""
+    response = client.post("/setup", data={**NEW_ADMIN, "password": password, "confirm": password})
+    assert response.status_code == 422 and b"too easy to guess" in response.data
+    with app.app_context():
+        assert db.session.execute(db.select(User)).first() is None

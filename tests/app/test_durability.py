@@ -1,0 +1,132 @@
+"""Nothing lost on a crash: SIGKILLed writers, integrity checks, online backup and restore."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.database import upgrade_schema
+from app.extensions import db
+from app.models import GroupSession, Participant, Passage, SpeakerKind
+from app.studies import create_study
+from tests.conftest import BASE_CONFIG
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sqlite_file(tmp_path):
+    """A migrated SQLite database with one study and one passage."""
+    path = tmp_path / "crash.sqlite3"
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    upgrade_schema(app)
+    with app.app_context():
+        from app.accounts import create_user
+
+        owner = create_user("crash@example.org", "Crash", password="x" * 12)
+        study = create_study("Crash", "", "fr", owner_id=owner.id)
+        group_session = GroupSession(study=study, number=1, language="fr")
+        participant = Participant(study=study, pseudonym="Amina", pseudonym_key="amina")
+        db.session.add(
+            Passage(
+                group_session=group_session,
+                phase=3,
+                position=1,
+                speaker_kind=SpeakerKind.PARTICIPANT,
+                participant=participant,
+                text="Une dame est venue au CPAS pour son dossier. " * 5,
+            )
+        )
+        db.session.commit()
+        engine = db.engine
+    engine.dispose()
+    return path
+
+
+def test_killed_writers_lose_no_acknowledged_coding(sqlite_file):
+    """20 writers killed with SIGKILL mid-stream: the file stays intact, every ack is stored."""
+    rng = random.Random(20261128)
+    acknowledged: set[int] = set()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _round in range(20):
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "tests.app.crash_writer", f"sqlite:///{sqlite_file}"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        assert writer.stdout.readline().strip() == "ready"
+        for _ in range(rng.randint(1, 40)):
+            acknowledged.add(int(writer.stdout.readline()))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
+        connection = sqlite3.connect(sqlite_file)
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {row[0] for row in connection.execute("SELECT id FROM coding")}
+        connection.close()
+        assert acknowledged <= stored
+    assert len(acknowledged) >= 20
+
+
+def test_backup_while_running_and_restore(sqlite_file, tmp_path):
+    """`flask backup` copies a live database; `flask restore` brings that state back."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{sqlite_file}",
+        "MAGWB_LOAD_DEMO": "0",
+        "SECRET_KEY": "backup-test",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    copy = tmp_path / "backup.sqlite3"
+    result = subprocess.run(
+        [*flask, "backup", str(copy)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(sqlite_file)
+    with connection:
+        connection.execute("DELETE FROM passage")
+    connection.close()
+    result = subprocess.run(
+        [*flask, "restore", str(copy)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "--yes" in result.stderr
+    result = subprocess.run(
+        [*flask, "restore", "--yes", str(copy)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(sqlite_file)
+    assert connection.execute("SELECT count(*) FROM passage").fetchone()[0] == 1
+    connection.close()
+
+
+def test_restore_refuses_a_damaged_backup(sqlite_file, tmp_path):
+    """A damaged backup file is refused and the database is left as it was."""
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(sqlite_file.read_bytes()[:4096] + b"\0" * 4096)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{sqlite_file}",
+        "MAGWB_LOAD_DEMO": "0",
+        "SECRET_KEY": "backup-test",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "restore", "--yes", str(damaged)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    connection = sqlite3.connect(sqlite_file)
+    assert connection.execute("SELECT count(*) FROM passage").fetchone()[0] == 1
+    connection.close()
