@@ -10,10 +10,28 @@ from analysis.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from analysis.pii import (
+    Finding,
+    detect,
+    find_addresses,
+    find_emails,
+    find_ibans,
+    find_national_numbers,
+    find_persons,
+    find_phones,
+)
 from analysis.text import normalise_text
 
 __all__ = [
+    "Finding",
     "ThemeAgreement",
+    "detect",
+    "find_addresses",
+    "find_emails",
+    "find_ibans",
+    "find_national_numbers",
+    "find_persons",
+    "find_phones",
     "agreement_by_theme",
     "cohen_kappa",
     "krippendorff_alpha",

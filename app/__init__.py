@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         live,
         narratives,
         participants,
+        privacy,
         segments,
         session_editor,
         studies,
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
         narratives,
         imports,
         audit_views,
+        privacy,
         api,
         api_tokens,
     )

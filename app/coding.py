@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import Coding, CodingOrigin, GroupSession, Passage, Role, Theme
 from app.phases import PHASES
 from app.policy import allowed, in_study, study_action
+from app.privacy import scan_memo
 from app.validation import ValidationError, as_id, clean_long_text
 
 bp = Blueprint("coding", __name__, url_prefix="/studies/<int:study_id>/sessions")
@@ -100,6 +101,8 @@ def code_passage(
     )
     db.session.add(coding)
     db.session.flush()
+    if coding.memo:
+        scan_memo(coding)
     record(
         "coding.create",
         coding,
@@ -138,6 +141,7 @@ def remove_coding(coding: Coding, *, user_id: int) -> None:
 def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:
     """Replace the memo of a coding."""
     coding.memo = clean_long_text(memo, "memo", max_length=5000)
+    scan_memo(coding)
     record("coding.memo", coding, user_id=user_id, study_id=coding.theme.study_id)
 
 

@@ -19,6 +19,7 @@ from analysis.anchoring import reanchor
 from app.audit import record
 from app.extensions import db
 from app.models import Coding, GroupSession, Participant, Passage, PassageRevision, SpeakerKind
+from app.privacy import scan_passages
 from app.validation import ValidationError, as_id
 
 MAX_PASSAGE = 100_000
@@ -132,6 +133,7 @@ def add_passage(
     _apply_speaker(passage, speaker)
     db.session.add(passage)
     db.session.flush()
+    scan_passages([passage])
     record(
         "passage.create",
         passage,
@@ -172,6 +174,7 @@ def edit_passage(
     passage.text, passage.phase = new_text, phase
     _apply_speaker(passage, speaker)
     db.session.flush()  # the version check runs here too, against concurrent saves
+    scan_passages([passage])
     record(
         "passage.update",
         passage,
@@ -268,6 +271,7 @@ def split_passage(passage: Passage, offset: int, *, user_id: int) -> Passage:
     _keep_revision(passage, user_id)
     passage.text = head
     db.session.flush()
+    scan_passages([passage, second])
     record(
         "passage.split",
         passage,
@@ -305,3 +309,4 @@ def merge_with_next(passage: Passage, *, user_id: int) -> None:
     )
     db.session.delete(following)
     db.session.flush()
+    scan_passages([passage])

@@ -41,6 +41,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "codebook.edit": frozenset({OWNER, FACILITATOR}),
     "coding.edit": frozenset({OWNER, FACILITATOR, RESEARCHER}),
     "audit.view": frozenset({OWNER}),
+    "privacy.review": frozenset({OWNER, FACILITATOR}),
 }
 
 PUBLIC, LOGIN, ADMIN = "public", "login", "admin"

@@ -13,6 +13,7 @@ from app.audit import record
 from app.extensions import db
 from app.models import GroupSession, Participant, Passage, SessionStatus, SpeakerKind, Study
 from app.passages import Speaker, parse_speaker
+from app.privacy import scan_passages
 from app.transcript_formats import Turn, parse_markdown, parse_transcript
 from app.validation import ValidationError, pseudonym_key
 
@@ -143,6 +144,7 @@ def import_sessions(
             details={"passages": len(turns), "format": filename.rsplit(".", 1)[-1].lower()},
         )
         created.append(group_session)
+    scan_passages([p for s in created for p in s.passages])
     return created
 
 

@@ -4,6 +4,7 @@ from app.models.accounts import User
 from app.models.audit import AuditEvent
 from app.models.coding import Coding, CodingOrigin, Theme
 from app.models.imports import ImportDraft
+from app.models.privacy import KnownName, PiiFinding
 from app.models.studies import (
     Consent,
     ConsentScope,
@@ -27,11 +28,13 @@ __all__ = [
     "ConsentScope",
     "GroupSession",
     "ImportDraft",
+    "KnownName",
     "Membership",
     "Narrative",
     "Participant",
     "Passage",
     "PassageRevision",
+    "PiiFinding",
     "Role",
     "SessionStatus",
     "SpeakerKind",

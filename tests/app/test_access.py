@@ -83,6 +83,10 @@ EXPECTED = {
     ("imports.review", "POST"): EDITORS,
     ("imports.cancel", "POST"): EDITORS,
     ("audit.index", "GET"): OWNER,
+    ("privacy.index", "GET"): EDITORS,
+    ("privacy.scan", "POST"): EDITORS,
+    ("privacy.resolve", "POST"): EDITORS,
+    ("privacy.names", "POST"): EDITORS,
     ("live.page", "GET"): EDITORS,
     ("live.contribute", "POST"): EDITORS,
     ("live.save_seating", "POST"): EDITORS,
@@ -159,6 +163,7 @@ def world(app, make_user, make_study, add_member):
         Narrative,
         Participant,
         Passage,
+        PiiFinding,
         SpeakerKind,
         Theme,
     )
@@ -197,7 +202,17 @@ def world(app, make_user, make_study, add_member):
         ]
         db.session.add_all([group_session, participant, passage, *codings])
         narrative = Narrative(group_session=group_session, proposer=participant, title="Récit")
-        db.session.add(narrative)
+        finding = PiiFinding(
+            study_id=study_id,
+            group_session=group_session,
+            object_type="passage",
+            object_id=0,
+            kind="person",
+            start_offset=0,
+            end_offset=3,
+            text="Une",
+        )
+        db.session.add_all([narrative, finding])
         for email in ("owner@example.org", "facilitator@example.org"):
             editor = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
             db.session.add(
@@ -230,6 +245,7 @@ def world(app, make_user, make_study, add_member):
             "token_id": token.id,
             "fmt": "qdc",
             "narrative_id": narrative.id,
+            "finding_id": finding.id,
             "batch": "b1",
             "kind": "phase",
             "coding.delete": {"coding_id": codings[1].id},

@@ -1,0 +1,159 @@
+"""Personal-data review: detection on stored text, replacement everywhere, dismissal."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import (
+    Coding,
+    GroupSession,
+    Participant,
+    Passage,
+    PassageRevision,
+    PiiFinding,
+    Theme,
+)
+from tests.conftest import login
+
+FIRST = "Madame Dubois m'a donné son numéro 85.07.30-033.28 et son GSM 0470 12 34 56."
+SECOND = "Plus tard, Madame Dubois est revenue au CPAS."
+
+
+@pytest.fixture
+def study(app, client, make_user, make_study):
+    """A session whose passages contain a national number, a phone and a name (twice)."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    login(client, "owner@example.org")
+    with app.app_context():
+        db.session.add(Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina"))
+        group_session = GroupSession(study_id=study_id, number=1, language="fr")
+        db.session.add(group_session)
+        db.session.commit()
+        session_id = group_session.id
+    base = f"/studies/{study_id}/sessions/{session_id}"
+    for text in (FIRST, SECOND):
+        response = client.post(
+            f"{base}/passages", data={"phase": "3", "speaker": "f:Animatrice", "text": text}
+        )
+        assert response.status_code == 302
+    return {"id": study_id, "session": session_id, "base": base}
+
+
+def _open(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [
+            (f.kind, f.text)
+            for f in db.session.execute(
+                db.select(PiiFinding).filter_by(status="open").order_by(PiiFinding.id)
+            ).scalars()
+        ]
+
+
+def test_typed_passages_are_checked_for_personal_data(client, app, study):
+    """Adding passages queues the national number, the phone and the names for review."""
+    found = _open(app)
+    assert ("national_number", "85.07.30-033.28") in found
+    assert ("phone", "0470 12 34 56") in found
+    assert [kind for kind, _text in found].count("person") == 2
+    page = client.get(f"/studies/{study['id']}/privacy/")
+    assert page.status_code == 200 and "85.07.30-033.28" in page.text
+
+
+def _finding_id(app, kind: str) -> int:
+    with app.app_context():
+        return (
+            db.session.execute(db.select(PiiFinding.id).filter_by(kind=kind, status="open"))
+            .scalars()
+            .first()
+        )
+
+
+def test_replacing_a_name_changes_every_passage_history_and_memo(client, app, study):
+    """A pseudonym replaces the name in all passages of the session, their history and memos."""
+    with app.app_context():
+        passage = db.session.execute(db.select(Passage).filter_by(text=SECOND)).scalar_one()
+        theme = db.session.execute(db.select(Theme).filter_by(key="privacy")).scalar_one()
+        start = SECOND.index("revenue au CPAS")
+        db.session.add(
+            Coding(
+                passage=passage,
+                theme=theme,
+                start_offset=start,
+                end_offset=start + len("revenue au CPAS"),
+                memo="Parler avec Madame Dubois",
+            )
+        )
+        db.session.add(PassageRevision(passage_id=passage.id, version=0, text=SECOND))
+        participant_id = db.session.execute(db.select(Participant.id)).scalar_one()
+        db.session.commit()
+    name_finding = _finding_id(app, "person")
+    with app.app_context():
+        name = db.session.get(PiiFinding, name_finding).text
+    response = client.post(
+        f"/studies/{study['id']}/privacy/findings/{name_finding}",
+        data={"action": "pseudonym", "participant": participant_id},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        texts = [p.text for p in db.session.execute(db.select(Passage)).scalars()]
+        assert all(name not in text for text in texts) and any("Amina" in t for t in texts)
+        revisions = [r.text for r in db.session.execute(db.select(PassageRevision)).scalars()]
+        assert all(name not in text for text in revisions)
+        coding = db.session.execute(db.select(Coding)).scalar_one()
+        assert coding.quote == "revenue au CPAS"  # still on its words
+        assert name not in coding.memo
+        stored = db.session.execute(db.select(PiiFinding.text)).scalars().all()
+        assert name not in stored  # the queue keeps no copy
+    assert all(kind != "person" or name not in text for kind, text in _open(app))
+
+
+def test_placeholder_replacement_of_a_national_number(client, app, study):
+    """A national number becomes the placeholder; the other findings keep valid offsets."""
+    finding = _finding_id(app, "national_number")
+    response = client.post(
+        f"/studies/{study['id']}/privacy/findings/{finding}",
+        data={"action": "placeholder", "placeholder": "[NUMÉRO NATIONAL]"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        first = db.session.execute(db.select(Passage).order_by(Passage.id)).scalars().first()
+        assert "[NUMÉRO NATIONAL]" in first.text and "033.28" not in first.text
+        phone = db.session.execute(
+            db.select(PiiFinding).filter_by(kind="phone", status="open")
+        ).scalar_one()
+        assert first.text[phone.start_offset : phone.end_offset] == phone.text
+
+
+def test_dismissed_findings_stay_dismissed_after_a_rescan(client, app, study):
+    """Dismissing a finding keeps it out of the queue when the study is scanned again."""
+    finding = _finding_id(app, "phone")
+    client.post(f"/studies/{study['id']}/privacy/findings/{finding}", data={"action": "dismiss"})
+    client.post(f"/studies/{study['id']}/privacy/scan")
+    assert "phone" not in [kind for kind, _text in _open(app)]
+
+
+def test_known_names_are_found_on_scan(client, app, study):
+    """A real name on the private list is found where no cue would reveal it."""
+    base = study["base"]
+    client.post(
+        f"{base}/passages",
+        data={
+            "phase": "5",
+            "speaker": "f:Animatrice",
+            "text": "Je pense à Verhaegen et à son dossier.",
+        },
+    )
+    assert ("person", "Verhaegen") not in _open(app)
+    client.post(f"/studies/{study['id']}/privacy/names", data={"names": "Jan Verhaegen\n"})
+    client.post(f"/studies/{study['id']}/privacy/scan")
+    assert ("person", "Verhaegen") in _open(app)
+
+
+def test_observers_cannot_see_the_queue(app, study, make_user, add_member):
+    """The findings (which show personal data) are for owners and facilitators only."""
+    add_member(study["id"], make_user("obs@example.org"), "observer")
+    observer = app.test_client()
+    login(observer, "obs@example.org")
+    assert observer.get(f"/studies/{study['id']}/privacy/").status_code == 403
