@@ -17,6 +17,9 @@ from app.privacy import scan_passages
 from app.transcript_formats import Turn, parse_markdown, parse_transcript
 from app.validation import ValidationError, pseudonym_key
 
+# One transcript file: a 3-hour session is well under 1 MB of text (a .docx with images more).
+MAX_TRANSCRIPT_BYTES = 20 * 2**20
+
 __all__ = [
     "Turn",
     "add_passages",
@@ -154,6 +157,16 @@ def read_files(
     """Parse every file; the first problem stops everything (with its file and line)."""
     if not files:
         raise ValidationError(_l("Choose at least one transcript file."), "files")
+    for name, data in files:
+        if len(data) > MAX_TRANSCRIPT_BYTES:
+            raise ValidationError(
+                _l(
+                    "%(file)s is larger than %(max)d MB; split it or save it without images.",
+                    file=name,
+                    max=MAX_TRANSCRIPT_BYTES // 2**20,
+                ),
+                "files",
+            )
     return [
         (name, parse_transcript(data, name, default_phase=default_phase)) for name, data in files
     ]

@@ -135,6 +135,14 @@ def test_file_over_the_upload_limit_is_refused(make_app, make_user, make_study):
     assert response.status_code == 413
 
 
+def test_transcript_over_the_file_limit_is_named(client, app, study, monkeypatch):
+    """A file above the per-file limit is refused with its name; nothing is stored."""
+    monkeypatch.setattr("app.transcripts.MAX_TRANSCRIPT_BYTES", 1000)
+    response = _upload(client, study, [("ok.md", MD.encode()), ("huge.md", b"x" * 2000)])
+    assert response.status_code == 422 and "huge.md is larger than" in response.text
+    assert _counts(app) == (0, 0)
+
+
 def test_batch_of_example_files_imports_one_session_each(client, app, study):
     """All example formats and encodings import in one batch, one session per file."""
     files = [
