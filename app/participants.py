@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +13,16 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import record
 from app.extensions import db
-from app.models import Consent, ConsentScope, Participant
+from app.models import (
+    Consent,
+    ConsentScope,
+    KnownName,
+    Narrative,
+    Participant,
+    Passage,
+    PiiFinding,
+)
+from app.models.base import utcnow
 from app.policy import allowed, in_study, study_action
 from app.validation import (
     ValidationError,
@@ -207,4 +217,146 @@ def edit(study_id: int, participant_id: int):
         error=error,
         form=form if error else {},
         today=date.today().isoformat(),
+        can_erase=allowed(g.membership.role, "participant.erase") and not participant.erased_at,
     ), (422 if error else 200)
+
+
+# --- GDPR duties ----------------------------------------------------------
+
+
+def participant_record(participant: Participant) -> dict:
+    """Return everything the study holds about a participant (right of access)."""
+    passages = (
+        db.session.execute(
+            db.select(Passage)
+            .filter_by(participant_id=participant.id)
+            .order_by(Passage.group_session_id, Passage.phase, Passage.position)
+        )
+        .scalars()
+        .all()
+    )
+    narratives = (
+        db.session.execute(
+            db.select(Narrative).where(
+                (Narrative.proposer_id == participant.id)
+                | (Narrative.narrator_id == participant.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return {
+        "study": participant.study.title,
+        "pseudonym": participant.pseudonym,
+        "attributes": participant.attributes,
+        "consents": [
+            {
+                "scope": c.scope.value,
+                "granted": c.granted,
+                "date": c.given_on.isoformat(),
+                "note": c.note,
+            }
+            for c in participant.consents
+        ],
+        "passages": [
+            {
+                "session": p.group_session.number,
+                "phase": p.phase,
+                "text": p.text,
+                "codings": [
+                    {"theme": c.theme.key, "quote": c.quote, "memo": c.memo} for c in p.codings
+                ],
+            }
+            for p in passages
+        ],
+        "narratives": [
+            {
+                "session": n.group_session.number,
+                "title": n.title,
+                "summary": n.summary,
+                "chosen": n.is_chosen,
+            }
+            for n in narratives
+        ],
+    }
+
+
+def erase_participant(participant: Participant, *, user_id: int, real_names: list[str]) -> dict:
+    """Erase a participant's personal data, keeping the transcript's structure.
+
+    The pseudonym becomes a neutral label everywhere in the study's texts and
+    history, attributes and consent records are deleted, the given real names
+    leave the private name list, and an audit tombstone records the counts.
+    """
+    from app.privacy import replace_words_in_study
+
+    label = f"erased-{participant.id}"
+    mentions = replace_words_in_study(participant.study_id, participant.pseudonym, label)
+    consents = len(participant.consents)
+    for consent in list(participant.consents):
+        db.session.delete(consent)
+    names = {name.strip().casefold() for name in real_names if name.strip()}
+    removed = 0
+    for known in db.session.execute(
+        db.select(KnownName).filter_by(study_id=participant.study_id)
+    ).scalars():
+        if known.name.casefold() in names:
+            db.session.delete(known)
+            removed += 1
+    # Queued findings may still quote the person's names: drop them.
+    forgotten = {participant.pseudonym.casefold()} | names
+    for finding in db.session.execute(
+        db.select(PiiFinding).filter_by(study_id=participant.study_id)
+    ).scalars():
+        if finding.text.casefold() in forgotten:
+            db.session.delete(finding)
+    participant.pseudonym = participant.pseudonym_key = label
+    participant.attributes = {}
+    participant.erased_at = utcnow()
+    db.session.flush()
+    counts = {"mentions": mentions, "consents": consents, "names": removed}
+    record(
+        "participant.erase",
+        participant,
+        user_id=user_id,
+        study_id=participant.study_id,
+        details=counts,
+    )
+    return counts
+
+
+@bp.get("/<int:participant_id>/export.json")
+@study_action("participant.edit")
+def export(study_id: int, participant_id: int):
+    """Download everything held about a participant, as JSON."""
+    participant = in_study(Participant, participant_id)
+    record("participant.export", participant, user_id=current_user.id, study_id=study_id)
+    db.session.commit()
+    body = json.dumps(participant_record(participant), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="participant-{participant_id}.json"'
+        },
+    )
+
+
+@bp.post("/<int:participant_id>/erase")
+@study_action("participant.erase")
+def erase(study_id: int, participant_id: int):
+    """Erase a participant's personal data (asks for the pseudonym as confirmation)."""
+    participant = in_study(Participant, participant_id)
+    if request.form.get("confirm", "").strip() != participant.pseudonym:
+        flash(_("Type the pseudonym exactly to confirm the erasure."), "error")
+        return redirect(
+            url_for("participants.edit", study_id=study_id, participant_id=participant_id)
+        ), 303
+    names = request.form.get("real_names", "").splitlines()
+    counts = erase_participant(participant, user_id=current_user.id, real_names=names)
+    db.session.commit()
+    flash(
+        _("The participant's data was erased (%(n)d mentions replaced).", n=counts["mentions"]),
+        "success",
+    )
+    return redirect(url_for("participants.roster", study_id=study_id))

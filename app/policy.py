@@ -38,6 +38,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "session.edit": frozenset({OWNER, FACILITATOR}),
     "participant.view": frozenset({OWNER, FACILITATOR, RESEARCHER, OBSERVER}),
     "participant.edit": frozenset({OWNER, FACILITATOR}),
+    "participant.erase": frozenset({OWNER}),
     "codebook.edit": frozenset({OWNER, FACILITATOR}),
     "coding.edit": frozenset({OWNER, FACILITATOR, RESEARCHER}),
     "audit.view": frozenset({OWNER}),

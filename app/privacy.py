@@ -9,6 +9,8 @@ words, and the passage history is scrubbed too), or dismisses the finding.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +24,7 @@ from app.models import (
     Coding,
     GroupSession,
     KnownName,
+    Narrative,
     Participant,
     Passage,
     PassageRevision,
@@ -147,16 +150,52 @@ def scan_study(study_id: int) -> int:
 def _replace_in_passage(passage: Passage, old: str, new: str) -> int:
     if old not in passage.text:
         return 0
-    text = passage.text.replace(old, new)
-    spots = reanchor(passage.text, text, [(c.start_offset, c.end_offset) for c in passage.codings])
+    return _rewrite(passage, passage.text.replace(old, new))
+
+
+def replace_words_in_study(study_id: int, word: str, replacement: str) -> int:
+    """Replace a whole word in every passage, revision, memo and narrative of a study."""
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+    passages = (
+        db.session.execute(
+            db.select(Passage).join(GroupSession).where(GroupSession.study_id == study_id)
+        )
+        .scalars()
+        .all()
+    )
+    changed = 0
+    for passage in passages:
+        new_text = pattern.sub(replacement, passage.text)
+        if new_text != passage.text:
+            changed += _rewrite(passage, new_text)
+    ids = [p.id for p in passages]
+    for revision in db.session.execute(
+        db.select(PassageRevision).where(PassageRevision.passage_id.in_(ids))
+    ).scalars():
+        revision.text = pattern.sub(replacement, revision.text)
+    for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
+        coding.memo = pattern.sub(replacement, coding.memo or "")
+    for narrative in db.session.execute(
+        db.select(Narrative).join(GroupSession).where(GroupSession.study_id == study_id)
+    ).scalars():
+        narrative.title = pattern.sub(replacement, narrative.title)
+        narrative.summary = pattern.sub(replacement, narrative.summary or "")
+    db.session.flush()
+    return changed
+
+
+def _rewrite(passage: Passage, new_text: str) -> int:
+    """Give a passage a new text, keeping its codings on their words."""
+    spots = reanchor(
+        passage.text, new_text, [(c.start_offset, c.end_offset) for c in passage.codings]
+    )
     for coding, spot in zip(list(passage.codings), spots, strict=True):
         if spot.end > spot.start:
             coding.start_offset, coding.end_offset = spot.start, spot.end
         else:
             db.session.delete(coding)
-    count = passage.text.count(old)
-    passage.text = text
-    return count
+    passage.text = new_text
+    return 1
 
 
 def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +27,7 @@ from app.models import (
 from app.policy import allowed, login_required, study_action
 from app.validation import (
     ValidationError,
+    clean_date,
     clean_email,
     clean_language,
     clean_long_text,
@@ -190,6 +193,7 @@ def overview(study_id: int):
         summary=study_summary(study_id),
         can_edit_sessions=allowed(g.membership.role, "session.edit"),
         can_manage=allowed(g.membership.role, "members.manage"),
+        retention=retention_state(g.study),
     )
 
 
@@ -255,3 +259,34 @@ def revoke(study_id: int, membership_id: int):
     db.session.commit()
     flash(_("Member removed."), "success")
     return redirect(url_for("studies.members", study_id=study_id))
+
+
+@bp.post("/<int:study_id>/retention")
+@study_action("study.edit")
+def retention(study_id: int):
+    """Set or clear the date after which the study's material must be deleted."""
+    try:
+        g.study.retention_until = clean_date(request.form.get("retention_until"), "retention_until")
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("studies.overview", study_id=study_id)), 303
+    record(
+        "study.retention",
+        g.study,
+        user_id=current_user.id,
+        study_id=study_id,
+        details={"until": g.study.retention_until.isoformat() if g.study.retention_until else None},
+    )
+    db.session.commit()
+    flash(_("Retention date saved."), "success")
+    return redirect(url_for("studies.overview", study_id=study_id))
+
+
+def retention_state(study: Study) -> str | None:
+    """Return "passed", "soon" (within 30 days) or None for the study's retention date."""
+    if study.retention_until is None:
+        return None
+    today = date.today()
+    if study.retention_until <= today:
+        return "passed"
+    return "soon" if study.retention_until <= today + timedelta(days=30) else None

@@ -61,6 +61,8 @@ class Study(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="fr")
     # Set only for studies loaded from sessions/, so loading them is idempotent.
     demo_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # Date after which the material should be deleted or anonymised (GDPR storage limit).
+    retention_until: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
@@ -150,6 +152,9 @@ class Participant(db.Model):
     pseudonym_key: Mapped[str] = mapped_column(String(80))
     # Free attributes, e.g. {"organisation_type": "CPAS", "position": "assistante sociale"}.
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Set when the person's data was erased; the row stays so the transcript keeps its
+    # structure, under a neutral label, and exports can leave their words out.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     study = relationship("Study", back_populates="participants")
