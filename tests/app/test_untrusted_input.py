@@ -199,3 +199,37 @@ def test_api_never_fails_on_generated_json(client, app, world, body):
             db.session.commit()
     response = client.post(f"/api/studies/{world['study']}/codings", json=body)
     assert response.status_code in {201, 409, 422}, (body, response.status_code)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=3000))
+def test_codebook_readers_only_raise_format_errors(data):
+    """Random bytes as .qdc or text as .csv give entries or a CodebookFormatError only."""
+    from app.codebook_csv import import_csv
+    from app.codebook_exchange import CodebookFormatError, import_qdc
+
+    for reader in (
+        lambda: import_qdc(data, source="x.qdc", language="fr"),
+        lambda: import_csv(data.decode("utf-8", "replace"), source="x.csv"),
+    ):
+        try:
+            reader()
+        except CodebookFormatError as error:
+            assert "x." in str(error)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(
+            ["key", "label_en", "label_fr", "colour", "parent_id", "seed_terms", "definition_nl"]
+        ),
+        JSON_VALUES,
+    )
+)
+def test_theme_api_never_fails_on_generated_json(client, app, world, body):
+    """Generated theme bodies get 201 or 422, never a server error."""
+    response = client.post(f"/api/studies/{world['study']}/themes", json=body)
+    assert response.status_code in {201, 422}, (body, response.status_code)
