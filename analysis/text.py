@@ -12,5 +12,8 @@ def normalise_text(text: str) -> str:
     path that stores text must go through here first.
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters (NUL above all: PostgreSQL refuses it) carry no meaning in a
+    # transcript; tabs and line breaks stay.
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     text = unicodedata.normalize("NFC", text)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()

@@ -226,7 +226,8 @@ def login():
         return redirect(url_for("accounts.setup"))
     if request.method == "GET":
         return render_template("accounts/login.html", email="", error=None)
-    email = (request.form.get("email") or "").strip().lower()
+    # NUL cannot be in a stored address (PostgreSQL refuses it in a query, too).
+    email = (request.form.get("email") or "").replace("\x00", "").strip().lower()
     user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
     if (
         user is None

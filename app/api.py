@@ -132,7 +132,7 @@ def list_codings(study_id: int):
         if as_id(request.args.get(arg, "")) is not None:
             query = query.where(column == as_id(request.args[arg]))
     if request.args.get("theme"):
-        query = query.where(Theme.key == request.args["theme"])
+        query = query.where(Theme.key == request.args["theme"].replace("\x00", ""))
     codings = db.session.execute(query).scalars().all()
     return jsonify(codings=[_coding_json(c) for c in codings])
 

@@ -47,7 +47,7 @@ def theme_in_study(theme_ref, study_id: int) -> Theme:
     """Return the study's theme given by id or key, else raise ValidationError."""
     if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
         theme_ref = as_id(theme_ref) or 0
-    elif not isinstance(theme_ref, str):
+    elif not isinstance(theme_ref, str) or "\x00" in theme_ref:
         raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
     column = Theme.id if isinstance(theme_ref, int) else Theme.key
     theme = db.session.execute(

@@ -14,6 +14,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
+from analysis import normalise_text
 from app.config import LANGUAGES
 from app.models import Role, SessionStatus
 
@@ -50,7 +51,7 @@ def clean_text(value: str | None, field: str, *, max_length: int, required: bool
 
 def clean_long_text(value: str | None, field: str, *, max_length: int = 10_000) -> str:
     """Normalise a multi-line text (NFC, Unix line endings) and check its length."""
-    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").strip())
+    text = normalise_text(value or "")
     if len(text) > max_length:
         raise ValidationError(
             _l("Use at most %(max)d characters (this has %(n)d).", max=max_length, n=len(text)),

@@ -34,3 +34,8 @@ def test_normalise_text_keeps_non_bmp_characters():
     """Emoji and other non-BMP characters survive, one code point each."""
     assert normalise_text("ok 👍🏽 merci") == "ok 👍🏽 merci"
     assert len(normalise_text("👍")) == 1
+
+
+def test_normalise_text_drops_control_characters_but_keeps_tabs_and_lines():
+    """NUL and other control characters go (PostgreSQL refuses NUL); tab and newline stay."""
+    assert normalise_text("a\x00b\x07c\td\ne\x1b") == "abc\td\ne"

@@ -233,3 +233,27 @@ def test_theme_api_never_fails_on_generated_json(client, app, world, body):
     """Generated theme bodies get 201 or 422, never a server error."""
     response = client.post(f"/api/studies/{world['study']}/themes", json=body)
     assert response.status_code in {201, 422}, (body, response.status_code)
+
+
+def test_nul_characters_are_dropped_or_refused_everywhere(client, app, world):
+    """NUL, which PostgreSQL cannot store, never reaches the database as a server error."""
+    base = f"/studies/{world['study']}/sessions/{world['session']}"
+    assert (
+        client.post(
+            f"{base}/passages", data={"phase": "3", "speaker": "f:A", "text": "a\x00b"}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.execute(select(Passage.text)).scalar_one() == "ab"
+        passage_id = db.session.execute(select(Passage.id)).scalar_one()
+    response = client.post(
+        f"/api/studies/{world['study']}/codings",
+        json={"passage_id": passage_id, "start": 0, "end": 1, "theme": "pri\x00vacy"},
+    )
+    assert response.status_code == 422
+    assert client.get(f"/api/studies/{world['study']}/codings?theme=a%00b").status_code == 200
+    assert (
+        client.post("/login", data={"email": "a\x00@example.org", "password": "x"}).status_code
+        == 401
+    )
