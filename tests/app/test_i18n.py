@@ -135,6 +135,8 @@ def test_every_page_renders_without_missing_strings(client, app, demo_world, lan
         assert response.status_code == expected, url
         if response.data.startswith(b"<!doctype html>"):  # not downloads, CSS or fragments
             assert f'<html lang="{language}">'.encode() in response.data, url
+            title = response.text.split("<title>", 1)[1].split("</title>", 1)[0]
+            assert "<" not in title and len(title) < 200, (url, title)  # a plain page title
     study = demo_world["study_id"]
     assert client.get(f"/studies/{study}/sessions/999999").status_code == 404
     assert client.post(f"/studies/{study}/participants/", data={}).status_code == 422
