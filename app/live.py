@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.extensions import db
@@ -18,7 +19,7 @@ from app.models import GroupSession, Participant, Passage
 from app.passages import add_passage, parse_speaker
 from app.phases import PHASES
 from app.policy import in_study, study_action
-from app.validation import as_number
+from app.validation import ValidationError, as_number
 
 bp = Blueprint("live", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>")
 ROUNDS = {5, 7, 11}  # each participant in turn; the narrator listens in 5 and 7
@@ -96,8 +97,12 @@ def contribute(study_id: int, session_id: int):
     """Save one contribution; the same client key twice stores it once."""
     group_session = in_study(GroupSession, session_id)
     wants_json = request.is_json
-    data = request.get_json(silent=True) if wants_json else request.form
-    data = data if isinstance(data, dict) or hasattr(data, "get") else {}
+    try:
+        data = request.get_json(silent=True) if wants_json else request.form
+    except RecursionError:  # absurdly nested JSON
+        data = None
+    if not hasattr(data, "get"):
+        raise ValidationError(_l("Send the contribution as a form or a JSON object."))
     phase = data.get("phase")
     phase = as_number(phase)
     key = str(data.get("client_key") or "")[:64] or None

@@ -30,49 +30,12 @@ from app.extensions import db  # noqa: E402
 from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme  # noqa: E402
 from app.studies import create_study  # noqa: E402
 
-WORDS = [
-    "de",
-    "maatschappelijk",
-    "werker",
-    "helpt",
-    "een",
-    "mevrouw",
-    "met",
-    "haar",
-    "eBox",
-    "en",
-    "itsme",
-    "omdat",
-    "het",
-    "loket",
-    "gesloten",
-    "is",
-    "en",
-    "zij",
-    "geen",
-    "computer",
-    "heeft",
-    "le",
-    "CPAS",
-    "demande",
-    "un",
-    "rendez-vous",
-    "en",
-    "ligne",
-    "mais",
-    "la",
-    "dame",
-    "n'a",
-    "pas",
-    "de",
-    "smartphone",
-    "ni",
-    "de",
-    "lecteur",
-    "de",
-    "carte",
-    "eID",
-]
+TEXT = (
+    "de maatschappelijk werker helpt een mevrouw met haar eBox en itsme omdat het loket "
+    "gesloten is en zij geen computer heeft le CPAS demande un rendez-vous en ligne mais "
+    "la dame n'a pas de smartphone ni de lecteur de carte eID"
+)
+WORDS = TEXT.split(" ")
 
 
 def build(app, passages=500, words_per_passage=60, codings=1000):
