@@ -12,9 +12,8 @@ from flask_login import current_user
 
 from app.codebook import add_theme, delete_theme, theme_by_id, theme_fields
 from app.coding import (
+    changeable_coding,
     code_passage,
-    coding_in_study,
-    may_change,
     passage_in_study,
     remove_coding,
     set_memo,
@@ -163,18 +162,11 @@ def create_coding(study_id: int):
     return jsonify(_coding_json(coding)), 201
 
 
-def _own_coding(study_id: int, coding_id: int) -> Coding:
-    coding = coding_in_study(coding_id, study_id) or abort(404)
-    if not may_change(coding, current_user.id, g.membership.role):
-        abort(403)
-    return coding
-
-
 @bp.patch("/codings/<int:coding_id>")
 @study_action("coding.edit")
 def update_coding(study_id: int, coding_id: int):
     """Change a coding's memo: {"memo": "..."}."""
-    coding = _own_coding(study_id, coding_id)
+    coding = changeable_coding(study_id, coding_id)
     memo = _body().get("memo")
     if not isinstance(memo, str):
         raise ValidationError("memo must be a string.", "memo")
@@ -187,6 +179,6 @@ def update_coding(study_id: int, coding_id: int):
 @study_action("coding.edit")
 def delete_coding(study_id: int, coding_id: int):
     """Remove a coding."""
-    remove_coding(_own_coding(study_id, coding_id), user_id=current_user.id)
+    remove_coding(changeable_coding(study_id, coding_id), user_id=current_user.id)
     db.session.commit()
     return "", 204

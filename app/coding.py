@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -169,6 +169,16 @@ def segments(text: str, codings: list[Coding]) -> list[Segment]:
 # --- views ----------------------------------------------------------------
 
 
+def changeable_coding(study_id: int, coding_id: int, session_id: int | None = None) -> Coding:
+    """Load a coding of the study (and session) the current user may change; else 404/403."""
+    coding = coding_in_study(coding_id, study_id)
+    if coding is None or (session_id is not None and coding.passage.group_session_id != session_id):
+        abort(404)
+    if not may_change(coding, current_user.id, g.membership.role):
+        abort(403)
+    return coding
+
+
 def _visible(passage: Passage, coder_id: int | None) -> list[Coding]:
     return [c for c in passage.codings if coder_id is None or c.coder_id == coder_id]
 
@@ -257,12 +267,7 @@ def passage_fragment(study_id: int, session_id: int, passage_id: int):
 @study_action("coding.edit")
 def delete(study_id: int, session_id: int, coding_id: int):
     """Remove a coding (form fallback when scripts are off)."""
-    coding = coding_in_study(coding_id, study_id)
-    if coding is None:
-        return render_template("errors/error.html", status=404), 404
-    if not may_change(coding, current_user.id, g.membership.role):
-        return render_template("errors/error.html", status=403), 403
-    remove_coding(coding, user_id=current_user.id)
+    remove_coding(changeable_coding(study_id, coding_id, session_id), user_id=current_user.id)
     db.session.commit()
     flash(_("Coding removed."), "success")
     return redirect(url_for("coding.workspace", study_id=study_id, session_id=session_id))
@@ -272,11 +277,7 @@ def delete(study_id: int, session_id: int, coding_id: int):
 @study_action("coding.edit")
 def memo(study_id: int, session_id: int, coding_id: int):
     """Save the memo of a coding."""
-    coding = coding_in_study(coding_id, study_id)
-    if coding is None:
-        return render_template("errors/error.html", status=404), 404
-    if not may_change(coding, current_user.id, g.membership.role):
-        return render_template("errors/error.html", status=403), 403
+    coding = changeable_coding(study_id, coding_id, session_id)
     set_memo(coding, request.form.get("memo"), user_id=current_user.id)
     db.session.commit()
     flash(_("Memo saved."), "success")

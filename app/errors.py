@@ -8,12 +8,13 @@ from werkzeug.exceptions import HTTPException
 from app.validation import ValidationError
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Tell whether the client expects JSON (API paths, or JSON preferred)."""
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
 def _page(status: int, message: str | None = None):
-    if _wants_json():
+    if wants_json():
         return jsonify(error=status, message=message), status
     return render_template("errors/error.html", status=status, message=message), status
 

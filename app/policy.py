@@ -20,6 +20,7 @@ from collections.abc import Callable
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from app.errors import wants_json
 from app.extensions import db
 from app.models import Membership, Role, Study
 
@@ -80,10 +81,6 @@ def membership_of(user_id: int, study_id: int) -> Membership | None:
     ).scalar_one_or_none()
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
 def _check_csrf() -> None:
     """Check the CSRF token of unsafe requests, except token-authenticated API calls."""
     from app.api_tokens import bearer_token
@@ -108,7 +105,7 @@ def enforce_access():
     if kind == PUBLIC:
         return None
     if not current_user.is_authenticated:
-        if _wants_json():
+        if wants_json():
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     if kind == ADMIN and not current_user.is_admin:

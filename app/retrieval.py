@@ -15,7 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, text
+from sqlalchemy import text
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Coding, GroupSession, Participant, Passage, Theme
@@ -115,6 +116,14 @@ def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> 
     if filters.date_to is not None and filters.date_to < date.max:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
         query = query.where(Coding.created_at < end)
+    # The page shows each segment's passage, session, speaker, theme and coder: load them
+    # in a few queries rather than several per segment.
+    query = query.options(
+        selectinload(Coding.passage).selectinload(Passage.group_session),
+        selectinload(Coding.passage).selectinload(Passage.participant),
+        selectinload(Coding.theme),
+        selectinload(Coding.coder),
+    )
     return list(db.session.execute(query.limit(limit)).scalars())
 
 
@@ -124,6 +133,7 @@ def found_passages(study_id: int, filters: SegmentFilters, limit: int = 200) -> 
         db.select(Passage)
         .join(GroupSession)
         .order_by(GroupSession.number, Passage.phase, Passage.position)
+        .options(selectinload(Passage.group_session), selectinload(Passage.participant))
     )
     return list(
         db.session.execute(_passage_filters(query, study_id, filters).limit(limit)).scalars()
@@ -139,10 +149,3 @@ def attribute_values(study_id: int) -> dict[str, list[str]]:
         for name, value in (attributes or {}).items():
             values.setdefault(name, set()).add(str(value))
     return {name: sorted(found) for name, found in sorted(values.items())}
-
-
-def count_matches(study_id: int, terms: list[str]) -> int:
-    """Count the study's passages containing every term."""
-    return db.session.scalar(
-        db.select(func.count()).select_from(matching_passages(study_id, terms).subquery())
-    )

@@ -282,3 +282,18 @@ def test_deeply_nested_json_is_refused(client, app, study):
         f"/api/studies/{study['id']}/codings", data="[" * 100_000, content_type="application/json"
     )
     assert response.status_code == 422
+
+
+def test_form_routes_check_the_coding_belongs_to_the_session_in_the_url(client, app, study):
+    """Removing a coding through another session's URL is a 404 and removes nothing."""
+    login(client, "facilitator@example.org")
+    coding_id = _post(client, study, start=0, end=6).json["id"]
+    with app.app_context():
+        other = GroupSession(study_id=study["id"], number=2, language="fr")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    url = f"/studies/{study['id']}/sessions/{other_id}/codings/{coding_id}"
+    assert client.post(f"{url}/delete").status_code == 404
+    assert client.post(f"{url}/memo", data={"memo": "x"}).status_code == 404
+    assert len(_codings(app)) == 1
