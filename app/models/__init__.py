@@ -4,6 +4,7 @@ from app.models.accounts import User
 from app.models.audit import AuditEvent
 from app.models.coding import Coding, CodingOrigin, Theme
 from app.models.imports import ImportDraft
+from app.models.jobs import Job, JobStatus
 from app.models.privacy import KnownName, PiiFinding
 from app.models.studies import (
     Consent,
@@ -16,8 +17,25 @@ from app.models.studies import (
     SessionStatus,
     Study,
 )
+from app.models.synthesis import (
+    ProposalLevel,
+    Statement,
+    StatementKind,
+    StatementLink,
+    StatementVersion,
+    Synthesis,
+)
 from app.models.tokens import ApiToken
 from app.models.transcripts import Passage, PassageRevision, SpeakerKind
+from app.models.validation import (
+    QuoteChoice,
+    QuoteDecision,
+    RoundStatement,
+    StatementAnswer,
+    ValidationLink,
+    ValidationRound,
+    Verdict,
+)
 
 __all__ = [
     "ApiToken",
@@ -28,6 +46,8 @@ __all__ = [
     "ConsentScope",
     "GroupSession",
     "ImportDraft",
+    "Job",
+    "JobStatus",
     "KnownName",
     "Membership",
     "Narrative",
@@ -35,10 +55,23 @@ __all__ = [
     "Passage",
     "PassageRevision",
     "PiiFinding",
+    "ProposalLevel",
+    "QuoteChoice",
+    "QuoteDecision",
     "Role",
+    "RoundStatement",
     "SessionStatus",
     "SpeakerKind",
+    "Statement",
+    "StatementAnswer",
+    "StatementKind",
+    "StatementLink",
+    "StatementVersion",
     "Study",
+    "Synthesis",
     "Theme",
     "User",
+    "ValidationLink",
+    "ValidationRound",
+    "Verdict",
 ]

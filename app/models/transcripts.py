@@ -61,6 +61,9 @@ class Passage(db.Model):
     # Chosen by the live-capture page for each contribution, so a resend after a
     # network error finds the stored passage instead of adding a duplicate.
     client_key: Mapped[str | None] = mapped_column(String(64))
+    # Set while the speaker has asked (in a validation round) for this passage not to be
+    # quoted: it stays in the transcript, but no export or report shows it.
+    quote_withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
