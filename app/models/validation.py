@@ -1,9 +1,9 @@
 """Validation rounds: participants answer a synthesis through personal links.
 
 A round covers chosen statement versions of one group's synthesis. Each
-participant of the group gets a `ValidationLink`; the token in the URL is
-signed and only its hash is stored, so the database alone cannot rebuild a
-link. Answers can change until the round closes; each save overwrites the
+participant of the group gets a `ValidationLink`; the token in the URL is the
+link's random nonce signed with the application's secret key, so the database
+alone cannot rebuild a link, while facilitators can print the links again. Answers can change until the round closes; each save overwrites the
 participant's answer for that statement (the audit log keeps every save).
 """
 
@@ -99,8 +99,8 @@ class ValidationLink(db.Model):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
-    # SHA-256 of the random part of the token.
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The random part of the token (a new one when the link is reissued).
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]

@@ -131,7 +131,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('participant_id', sa.Integer(), nullable=False),
-    sa.Column('secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('nonce', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=True),
@@ -139,7 +139,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['round_id'], ['validation_round.id'], name=op.f('fk_validation_link_round_id_validation_round'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_validation_link')),
     sa.UniqueConstraint('round_id', 'participant_id', name=op.f('uq_validation_link_round_id_participant_id')),
-    sa.UniqueConstraint('secret_hash', name=op.f('uq_validation_link_secret_hash'))
+    sa.UniqueConstraint('nonce', name=op.f('uq_validation_link_nonce'))
     )
     with op.batch_alter_table('validation_link', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_validation_link_participant_id'), ['participant_id'], unique=False)
