@@ -10,6 +10,11 @@ from analysis.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from analysis.cluster import Group, cluster
+from analysis.codebook import ThemeSpec, codebook_from_json, default_codebook
+from analysis.errors import AnalysisError
+from analysis.language import detect_language
+from analysis.nlp import PreparedText, prepare, prepare_many
 from analysis.pii import (
     Finding,
     detect,
@@ -20,9 +25,31 @@ from analysis.pii import (
     find_persons,
     find_phones,
 )
+from analysis.suggest import (
+    Evidence,
+    Example,
+    PassageSuggestions,
+    ThemeScore,
+    ThemeSuggester,
+)
 from analysis.text import normalise_text
 
 __all__ = [
+    "AnalysisError",
+    "Evidence",
+    "Example",
+    "Group",
+    "PassageSuggestions",
+    "PreparedText",
+    "ThemeScore",
+    "ThemeSpec",
+    "ThemeSuggester",
+    "cluster",
+    "codebook_from_json",
+    "default_codebook",
+    "detect_language",
+    "prepare",
+    "prepare_many",
     "Finding",
     "ThemeAgreement",
     "detect",

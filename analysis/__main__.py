@@ -1,10 +1,16 @@
 """Command line for the analysis package.
 
     python -m analysis pii --in texts.jsonl --out findings.jsonl [--lang auto] [--names names.txt]
+    python -m analysis suggest --in passages.jsonl --out suggestions.jsonl
+        [--train labelled.jsonl] [--codebook codebook.json] [--lang auto|nl|fr|en]
+    python -m analysis cluster --in passages.jsonl --out groups.jsonl [--k N|auto]
+        [--codebook codebook.json]
 
-Input lines are `{"id": ..., "text": ...}`; each output line is
-`{"id": ..., "findings": [{"kind", "start", "end", "text"}, ...]}`. Error messages
-name the line, never its text: transcripts are special-category data.
+Input lines are `{"id": ..., "text": ...}`. For `pii` each output line is
+`{"id": ..., "findings": [{"kind", "start", "end", "text"}, ...]}`; `suggest` and
+`cluster` are described in analysis/README-cli.md. Error messages name the file and
+line, never its text: transcripts are special-category data. A failed run leaves no
+output file.
 """
 
 from __future__ import annotations
@@ -16,11 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from analysis.errors import AnalysisError
 from analysis.pii import LANGUAGES, detect
-
-
-class InputError(Exception):
-    """A line of the input file cannot be read as a text record."""
+from analysis.runs import InputError, run_cluster, run_suggest
 
 
 def _parse_line(line: str, number: int) -> tuple[object, str]:
@@ -74,8 +78,7 @@ def _read_names(path: Path | None) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis")
     commands = parser.add_subparsers(dest="command", required=True)
     pii = commands.add_parser("pii", help="find personal data in a JSON-lines file of texts")
@@ -83,12 +86,49 @@ def main(argv: list[str] | None = None) -> int:
     pii.add_argument("--out", dest="output", type=Path, required=True, help="findings.jsonl")
     pii.add_argument("--lang", choices=("auto", *LANGUAGES), default="auto")
     pii.add_argument("--names", type=Path, help="UTF-8 file, one person name per line")
-    args = parser.parse_args(argv)
+    suggest = commands.add_parser("suggest", help="suggest themes for each passage")
+    suggest.add_argument("--in", dest="input", type=Path, required=True, help="passages.jsonl")
+    suggest.add_argument("--out", dest="output", type=Path, required=True)
+    suggest.add_argument("--train", type=Path, help="coded passages: id, text, labels")
+    suggest.add_argument("--codebook", type=Path, help="JSON list of themes (default: 4 themes)")
+    suggest.add_argument("--lang", choices=("auto", *LANGUAGES), default="auto")
+    groups = commands.add_parser("cluster", help="group passages into thematic groupings")
+    groups.add_argument("--in", dest="input", type=Path, required=True, help="passages.jsonl")
+    groups.add_argument("--out", dest="output", type=Path, required=True, help="groups.jsonl")
+    groups.add_argument("--k", type=_k, default="auto", help="number of groups, or 'auto'")
+    groups.add_argument("--codebook", type=Path, help="JSON list of themes (default: 4 themes)")
+    return parser
+
+
+def _k(value: str) -> int | str:
+    if value == "auto":
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise argparse.ArgumentTypeError("must be a positive integer or 'auto'")
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "pii":
+        run_pii(args.input, args.output, language=args.lang, names=_read_names(args.names))
+    elif args.command == "suggest":
+        run_suggest(
+            args.input, args.output, train=args.train, codebook=args.codebook, language=args.lang
+        )
+    else:
+        run_cluster(args.input, args.output, k=args.k, codebook=args.codebook)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
     try:
-        names = _read_names(args.names)
-        run_pii(args.input, args.output, language=args.lang, names=names)
+        _run(args)
     except InputError as e:
-        sys.stderr.write(f"{args.input}: {e}\n")
+        sys.stderr.write(f"{e.path or args.input}: {e}\n")
+        return 2
+    except AnalysisError as e:
+        sys.stderr.write(f"{e}\n")
         return 2
     except UnicodeDecodeError:
         sys.stderr.write("input is not valid UTF-8\n")

@@ -26,7 +26,7 @@ from app.validation import ValidationError, as_id, clean_long_text, clean_text
 
 bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
 
-DEFAULT_CODEBOOK = Path(__file__).with_name("default_codebook.toml")
+DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "analysis" / "default_codebook.toml"
 LANGS = ("nl", "fr", "en")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -1,0 +1,427 @@
+"""The built-in multilingual lexicon of the four default themes.
+
+Seed terms in the codebook are what facilitators see and edit; this lexicon adds the
+wider vocabulary that professionals use for the same themes (inflections are handled
+by lemmatisation, so each entry is written once). It is applied to a theme whose key
+is one of the default keys, on top of its seed terms; a study's own themes rely on
+their seed terms and definitions.
+
+Each line is `weight: pattern; pattern; ...` in the syntax of `analysis.terms`.
+Weights: 2 = on its own, a strong sign of the theme; 1 = a sign; 0.5 = supporting
+context only; negative = talk that looks like the theme but is about something else
+(the research's own recordings and pseudonyms are not the service users' privacy).
+A passage is suggested a theme from about 2 points (see zeroshot.py).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_LEXICON: dict[str, dict[str, str]] = {
+    "dependency": {
+        "nl": """
+        2: afhankelijk; afhankelijkheid; afhankelijk van; afhangen van; zelfredzaam;
+           zelfredzaamheid; laatste redmiddel; laatste toevlucht; aangewezen op;
+           overgeleverd aan; machtsongelijkheid; machtsverhouding; autonomie verliezen;
+           niet zelfstandig; niet meer zelf; nooit alleen; kan het niet alleen;
+           niet alleen kunnen; zonder hulp; zonder mij; zonder ons; zonder hen; zonder iemand;
+           blind vertrouwen; moeten vertrouwen; in handen van; geen andere keuze; geen keuze;
+           hulpeloos; kan .. zelf niet; zelf niet meer; heeft niemand; niemand anders;
+           verder niemand; de enige die; enige deur; overgeleverd;
+           zonder * zoon|dochter|kinderen|zus|broer;
+           zonder * familie|buurman|buurvrouw|kleinzoon|kleindochter|neef|nicht; zonder u;
+           zonder jou; nergens meer terecht; heeft mij nodig; hebben mij nodig;
+           tot wie * wenden; durft niets; durft niet; niet durven; rekenen erop
+        1: autonomie; autonoom; zelfstandig; zelfstandigheid; onafhankelijk; afhangen;
+           vertrouwen; kwetsbaar; kwetsbaarheid; mantelzorger; mantelzorg; familielid;
+           kleinkind; kleinzoon; kleindochter; buurman; buurvrouw; zoon; dochter;
+           kinderen .. helpen; via iemand; via hun; hulp vragen; hulp nodig; om hulp vragen;
+           hulp .. nodig; kunnen niet; kan niet; weet niet hoe; niet weten hoe; niet lezen;
+           niet schrijven; analfabeet; laaggeletterd; laaggeletterdheid; geen smartphone;
+           geen computer; geen internet; geen e-mailadres; schaamte; schamen; betuttelen;
+           betutteling; macht; elke keer terugkomen; telkens terugkomen; terugkomen;
+           steeds terug; iedere maand; overnemen; in * plaats; voor hem doen; voor haar doen;
+           alles .. doen voor; niet begrijpen; begrijpt niet; digitale vaardigheid;
+           digitaal vaardig; angst; bang; wachten op; isolement; geïsoleerd; eenzaam;
+           rekenen op; moet wachten; telkens wachten; wachten tot; vertalen; voorlezen;
+           lezen .. voor; via haar|zijn|hun zoon|dochter|kinderen; nergens terecht; neef; nicht;
+           leren .. nooit; iemand vinden om; iemand zoeken om; mij volledig vertrouwen
+        0.5: familie; vrijwilliger; alleen; helpen; hulp; begeleiden; begeleiding; oudere;
+             bejaarde; digitale kloof; wachten; moeilijk; gsm; papier; brief; vriend; vriendin;
+             zelf
+        """,
+        "fr": """
+        2: dépendance; dépendre de; dépendant; dépendante; perte d'autonomie;
+           perdre .. autonomie; dernier recours; à la merci; rapport de force;
+           déséquilibre de pouvoir; rapport de pouvoir; sans aide; sans moi; sans nous;
+           sans quelqu'un; ne .. pas seul; pas toute seule; pas tout seul; seul .. pas;
+           obligé de passer par; passer par quelqu'un; confiance aveugle;
+           faire confiance .. obligé; pas le choix; pas d'autre choix; aucun choix;
+           entre les mains; pris en otage; infantiliser; infantilisation; impuissant;
+           ne sait rien; rien faire seul; plus rien faire; indispensable; sauveur; sauveuse;
+           doivent passer par; passer par nous; passer par moi; passer par un proche;
+           proche de confiance; personne de confiance;
+           sans * fils|fille|enfants|famille|voisin|voisine|neveu|nièce; tout s'arrête;
+           n'a personne; personne d'autre; a besoin de moi; ont besoin de moi;
+           vers qui se tourner; à qui s'adresser; n'ose rien; n'ose pas; seule porte;
+           seul recours
+        1: ne sait plus; autonomie; autonome; indépendance; indépendant; dépendre; confiance;
+           faire confiance; vulnérable; vulnérabilité; fragilité; fragile; aidant proche;
+           aidant; proche; fils; fille; petit-fils; petite-fille; enfants .. aider; voisin;
+           voisine; demander de l'aide; demander .. aide; besoin d'aide; besoin .. aide;
+           ne sait pas; ne savent pas; savoir .. pas; pas capable; incapable; ne lit pas;
+           ne pas lire; analphabète; illettré; illettrisme; pas de smartphone; pas d'ordinateur;
+           pas d'internet; pas d'adresse mail; pas d'adresse e-mail; honte; gêne; pouvoir;
+           revenir chaque; chaque fois .. revenir; revenir; toujours revenir; chaque mois;
+           faire à * place; à * place; faire pour lui; faire pour elle; tout faire pour;
+           comprendre .. pas; ne comprend pas; ne comprennent pas; compétences numériques; peur;
+           angoisse; attendre que; isolement; isolé; seul; intermédiaire; le seul; la seule;
+           neveu; nièce; attendre .. que; ramener; lui-même; elle-même; gérer tout; tout gérer;
+           à sa merci; trouver quelqu'un pour; chercher quelqu'un pour; me faire confiance
+        0.5: famille; bénévole; aider; aide; accompagner; accompagnement; personne âgée; âgé;
+             fracture numérique; attendre; difficile; gsm; papier; courrier; copain; ami; amie
+        """,
+        "en": """
+        2: dependency; dependence; dependent; dependant; reliant; rely on; last resort;
+           at the mercy; power imbalance; imbalance of power; loss of autonomy;
+           lose .. autonomy; lose .. independence; without help; without me; without us;
+           without someone; not on * own; cannot .. alone; can't .. alone; on their own;
+           by herself; by himself; by themselves; blind trust; forced trust; no choice;
+           no other choice; in the hands of; helpless; infantilise; infantilize; patronise;
+           patronize; has no one; has nobody; no one else; nobody else; the only one;
+           the only person;
+           without * son|daughter|children|family|grandson|granddaughter|neighbour|nephew|niece;
+           like a child; feels like a child; =depend|depends|depended|dependent on; needs me;
+           need me; who to turn to; nowhere to turn; doesn't dare; does not dare; didn't dare;
+           only door; trust me completely
+        1: autonomy; autonomous; independence; independent; self-reliance; self-reliant; depend;
+           trust; vulnerable; vulnerability; fragile; carer; caregiver; relative; son; daughter;
+           grandson; granddaughter; grandchild; neighbour; neighbor; ask for help; need help;
+           need .. help; cannot; can't; do not know how; don't know how; doesn't know how;
+           not know how; cannot read; can't read; illiterate; illiteracy; no smartphone;
+           no computer; no internet; no email address; shame; ashamed; power; come back;
+           keep coming back; every time; every month; take over; instead of; on * behalf;
+           for him; for her; do everything for; not understand; doesn't understand;
+           digital skills; afraid; fear; anxious; wait for; isolated; isolation; alone; lonely;
+           no way of; no way to; nephew; niece; rely; relies; handles everything;
+           manage everything; waits for; find someone to; trust me
+        0.5: family; volunteer; help; support; accompany; elderly; older; old; digital divide;
+             wait; difficult; phone; paper; letter; friend
+        """,
+    },
+    "privacy": {
+        "nl": """
+        2: privacy; privéleven; privé-leven; persoonsgegevens; persoonlijke gegevens;
+           gevoelige gegevens; wachtwoord; paswoord; *wachtwoord; pincode; pin-code;
+           geheime code; toegangscode; inloggegevens; codes doorgeven; code geven; code kennen;
+           code opschrijven; rijksregisternummer; rijksregister; toestemming;
+           geïnformeerde toestemming; instemming; volmacht; mandaat; avg; gdpr; beroepsgeheim;
+           gedeeld beroepsgeheim; vertrouwelijk; vertrouwelijkheid; vertrouwelijke; intimiteit;
+           privé; meekijken; bankgegevens; bankrekening; internetbankieren; bankapp; bank-app;
+           phishing; oplichting; opgelicht; fraude; misbruik; e-mail .. lezen; mails lezen;
+           mailbox; inloggen met; op zijn naam; op haar naam; in zijn naam; in haar naam;
+           namens; kennen .. pincode|code|wachtwoord; weten .. pincode|code|wachtwoord;
+           openen .. brief|brieven|post; brief|brieven .. openen; gezichtsherkenning;
+           biometrisch; ziet alles; privénummer; privé bedrijf; privébedrijf; private firma
+        1: kaartlezer; gegevens; data; code; codes; pin; login; inloggen; aanmelden; account;
+           bankkaart; *kaart; identiteitskaart; eid; e-id; itsme; ebox; e-box; mail; e-mail;
+           e-mailadres; gsm .. geven; telefoon .. geven; zijn telefoon; haar telefoon; zijn gsm;
+           haar gsm; geheim; veiligheid; beveiliging; toegang; doorgeven; bewaren; opslaan;
+           cookies; controle; bespieden; vertrouwen; handtekening; digitale sleutel; csam;
+           mypension; myminfin; locatie; camera; fotograferen; foto's; zonder dat .. wist;
+           beheren; mijn eigen
+        0.5: papiertje; briefje; persoonlijk; telefoon; gsm; computer; nummer; adres; foto;
+             scan; bank; rekening; delen; dossier; platform; bedrijf
+        -1: opname; opnemen van de sessie; pseudoniem; synthese; wifi; wifi-code;
+            wifi-wachtwoord
+        """,
+        "fr": """
+        2: vie privée; données personnelles; données à caractère personnel; données sensibles;
+           informations personnelles; mot de passe; mots de passe; code pin; code secret;
+           code d'accès; codes d'accès; identifiant; identifiants; donner .. codes;
+           donner .. code; connaître .. code; noter .. code; numéro de registre national;
+           registre national; numéro national; consentement; consentement éclairé; consentir;
+           procuration; mandat; rgpd; gdpr; secret professionnel; secret partagé;
+           confidentialité; confidentiel; confidentielle; intimité; privé; privée;
+           compte bancaire; banque en ligne; application bancaire; appli bancaire; home banking;
+           digipass; phishing; hameçonnage; arnaque; escroquerie; fraude; usurpation;
+           à son insu; à leur insu; en son nom; à son nom; au nom de; lire .. mails;
+           lire .. courriels; boîte mail; boîte e-mail; boîte aux lettres électronique;
+           adresse mail; se connecter avec; connaître .. code|codes|mot;
+           ouvrir .. courrier|lettres|recommandés|lettre; reconnaissance faciale; biométrique;
+           biométrie; voit tout; numéro privé; compte en banque; société privée;
+           entreprise privée; opérateur privé
+        1: lecteur de carte; données; donnée; code; codes; pin; login; connexion; se connecter;
+           carte bancaire; carte d'identité; eid; itsme; ebox; e-box; mail; e-mail; courriel;
+           son téléphone; sa tablette; son smartphone; son gsm; téléphone .. confier; secret;
+           sécurité; sécuriser; accès; transmettre; conserver; stocker; cookies; surveillance;
+           surveiller; contrôle; signature; clé numérique; csam; mypension; myminfin;
+           tax-on-web; facebook; google; cahier; localisation; caméra; photographier; gérer;
+           numéro de téléphone
+        0.5: personnel; personnelle; téléphone; smartphone; ordinateur; numéro; adresse; photo;
+             scanner; carte; banque; compte; partager; dossier; plateforme; opérateur;
+             entreprise
+        -1: enregistrement; enregistrer la séance; pseudonyme; synthèse; wifi; wi-fi
+        """,
+        "en": """
+        2: privacy; private life; personal data; personal information; sensitive data; password;
+           passwords; pin code; pin number; secret code; access code; credentials;
+           login details; log-in details; give .. code; give .. codes; share .. password;
+           know .. code; write down .. code; national register number; national number; consent;
+           informed consent; consent form; power of attorney; mandate; gdpr;
+           professional secrecy; shared secrecy; confidentiality; confidential; intimacy;
+           private; bank account; online banking; banking app; bank app; digipass; phishing;
+           scam; scammed; identity theft; without * knowledge; on * behalf; in * name;
+           read .. emails; read .. mail; mailbox; inbox; email account; log in with;
+           logged in with; know .. pin|code|password; open .. letters|mail|post;
+           opens .. letters|mail; facial recognition; biometric; biometrics; sees everything;
+           private company; private operator; private firm
+        1: card reader; fraud; data; code; codes; pin; login; log in; logon; sign in; account;
+           bank card; debit card; identity card; id card; eid; itsme; ebox; e-box; email;
+           e-mail; mail; his|her|their phone; his|her|their smartphone; his|her|their tablet;
+           secret; security; secure; access; pass on; store; cookies; surveillance; monitor;
+           control; signature; digital key; csam; mypension; myminfin; facebook; google;
+           notebook; location; camera; photograph; manage; phone number; own phone
+        0.5: personal; phone; smartphone; computer; number; address; photo; scan; card; bank;
+             share; sharing; keep; file; platform; operator; company
+        -1: recording; record the session; pseudonym; synthesis; wifi; wi-fi
+        """,
+    },
+    "outsourcing": {
+        "nl": """
+        2: uitbesteding; uitbesteden; uitbesteed; onderaannemer; onderaanneming; doorverwijzen;
+           doorverwezen; doorverwijzing; doorsturen; doorgestuurd; doorschuiven; afschuiven;
+           afwentelen; ga naar het ocmw; ga naar .. ocmw; ga naar een maatschappelijk werker;
+           naar * maatschappelijk werker; loket .. gesloten; gesloten loket; loketten .. dicht;
+           geen loket meer; geen loketten meer; loket .. afgeschaft; kantoor .. gesloten;
+           bankkantoor .. gesloten; filiaal; kantoren sluiten; sluiting; hulplijn; callcenter;
+           call center; digitaal loket; enkel online; alleen online; uitsluitend online;
+           enkel nog online; alleen nog online; online afspraak; afspraak .. online;
+           digital by default; werk van de administratie; hun werk; hun job; het werk van;
+           onbetaald; onbetaalde; zonder vergoeding; zonder middelen; zonder financiering;
+           administratieve last; werklast; besparing; besparen; bezuiniging;
+           telefonisch onbereikbaar; onbereikbaar; niet bereikbaar; wachtrij;
+           sturen * naar ons|naar het ocmw|naar de vakbond; sturen .. door; stuurt .. door;
+           niemand .. gevraagd; doorschakelen; doorschakelt; neem contact op met;
+           vraag hulp aan; contact .. maatschappelijk werker; hulporganisatie;
+           enkel nog op afspraak; alleen nog op afspraak; alles via; alles moet online
+        1.5: energieleverancier
+        1: chatbot; loket; loketten; gesloten; sluiten; dicht; bankkantoor; *leverancier;
+           openbare computerruimte; computerruimte; ocr; epn; leverancier; engie; luminus;
+           sibelga; telenet; proximus; school; schoolinschrijving; ziekenfonds; mutualiteit;
+           fod financiën; belastingdienst; rva; vdab; actiris; forem; capac; vakbond; gemeente;
+           dienst; openbare dienst; overheid; vzw; vereniging; organisatie; sociale dienst;
+           gratis; kosten; verwijzen; sturen; overdragen; telefoon .. niet opnemen; wachttijd;
+           wachten aan de telefoon; wachtmuziek; formulier online; digitalisering; naar ons;
+           komen bij ons; op afspraak; portaal; enkel nog; alleen nog; zitdag; zitdagen;
+           digipunt; jeugdhuis; bibliotheek; consulent; hun klant; hun klanten; laten doen
+        0.5: vroeger; ocmw; cpas; maatschappelijk werker; sociaal werker; hulpverlening; werk;
+             opdracht; afspraak; telefoon; bellen; bij ons; bank; banken; platform; online;
+             website; app; digitaal; vrijwilliger; administratie
+        """,
+        "fr": """
+        2: sous-traitance; sous-traiter; sous-traitant; sous-traitants; renvoyer vers;
+           renvoyé vers; renvoyée vers; renvoyer au cpas; renvoi; réorienter; réorienté;
+           réorientation; adressez-vous; allez voir; aller voir un assistant social;
+           voir .. assistant social; voir .. assistante sociale; guichet .. fermé;
+           guichets .. fermés; guichet fermé; fermeture .. guichet; plus de guichet;
+           suppression .. guichet; agence .. fermée; fermeture .. agence; agences ferment;
+           ligne d'aide; helpline; call center; centre d'appel; centre d'appels;
+           uniquement en ligne; seulement en ligne; exclusivement en ligne; que en ligne;
+           tout en ligne; tout est en ligne; rendez-vous en ligne; prise de rendez-vous;
+           numérique par défaut; digital by default; se décharger; décharger sur;
+           report de charge; reporter sur; délester; faire le travail de;
+           =leur travail|boulot|job|mission; le travail de l'administration; non rémunéré;
+           non rémunérés; bénévolement; sans moyens; sans financement; sans subside;
+           charge administrative; charge de travail; économiser; réduction de personnel;
+           rentabilité; injoignable; pas joignable; file d'attente; envoyer .. chez nous;
+           envoyer .. vers nous; renvoyer .. chez nous; envoyer .. epn; envoyer .. cpas;
+           personne .. demandé; ne traite plus que; contactez; adressez-vous à; brochure;
+           agents de terrain; fermer .. bureaux
+        1.5: fournisseur d'énergie
+        1: chatbot; guichet; guichets; fermé; fermer; fermeture; agence; fournisseur; epn;
+           espace public numérique; économie; économies; engie; luminus; sibelga; proximus;
+           école; inscription scolaire; mutuelle; spf finances; onem; actiris; forem; capac;
+           syndicat; commune; service public; services publics; asbl; association; associations;
+           organisme; service social; gratuit; gratuitement; coût; renvoyer; envoyer; orienter;
+           transférer; décharger; ne répond pas; attente; temps d'attente; musique d'attente;
+           formulaire en ligne; digitalisation; dématérialisation; chez nous; vers nous;
+           sur rendez-vous; portail; plus que; bureau de poste; poste; société de logement;
+           bibliothèque; leur client; leurs clients
+        0.5: autrefois; avant; cpas; ocmw; assistant social; assistante sociale;
+             travailleur social; travail; mission; rendez-vous; téléphone; appeler; banque;
+             banques; plateforme; en ligne; site internet; application; numérique; bénévole;
+             bénévoles; administration; administrations
+        """,
+        "en": """
+        2: outsourcing; outsource; outsourced; subcontract; subcontractor; subcontractors;
+           refer; referred; referral; go and see; see a social worker; counter .. closed;
+           closed counter; counters .. closed; no counter; no more counter; branch .. closed;
+           branch closure; branches closing; helpline; call centre; call center;
+           digital counter; online only; only online; exclusively online; everything online;
+           online appointment; appointment .. online; digital by default; shift onto;
+           shift * onto; offload; pass on to; their job; their work; the work of; unpaid;
+           without pay; without funding; without resources; administrative burden; workload;
+           cost cutting; cost-cutting; savings; unreachable; not reachable; waiting line; queue;
+           come to us; come straight to us; send them to us; sends * to us; nobody asked us;
+           contact a social service; contact * social worker; contact a social;
+           only takes online; only accepts; closed its branch; closed their branch
+        1.5: energy supplier
+        1: cuts; chatbot; counter; counters; closed; close; closure; branch; engie; supplier;
+           public computer room; computer room; sent * to; send * to; luminus; sibelga;
+           proximus; school; school registration; health insurer; health insurance fund; mutual;
+           tax office; tax authority; unemployment office; actiris; forem; union; municipality;
+           public service; public services; non-profit; association; organisation; organization;
+           social service; free of charge; send; direct; transfer; shift; do not answer;
+           don't answer; waiting; waiting time; hold music; on hold; online form;
+           digitalisation; digitalization; to us; nobody asked; by appointment; portal;
+           internet café; library; post office; housing company; only takes; their customer;
+           their customers
+        0.5: free; cost; used to; cpas; ocmw; social worker; support worker; work; mission;
+             appointment; phone; call; bank; banks; platform; online; website; app; digital;
+             volunteer; volunteers; administration; administrations
+        """,
+    },
+    "role_confusion": {
+        "nl": """
+        2: rolverwarring; rolvervaging; rolonduidelijkheid; onduidelijke rol; mijn rol;
+           onze rol; zijn rol; haar rol; niet mijn job; niet onze job; niet mijn taak;
+           niet onze taak; niet mijn werk; niet ons werk; niet mijn rol; geen taak van;
+           geen job van; geen opleiding; niet opgeleid; niet voor opgeleid; buiten * opleiding;
+           buiten * opdracht; buiten * takenpakket; belastingaangifte; aangifte; tax-on-web;
+           informaticaprobleem; computerproblemen; it-probleem; technicus; informaticus;
+           secretaresse; secretariaat; samen doen; met de persoon; samen met; in de plaats doen;
+           in zijn plaats; in haar plaats; in hun plaats; ambtenaar; deel van de administratie;
+           verlengstuk; controleur; controleren; deontologie; deontologisch;
+           deontologische code; beroepscode; ethiek; ethisch; zinverlies; zingeving;
+           zin .. verliezen; uitputting; uitgeput; burn-out; burnout; opgebrand; overbelast;
+           overbelasting; grenzen stellen; grens trekken; hoe ver; tot waar; beroepsidentiteit;
+           aansprakelijk; aansprakelijkheid; verantwoordelijk als; duizendpoot; alles doen;
+           manusje-van-alles; ben toch geen; klantendienst; administratief bediende;
+           nog maatschappelijk werk; nog sociaal werk; niet voorbereid; functieomschrijving;
+           mijn eigen itsme; mijn eigen gsm; mijn eigen telefoon; mijn privénummer; privénummer;
+           deel van het systeem; van de staat; ons werk niet; onze job niet; mijn werk niet;
+           mijn job niet; gedragscode; hun klant; schuldig voelen
+        1: helpdesk; rol; rollen; job; taak; taken; opdracht; takenpakket; opleiding; opgeleid;
+           competentie; bevoegdheid; belasting; belastingen; informatica; computer;
+           app installeren; installeren; updaten; update; herstellen; repareren; instellen;
+           configureren; administratief werk; papierwerk; formulieren invullen; invullen;
+           controle; sanctie; sancties; grens; grenzen; beroep; vak; professioneel;
+           professionaliteit; moe; vermoeid; frustratie; gefrustreerd; verantwoordelijk;
+           verantwoordelijkheid; fout; fouten; wat is ons werk; waarvoor; sociaal werk;
+           hulpverlening; begeleiding; vertrouwensrelatie; relatie; verwachtingen; bediende;
+           bedienen; ik ben geen; gestudeerd; wat ik hier doe; mijn eigen; mijn schuld; functie;
+           de staat; het systeem; voor hen doen; hun plaats; uitleggen .. app; organigram;
+           functietitel; ongemakkelijk; geen expert; deskundige
+        0.5: maatschappelijk werker; sociaal werker; hulpverlener; werk; collega; team; tijd;
+             zwaar; druk; titel; onderscheid
+        """,
+        "fr": """
+        2: confusion des rôles; confusion de rôle; flou; rôle flou; mon rôle; notre rôle;
+           son rôle; leur rôle; pas =mon|notre travail|métier|boulot|job|rôle;
+           pas =mon|notre mission|mandat; pas à nous de; pas à moi de; hors mission;
+           hors de * mission; hors de * mandat; pas formé; pas formée; pas formés; pas .. formé;
+           pas .. formés; aucune formation; sans formation; déclaration fiscale;
+           déclaration d'impôts; déclaration d'impôt; tax-on-web; dépannage informatique;
+           dépanner; dépanneur; technicien; informaticien; helpdesk; secrétaire; secrétariat;
+           écrivain public; faire avec; faire avec la personne; faire pour; faire à la place;
+           à la place de; agent de l'administration; fonctionnaire; guichetier; bras armé;
+           contrôleur; contrôler; déontologie; déontologique; code de déontologie; éthique;
+           perte de sens; sens .. métier; sens du travail; épuisement; épuisé; épuisée;
+           burn-out; burnout; usure; surcharge; débordé; débordée; limite; limites;
+           poser des limites; jusqu'où; identité professionnelle; légitimité; responsabilité;
+           responsable si; touche-à-tout; homme à tout faire; tout faire; pas comptable;
+           comptable; suis l'administration; travaille pour le spf; pas préparé; pas préparés;
+           pas préparée; pas .. préparés;
+           =mon|ma propre téléphone|carte|compte|gsm|smartphone|ordinateur;
+           =mon téléphone|gsm|smartphone|ordinateur; =mon numéro privé|personnel; numéro privé;
+           secrétariat permanent; vous êtes payée; payée pour ça; payé pour ça;
+           pas votre administration; code professionnel; leur client; leurs clients;
+           me sentir coupable; culpabilité
+        1: rôle; rôles; métier; mission; missions; mandat; travail; boulot; job; tâche; tâches;
+           formation; formé; compétence; compétences; impôt; impôts; fiscal; informatique;
+           installer; installation; mise à jour; mettre à jour; réparer; paramétrer; configurer;
+           travail administratif; paperasse; remplir; remplir .. formulaire; contrôle; sanction;
+           sanctions; frontière; profession; professionnel; professionnalité; fatigue; fatigué;
+           fatiguée; frustration; frustré; responsable; erreur; erreurs; sens; travail social;
+           accompagnement; relation de confiance; relation; attentes; polyvalent; polyvalence;
+           travailler pour; agent; indispensable; débloquer; ne fait plus que; pour eux;
+           à notre place; expliquer .. application; organigramme; intitulé; mal à l'aise;
+           pas expert; experte; expert
+        0.5: assistant social; assistante sociale; travailleur social; travailleurs sociaux;
+             collègue; équipe; temps; lourd; pression; écoute; lien
+        """,
+        "en": """
+        2: role confusion; confusion of roles; blurred role; blurred roles; unclear role;
+           my role; our role; their role; not my job; not our job; not my role; not our role;
+           not my work; not our work; not my task; not our task; not part of my job;
+           not what i am trained; outside * remit; outside * training; outside * mission;
+           not trained; untrained; no training; tax return; tax returns; tax declaration;
+           tax-on-web; it support; it troubleshooting; troubleshoot; troubleshooting;
+           technician; helpdesk; help desk; secretary; clerical; clerk; public writer; do with;
+           doing with; with the person; do for; instead of; in * place; civil servant;
+           part of the administration; arm of the administration;
+           extension of the administration; inspector; controller; policing; deontology;
+           deontological; code of ethics; ethics; ethical; loss of meaning; lose .. meaning;
+           meaningless; exhaustion; exhausted; burnout; burn-out; burned out; burnt out;
+           worn out; overload; overloaded; overstretched; boundary; boundaries; draw the line;
+           how far; professional identity; legitimacy; liable; liability; jack of all trades;
+           not * accountant|technician|secretary|helpdesk|clerk; not the helpdesk; see me as;
+           see us as; think i work for; not prepared; unprepared; own phone; own device;
+           own account; own itsme; own login; own credentials; happened to the job;
+           part of the system; not your administration; not * administration; professional code;
+           code of conduct; their customer; their customers; felt guilty; feel guilty
+        1: do everything; role; roles; job; task; tasks; remit; mission; mandate; training;
+           trained; competence; skills; tax; taxes; it problem; it problems; computer; install;
+           installing; update; updating; fix; repair; configure; administrative work; paperwork;
+           fill in; fill out; control; sanction; sanctions; limit; limits; profession;
+           professional; professionalism; tired; fatigue; frustration; frustrated; responsible;
+           responsibility; mistake; mistakes; meaning; social work; trust relationship;
+           relationship; expectations; do * for them; doing it for them; work for the;
+           accountant; the job; personal number; private number; explain * app; explain the app;
+           job title; organigram; uneasy; expert; barely understand
+        0.5: set up; form; check; social worker; support worker; colleague; team; time; heavy;
+             pressure; wonder
+        """,
+    },
+}
+
+_TIER = re.compile(r"^\s*(-?\d+(?:\.\d+)?):(.*)$")
+
+# Names that mean the same in every language of the tool.
+_SHARED = {
+    "privacy": "1: itsme; ebox; csam; digipass; eid",
+    "outsourcing": "1: myminfin; tax-on-web; mypension; irisbox",
+}
+
+
+def _parse(block: str) -> list[tuple[str, float]]:
+    entries: list[tuple[str, float]] = []
+    current: float | None = None
+    for line in block.splitlines():
+        match = _TIER.match(line)
+        if match:
+            current = float(match.group(1))
+            line = match.group(2)
+        for piece in line.split(";"):
+            if piece.strip() and current is not None:
+                entries.append((piece.strip(), current))
+    return entries
+
+
+@cache
+def lexicon_entries(key: str, language: str) -> tuple[tuple[str, float], ...]:
+    """Return (pattern, weight) pairs of the built-in lexicon for a default theme."""
+    block = _LEXICON.get(key, {}).get(language, "")
+    entries = _parse(block) + _parse(_SHARED.get(key, ""))
+    # The strongest weight wins when a pattern is listed twice.
+    best: dict[str, float] = {}
+    for pattern, weight in entries:
+        best[pattern] = max(weight, best.get(pattern, weight))
+    return tuple(sorted(best.items()))
+
+
+def has_lexicon(key: str) -> bool:
+    """Return whether `key` is a default theme with a built-in lexicon."""
+    return key in _LEXICON

@@ -1,0 +1,197 @@
+"""The learned half of theme suggestions, and the preparation of batches of passages.
+
+See `analysis.suggest` for the rules; this module holds the arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import nullcontext
+
+import numpy as np
+
+from analysis.errors import AnalysisError
+from analysis.features import identity, lemma_ngrams
+from analysis.nlp import PreparedText, prepare_many
+
+Progress = Callable[[float], None]
+EXAMPLE_TEXT = str | PreparedText
+
+MIN_POSITIVES = 8
+MIN_NEGATIVES = 8
+REJECTED_WEIGHT = 2.0
+BLEND_HALF = 20  # examples at which learned and zero-shot weigh the same
+ZERO_SHOT_SCALE = 1.0  # weight of the zero-shot evidence columns next to TF-IDF
+C = 16.0  # inverse regularisation of the logistic regressions (dev CV: 1 < 4 < 16)
+MEMORY_POWER = 3  # similarity ** 3: only near-duplicates of coded examples move a score
+SIMILAR_TOP = 3
+CHUNK = 512  # passages prepared between two progress reports
+SMALL = 5_000  # below this many rows, BLAS runs single-threaded (faster on 2 cores)
+
+
+def report(progress: Progress | None, low: float, high: float) -> Progress | None:
+    """Return a callback mapping 0..1 onto low..high of `progress`, or None."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(low + (high - low) * min(max(fraction, 0.0), 1.0))
+
+
+def prepare_items(
+    items: Sequence[tuple[Hashable, EXAMPLE_TEXT]], language: str, progress: Progress | None
+) -> list[PreparedText]:
+    """Return a PreparedText per item, lemmatising the plain strings in batches."""
+    prepared: list[PreparedText | None] = []
+    pending: list[int] = []
+    for position, item in enumerate(items):
+        text = item[1]
+        if isinstance(text, PreparedText):
+            prepared.append(text)
+        elif isinstance(text, str):
+            prepared.append(None)
+            pending.append(position)
+        else:
+            raise AnalysisError(f"item {item[0]!r}: text must be a string or a PreparedText")
+    for begin in range(0, len(pending), CHUNK):
+        chunk = pending[begin : begin + CHUNK]
+        texts = [items[i][1] for i in chunk]
+        for i, result in zip(chunk, prepare_many(texts, [language] * len(chunk)), strict=True):
+            prepared[i] = result
+        if progress is not None:
+            progress((begin + len(chunk)) / len(pending))
+    return prepared  # type: ignore[return-value]
+
+
+def threads_for(rows: int):
+    """Limit BLAS to one thread for small inputs, where threading costs more than it gives."""
+    if rows >= SMALL:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def _zero_shot_columns(points: np.ndarray):
+    from scipy import sparse
+
+    return sparse.csr_matrix(np.log1p(points) * ZERO_SHOT_SCALE)
+
+
+def _with_zero_shot(matrix, points: np.ndarray):
+    """Return the TF-IDF rows with the zero-shot evidence columns appended (CSR)."""
+    from scipy import sparse
+
+    return sparse.hstack([matrix, _zero_shot_columns(points)]).tocsr()
+
+
+class LearnedThemes:
+    """Per-theme logistic regressions, and the coded examples for similarity evidence."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = list(keys)
+
+    def fit(self, prepared: Sequence[PreparedText], points: np.ndarray, examples) -> LearnedThemes:
+        """Learn the themes that have enough positive and negative examples."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.models_: dict[str, tuple[object, int]] = {}
+        self.example_ids_ = [example.id for example in examples]
+        self.positives_: dict[str, np.ndarray] = {}
+        self.rejected_: dict[str, np.ndarray] = {}
+        self.vectorizer_ = None
+        if not prepared:
+            return self
+        self.vectorizer_ = TfidfVectorizer(analyzer=identity, sublinear_tf=True, dtype=np.float32)
+        matrix = self.vectorizer_.fit_transform([lemma_ngrams(p) for p in prepared])
+        self.example_matrix_ = matrix.T.tocsr()
+        features = _with_zero_shot(matrix, points)
+        with threads_for(len(prepared)):
+            for key in self.keys:
+                positive = np.array([key in example.labels for example in examples])
+                rejected = np.array([key in example.rejected for example in examples]) & ~positive
+                self.positives_[key] = np.flatnonzero(positive)
+                self.rejected_[key] = np.flatnonzero(rejected)
+                n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+                if n_pos < MIN_POSITIVES or n_neg < MIN_NEGATIVES:
+                    continue
+                weights = np.where(rejected, REJECTED_WEIGHT, 1.0)
+                target = positive.astype(int)
+                model = _logistic().fit(features, target, sample_weight=weights)
+                self.models_[key] = (model, min(n_pos, n_neg))
+        return self
+
+    def predict(
+        self,
+        prepared: Sequence[PreparedText],
+        points: np.ndarray,
+        prior: np.ndarray,
+        similar_from: float = 0.0,
+    ) -> tuple[np.ndarray, list[dict[str, list[tuple[Hashable, float]]]]]:
+        """Return blended scores (passages × themes) and the similar examples per theme.
+
+        Similar examples are listed where a theme scores at least `similar_from`.
+        """
+        scores = np.array(prior, dtype=np.float64, copy=True)
+        similar: list[dict[str, list[tuple[Hashable, float]]]] = [{} for _ in prepared]
+        if self.vectorizer_ is None or not prepared:
+            return scores, similar
+        matrix = self.vectorizer_.transform([lemma_ngrams(p) for p in prepared])
+        features = _with_zero_shot(matrix, points)
+        with threads_for(len(prepared)):
+            for column, key in enumerate(self.keys):
+                if key in self.models_:
+                    model, n = self.models_[key]
+                    learned = model.predict_proba(features)[:, 1]
+                    scores[:, column] = _blend(learned, prior[:, column], n)
+            for begin in range(0, len(prepared), CHUNK):
+                block = (matrix[begin : begin + CHUNK] @ self.example_matrix_).toarray()
+                self._remember(block, scores[begin : begin + CHUNK], similar[begin:], similar_from)
+        return np.clip(scores, 0.0, 1.0), similar
+
+    def _remember(
+        self, block: np.ndarray, scores: np.ndarray, similar: list, similar_from: float
+    ) -> None:
+        """Move scores towards near-duplicate coded examples; collect similar evidence."""
+        for column, key in enumerate(self.keys):
+            positives, rejected = self.positives_[key], self.rejected_[key]
+            if len(rejected):
+                closest = block[:, rejected].max(axis=1) ** MEMORY_POWER
+                scores[:, column] -= scores[:, column] * closest
+            if not len(positives):
+                continue
+            sims = block[:, positives]
+            closest = sims.max(axis=1) ** MEMORY_POWER
+            scores[:, column] += (1 - scores[:, column]) * closest
+            rows = np.flatnonzero(scores[:, column] >= similar_from)
+            top = _top_columns(sims[rows], SIMILAR_TOP)
+            for position, row in enumerate(rows.tolist()):
+                found = [
+                    (self.example_ids_[positives[i]], float(sims[row, i]))
+                    for i in top[position]
+                    if sims[row, i] > 0
+                ]
+                if found:
+                    similar[row][key] = found
+
+
+def _logistic():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+
+
+def _blend(learned: np.ndarray, prior: np.ndarray, n: int) -> np.ndarray:
+    weight = n / (n + BLEND_HALF)
+    return weight * learned + (1 - weight) * prior
+
+
+def _top_columns(values: np.ndarray, count: int) -> np.ndarray:
+    """Return per row the columns of the `count` largest values, largest first."""
+    if values.shape[1] > count:
+        part = np.argpartition(-values, count - 1, axis=1)[:, :count]
+    else:
+        part = np.tile(np.arange(values.shape[1]), (len(values), 1))
+    picked = np.take_along_axis(values, part, axis=1)
+    # Largest first; equal values in column order, so the result never depends on
+    # how argpartition happened to arrange them.
+    order = np.lexsort((part, -picked), axis=1)
+    return np.take_along_axis(part, order, axis=1)

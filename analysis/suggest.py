@@ -1,0 +1,198 @@
+"""Theme suggestions for passages: zero-shot from the codebook, learned from codings.
+
+One model, two regimes per theme:
+- zero-shot: the codebook's terms (see `analysis.zeroshot`); suggested when the score
+  reaches `THRESHOLD` (about 2 evidence points);
+- learned, once the study has at least `MIN_POSITIVES` examples coded with the theme and
+  `MIN_NEGATIVES` examples without it: a logistic regression (balanced classes) over
+  lemma unigrams and bigrams (TF-IDF) plus every theme's zero-shot evidence, blended
+  with the zero-shot score: `w * learned + (1 - w) * zero_shot` where
+  `w = n / (n + BLEND_HALF)` and n is the smaller of the positive and negative counts.
+
+Every example not coded with a theme is a negative for it; a suggestion the
+facilitator rejected is a negative of weight `REJECTED_WEIGHT`. In both regimes a
+passage very close to a coded example moves towards it: up for a positive, down for
+a rejection, by `similarity ** 3` of the way (so only near-duplicates count).
+The output is deterministic: fixed solver, sorted ties, no dependence on set order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.codebook import ThemeSpec
+from analysis.errors import AnalysisError
+from analysis.nlp import PreparedText
+from analysis.scoring import (
+    EXAMPLE_TEXT,
+    LearnedThemes,
+    Progress,
+    prepare_items,
+    report,
+)
+from analysis.zeroshot import ZeroShot, score_from_points
+
+log = logging.getLogger(__name__)
+
+THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a theme is suggested: a term of this passage, or a similar coded passage.
+
+    For kind "term", `text[start:end] == evidence.text` over the passage (code points,
+    end exclusive); for kind "similar", `example_id` and its cosine `score`.
+    """
+
+    kind: str
+    text: str = ""
+    start: int | None = None
+    end: int | None = None
+    example_id: Hashable | None = None
+    score: float | None = None
+
+    def to_dict(self) -> dict:
+        """Return the JSON form: kind/text/start/end or kind/id/score."""
+        if self.kind == "term":
+            return {"kind": "term", "text": self.text, "start": self.start, "end": self.end}
+        return {"kind": "similar", "id": self.example_id, "score": self.score}
+
+
+@dataclass(frozen=True)
+class ThemeScore:
+    """A theme's score for one passage, whether it is suggested, and the evidence."""
+
+    key: str
+    score: float
+    suggested: bool
+    regime: str  # "zero-shot" or "learned"
+    evidence: list[Evidence]
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "score": self.score,
+            "suggested": self.suggested,
+            "regime": self.regime,
+            "evidence": [item.to_dict() for item in self.evidence],
+        }
+
+
+@dataclass(frozen=True)
+class PassageSuggestions:
+    """The scores of every theme of the codebook for one passage, in codebook order."""
+
+    id: Hashable
+    language: str
+    themes: list[ThemeScore]
+
+    def suggested(self) -> list[str]:
+        """Return the keys of the suggested themes."""
+        return [theme.key for theme in self.themes if theme.suggested]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "themes": [theme.to_dict() for theme in self.themes]}
+
+
+@dataclass(frozen=True)
+class Example:
+    """A passage a facilitator coded: its themes, and the suggestions they rejected."""
+
+    id: Hashable
+    text: EXAMPLE_TEXT
+    labels: frozenset[str]
+    rejected: frozenset[str] = frozenset()
+
+
+class ThemeSuggester:
+    """Suggest themes of a codebook for passages, learning from coded examples."""
+
+    def __init__(
+        self,
+        codebook: Sequence[ThemeSpec],
+        examples: Sequence[Example] = (),
+        *,
+        threshold: float = THRESHOLD,
+    ) -> None:
+        if not codebook:
+            raise AnalysisError("the codebook has no themes")
+        keys = [theme.key for theme in codebook]
+        if len(set(keys)) != len(keys):
+            raise AnalysisError("the codebook repeats a theme key")
+        self.codebook = list(codebook)
+        self.examples = list(examples)
+        self.threshold = threshold
+
+    @property
+    def keys(self) -> list[str]:
+        return [theme.key for theme in self.codebook]
+
+    def fit(self, progress: Progress | None = None) -> ThemeSuggester:
+        """Compile the codebook and learn from the examples; return self."""
+        self.zero_shot_ = ZeroShot(self.codebook)
+        prepared = prepare_items(
+            [(example.id, example.text) for example in self.examples],
+            "auto",
+            report(progress, 0.0, 0.6),
+        )
+        matches = [self.zero_shot_.matches(p) for p in prepared]
+        points = self._points(matches)
+        self.learned_ = LearnedThemes(self.keys).fit(prepared, points, self.examples)
+        self.regimes_ = {
+            key: "learned" if key in self.learned_.models_ else "zero-shot" for key in self.keys
+        }
+        if progress is not None:
+            progress(1.0)
+        return self
+
+    def _points(self, matches) -> np.ndarray:
+        """Return the zero-shot evidence points as a (passages × themes) array."""
+        rows = [self.zero_shot_.evidence_points(found) for found in matches]
+        return np.array([[row[key] for key in self.keys] for row in rows]).reshape(
+            len(matches), len(self.keys)
+        )
+
+    def suggest(
+        self,
+        items: Sequence[tuple[Hashable, str | PreparedText]],
+        progress: Callable[[float], None] | None = None,
+        *,
+        language: str = "auto",
+    ) -> list[PassageSuggestions]:
+        """Score every theme for each (id, text or PreparedText) item, in input order."""
+        if not hasattr(self, "learned_"):
+            self.fit()
+        prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
+        matches = [self.zero_shot_.matches(p) for p in prepared]
+        points = self._points(matches)
+        prior = score_from_points(points)
+        # "similar" evidence explains a suggestion: only suggested themes get it.
+        scores, similar = self.learned_.predict(prepared, points, prior, self.threshold)
+        results = []
+        for row, ((item_id, _), passage) in enumerate(zip(items, prepared, strict=True)):
+            terms: dict[str, list[Evidence]] = {key: [] for key in self.keys}
+            for m in matches[row]:
+                if m.term.weight <= 0:  # counter-evidence lowers the score, explains nothing
+                    continue
+                terms[m.term.theme].append(
+                    Evidence("term", passage.text[m.start : m.end], m.start, m.end)
+                )
+            themes = []
+            for column, key in enumerate(self.keys):
+                score = round(float(scores[row, column]), 6)
+                evidence = terms[key] + [
+                    Evidence("similar", example_id=example_id, score=round(sim, 4))
+                    for example_id, sim in similar[row].get(key, ())
+                ]
+                themes.append(
+                    ThemeScore(key, score, score >= self.threshold, self.regimes_[key], evidence)
+                )
+            results.append(PassageSuggestions(item_id, passage.language, themes))
+        if progress is not None:
+            progress(1.0)
+        return results

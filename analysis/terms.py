@@ -1,0 +1,280 @@
+"""Term patterns matched over lemma sequences, with the offsets of what they matched.
+
+Pattern syntax (case-insensitive; words are lemmatised when the pattern is compiled,
+so "mots de passe" also finds "mot de passe" and "wachtwoorden" finds "wachtwoord"):
+
+    mot de passe      a phrase: consecutive words
+    aide|soutien      alternatives for one word
+    à * place         `*`: any one word ("à sa place", "à leur place")
+    pas .. former     `..`: a gap of up to three words ("pas été formé")
+    =mon|notre rôle   `=`: the written form only, not the lemma (simplemma reads every
+                      French possessive as "son"; "mon rôle" is not "leur rôle")
+    bank*             a word that starts with "bank" (bankkaart, bankapp)
+    *leverancier      a word that ends with "leverancier" (energieleverancier)
+
+A word matches on its lemma or on its lowercased surface form. In Dutch a single
+plain word of six letters or more also matches as the head of a compound
+("wachtwoord" finds "bankwachtwoord"). Matches never cross a sentence boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from analysis.nlp import PreparedText, prepare_many
+
+GAP = 3  # words a `..` may skip
+_COMPOUND_MIN = 6  # letters of a Dutch word before it also matches as a compound head
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One position of a pattern: exact words, a prefix, a suffix, any word or a gap."""
+
+    kind: str  # "word", "form", "prefix", "suffix", "any", "gap"
+    words: frozenset[str] = frozenset()
+    affix: str = ""
+    compound: bool = False  # "word" that also matches as a Dutch compound head
+
+    def accepts(self, lemma: str, form: str) -> bool:
+        if self.kind == "word":
+            if lemma in self.words or form in self.words:
+                return True
+            return self.compound and any(
+                lemma.endswith(word) and len(lemma) > len(word) + 2 for word in self.words
+            )
+        if self.kind == "form":
+            return form in self.words
+        if self.kind == "prefix":
+            return lemma.startswith(self.affix) or form.startswith(self.affix)
+        if self.kind == "suffix":
+            return lemma.endswith(self.affix) or form.endswith(self.affix)
+        return self.kind == "any"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A compiled pattern of one theme, with its weight and the text it came from."""
+
+    theme: str
+    source: str
+    weight: float
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A term found in a passage: token span and code-point offsets."""
+
+    term: Term
+    first: int
+    last: int  # token index, inclusive
+    start: int
+    end: int
+
+
+def _plain_words(raw: Sequence[str], language: str) -> list[PreparedText]:
+    return prepare_many(list(raw), [language] * len(raw))
+
+
+def compile_terms(entries: Iterable[tuple[str, str, float]], language: str) -> list[Term]:
+    """Compile (theme key, pattern, weight) entries of one language; skip empty patterns."""
+    entries = list(entries)
+    # Lemmatise every plain word of every pattern in one batch.
+    pieces: dict[str, None] = {}
+    for _, pattern, _ in entries:
+        for part in pattern.lower().split():
+            if part in ("*", "..") or part.startswith(("*", "=")) or part.endswith("*"):
+                continue
+            for alternative in part.split("|"):
+                pieces.setdefault(alternative, None)
+    prepared = dict(zip(pieces, _plain_words(list(pieces), language), strict=True))
+    terms = []
+    for theme, pattern, weight in entries:
+        slots = _slots(pattern, prepared, language)
+        if slots and slots[0].kind != "gap" and slots[-1].kind != "gap":
+            terms.append(Term(theme, pattern, weight, tuple(slots)))
+    return terms
+
+
+def _slots(pattern: str, prepared: dict[str, PreparedText], language: str) -> list[Slot]:
+    slots: list[Slot] = []
+    parts = pattern.lower().split()
+    for part in parts:
+        if part == "*":
+            slots.append(Slot("any"))
+        elif part == "..":
+            slots.append(Slot("gap"))
+        elif part.endswith("*") and len(part) > 1:
+            slots.append(Slot("prefix", affix=part[:-1]))
+        elif part.startswith("*") and len(part) > 1:
+            slots.append(Slot("suffix", affix=part[1:]))
+        elif part.startswith("=") and len(part) > 1:
+            slots.append(Slot("form", frozenset(part[1:].split("|"))))
+        else:
+            alternatives = [prepared[a] for a in part.split("|") if a]
+            if all(len(p) <= 1 for p in alternatives):
+                words = set()
+                for p, raw in zip(alternatives, part.split("|"), strict=False):
+                    words.add(raw)
+                    words.update(p.lemmas)
+                    words.update(p.text[s:e].lower() for s, e in zip(p.starts, p.ends, strict=True))
+                words.discard("")
+                if words:
+                    slots.append(Slot("word", frozenset(words)))
+            else:
+                # "d'autonomie", "e-mail": one written word, several tokens.
+                for p in alternatives[:1]:
+                    for lemma, s, e in zip(p.lemmas, p.starts, p.ends, strict=True):
+                        slots.append(Slot("word", frozenset({lemma, p.text[s:e].lower()})))
+    single = len(slots) == 1 and slots[0].kind == "word"
+    if language == "nl" and single and all(len(w) >= _COMPOUND_MIN for w in slots[0].words):
+        slots[0] = Slot("word", slots[0].words, compound=True)
+    return slots
+
+
+class TermIndex:
+    """Terms of one language indexed by what their first word can be.
+
+    Exact words are looked up in a dict; prefixes, suffixes and compound heads in dicts
+    keyed by the affix, probed with every prefix and suffix of a word (so the cost per
+    word does not grow with the number of terms).
+    """
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.terms = list(terms)
+        self._by_word: dict[str, list[int]] = {}
+        # Phrases of two plain words or more, by first then second word: a phrase that
+        # starts with "de", "à" or "not" is only tried when its second word follows.
+        self._by_pair: dict[str, dict[str, list[int]]] = {}
+        self._by_prefix: dict[str, list[int]] = {}
+        self._by_suffix: dict[str, list[int]] = {}
+        for number, term in enumerate(self.terms):
+            first = term.slots[0]
+            if _plain(first) and len(term.slots) > 1 and _plain(term.slots[1]):
+                for word in sorted(first.words):
+                    seconds = self._by_pair.setdefault(word, {})
+                    for second in sorted(term.slots[1].words):
+                        seconds.setdefault(second, []).append(number)
+            elif first.kind in ("word", "form"):
+                for word in sorted(first.words):
+                    self._by_word.setdefault(word, []).append(number)
+                    if first.compound:
+                        self._by_suffix.setdefault(word, []).append(number)
+            elif first.kind == "prefix":
+                self._by_prefix.setdefault(first.affix, []).append(number)
+            elif first.kind == "suffix":
+                self._by_suffix.setdefault(first.affix, []).append(number)
+        self._cache: dict[tuple[str, str], tuple[int, ...]] = {}
+
+    def _candidates(self, lemma: str, form: str) -> tuple[int, ...]:
+        """Return the sorted numbers of the terms whose first word accepts this word."""
+        key = (lemma, form)
+        found = self._cache.get(key)
+        if found is None:
+            numbers = set(self._by_word.get(lemma, ()))
+            numbers.update(self._by_word.get(form, ()))
+            if self._by_prefix or self._by_suffix:
+                numbers.update(self._affixed(lemma, form))
+            found = tuple(sorted(numbers))
+            if len(self._cache) > 300_000:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def _affixed(self, lemma: str, form: str) -> tuple[int, ...]:
+        numbers: set[int] = set()
+        for word in {lemma, form}:
+            for end in range(1, len(word) + 1):
+                numbers.update(self._by_prefix.get(word[:end], ()))
+            for start in range(len(word)):
+                numbers.update(self._by_suffix.get(word[start:], ()))
+        first = [self.terms[n].slots[0] for n in sorted(numbers)]
+        return tuple(
+            n for n, slot in zip(sorted(numbers), first, strict=True) if slot.accepts(lemma, form)
+        )
+
+    def find(self, prepared: PreparedText) -> list[Match]:
+        """Return every match in `prepared`, sorted by position then term order."""
+        lemmas = prepared.lemmas
+        starts, ends, forms = prepared.starts, prepared.ends, prepared.forms
+        limits = _sentence_ends(prepared)
+        matches = []
+        pairs, terms, candidates_of = self._by_pair, self.terms, self._candidates
+        for i, lemma in enumerate(lemmas):
+            form = forms[i]
+            candidates = candidates_of(lemma, form)
+            seconds = pairs.get(lemma)
+            other = pairs.get(form) if form != lemma else None
+            if (seconds or other) and i + 1 < limits[i]:
+                paired: list[int] = []
+                after, after_form = lemmas[i + 1], forms[i + 1]
+                for table in (seconds, other):
+                    if table:
+                        paired.extend(table.get(after, ()))
+                        if after_form != after:
+                            paired.extend(table.get(after_form, ()))
+                if paired:
+                    candidates = tuple(sorted({*candidates, *paired}))
+            for number in candidates:
+                term = terms[number]
+                if len(term.slots) == 1:
+                    last = i
+                else:
+                    last = _match_from(term.slots, 1, i + 1, lemmas, forms, limits[i])
+                if last is not None:
+                    matches.append(Match(term, i, last, starts[i], ends[last]))
+        return matches
+
+
+def _plain(slot: Slot) -> bool:
+    """Whether a slot accepts exactly a set of words (no affix, compound or wildcard)."""
+    return slot.kind in ("word", "form") and not slot.compound
+
+
+def _sentence_ends(prepared: PreparedText) -> list[int]:
+    """Return, per token, the index just past its sentence's last token."""
+    ends = [0] * len(prepared)
+    bounds = [*prepared.sentence_starts, len(prepared)]
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        for i in range(start, end):
+            ends[i] = end
+    return ends
+
+
+def _match_from(slots: Sequence[Slot], s: int, i: int, lemmas, forms, limit: int) -> int | None:
+    """Match slots[s:] from token i; return the last token index matched, or None."""
+    while s < len(slots):
+        slot = slots[s]
+        if slot.kind == "gap":
+            for skip in range(GAP + 1):
+                found = _match_from(slots, s + 1, i + skip, lemmas, forms, limit)
+                if found is not None:
+                    return found
+            return None
+        if i >= limit or not slot.accepts(lemmas[i], forms[i]):
+            return None
+        s += 1
+        i += 1
+    return i - 1
+
+
+def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
+    """Drop matches lying inside a longer match of the same theme ("code" in "code PIN")."""
+    by_theme: dict[str, list[Match]] = {}
+    for match in matches:
+        by_theme.setdefault(match.term.theme, []).append(match)
+    kept = []
+    for group in by_theme.values():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        group.sort(key=lambda m: (m.start - m.end, -m.term.weight, m.start))
+        taken: list[tuple[int, int]] = []
+        for match in group:
+            if not any(s <= match.start and match.end <= e for s, e in taken):
+                taken.append((match.start, match.end))
+                kept.append(match)
+    kept.sort(key=lambda m: (m.start, m.end, m.term.theme, m.term.source))
+    return kept

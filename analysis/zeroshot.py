@@ -1,0 +1,131 @@
+"""Zero-shot theme scores from the codebook alone: seed terms, lexicon, definitions.
+
+Each theme gets, per language, a set of weighted term patterns:
+- the built-in lexicon when the key is a default theme (`analysis.lexicon`);
+- its seed terms (weight `SEED_WEIGHT`, or the lexicon's weight for the same term); a
+  theme without seed terms in the passage's language borrows those of the other
+  languages at half weight;
+- for a theme without built-in lexicon, the distinctive content words of its
+  definition (`DEFINITION_WEIGHT`): words used by no other theme's definition (for the
+  default themes they only added noise: "passe" of "mot de passe", "zien").
+
+A passage's evidence for a theme is the sum of the weights of the distinct terms found
+(a repeated term adds `REPEAT_BONUS` of its weight, twice at most; negative terms of
+the lexicon subtract, never below zero), and its score is
+`1 - 2 ** (-evidence / SUGGEST_AT)`: 0.5 at `SUGGEST_AT` points, towards 1 beyond.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from analysis.codebook import ThemeSpec
+from analysis.language import LANGUAGES
+from analysis.lexicon import has_lexicon, lexicon_entries
+from analysis.nlp import PreparedText, prepare_many
+from analysis.terms import Match, TermIndex, compile_terms, longest_per_theme
+
+SEED_WEIGHT = 1.0
+BORROWED_WEIGHT = 0.5
+DEFINITION_WEIGHT = 0.3
+REPEAT_BONUS = 0.25
+SUGGEST_AT = 2.0  # evidence points for a score of 0.5
+# Words of definitions that say nothing about one theme in particular.
+_GENERIC_WORDS = (
+    "personne persoon person mens people gens travailleur werker worker social sociaal"
+    " thème thema theme service dienst zoals comme such also aussi ook couvrir cover"
+    " gaan aller go doen faire do kunnen pouvoir can"
+)
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+
+
+class ZeroShot:
+    """Compiled term patterns of a codebook, per language, compiled on first use."""
+
+    def __init__(self, codebook: Sequence[ThemeSpec]) -> None:
+        self.codebook = list(codebook)
+        self.keys = [theme.key for theme in self.codebook]
+        self._indexes: dict[str, TermIndex] = {}
+        self._lock = threading.Lock()
+
+    def index(self, language: str) -> TermIndex:
+        """Return the term index of `language`, compiling it on first use."""
+        with self._lock:
+            if language not in self._indexes:
+                self._indexes[language] = TermIndex(self._compile(language))
+            return self._indexes[language]
+
+    def _compile(self, language: str) -> list:
+        entries: list[tuple[str, str, float]] = []
+        definition_words = _definition_words(self.codebook, language)
+        for theme in self.codebook:
+            weights: dict[str, float] = {}
+            if has_lexicon(theme.key):
+                weights.update(lexicon_entries(theme.key, language))
+            seeds = [t for t in theme.seed_terms.get(language, []) if t.strip()]
+            seed_weight = SEED_WEIGHT
+            if not seeds:
+                seeds = [
+                    t
+                    for other in LANGUAGES
+                    if other != language
+                    for t in theme.seed_terms.get(other, [])
+                    if t.strip()
+                ]
+                seed_weight = BORROWED_WEIGHT
+            for seed in seeds:
+                pattern = seed.strip().lower()
+                if pattern not in weights:
+                    weights[pattern] = seed_weight
+            if not has_lexicon(theme.key):
+                for word in definition_words.get(theme.key, []):
+                    weights.setdefault(word, DEFINITION_WEIGHT)
+            entries.extend((theme.key, pattern, weights[pattern]) for pattern in sorted(weights))
+        return compile_terms(entries, language)
+
+    def matches(self, prepared: PreparedText) -> list[Match]:
+        """Return the term matches of every theme in a passage (longest per theme)."""
+        return longest_per_theme(self.index(prepared.language).find(prepared))
+
+    def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
+        """Return the evidence points per theme key for a passage's matches."""
+        points = dict.fromkeys(self.keys, 0.0)
+        seen: Counter[tuple[str, str]] = Counter()
+        for match in matches:
+            term = match.term
+            seen[(term.theme, term.source)] += 1
+            count = seen[(term.theme, term.source)]
+            if count == 1:
+                points[term.theme] += term.weight
+            elif count <= 3:
+                points[term.theme] += REPEAT_BONUS * term.weight
+        return {key: max(value, 0.0) for key, value in points.items()}
+
+
+def score_from_points(points):
+    """Map evidence points (a number or an array) to scores in [0, 1): 0.5 at SUGGEST_AT."""
+    return 1.0 - np.power(2.0, -np.asarray(points, dtype=np.float64) / SUGGEST_AT)
+
+
+def _definition_words(codebook: Sequence[ThemeSpec], language: str) -> dict[str, list[str]]:
+    """Return per theme the content lemmas of its definition that no other theme uses."""
+    keys = [theme.key for theme in codebook if theme.definitions.get(language)]
+    texts = [theme.definitions[language] for theme in codebook if theme.definitions.get(language)]
+    if not texts:
+        return {}
+    lemmas = {
+        key: sorted(
+            {
+                lemma
+                for lemma in prepared.content_lemmas()
+                if len(lemma) > 3 and lemma not in _GENERIC and lemma.isalpha()
+            }
+        )
+        for key, prepared in zip(keys, prepare_many(texts, [language] * len(texts)), strict=True)
+    }
+    usage = Counter(lemma for words in lemmas.values() for lemma in words)
+    return {key: [w for w in words if usage[w] == 1] for key, words in lemmas.items()}

@@ -1,0 +1,121 @@
+"""Thematic groupings: shape, determinism, labels, and candidate new themes."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis import AnalysisError, Group, cluster, default_codebook, prepare_many
+
+# Three planted topics: two from the codebook, one (a football club) outside it.
+PRIVACY = [
+    "Ze gaf mij haar pincode en haar wachtwoord, op een briefje in haar portefeuille.",
+    "Hij kent het wachtwoord van zijn moeder en haar pincode van de bankkaart.",
+    "Het wachtwoord en de pincode van de cliënt liggen op een papiertje bij ons.",
+    "De buurman kent haar pincode en het wachtwoord van de bankapp.",
+    "Mevrouw schrijft haar pincode en wachtwoord op de achterkant van de kaart.",
+    "Wij mogen eigenlijk geen pincode of wachtwoord van cliënten kennen.",
+]
+OUTSOURCING = [
+    "Het loket van de bank is gesloten en ze sturen iedereen naar het OCMW.",
+    "Sinds het loket gesloten is, komen de mensen van de bank naar ons.",
+    "De energieleverancier heeft het loket gesloten en verwijst naar het OCMW.",
+    "Het gemeentelijk loket is gesloten, alles moet online, dus komen ze naar het OCMW.",
+    "De bank sloot het loket en zegt: ga naar het OCMW voor hulp.",
+    "Het loket van de mutualiteit is gesloten, ze sturen de mensen naar het OCMW.",
+]
+FOOTBALL = [
+    "De voetbalclub speelde zondag een wedstrijd tegen de ploeg uit Gent en won.",
+    "Na de wedstrijd vierde de voetbalclub met de supporters in de kantine.",
+    "De trainer van de voetbalclub koos een nieuwe keeper voor de wedstrijd.",
+    "De supporters van de voetbalclub zongen tijdens de hele wedstrijd.",
+    "De voetbalclub verloor de wedstrijd door een doelpunt in de laatste minuut.",
+    "De keeper van de voetbalclub was de beste speler van de wedstrijd.",
+]
+
+
+def items() -> list[tuple[str, str]]:
+    texts = PRIVACY + OUTSOURCING + FOOTBALL
+    # Interleave so that input order carries no hint of the topics.
+    order = sorted(range(len(texts)), key=lambda i: (i % 6, i))
+    return [(f"p{i:02}", texts[i]) for i in order]
+
+
+@pytest.fixture(scope="module")
+def groups() -> list[Group]:
+    return cluster(items(), k=3, codebook=default_codebook())
+
+
+def test_planted_topics_come_back_as_groups(groups):
+    """Three planted topics give three groups with every passage in exactly one."""
+    assert len(groups) == 3
+    members = [m for g in groups for m in g.members]
+    assert sorted(members) == sorted(i for i, _ in items())
+    texts = dict(items())
+    for group in groups:
+        topics = {
+            "privacy" if texts[m] in PRIVACY else "outsourcing" if texts[m] in OUTSOURCING else "x"
+            for m in group.members
+        }
+        assert len(topics) == 1
+        order = [i for i, _ in items()]
+        assert group.members == sorted(group.members, key=order.index)  # input order
+        assert len(group.representatives) == 3
+        assert set(group.representatives) <= set(group.members)
+        assert group.label and group.terms
+
+
+def test_off_codebook_group_is_a_candidate_new_theme(groups):
+    """The football group matches no theme; the others match theirs."""
+    by_word = {}
+    for group in groups:
+        words = " ".join(group.terms)
+        key = "football" if "voetbalclub" in words or "wedstrijd" in words else group.best_theme
+        by_word[key] = group
+    assert by_word["football"].candidate_new_theme is True
+    assert by_word["football"].best_theme is None
+    assert by_word["privacy"].candidate_new_theme is False
+    assert by_word["privacy"].theme_overlap["privacy"] >= 0.8
+    assert by_word["outsourcing"].candidate_new_theme is False
+    assert "wachtwoord" in by_word["privacy"].label or "pincode" in by_word["privacy"].label
+
+
+def test_coded_passages_decide_the_overlap():
+    """Where passages are coded, their codings (not suggestions) give the overlap."""
+    coded = {item_id: ["role_confusion"] for item_id, _ in items()}
+    groups = cluster(items(), k=3, codebook=default_codebook(), coded=coded)
+    assert all(g.theme_overlap["role_confusion"] == 1.0 for g in groups)
+    assert all(g.best_theme == "role_confusion" and not g.candidate_new_theme for g in groups)
+
+
+def test_clustering_is_deterministic_and_sorted():
+    """Same input, same groups; groups come by size, then label."""
+    many = items() * 1
+    extra = [(f"q{i}", text) for i, (_, text) in enumerate(items()[:5])]
+    first = cluster(many + extra, k="auto", codebook=default_codebook())
+    second = cluster(many + extra, k="auto", codebook=default_codebook())
+    assert [g.to_dict() for g in first] == [g.to_dict() for g in second]
+    sizes = [(-len(g.members), g.label) for g in first]
+    assert sizes == sorted(sizes)
+    assert 3 <= len(first) <= 12
+
+
+def test_prepared_texts_and_tiny_inputs():
+    """PreparedText input works; one or two passages still give valid groups."""
+    prepared = prepare_many([text for _, text in items()])
+    ids = [item_id for item_id, _ in items()]
+    from_prepared = cluster(list(zip(ids, prepared, strict=True)), k=3)
+    assert sum(len(g.members) for g in from_prepared) == len(ids)
+    assert all(g.candidate_new_theme for g in from_prepared)  # no codebook: all new
+    assert cluster([]) == []
+    one = cluster([("only", "Een enkele passage over het loket.")])
+    assert [g.members for g in one] == [["only"]]
+    two = cluster([("a", "..."), ("b", "")], k="auto")
+    assert sorted(m for g in two for m in g.members) == ["a", "b"]
+
+
+def test_bad_k_is_refused():
+    """k must be "auto" or a positive integer."""
+    with pytest.raises(AnalysisError):
+        cluster(items(), k=0)
+    with pytest.raises(AnalysisError):
+        cluster(items(), k="many")

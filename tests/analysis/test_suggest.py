@@ -1,0 +1,205 @@
+"""Theme suggestions: zero-shot and learned regimes, evidence, determinism, rejections."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis import (
+    Example,
+    PassageSuggestions,
+    ThemeSpec,
+    ThemeSuggester,
+    default_codebook,
+    prepare_many,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV = ROOT / "bench" / "data" / "themes_dev.jsonl"
+KEYS = ["dependency", "privacy", "outsourcing", "role_confusion"]
+
+PASSAGES = [
+    ("nl-1", "Ze gaf mij haar pincode en het wachtwoord van haar bankapp, op een briefje."),
+    ("nl-2", "Het loket van de bank is gesloten, dus sturen ze iedereen naar het OCMW."),
+    ("fr-1", "Elle m'a donné son mot de passe et son code PIN pour que je fasse ses virements."),
+    ("fr-2", "Je suis assistante sociale, pas informaticienne : ce n'est pas mon travail."),
+    ("en-1", "Since the counter closed, the bank just sends everyone to us."),
+    ("en-2", "She can't do anything on her own anymore; without her son she is lost."),
+]
+
+
+@pytest.fixture(scope="module")
+def dev_rows() -> list[dict]:
+    """The labelled development passages (nl, fr, en)."""
+    return [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def dev_prepared(dev_rows):
+    """The development passages, lemmatised once for the whole module."""
+    return prepare_many([row["text"] for row in dev_rows])
+
+
+@pytest.fixture(scope="module")
+def zero_shot() -> ThemeSuggester:
+    return ThemeSuggester(default_codebook()).fit()
+
+
+def macro_f1(results: list[PassageSuggestions], gold: list[set[str]]) -> float:
+    scores = []
+    for key in KEYS:
+        pairs = [(key in set(r.suggested()), key in g) for r, g in zip(results, gold, strict=True)]
+        tp = sum(p and g for p, g in pairs)
+        fp = sum(p and not g for p, g in pairs)
+        fn = sum(g and not p for p, g in pairs)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+def test_zero_shot_suggests_the_obvious_theme_in_each_language(zero_shot):
+    """Before anything is coded, clear passages get their theme in nl, fr and en."""
+    results = {r.id: r for r in zero_shot.suggest(PASSAGES)}
+    assert "privacy" in results["nl-1"].suggested()
+    assert "outsourcing" in results["nl-2"].suggested()
+    assert "privacy" in results["fr-1"].suggested()
+    assert "role_confusion" in results["fr-2"].suggested()
+    assert "outsourcing" in results["en-1"].suggested()
+    assert "dependency" in results["en-2"].suggested()
+    assert [r.language for r in results.values()] == ["nl", "nl", "fr", "fr", "en", "en"]
+    for result in results.values():
+        assert [theme.key for theme in result.themes] == KEYS
+        assert all(0.0 <= theme.score <= 1.0 for theme in result.themes)
+        assert all(theme.regime == "zero-shot" for theme in result.themes)
+        assert all(theme.suggested == (theme.score >= 0.5) for theme in result.themes)
+
+
+def test_term_evidence_points_at_the_words_of_the_passage(zero_shot, dev_rows):
+    """Every term evidence slices the passage to exactly its text, from word to word."""
+    items = [(row["id"], row["text"]) for row in dev_rows] + PASSAGES
+    prepared = dict(zip([i for i, _ in items], prepare_many([t for _, t in items]), strict=True))
+    found = 0
+    for result in zero_shot.suggest(items):
+        passage = prepared[result.id]
+        for theme in result.themes:
+            for evidence in theme.evidence:
+                assert evidence.kind == "term"
+                assert passage.text[evidence.start : evidence.end] == evidence.text
+                # Whole words: it starts where a word starts and ends where one ends.
+                assert evidence.start in passage.starts and evidence.end in passage.ends
+                assert any(ch.isalpha() for ch in evidence.text)
+                found += 1
+    assert found > 100
+
+
+def test_same_input_gives_identical_output(dev_rows, dev_prepared):
+    """Two independent fits and runs on the same data give the same scores and evidence."""
+    examples = [Example(row["id"], row["text"], frozenset(row["labels"])) for row in dev_rows[:100]]
+    items = [(row["id"], row["text"]) for row in dev_rows[100:]]
+    first = ThemeSuggester(default_codebook(), examples).fit().suggest(items)
+    second = ThemeSuggester(default_codebook(), list(examples)).fit().suggest(items)
+    assert [r.to_dict() for r in first] == [r.to_dict() for r in second]
+
+
+def folds_of(rows: list[dict], folds: int) -> list[int]:
+    """Deal passages into folds round-robin within each (language, label set) stratum."""
+    strata: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        strata.setdefault((row["lang"], tuple(sorted(row["labels"]))), []).append(i)
+    fold_of, dealt = [0] * len(rows), 0
+    for key in sorted(strata):
+        for i in strata[key]:
+            fold_of[i] = dealt % folds
+            dealt += 1
+    return fold_of
+
+
+def test_learned_regime_beats_zero_shot_on_held_out_passages(dev_rows, dev_prepared):
+    """Trained on 4/5 of the dev set and tested on the rest (5 folds), learned F1 is higher."""
+    fold_of = folds_of(dev_rows, 5)
+    gold = [set(row["labels"]) for row in dev_rows]
+    items = [(row["id"], p) for row, p in zip(dev_rows, dev_prepared, strict=True)]
+    zero = ThemeSuggester(default_codebook()).fit().suggest(items)
+    learned: list[PassageSuggestions | None] = [None] * len(items)
+    for fold in range(5):
+        train = [i for i in range(len(items)) if fold_of[i] != fold]
+        test = [i for i in range(len(items)) if fold_of[i] == fold]
+        examples = [Example(items[i][0], items[i][1], frozenset(gold[i])) for i in train]
+        suggester = ThemeSuggester(default_codebook(), examples).fit()
+        assert set(suggester.regimes_.values()) == {"learned"}
+        for i, result in zip(test, suggester.suggest([items[i] for i in test]), strict=True):
+            learned[i] = result
+            train_ids = {items[j][0] for j in train}
+            for theme in result.themes:
+                assert theme.regime == "learned"
+                for evidence in theme.evidence:
+                    if evidence.kind == "similar":
+                        assert evidence.example_id in train_ids and 0 < evidence.score <= 1
+    zero_f1, learned_f1 = macro_f1(zero, gold), macro_f1(learned, gold)
+    assert learned_f1 > zero_f1, (learned_f1, zero_f1)
+    assert any(e.kind == "similar" for r in learned for t in r.themes for e in t.evidence)
+
+
+def test_rejected_suggestion_lowers_the_theme_score(zero_shot):
+    """A facilitator's rejection of a theme on a passage lowers it for that passage."""
+    text = "Ik ken nu de pincode van die mevrouw, ze gaf hem mij op een papiertje."
+    before = zero_shot.suggest([("p", text)])[0]
+    rejected = Example("old", text, frozenset(), rejected=frozenset({"privacy"}))
+    after = ThemeSuggester(default_codebook(), [rejected]).fit().suggest([("p", text)])[0]
+    score = {t.key: t.score for t in before.themes}
+    again = {t.key: t.score for t in after.themes}
+    assert again["privacy"] < score["privacy"]
+    assert again["dependency"] == score["dependency"]
+
+
+def test_rejections_count_as_strong_negatives_in_the_learned_regime(dev_rows, dev_prepared):
+    """With enough examples, rejecting a theme on passages lowers it on similar ones."""
+    examples = [
+        Example(row["id"], p, frozenset(row["labels"]))
+        for row, p in zip(dev_rows, dev_prepared, strict=True)
+    ]
+    probe = [(row["id"] + "-again", p) for row, p in zip(dev_rows, dev_prepared, strict=True)]
+    base = ThemeSuggester(default_codebook(), examples).fit().suggest(probe)
+    rejecting = [
+        Example(e.id, e.text, e.labels - {"outsourcing"}, frozenset({"outsourcing"}))
+        if "outsourcing" in e.labels
+        else e
+        for e in examples
+    ]
+    lowered = ThemeSuggester(default_codebook(), rejecting).fit().suggest(probe)
+
+    def total(results):
+        return sum(t.score for r in results for t in r.themes if t.key == "outsourcing")
+
+    assert total(lowered) < total(base)
+
+
+def test_custom_theme_works_from_its_seed_terms():
+    """A study's own theme, unknown to the lexicon, is suggested from its seed terms."""
+    housing = ThemeSpec(
+        key="housing",
+        labels={"fr": "Logement", "en": "Housing"},
+        definitions={"en": "Rent, landlords, social housing and evictions."},
+        seed_terms={"fr": ["logement social", "propriétaire", "loyer"], "en": ["rent", "landlord"]},
+    )
+    suggester = ThemeSuggester([housing]).fit()
+    result = suggester.suggest(
+        [
+            ("a", "Le propriétaire a augmenté le loyer du logement social."),
+            ("b", "Het loket is gesloten."),
+            ("c", "The landlord wants the rent paid online."),
+        ]
+    )
+    assert [r.suggested() for r in result] == [["housing"], [], ["housing"]]
+
+
+def test_progress_is_reported_from_zero_to_one(dev_rows):
+    """The progress callback gets non-decreasing fractions in [0, 1], ending at 1."""
+    seen: list[float] = []
+    items = [(row["id"], row["text"]) for row in dev_rows[:40]]
+    ThemeSuggester(default_codebook()).fit(progress=seen.append).suggest(
+        items, progress=seen.append
+    )
+    assert seen and seen[-1] == 1.0
+    assert all(0.0 <= f <= 1.0 for f in seen)
