@@ -35,8 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
         codebook,
         codebook_files,  # noqa: F401  (adds the import/export routes to codebook.bp)
         coding,
+        exports,
         group_sessions,
         imports,
+        job_views,
         live,
         narratives,
         participants,
@@ -44,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
         segments,
         session_editor,
         studies,
+        suggestions,
+        syntheses,
+        validation_rounds,
     )
     from app.cli import register_cli
     from app.database import MIGRATIONS_DIR, include_name
@@ -81,13 +86,20 @@ def create_app(config: dict | None = None) -> Flask:
         live,
         narratives,
         imports,
+        job_views,
         audit_views,
         privacy,
         api,
         api_tokens,
+        syntheses,
+        validation_rounds,
+        suggestions,
+        exports,
     )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
+    app.register_blueprint(validation_rounds.respond_bp)
+    app.register_blueprint(exports.imports_bp)
     app.before_request(_refuse_oversized)
     app.before_request(enforce_access)
     app.after_request(report_missing_translations)

@@ -234,5 +234,7 @@ def restore_command(backup: str, yes: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (users, studies, demo, sessions, backup_command, restore_command):
+    from app.cli_exports import export, import_
+
+    for group in (users, studies, demo, sessions, backup_command, restore_command, export, import_):
         app.cli.add_command(group)

@@ -237,12 +237,16 @@ def workspace(study_id: int, session_id: int):
     coder = current_user.id if only_mine else None
     for passage in passages:
         by_phase[passage.phase].append((passage, _visible(passage, coder)))
+    from app.suggestions import latest_job, open_suggestions
+
     return render_template(
         "coding/workspace.html",
         group_session=group_session,
         phases=[(phase, by_phase[phase.number]) for phase in PHASES],
         themes=g.study.themes,
         only_mine=only_mine,
+        suggestions=open_suggestions(study_id, session_id),
+        suggest_job=latest_job(study_id, "analysis.suggest", session_id),
         **_passage_context(session_id),
     )
 

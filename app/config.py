@@ -65,6 +65,8 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
+        # Background jobs: "thread" (in-process), "rq" (Redis workers) or "sync" (inline).
+        "JOBS_MODE": env.get("MAGWB_JOBS") or ("rq" if redis_url else "thread"),
         "MAX_CONTENT_LENGTH": upload_mb * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": language,
         "LANGUAGES": LANGUAGES,
@@ -73,6 +75,7 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _flag(env.get("MAGWB_RATELIMIT"), True),
         "LOGIN_RATE_LIMIT": env.get("MAGWB_LOGIN_RATE_LIMIT", "10 per minute"),
+        "VALIDATION_RATE_LIMIT": env.get("MAGWB_VALIDATION_RATE_LIMIT", "60 per minute"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env.get("MAGWB_SECURE_COOKIES"), False),

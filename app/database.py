@@ -68,6 +68,10 @@ def prepare_database(app: Flask) -> None:
     """
     if app.config["AUTO_UPGRADE"] and is_sqlite(app):
         upgrade_schema(app)
+    if is_sqlite(app):  # the embedded setup runs jobs in this process only
+        from app.jobs import interrupt_abandoned_jobs
+
+        interrupt_abandoned_jobs(app)
     if app.config["LOAD_DEMO"]:
         from app.demo import load_demo
         from app.extensions import db

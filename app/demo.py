@@ -7,8 +7,9 @@ coder on some passages for inter-coder agreement.
 
 from __future__ import annotations
 
+import secrets
 import tomllib
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -25,11 +26,25 @@ from app.models import (
     Membership,
     Narrative,
     Participant,
+    ProposalLevel,
+    QuoteChoice,
+    QuoteDecision,
     Role,
+    RoundStatement,
     SessionStatus,
+    Statement,
+    StatementAnswer,
+    StatementKind,
+    StatementLink,
+    StatementVersion,
     Study,
+    Synthesis,
     User,
+    ValidationLink,
+    ValidationRound,
+    Verdict,
 )
+from app.models.base import utcnow
 from app.participants import record_consent
 from app.transcripts import add_passages, parse_markdown
 from app.validation import pseudonym_key
@@ -87,9 +102,110 @@ def load_demo(directory: Path = DEMO_DIR, *, owner_id: int | None = None) -> Stu
     for entry in spec["codings"]:
         _demo_coding(entry, sessions, themes, coders)
     db.session.flush()
+    _demo_syntheses(spec, study, sessions, themes, participants)
     record("study.demo_load", study, user_id=owner_id, study_id=study.id)
     current_app.logger.info("Loaded the demo study %r", study.title)
     return study
+
+
+def _find_passage(group_session, phase: int, speaker: str, quote: str) -> tuple:
+    for passage in group_session.passages:
+        if passage.phase == phase and passage.speaker_name == speaker:
+            start = passage.text.find(quote)
+            if start >= 0:
+                return passage, start
+    raise DemoError(
+        f"Demo quote not found: session {group_session.number}, phase {phase}, "
+        f"speaker {speaker!r}, quote {quote[:40]!r}"
+    )
+
+
+def _demo_syntheses(spec, study, sessions, themes, participants) -> None:
+    """Add the demo's synthesis statements (with quotes) and its validation round."""
+    by_session: dict[int, list[Statement]] = {}
+    syntheses = {}
+    for entry in spec.get("statements", []):
+        number = entry["session"]
+        if number not in syntheses:
+            syntheses[number] = Synthesis(
+                study=study, group_session=sessions[number] if number else None
+            )
+            db.session.add(syntheses[number])
+        statement = Statement(
+            synthesis=syntheses[number],
+            kind=StatementKind(entry["kind"]),
+            position=len(by_session.get(number, [])) + 1,
+            level=ProposalLevel(entry["level"]) if entry.get("level") else None,
+            group_label=entry.get("group", ""),
+            themes=[themes[key] for key in entry.get("themes", [])],
+        )
+        statement.versions.append(
+            StatementVersion(number=1, text=entry["text"], positions=entry.get("positions", ""))
+        )
+        for quote in entry.get("quotes", []):
+            group_session = sessions[quote.get("session_of_quote", number)]
+            passage, _start = _find_passage(
+                group_session, quote["phase"], quote["speaker"], quote["quote"]
+            )
+            statement.links.append(StatementLink(passage=passage))
+        db.session.add(statement)
+        by_session.setdefault(number, []).append(statement)
+    db.session.flush()
+    for entry in spec.get("rounds", []):
+        _demo_round(entry, study, syntheses, by_session, sessions, participants)
+
+
+def _demo_round(entry, study, syntheses, by_session, sessions, participants) -> None:
+    number = entry["session"]
+    round_ = ValidationRound(
+        study_id=study.id,
+        synthesis=syntheses[number],
+        title=entry["title"],
+        attributed=entry.get("attributed", True),
+        expires_at=utcnow() + timedelta(days=entry.get("days", 30)),
+    )
+    statements = [by_session[number][index - 1] for index in entry["statements"]]
+    for position, statement in enumerate(statements, start=1):
+        round_.items.append(
+            RoundStatement(statement=statement, version=statement.versions[-1], position=position)
+        )
+    links = {}
+    for participant in group_participants_of(sessions[number], participants):
+        links[participant.pseudonym] = ValidationLink(
+            participant=participant, nonce=secrets.token_urlsafe(24)
+        )
+        round_.links.append(links[participant.pseudonym])
+    db.session.add(round_)
+    db.session.flush()
+    for answer in entry.get("answers", []):
+        statement = by_session[number][answer["statement"] - 1]
+        db.session.add(
+            StatementAnswer(
+                link=links[answer["participant"]],
+                statement=statement,
+                version_id=statement.versions[-1].id,
+                verdict=Verdict(answer["verdict"]),
+                comment=answer.get("comment", ""),
+            )
+        )
+    for decision in entry.get("quote_decisions", []):
+        passage, _start = _find_passage(
+            sessions[number], decision["phase"], decision["participant"], decision["quote"]
+        )
+        db.session.add(
+            QuoteDecision(
+                link=links[decision["participant"]],
+                passage=passage,
+                choice=QuoteChoice(decision["choice"]),
+                rephrasing=decision.get("rephrasing", ""),
+            )
+        )
+
+
+def group_participants_of(group_session, participants) -> list[Participant]:
+    """Return the participants who speak in a demo session, by pseudonym."""
+    speakers = {p.participant_id for p in group_session.passages if p.participant_id}
+    return sorted((p for p in participants.values() if p.id in speakers), key=lambda p: p.pseudonym)
 
 
 def _demo_coder(key: str, name: str) -> User:

@@ -24,6 +24,8 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen
+    if g.get("page_locale") in LANGUAGES:  # e.g. a participant page speaks its group's language
+        return g.page_locale
     return (
         request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )

@@ -44,6 +44,14 @@ POLICY: dict[str, frozenset[Role]] = {
     "coding.edit": frozenset({OWNER, FACILITATOR, RESEARCHER}),
     "audit.view": frozenset({OWNER}),
     "privacy.review": frozenset({OWNER, FACILITATOR}),
+    "synthesis.view": frozenset({OWNER, FACILITATOR, RESEARCHER, OBSERVER}),
+    "synthesis.edit": frozenset({OWNER, FACILITATOR}),
+    # Answers can be attributed: only the people who run the group see them.
+    "validation.manage": frozenset({OWNER, FACILITATOR}),
+    # Exports carry transcript quotes out of the tool: not for observers.
+    "export.download": frozenset({OWNER, FACILITATOR, RESEARCHER}),
+    # The archive holds everything, real names on the known-names list included.
+    "study.backup": frozenset({OWNER}),
 }
 
 PUBLIC, LOGIN, ADMIN = "public", "login", "admin"

@@ -30,6 +30,13 @@ from app.models import (
     Passage,
     PassageRevision,
     PiiFinding,
+    QuoteDecision,
+    Statement,
+    StatementAnswer,
+    StatementVersion,
+    Synthesis,
+    ValidationLink,
+    ValidationRound,
 )
 from app.models.base import utcnow
 from app.policy import study_action
@@ -151,8 +158,37 @@ def scan_memo(coding: Coding) -> int:
     )
 
 
+def scan_statement(version) -> int:
+    """Detect personal data in a synthesis statement's newest text (and its positions)."""
+    synthesis = version.statement.synthesis
+    session = synthesis.group_session
+    language = session.language if session else synthesis.study.language
+    text = version.text + ("\n" + version.positions if version.positions else "")
+    return _scan(
+        synthesis.study_id,
+        session,
+        "statement",
+        version.statement_id,
+        text,
+        language,
+        known_names(synthesis.study_id),
+    )
+
+
+def _statement_versions(study_id: int, group_session_id: int | None) -> list:
+    """Return every version of the statements of one session's synthesis (or the transversal)."""
+    return list(
+        db.session.execute(
+            db.select(StatementVersion)
+            .join(Statement)
+            .join(Synthesis)
+            .where(Synthesis.study_id == study_id, Synthesis.group_session_id == group_session_id)
+        ).scalars()
+    )
+
+
 def scan_study(study_id: int) -> int:
-    """Scan every passage and memo of a study."""
+    """Scan every passage, memo and synthesis statement of a study."""
     passages = list(
         db.session.execute(
             db.select(Passage).join(GroupSession).where(GroupSession.study_id == study_id)
@@ -161,6 +197,11 @@ def scan_study(study_id: int) -> int:
     count = scan_passages(passages)
     for passage in passages:
         count += sum(scan_memo(c) for c in passage.codings if c.memo)
+    for statement in db.session.execute(
+        db.select(Statement).join(Synthesis).where(Synthesis.study_id == study_id)
+    ).scalars():
+        if statement.versions:
+            count += scan_statement(statement.current)
     return count
 
 
@@ -197,8 +238,39 @@ def replace_words_in_study(study_id: int, word: str, replacement: str) -> int:
     ).scalars():
         narrative.title = pattern.sub(replacement, narrative.title)
         narrative.summary = pattern.sub(replacement, narrative.summary or "")
+    _replace_in_syntheses(study_id, pattern, replacement)
     db.session.flush()
     return changed
+
+
+def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) -> None:
+    """Replace a word in statements (every version), validation comments and rephrasings."""
+    for version in db.session.execute(
+        db.select(StatementVersion)
+        .join(Statement)
+        .join(Synthesis)
+        .where(Synthesis.study_id == study_id)
+    ).scalars():
+        version.text = pattern.sub(replacement, version.text)
+        version.positions = pattern.sub(replacement, version.positions)
+        version.note = pattern.sub(replacement, version.note)
+    links = (
+        db.select(ValidationLink.id)
+        .join(ValidationRound)
+        .where(ValidationRound.study_id == study_id)
+    )
+    for answer in db.session.execute(
+        db.select(StatementAnswer).where(StatementAnswer.link_id.in_(links))
+    ).scalars():
+        answer.comment = pattern.sub(replacement, answer.comment)
+    for decision in db.session.execute(
+        db.select(QuoteDecision).where(QuoteDecision.link_id.in_(links))
+    ).scalars():
+        decision.rephrasing = pattern.sub(replacement, decision.rephrasing)
+    for round_ in db.session.execute(
+        db.select(ValidationRound).filter_by(study_id=study_id)
+    ).scalars():
+        round_.title = pattern.sub(replacement, round_.title)
 
 
 def _rewrite(passage: Passage, new_text: str) -> int:
@@ -235,10 +307,21 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
     for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
         if old in (coding.memo or ""):
             coding.memo = coding.memo.replace(old, replacement)
+    # Synthesis statements of the same session, history included: personal data is not
+    # kept in old versions either.
+    rewritten = {}
+    for version in _statement_versions(finding.study_id, finding.group_session_id):
+        if old in version.text or old in version.positions:
+            version.text = version.text.replace(old, replacement)
+            version.positions = version.positions.replace(old, replacement)
+            rewritten[version.statement_id] = version.statement
     same = (
         db.session.execute(
             db.select(PiiFinding).filter_by(
-                group_session_id=finding.group_session_id, status="open", text=old
+                study_id=finding.study_id,
+                group_session_id=finding.group_session_id,
+                status="open",
+                text=old,
             )
         )
         .scalars()
@@ -248,6 +331,8 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
         _close(other, "replaced", user_id, kind_note=finding.kind)
     db.session.flush()
     scan_passages(changed)  # other findings in those passages moved with the text
+    for statement in rewritten.values():
+        scan_statement(statement.current)
     record_event(
         "pii.replace",
         "group_session",
@@ -296,6 +381,14 @@ def _context(finding: PiiFinding) -> tuple[str, str, str]:
     if finding.object_type == "passage":
         source = db.session.get(Passage, finding.object_id)
         text = source.text if source else ""
+    elif finding.object_type == "statement":
+        source = db.session.get(Statement, finding.object_id)
+        current = source.current if source and source.versions else None
+        text = (
+            current.text + ("\n" + current.positions if current.positions else "")
+            if current
+            else ""
+        )
     else:
         source = db.session.get(Coding, finding.object_id)
         text = source.memo if source else ""

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.matrices import cooccurrence, theme_matrix
 from app.models import Coding, GroupSession, Passage, User
 from app.phases import PHASES
-from app.policy import in_study, study_action
+from app.policy import allowed, in_study, study_action
 from app.retrieval import (
     SegmentFilters,
     attribute_values,
@@ -110,6 +110,7 @@ def retrieval(study_id: int):
         coders=_coders(study_id),
         error=date_error,
         segments=passage_segments,
+        can_export=allowed(g.membership.role, "export.download"),
     ), (422 if date_error else 200)
 
 

@@ -193,6 +193,7 @@ def overview(study_id: int):
         summary=study_summary(study_id),
         can_edit_sessions=allowed(g.membership.role, "session.edit"),
         can_manage=allowed(g.membership.role, "members.manage"),
+        can_export=allowed(g.membership.role, "export.download"),
         retention=retention_state(g.study),
     )
 

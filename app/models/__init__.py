@@ -1,6 +1,13 @@
 """The domain model; import models from here."""
 
 from app.models.accounts import User
+from app.models.analysis import (
+    Grouping,
+    GroupingStatus,
+    PassageAnalysis,
+    Suggestion,
+    SuggestionStatus,
+)
 from app.models.audit import AuditEvent
 from app.models.coding import Coding, CodingOrigin, Theme
 from app.models.imports import ImportDraft
@@ -38,6 +45,11 @@ from app.models.validation import (
 )
 
 __all__ = [
+    "Grouping",
+    "GroupingStatus",
+    "PassageAnalysis",
+    "Suggestion",
+    "SuggestionStatus",
     "ApiToken",
     "AuditEvent",
     "Coding",

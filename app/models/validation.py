@@ -3,7 +3,8 @@
 A round covers chosen statement versions of one group's synthesis. Each
 participant of the group gets a `ValidationLink`; the token in the URL is the
 link's random nonce signed with the application's secret key, so the database
-alone cannot rebuild a link, while facilitators can print the links again. Answers can change until the round closes; each save overwrites the
+alone cannot rebuild a link, while facilitators can print the links again.
+Answers can change until the round closes; each save overwrites the
 participant's answer for that statement (the audit log keeps every save).
 """
 

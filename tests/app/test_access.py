@@ -107,6 +107,41 @@ EXPECTED = {
     ("api_tokens.index", "GET"): LOGGED_IN,
     ("api_tokens.create", "POST"): LOGGED_IN,
     ("api_tokens.revoke", "POST"): LOGGED_IN,
+    ("syntheses.transversal", "GET"): ALL_ROLES,
+    ("syntheses.session_synthesis", "GET"): ALL_ROLES,
+    ("syntheses.create_statement", "POST"): EDITORS,
+    ("syntheses.statement_page", "GET"): ALL_ROLES,
+    ("syntheses.edit_statement", "POST"): EDITORS,
+    ("syntheses.archive_statement", "POST"): EDITORS,
+    ("syntheses.add_link", "POST"): EDITORS,
+    ("syntheses.remove_link", "POST"): EDITORS,
+    ("rounds.open_round", "POST"): EDITORS,
+    ("rounds.dashboard", "GET"): EDITORS,
+    ("rounds.links", "GET"): EDITORS,
+    ("rounds.revoke", "POST"): EDITORS,
+    ("rounds.reissue", "POST"): EDITORS,
+    ("rounds.close", "POST"): EDITORS,
+    ("jobs.status", "GET"): ALL_ROLES,
+    ("analysis.suggest", "POST"): CODERS,
+    ("analysis.decide_one", "POST"): CODERS,
+    ("analysis.accept_all", "POST"): CODERS,
+    ("analysis.groupings", "GET"): ALL_ROLES,
+    ("analysis.run_clustering", "POST"): EDITORS,
+    ("analysis.accept_group", "POST"): EDITORS,
+    ("analysis.rename_group", "POST"): EDITORS,
+    ("analysis.dismiss_group", "POST"): EDITORS,
+    ("analysis.merge_groups", "POST"): EDITORS,
+    ("exports.index", "GET"): CODERS,
+    ("exports.report", "POST"): CODERS,
+    ("exports.report_file", "GET"): CODERS,
+    ("exports.qdpx", "GET"): CODERS,
+    ("exports.segments", "GET"): CODERS,
+    ("exports.matrices", "GET"): CODERS,
+    ("exports.archive", "GET"): OWNER,
+    ("study_imports.study_import", "GET"): LOGGED_IN,
+    ("study_imports.study_import", "POST"): LOGGED_IN,
+    ("respond.page", "GET"): ANYONE,
+    ("respond.answer", "POST"): ANYONE,
 }
 
 VISITORS = [
@@ -227,6 +262,43 @@ def world(app, make_user, make_study, add_member):
                     data=b"## 1. X\nAmina: Bonjour.",
                 )
             )
+        from app.models import (
+            Statement,
+            StatementKind,
+            StatementLink,
+            StatementVersion,
+            Synthesis,
+            ValidationLink,
+            ValidationRound,
+        )
+        from app.models.base import utcnow
+
+        synthesis = Synthesis(study_id=study_id, group_session=group_session)
+        statement = Statement(synthesis=synthesis, kind=StatementKind.CONVERGENCE)
+        version = StatementVersion(statement=statement, number=1, text="Constat.")
+        quotes = [StatementLink(statement=statement, passage=passage) for _ in range(1)]
+        round_ = ValidationRound(
+            study_id=study_id, synthesis=synthesis, expires_at=utcnow().replace(year=2100)
+        )
+        validation_link = ValidationLink(round=round_, participant=participant, nonce="n" * 32)
+        db.session.add_all([synthesis, statement, version, *quotes, round_, validation_link])
+        from app.models import Job
+
+        job = Job(study_id=study_id, kind="test", params={})
+        report_job = Job(study_id=study_id, kind="export.docx", params={})
+        db.session.add_all([job, report_job])
+        from app.models import Grouping, Suggestion
+
+        suggestion = Suggestion(
+            study_id=study_id,
+            passage=passage,
+            theme=theme,
+            score=0.9,
+            regime="zero-shot",
+            text_hash="x",
+        )
+        grouping = Grouping(study_id=study_id, label="guichets", members=[], representatives=[])
+        db.session.add_all([suggestion, grouping])
         token_owner = create_user("tokens@example.org", "Tokens", password="x" * 12)
         token, _secret = create_token(token_owner.id, "script")
         db.session.commit()
@@ -251,6 +323,16 @@ def world(app, make_user, make_study, add_member):
             "finding_id": finding.id,
             "batch": "b1",
             "kind": "phase",
+            "synthesis_id": synthesis.id,
+            "job_id": job.id,
+            "suggestion_id": suggestion.id,
+            "exports.segments": {"fmt": "csv"},
+            "exports.report_file": {"job_id": report_job.id},
+            "grouping_id": grouping.id,
+            "statement_id": statement.id,
+            "round_id": round_.id,
+            "link_id": validation_link.id,
+            "syntheses.remove_link": {"link_id": quotes[0].id},
             "coding.delete": {"coding_id": codings[1].id},
             "api.delete_coding": {"coding_id": codings[2].id},
         }

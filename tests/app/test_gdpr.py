@@ -75,6 +75,16 @@ def study(app, client, make_user, make_study):
         },
     )
     client.post(f"/studies/{study_id}/privacy/names", data={"names": SEEDS["real"]})
+    statement = client.post(
+        f"/studies/{study_id}/statements",
+        data={
+            "session_id": ids["session"],
+            "kind": "divergence",
+            "text": f"{SEEDS['pseudonym']} et Karim lisent l'eBox autrement.",
+            "positions": f"{SEEDS['pseudonym']}: la contrainte; Karim: l'outil.",
+        },
+    )
+    ids["statement"] = int(statement.headers["Location"].rsplit("statement-", 1)[1])
     with app.app_context():
         theme = db.session.execute(db.select(Theme).filter_by(key="privacy")).scalar_one()
         passage = db.session.get(Passage, ids["mention"])
@@ -141,10 +151,31 @@ def test_erasure_leaves_none_of_the_seeded_values_in_the_database(client, app, s
     ]
     exports += [f"/studies/{study['study']}/codebook/export.{fmt}" for fmt in ("qdc", "csv")]
     exports += [f"/api/studies/{study['study']}/codings"]
-    for url in exports:
-        body = client.get(url).data.decode("utf-8-sig")
+    exports += [
+        f"/studies/{study['study']}/exports/{name}"
+        for name in ("project.qdpx", "segments.csv", "segments.xlsx", "matrices.xlsx")
+    ]
+    bodies = {url: _readable(client.get(url).data) for url in exports}
+    with app.app_context():
+        from app.reports import build_report
+
+        bodies["report.docx"] = _readable(build_report(study["study"], language="fr"))
+    for url, body in bodies.items():
         for name, value in SEEDS.items():
             assert value not in body, (url, name)
+        if "exports" in url or url == "report.docx":  # their words leave the tool no more
+            assert "Pour moi, c'est l'eBox." not in body, url
+
+
+def _readable(data: bytes) -> str:
+    """The text of a download: every member of a zip (qdpx, docx, xlsx), or the bytes."""
+    import io
+    import zipfile
+
+    if not data.startswith(b"PK"):
+        return data.decode("utf-8-sig")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "\n".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
 
 
 def test_only_owners_erase(app, study, make_user, add_member):

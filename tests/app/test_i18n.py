@@ -22,13 +22,18 @@ from app.extensions import db
 from app.models import (
     GroupSession,
     ImportDraft,
+    Job,
+    JobStatus,
     Membership,
     Narrative,
     Participant,
     Passage,
+    Statement,
     Study,
     Theme,
+    ValidationRound,
 )
+from app.validation_rounds import link_token
 from tests.conftest import BASE_CONFIG, login
 
 CATALOGS = ROOT / "translations"
@@ -96,6 +101,11 @@ def demo_world(app, make_user):
     with app.app_context():
         study = load_demo(owner_id=owner)
         db.session.commit()
+        round_ = db.session.execute(db.select(ValidationRound)).scalars().first()
+        job = Job(study_id=study.id, kind="test", status=JobStatus.RUNNING, progress=0.4)
+        report = Job(study_id=study.id, kind="export.docx", status=JobStatus.DONE)
+        db.session.add_all([job, report])
+        db.session.commit()
         return {
             "study_id": study.id,
             "session_id": db.session.execute(db.select(GroupSession.id)).scalars().first(),
@@ -111,6 +121,13 @@ def demo_world(app, make_user):
             "batch": _draft(study.id, owner),
             "narrative_id": db.session.execute(db.select(Narrative.id)).scalars().first(),
             "kind": "cooccurrence",
+            "statement_id": db.session.execute(db.select(Statement.id)).scalars().first(),
+            "round_id": round_.id,
+            "job_id": job.id,
+            "link_id": round_.links[0].id,
+            "respond.page": {"token": link_token(round_.links[0])},
+            "exports.report_file": {"job_id": report.id},
+            "exports.segments": {"fmt": "xlsx"},
         }
 
 
@@ -120,7 +137,10 @@ def _get_pages(app, ids):
             continue
         if rule.endpoint in {"accounts.home", "accounts.setup", "accounts.login"}:
             continue  # redirects once logged in; rendered in the anonymous test below
-        values = {name: ids.get(name, "not-a-valid-token") for name in rule.arguments}
+        own = ids.get(rule.endpoint, {})
+        values = {
+            name: own.get(name, ids.get(name, "not-a-valid-token")) for name in rule.arguments
+        }
         yield rule.endpoint, rule.build(values)[1]
 
 
@@ -131,7 +151,8 @@ def test_every_page_renders_without_missing_strings(client, app, demo_world, lan
     client.post("/language", data={"language": language, "next": "/"})
     for endpoint, url in _get_pages(app, demo_world):
         response = client.get(url)
-        expected = 404 if endpoint == "accounts.accept_invite" else 200
+        # An unknown invitation, and a report whose file is gone, have their own pages.
+        expected = {"accounts.accept_invite": 404, "exports.report_file": 410}.get(endpoint, 200)
         assert response.status_code == expected, url
         if response.data.startswith(b"<!doctype html>"):  # not downloads, CSS or fragments
             assert f'<html lang="{language}">'.encode() in response.data, url

@@ -1,0 +1,114 @@
+"""What the analysis engine produced for a study: cached lemmas, suggestions, groupings.
+
+Nothing here is a coding. A suggestion becomes a coding only when a
+facilitator accepts it; a rejected suggestion is kept, because it teaches the
+study's model what the theme is not.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.studies import _enum
+
+
+class PassageAnalysis(db.Model):
+    """A passage's language and lemmas, cached while its text stays the same.
+
+    Lemmatisation is most of the cost of an analysis run (NLP-NOTES), so each
+    passage is lemmatised once per text; `text_hash` says which text.
+    """
+
+    __tablename__ = "passage_analysis"
+
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passage.id", ondelete="CASCADE"), primary_key=True
+    )
+    text_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2))
+    prepared: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SuggestionStatus(enum.StrEnum):
+    """A facilitator's decision on a suggestion."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Suggestion(db.Model):
+    """The tool's proposal to code a passage with a theme, with its evidence."""
+
+    __tablename__ = "suggestion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passage.id", ondelete="CASCADE"), index=True
+    )
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float]
+    # "zero-shot" (from the codebook) or "learned" (from the study's codings).
+    regime: Mapped[str] = mapped_column(String(12))
+    # [{"kind": "term", "text", "start", "end"} | {"kind": "similar", "passage_id", "score"}]
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[SuggestionStatus] = mapped_column(
+        _enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.OPEN, index=True
+    )
+    # The text the suggestion was made for: a decision stays tied to the words judged.
+    text_hash: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    coding_id: Mapped[int | None] = mapped_column(ForeignKey("coding.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    passage = relationship("Passage")
+    theme = relationship("Theme")
+
+
+class GroupingStatus(enum.StrEnum):
+    """What facilitators did with a proposed group of passages."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+    MERGED = "merged"
+
+
+class Grouping(db.Model):
+    """A thematic group of passages found by clustering, for facilitators to judge."""
+
+    __tablename__ = "grouping"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job.id", ondelete="SET NULL"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    terms: Mapped[list] = mapped_column(JSON, default=list)
+    members: Mapped[list] = mapped_column(JSON, default=list)  # passage ids
+    representatives: Mapped[list] = mapped_column(JSON, default=list)  # passage ids
+    # theme id (as a string key in JSON) -> share of members coded or suggested with it
+    theme_overlap: Mapped[dict] = mapped_column(JSON, default=dict)
+    best_theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
+    candidate_new_theme: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[GroupingStatus] = mapped_column(
+        _enum(GroupingStatus, "grouping_status"), default=GroupingStatus.OPEN
+    )
+    # The theme created or used when the grouping was accepted.
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    best_theme = relationship("Theme", foreign_keys=[best_theme_id])
+    theme = relationship("Theme", foreign_keys=[theme_id])

@@ -1,0 +1,710 @@
+"""Theme suggestions and thematic groupings in the app: jobs, decisions, pages.
+
+The engine is the pure `analysis` package; this module feeds it the study's
+codebook, passages and decisions, and stores what it returns. Themes are
+passed to the engine under neutral keys (`t<id>`), so any theme key the
+codebook allows works, and renaming a theme never confuses the model.
+
+What the model learns from (the learned regime): every passage with codings
+is an example of its themes (and of not being the others); a rejected
+suggestion is a strong "not this theme" for that passage's current text.
+Nothing becomes a coding unless a facilitator accepts it: accepting a
+suggestion codes the whole passage with `origin = suggestion`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+import analysis
+from app.audit import record
+from app.codebook import add_theme
+from app.codebook_exchange import slugify, unique_key
+from app.coding import code_passage
+from app.extensions import db
+from app.jobs import JobError, enqueue, handler
+from app.models import (
+    Coding,
+    CodingOrigin,
+    Grouping,
+    GroupingStatus,
+    GroupSession,
+    Job,
+    Passage,
+    PassageAnalysis,
+    Study,
+    Suggestion,
+    SuggestionStatus,
+    Theme,
+)
+from app.models.base import utcnow
+from app.policy import allowed, in_study, study_action
+from app.validation import ValidationError, as_id, as_number, clean_text
+
+bp = Blueprint("analysis", __name__, url_prefix="/studies/<int:study_id>/analysis")
+
+# Palette for themes created from groupings; mid-tone like the default codebook's.
+NEW_THEME_COLOURS = ("#7d3c98", "#138d75", "#ba4a00", "#2e4053", "#b03a2e", "#1f618d")
+MAX_MEMBERS_SHOWN = 8
+
+
+# --- feeding the engine ---------------------------------------------------
+
+
+def text_hash(text: str) -> str:
+    """Return the hash that ties cached lemmas and decisions to one text of a passage."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def engine_key(theme_id: int) -> str:
+    """Return the neutral key a theme has inside the engine."""
+    return f"t{theme_id}"
+
+
+def theme_id_of(key: str) -> int:
+    """Return the theme id behind an engine key."""
+    return int(key[1:])
+
+
+def codebook_specs(study: Study) -> list[analysis.ThemeSpec]:
+    """Return the study's codebook as the engine's theme specifications."""
+    return [
+        analysis.ThemeSpec(
+            key=engine_key(theme.id),
+            labels={lang: getattr(theme, f"label_{lang}") for lang in ("nl", "fr", "en")},
+            definitions={lang: getattr(theme, f"definition_{lang}") for lang in ("nl", "fr", "en")},
+            seed_terms={
+                lang: list((theme.seed_terms or {}).get(lang, [])) for lang in ("nl", "fr", "en")
+            },
+            parent=engine_key(theme.parent_id) if theme.parent_id else None,
+        )
+        for theme in study.themes
+    ]
+
+
+def prepared_texts(passages: list[Passage], progress=None) -> tuple[dict, list]:
+    """Return {passage id: PreparedText}, lemmatising only passages whose text changed.
+
+    Also returns the new cache rows, for the caller to store with its results
+    (the caller holds no write transaction while the engine works).
+    """
+    ids = [p.id for p in passages]
+    cached = {
+        row.passage_id: row
+        for row in db.session.execute(
+            db.select(PassageAnalysis).where(PassageAnalysis.passage_id.in_(ids))
+        ).scalars()
+    }
+    result, missing = {}, []
+    for passage in passages:
+        row = cached.get(passage.id)
+        if row is not None and row.text_hash == text_hash(passage.text):
+            result[passage.id] = analysis.PreparedText.from_dict(row.prepared)
+        else:
+            missing.append(passage)
+    languages = [
+        analysis.detect_language(p.text, default=p.group_session.language) for p in missing
+    ]
+    fresh = analysis.prepare_many([p.text for p in missing], languages) if missing else []
+    rows = []
+    for passage, prepared in zip(missing, fresh, strict=True):
+        result[passage.id] = prepared
+        rows.append(
+            {
+                "passage_id": passage.id,
+                "text_hash": text_hash(passage.text),
+                "language": prepared.language,
+                "prepared": prepared.to_dict(),
+            }
+        )
+    if progress:
+        progress(1.0)
+    return result, rows
+
+
+def _store_cache(rows: list[dict]) -> None:
+    for row in rows:
+        existing = db.session.get(PassageAnalysis, row["passage_id"])
+        if existing is None:
+            db.session.add(PassageAnalysis(**row))
+        else:
+            existing.text_hash, existing.language = row["text_hash"], row["language"]
+            existing.prepared = row["prepared"]
+
+
+def study_passages(study_id: int, session_id: int | None = None) -> list[Passage]:
+    """Return the passages to analyse: a session's, or the whole study's."""
+    query = (
+        db.select(Passage)
+        .join(GroupSession)
+        .where(GroupSession.study_id == study_id)
+        .order_by(GroupSession.number, Passage.phase, Passage.position, Passage.id)
+    )
+    if session_id is not None:
+        query = query.where(Passage.group_session_id == session_id)
+    return [p for p in db.session.execute(query).scalars() if p.text.strip()]
+
+
+def training_examples(study_id: int, prepared: dict) -> list[analysis.Example]:
+    """Return the study's coded passages (and rejected suggestions) as engine examples."""
+    labels: dict[int, set[str]] = defaultdict(set)
+    rejected: dict[int, set[str]] = defaultdict(set)
+    texts: dict[int, str] = {}
+    coded = db.session.execute(
+        db.select(Coding.passage_id, Coding.theme_id, Passage.text)
+        .join(Passage, Coding.passage_id == Passage.id)
+        .join(GroupSession)
+        .where(GroupSession.study_id == study_id)
+    ).all()
+    for passage_id, theme_id, text in coded:
+        labels[passage_id].add(engine_key(theme_id))
+        texts[passage_id] = text
+    refused = db.session.execute(
+        db.select(Suggestion.passage_id, Suggestion.theme_id, Suggestion.text_hash, Passage.text)
+        .join(Passage, Suggestion.passage_id == Passage.id)
+        .where(Suggestion.study_id == study_id, Suggestion.status == SuggestionStatus.REJECTED)
+    ).all()
+    for passage_id, theme_id, hashed, text in refused:
+        if hashed == text_hash(text):  # a decision about other words says nothing here
+            rejected[passage_id].add(engine_key(theme_id))
+            texts[passage_id] = text
+    return [
+        analysis.Example(
+            id=passage_id,
+            text=prepared.get(passage_id, texts[passage_id]),
+            labels=frozenset(labels.get(passage_id, ())),
+            rejected=frozenset(rejected.get(passage_id, set()) - labels.get(passage_id, set())),
+        )
+        for passage_id in sorted(texts)
+    ]
+
+
+# --- jobs -----------------------------------------------------------------
+
+
+@handler("analysis.suggest")
+def run_suggestions(job: Job, progress) -> dict:
+    """Suggest themes for a session's (or the study's) passages and store the open ones."""
+    study = db.session.get(Study, job.study_id)
+    if not study.themes:
+        raise JobError(_("The codebook has no theme yet: add themes first."))
+    session_id = job.params.get("session_id")
+    passages = study_passages(study.id, session_id)
+    if not passages:
+        raise JobError(_("There is no passage to analyse yet."))
+    everything = study_passages(study.id) if session_id else passages
+    progress(0.02, _("Reading the passages"))
+    specs = codebook_specs(study)
+    prepared, cache_rows = prepared_texts(everything)
+    examples = training_examples(study.id, prepared)
+    targets = [(p.id, prepared[p.id]) for p in passages]
+    hashes = {p.id: text_hash(p.text) for p in passages}
+    coded_pairs = {
+        (passage_id, theme_id)
+        for passage_id, theme_id in db.session.execute(
+            db.select(Coding.passage_id, Coding.theme_id).where(
+                Coding.passage_id.in_([p.id for p in passages])
+            )
+        )
+    }
+    decided = {
+        (s.passage_id, s.theme_id, s.text_hash)
+        for s in db.session.execute(
+            db.select(Suggestion).where(
+                Suggestion.study_id == study.id, Suggestion.status != SuggestionStatus.OPEN
+            )
+        ).scalars()
+    }
+    db.session.commit()  # end the read transaction before the long computation
+    progress(0.3, _("Learning from the study's codings"))
+    suggester = analysis.ThemeSuggester(specs, examples).fit()
+    progress(0.5, _("Scoring the passages"))
+    results = suggester.suggest(targets, progress=lambda f: progress(0.5 + 0.4 * f))
+    db.session.execute(
+        db.delete(Suggestion).where(
+            Suggestion.study_id == study.id,
+            Suggestion.status == SuggestionStatus.OPEN,
+            Suggestion.passage_id.in_([p.id for p in passages]),
+        )
+    )
+    stored = 0
+    for result in results:
+        for score in result.themes:
+            theme_id = theme_id_of(score.key)
+            if not score.suggested or (result.id, theme_id) in coded_pairs:
+                continue
+            if (result.id, theme_id, hashes[result.id]) in decided:
+                continue  # already accepted or rejected for these very words
+            db.session.add(
+                Suggestion(
+                    study_id=study.id,
+                    passage_id=result.id,
+                    theme_id=theme_id,
+                    score=round(float(score.score), 4),
+                    regime=score.regime,
+                    evidence=[_evidence_json(item) for item in score.evidence],
+                    text_hash=hashes[result.id],
+                    job_id=job.id,
+                )
+            )
+            stored += 1
+    _store_cache(cache_rows)
+    record(
+        "analysis.suggest",
+        job,
+        user_id=job.created_by_id,
+        study_id=study.id,
+        details={"passages": len(passages), "suggestions": stored, "examples": len(examples)},
+    )
+    db.session.commit()
+    result = {"suggestions": stored, "passages": len(passages)}
+    if session_id:
+        result.update(
+            endpoint="coding.workspace", args={"study_id": study.id, "session_id": session_id}
+        )
+    return result
+
+
+def _evidence_json(item) -> dict:
+    if item.kind == "term":
+        return {"kind": "term", "text": item.text, "start": item.start, "end": item.end}
+    return {"kind": "similar", "passage_id": item.example_id, "score": item.score}
+
+
+@handler("analysis.cluster")
+def run_groupings(job: Job, progress) -> dict:
+    """Cluster the study's passages (all or not yet coded) and store the groups."""
+    study = db.session.get(Study, job.study_id)
+    passages = study_passages(study.id)
+    coded: dict[int, set[str]] = defaultdict(set)
+    for passage_id, theme_id in db.session.execute(
+        db.select(Coding.passage_id, Coding.theme_id).where(
+            Coding.passage_id.in_([p.id for p in passages])
+        )
+    ):
+        coded[passage_id].add(engine_key(theme_id))
+    if job.params.get("scope") == "uncoded":
+        passages = [p for p in passages if p.id not in coded]
+    if len(passages) < 3:
+        raise JobError(_("At least three passages are needed to look for groupings."))
+    specs = codebook_specs(study)
+    progress(0.02, _("Reading the passages"))
+    prepared, cache_rows = prepared_texts(passages)
+    db.session.commit()
+    k = job.params.get("k", "auto")
+    groups = analysis.cluster(
+        [(p.id, prepared[p.id]) for p in passages],
+        k=k if k == "auto" else min(int(k), len(passages)),
+        codebook=specs,
+        coded=coded,
+        progress=lambda f: progress(0.1 + 0.8 * f, _("Grouping the passages")),
+    )
+    db.session.execute(
+        db.update(Grouping)
+        .where(Grouping.study_id == study.id, Grouping.status == GroupingStatus.OPEN)
+        .values(status=GroupingStatus.DISMISSED, note="replaced by a newer run")
+    )
+    for group in groups:
+        db.session.add(
+            Grouping(
+                study_id=study.id,
+                job_id=job.id,
+                label=group.label[:200],
+                terms=list(group.terms),
+                members=list(group.members),
+                representatives=list(group.representatives),
+                theme_overlap={
+                    str(theme_id_of(key)): round(float(share), 4)
+                    for key, share in group.theme_overlap.items()
+                    if key.startswith("t") and key[1:].isdigit()
+                },
+                best_theme_id=theme_id_of(group.best_theme) if group.best_theme else None,
+                candidate_new_theme=group.candidate_new_theme,
+            )
+        )
+    _store_cache(cache_rows)
+    record(
+        "analysis.cluster",
+        job,
+        user_id=job.created_by_id,
+        study_id=study.id,
+        details={"passages": len(passages), "groups": len(groups)},
+    )
+    db.session.commit()
+    return {
+        "groups": len(groups),
+        "endpoint": "analysis.groupings",
+        "args": {"study_id": study.id},
+    }
+
+
+# --- decisions ------------------------------------------------------------
+
+
+def decide(suggestion: Suggestion, accept: bool, *, user_id: int) -> Coding | None:
+    """Accept (code the whole passage) or reject a suggestion; return the coding made."""
+    if suggestion.status != SuggestionStatus.OPEN:
+        return None
+    passage = suggestion.passage
+    if suggestion.text_hash != text_hash(passage.text):
+        raise ValidationError(
+            _l("The passage changed since this suggestion was made; run the suggestions again.")
+        )
+    coding = None
+    if accept:
+        coding = code_passage(
+            suggestion.study_id,
+            passage.id,
+            0,
+            len(passage.text),
+            suggestion.theme_id,
+            coder_id=user_id,
+            origin=CodingOrigin.SUGGESTION,
+        )
+        suggestion.coding_id = coding.id
+    suggestion.status = SuggestionStatus.ACCEPTED if accept else SuggestionStatus.REJECTED
+    suggestion.decided_by_id, suggestion.decided_at = user_id, utcnow()
+    db.session.flush()
+    record(
+        "suggestion.accept" if accept else "suggestion.reject",
+        suggestion,
+        user_id=user_id,
+        study_id=suggestion.study_id,
+        details={"passage": passage.id, "theme": suggestion.theme_id, "score": suggestion.score},
+    )
+    return coding
+
+
+def open_suggestions(study_id: int, session_id: int) -> list[Suggestion]:
+    """Return a session's open suggestions, strongest first within each passage order."""
+    return list(
+        db.session.execute(
+            db.select(Suggestion)
+            .join(Passage, Suggestion.passage_id == Passage.id)
+            .where(
+                Suggestion.study_id == study_id,
+                Passage.group_session_id == session_id,
+                Suggestion.status == SuggestionStatus.OPEN,
+            )
+            .order_by(Passage.phase, Passage.position, Passage.id, Suggestion.score.desc())
+            .options(selectinload(Suggestion.passage), selectinload(Suggestion.theme))
+        ).scalars()
+    )
+
+
+def latest_job(study_id: int, kind: str, session_id: int | None = None) -> Job | None:
+    """Return the newest job of a kind (for a session, when given)."""
+    jobs = db.session.execute(
+        db.select(Job).filter_by(study_id=study_id, kind=kind).order_by(Job.id.desc()).limit(20)
+    ).scalars()
+    for job in jobs:
+        if session_id is None or job.params.get("session_id") == session_id:
+            return job
+    return None
+
+
+def accept_grouping(grouping: Grouping, form, *, user_id: int) -> Theme:
+    """Create a theme from a grouping (or use an existing one) and code its passages."""
+    study_id = grouping.study_id
+    choice = form.get("theme", "new")
+    if choice == "new":
+        label = clean_text(form.get("label") or grouping.label, "label", max_length=120)
+        taken = set(db.session.execute(db.select(Theme.key).filter_by(study_id=study_id)).scalars())
+        count = len(taken)
+        theme = add_theme(
+            study_id,
+            unique_key(slugify(label), taken),
+            {
+                "label_nl": label,
+                "label_fr": label,
+                "label_en": label,
+                "definition_nl": "",
+                "definition_fr": "",
+                "definition_en": "",
+                "colour": NEW_THEME_COLOURS[count % len(NEW_THEME_COLOURS)],
+                "seed_terms": {"nl": [], "fr": [], "en": []},
+            },
+            user_id=user_id,
+        )
+    else:
+        theme = db.session.get(Theme, as_id(choice) or 0)
+        if theme is None or theme.study_id != study_id:
+            raise ValidationError(_l("Choose a theme of this study."), "theme")
+    already = set(
+        db.session.execute(
+            db.select(Coding.passage_id).where(
+                Coding.theme_id == theme.id, Coding.passage_id.in_(grouping.members)
+            )
+        ).scalars()
+    )
+    coded = 0
+    for passage in db.session.execute(
+        db.select(Passage).where(Passage.id.in_(grouping.members))
+    ).scalars():
+        if passage.id in already or not passage.text:
+            continue
+        code_passage(
+            study_id,
+            passage.id,
+            0,
+            len(passage.text),
+            theme.id,
+            coder_id=user_id,
+            origin=CodingOrigin.SUGGESTION,
+        )
+        coded += 1
+    grouping.status, grouping.theme_id = GroupingStatus.ACCEPTED, theme.id
+    record(
+        "grouping.accept",
+        grouping,
+        user_id=user_id,
+        study_id=study_id,
+        details={"theme": theme.key, "codings": coded},
+    )
+    return theme
+
+
+def merge_groupings(groupings: list[Grouping], *, user_id: int) -> Grouping:
+    """Merge open groupings into the first: members and representatives are united."""
+    target, *others = groupings
+    members = list(target.members)
+    for other in others:
+        members += [m for m in other.members if m not in members]
+        other.status, other.note = GroupingStatus.MERGED, f"merged into {target.id}"
+    target.members = members
+    target.representatives = list(dict.fromkeys(r for g_ in groupings for r in g_.representatives))[
+        :5
+    ]
+    target.terms = list(dict.fromkeys(t for g_ in groupings for t in g_.terms))[:12]
+    record(
+        "grouping.merge",
+        target,
+        user_id=user_id,
+        study_id=target.study_id,
+        details={"merged": [o.id for o in others]},
+    )
+    return target
+
+
+# --- views ----------------------------------------------------------------
+
+
+def _suggestion(suggestion_id: int) -> Suggestion:
+    suggestion = db.session.get(Suggestion, suggestion_id)
+    if suggestion is None or suggestion.study_id != g.study.id:
+        abort(404)
+    return suggestion
+
+
+def _grouping(grouping_id: int) -> Grouping:
+    grouping = db.session.get(Grouping, grouping_id)
+    if grouping is None or grouping.study_id != g.study.id:
+        abort(404)
+    return grouping
+
+
+def _coding_view(session_id: int):
+    return redirect(
+        url_for("coding.workspace", study_id=g.study.id, session_id=session_id)
+        + "#suggestions-heading",
+        code=303,
+    )
+
+
+@bp.post("/suggest")
+@study_action("coding.edit")
+def suggest(study_id: int):
+    """Start a suggestion run for a session (as a background job)."""
+    session_id = as_id(request.form.get("session_id"))
+    group_session = in_study(GroupSession, session_id) if session_id else None
+    job = enqueue(
+        study_id,
+        "analysis.suggest",
+        {"session_id": group_session.id if group_session else None},
+        user_id=current_user.id,
+    )
+    return redirect(url_for("jobs.status", study_id=study_id, job_id=job.id), code=303)
+
+
+@bp.post("/suggestions/<int:suggestion_id>")
+@study_action("coding.edit")
+def decide_one(study_id: int, suggestion_id: int):
+    """Accept or reject one suggestion."""
+    suggestion = _suggestion(suggestion_id)
+    session_id = suggestion.passage.group_session_id
+    try:
+        decide(suggestion, request.form.get("decision") == "accept", user_id=current_user.id)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _coding_view(session_id)
+    db.session.commit()
+    return _coding_view(session_id)
+
+
+@bp.post("/suggestions/accept-all")
+@study_action("coding.edit")
+def accept_all(study_id: int):
+    """Accept every open suggestion of one theme in a session at or above a score."""
+    session_id = as_id(request.form.get("session_id"))
+    if session_id is None:
+        flash(_("Open the coding view of a session to accept its suggestions."), "error")
+        return redirect(url_for("studies.overview", study_id=study_id), code=303)
+    group_session = in_study(GroupSession, session_id)
+    theme_id = as_id(request.form.get("theme_id"))
+    threshold = as_number(request.form.get("threshold"), default=70, maximum=100) / 100
+    accepted = skipped = 0
+    for suggestion in open_suggestions(study_id, group_session.id):
+        if suggestion.theme_id != theme_id or suggestion.score < threshold:
+            continue
+        if suggestion.text_hash != text_hash(suggestion.passage.text):
+            skipped += 1
+            continue
+        decide(suggestion, True, user_id=current_user.id)
+        accepted += 1
+    db.session.commit()
+    if skipped:
+        message = _(
+            "%(accepted)d suggestions accepted; %(skipped)d skipped because their passage changed.",
+            accepted=accepted,
+            skipped=skipped,
+        )
+    else:
+        message = _("%(accepted)d suggestions accepted.", accepted=accepted)
+    flash(message, "success")
+    return _coding_view(group_session.id)
+
+
+@bp.get("/groupings")
+@study_action("study.view")
+def groupings(study_id: int):
+    """Show the latest thematic groupings with their quotes and how they relate to themes."""
+    rows = (
+        db.session.execute(
+            db.select(Grouping)
+            .filter_by(study_id=study_id, status=GroupingStatus.OPEN)
+            .order_by(Grouping.id)
+        )
+        .scalars()
+        .all()
+    )
+    wanted = {pid for row in rows for pid in row.representatives}
+    passages = {
+        p.id: p
+        for p in db.session.execute(db.select(Passage).where(Passage.id.in_(wanted))).scalars()
+    }
+    decided = (
+        db.session.execute(
+            db.select(Grouping)
+            .where(
+                Grouping.study_id == study_id,
+                Grouping.status.in_([GroupingStatus.ACCEPTED]),
+            )
+            .order_by(Grouping.id.desc())
+            .limit(20)
+        )
+        .scalars()
+        .all()
+    )
+    themes = {theme.id: theme for theme in g.study.themes}
+    return render_template(
+        "analysis/groupings.html",
+        study=g.study,
+        groupings=rows,
+        accepted=decided,
+        passages=passages,
+        themes=themes,
+        job=latest_job(study_id, "analysis.cluster"),
+        can_edit=allowed(g.membership.role, "codebook.edit"),
+    )
+
+
+@bp.post("/groupings/run")
+@study_action("codebook.edit")
+def run_clustering(study_id: int):
+    """Start a clustering run (as a background job)."""
+    scope = "uncoded" if request.form.get("scope") == "uncoded" else "all"
+    k_value = request.form.get("k", "auto").strip() or "auto"
+    k = "auto" if k_value == "auto" else as_number(k_value, default=0, maximum=50)
+    if k != "auto" and k < 2:
+        flash(_("Give the number of groups as a whole number from 2 to 50, or auto."), "error")
+        return redirect(url_for("analysis.groupings", study_id=study_id), code=303)
+    job = enqueue(study_id, "analysis.cluster", {"scope": scope, "k": k}, user_id=current_user.id)
+    return redirect(url_for("jobs.status", study_id=study_id, job_id=job.id), code=303)
+
+
+@bp.post("/groupings/<int:grouping_id>/accept")
+@study_action("codebook.edit")
+def accept_group(study_id: int, grouping_id: int):
+    """Turn a grouping into a theme (new or existing) with its codings, in one step."""
+    grouping = _grouping(grouping_id)
+    if grouping.status != GroupingStatus.OPEN:
+        abort(409)
+    try:
+        theme = accept_grouping(grouping, request.form, user_id=current_user.id)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("analysis.groupings", study_id=study_id), code=303)
+    db.session.commit()
+    flash(
+        _(
+            "The passages of the grouping are coded with “%(theme)s”.",
+            theme=theme.label(str(get_locale())),
+        ),
+        "success",
+    )
+    return redirect(url_for("analysis.groupings", study_id=study_id), code=303)
+
+
+@bp.post("/groupings/<int:grouping_id>/rename")
+@study_action("codebook.edit")
+def rename_group(study_id: int, grouping_id: int):
+    """Give a grouping a clearer label."""
+    grouping = _grouping(grouping_id)
+    try:
+        grouping.label = clean_text(request.form.get("label"), "label", max_length=200)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("analysis.groupings", study_id=study_id), code=303)
+    record("grouping.rename", grouping, user_id=current_user.id, study_id=study_id)
+    db.session.commit()
+    return redirect(
+        url_for("analysis.groupings", study_id=study_id) + f"#grouping-{grouping.id}", code=303
+    )
+
+
+@bp.post("/groupings/<int:grouping_id>/dismiss")
+@study_action("codebook.edit")
+def dismiss_group(study_id: int, grouping_id: int):
+    """Set a grouping aside."""
+    grouping = _grouping(grouping_id)
+    grouping.status = GroupingStatus.DISMISSED
+    record("grouping.dismiss", grouping, user_id=current_user.id, study_id=study_id)
+    db.session.commit()
+    return redirect(url_for("analysis.groupings", study_id=study_id), code=303)
+
+
+@bp.post("/groupings/merge")
+@study_action("codebook.edit")
+def merge_groups(study_id: int):
+    """Merge two or more open groupings into one."""
+    ids = [as_id(value) for value in request.form.getlist("groupings")]
+    chosen = [_grouping(i) for i in dict.fromkeys(i for i in ids if i)]
+    if len(chosen) < 2 or any(c.status != GroupingStatus.OPEN for c in chosen):
+        flash(_("Tick at least two open groupings to merge."), "error")
+        return redirect(url_for("analysis.groupings", study_id=study_id), code=303)
+    target = merge_groupings(chosen, user_id=current_user.id)
+    db.session.commit()
+    return redirect(
+        url_for("analysis.groupings", study_id=study_id) + f"#grouping-{target.id}", code=303
+    )

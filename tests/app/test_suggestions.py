@@ -1,0 +1,242 @@
+"""Theme suggestions and groupings in the app: jobs, the coding-view panel, decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.demo import load_demo
+from app.extensions import db
+from app.models import (
+    Coding,
+    CodingOrigin,
+    Grouping,
+    GroupingStatus,
+    GroupSession,
+    Job,
+    JobStatus,
+    Participant,
+    Passage,
+    PassageAnalysis,
+    SpeakerKind,
+    Suggestion,
+    SuggestionStatus,
+    Theme,
+)
+from tests.conftest import login
+
+TEXTS = (
+    "Elle n'avait plus de code PIN pour sa banque et m'a donné son mot de passe itsme.",
+    "Le guichet de la commune est fermé, on nous envoie tout le monde au CPAS.",
+    "Je remplis sa déclaration d'impôts à sa place, ce n'est pas mon métier.",
+    "Nous avons parlé du calendrier de la prochaine séance.",
+)
+
+
+@pytest.fixture
+def app(make_app):
+    """Jobs run inline here: these tests are about what the jobs store, not the runner."""
+    return make_app(JOBS_MODE="sync")
+
+
+@pytest.fixture
+def session_world(app, client, make_user, make_study):
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    with app.app_context():
+        group_session = GroupSession(study_id=study_id, number=1, language="fr")
+        person = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
+        passages = [
+            Passage(
+                group_session=group_session,
+                phase=5,
+                position=i,
+                speaker_kind=SpeakerKind.PARTICIPANT,
+                participant=person,
+                text=text,
+            )
+            for i, text in enumerate(TEXTS, start=1)
+        ]
+        db.session.add_all([group_session, person, *passages])
+        db.session.commit()
+        ids = {
+            "study": study_id,
+            "session": group_session.id,
+            "passages": [p.id for p in passages],
+            "themes": {
+                t.key: t.id
+                for t in db.session.execute(db.select(Theme).filter_by(study_id=study_id)).scalars()
+            },
+        }
+    login(client, "owner@example.org")
+    return ids
+
+
+def _suggest(client, w):
+    response = client.post(
+        f"/studies/{w['study']}/analysis/suggest", data={"session_id": w["session"]}
+    )
+    assert response.status_code == 303
+    job_url = response.headers["Location"]
+    page = client.get(job_url)
+    assert "Done." in page.text, page.text
+    return job_url
+
+
+def test_zero_shot_suggestions_appear_with_evidence_and_nothing_is_coded(
+    app, client, session_world
+):
+    w = session_world
+    _suggest(client, w)
+    with app.app_context():
+        suggestions = db.session.execute(db.select(Suggestion)).scalars().all()
+        assert db.session.execute(db.select(Coding)).first() is None
+        by_pair = {(s.passage_id, s.theme_id): s for s in suggestions}
+        privacy = by_pair[(w["passages"][0], w["themes"]["privacy"])]
+        assert privacy.regime == "zero-shot" and privacy.status == SuggestionStatus.OPEN
+        terms = [e for e in privacy.evidence if e["kind"] == "term"]
+        assert terms and all(
+            TEXTS[0][e["start"] : e["end"]] == e["text"] for e in terms
+        )  # evidence points at real words of the passage
+        assert (w["passages"][1], w["themes"]["outsourcing"]) in by_pair
+        assert not any(s.passage_id == w["passages"][3] for s in suggestions)  # logistics
+        assert db.session.execute(db.select(PassageAnalysis)).scalars().all()  # lemmas cached
+    page = client.get(f"/studies/{w['study']}/sessions/{w['session']}/code").text
+    assert "Suggested themes" in page and "<mark>" in page
+
+
+def test_accept_codes_the_passage_and_reject_is_remembered(app, client, session_world):
+    w = session_world
+    _suggest(client, w)
+    with app.app_context():
+        accept = db.session.execute(
+            db.select(Suggestion).filter_by(
+                passage_id=w["passages"][0], theme_id=w["themes"]["privacy"]
+            )
+        ).scalar_one()
+        reject = db.session.execute(
+            db.select(Suggestion).filter_by(
+                passage_id=w["passages"][1], theme_id=w["themes"]["outsourcing"]
+            )
+        ).scalar_one()
+        accept_id, reject_id = accept.id, reject.id
+    base = f"/studies/{w['study']}/analysis/suggestions"
+    assert client.post(f"{base}/{accept_id}", data={"decision": "accept"}).status_code == 303
+    assert client.post(f"{base}/{reject_id}", data={"decision": "reject"}).status_code == 303
+    with app.app_context():
+        coding = db.session.execute(db.select(Coding)).scalar_one()
+        assert coding.origin == CodingOrigin.SUGGESTION
+        assert (coding.start_offset, coding.end_offset) == (0, len(TEXTS[0]))
+        assert coding.theme_id == w["themes"]["privacy"]
+    _suggest(client, w)  # a new run keeps the decisions
+    with app.app_context():
+        pairs = {
+            (s.passage_id, s.theme_id, s.status)
+            for s in db.session.execute(db.select(Suggestion)).scalars()
+        }
+        outsourcing = (w["passages"][1], w["themes"]["outsourcing"])
+        assert (*outsourcing, SuggestionStatus.REJECTED) in pairs
+        assert (*outsourcing, SuggestionStatus.OPEN) not in pairs
+        assert (w["passages"][0], w["themes"]["privacy"], SuggestionStatus.OPEN) not in pairs
+
+
+def test_accept_all_above_a_threshold_for_one_theme(app, client, session_world):
+    w = session_world
+    _suggest(client, w)
+    with app.app_context():
+        open_ = db.session.execute(
+            db.select(Suggestion).filter_by(status=SuggestionStatus.OPEN)
+        ).scalars()
+        expected = {
+            s.passage_id for s in open_ if s.theme_id == w["themes"]["privacy"] and s.score >= 0.5
+        }
+    assert expected
+    response = client.post(
+        f"/studies/{w['study']}/analysis/suggestions/accept-all",
+        data={"session_id": w["session"], "theme_id": w["themes"]["privacy"], "threshold": "50"},
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        coded = set(
+            db.session.execute(
+                db.select(Coding.passage_id).filter_by(theme_id=w["themes"]["privacy"])
+            ).scalars()
+        )
+        assert coded == expected
+
+
+def test_a_suggestion_for_edited_words_is_refused(app, client, session_world):
+    w = session_world
+    _suggest(client, w)
+    with app.app_context():
+        suggestion = db.session.execute(db.select(Suggestion)).scalars().first()
+        suggestion.passage.text = "Un tout autre texte."
+        db.session.commit()
+        suggestion_id = suggestion.id
+    response = client.post(
+        f"/studies/{w['study']}/analysis/suggestions/{suggestion_id}", data={"decision": "accept"}
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.execute(db.select(Coding)).first() is None
+    page = client.get(response.headers["Location"]).text
+    assert "changed since this suggestion was made" in page
+
+
+def test_a_study_without_themes_gets_a_failed_job_with_a_clear_message(app, client, session_world):
+    w = session_world
+    with app.app_context():
+        db.session.execute(db.delete(Theme).filter_by(study_id=w["study"]))
+        db.session.commit()
+    response = client.post(
+        f"/studies/{w['study']}/analysis/suggest", data={"session_id": w["session"]}
+    )
+    page = client.get(response.headers["Location"]).text
+    assert "The job failed" in page and "no theme yet" in page
+    with app.app_context():
+        assert db.session.execute(db.select(Job.status)).scalar_one() == JobStatus.FAILED
+
+
+def test_groupings_of_the_demo_can_be_accepted_merged_renamed_and_dismissed(app, client, make_user):
+    owner = make_user("owner@example.org")
+    with app.app_context():
+        study_id = load_demo(owner_id=owner).id
+        db.session.commit()
+        themes_before = db.session.execute(
+            db.select(db.func.count(Theme.id)).filter_by(study_id=study_id)
+        ).scalar_one()
+    login(client, "owner@example.org")
+    response = client.post(f"/studies/{study_id}/analysis/groupings/run", data={"k": "5"})
+    assert "Done." in client.get(response.headers["Location"]).text
+    page = client.get(f"/studies/{study_id}/analysis/groupings").text
+    with app.app_context():
+        groups = db.session.execute(db.select(Grouping).order_by(Grouping.id)).scalars().all()
+        assert len(groups) == 5
+        for group in groups:
+            assert group.label in page.replace("&#39;", "'")
+        ids = [group.id for group in groups]
+        first_members = set(groups[0].members)
+        merged_members = set(groups[1].members) | set(groups[2].members)
+    base = f"/studies/{study_id}/analysis/groupings"
+    client.post(f"{base}/{ids[0]}/accept", data={"theme": "new", "label": "Guichets fermés"})
+    client.post(f"{base}/merge", data={"groupings": [ids[1], ids[2]]})
+    client.post(f"{base}/{ids[1]}/rename", data={"label": "Nouveau nom"})
+    client.post(f"{base}/{ids[3]}/dismiss")
+    with app.app_context():
+        theme = db.session.execute(
+            db.select(Theme).filter_by(label_fr="Guichets fermés")
+        ).scalar_one()
+        coded = set(
+            db.session.execute(db.select(Coding.passage_id).filter_by(theme_id=theme.id)).scalars()
+        )
+        assert coded == first_members
+        assert (
+            db.session.execute(
+                db.select(db.func.count(Theme.id)).filter_by(study_id=study_id)
+            ).scalar_one()
+            == themes_before + 1
+        )
+        merged = db.session.get(Grouping, ids[1])
+        assert set(merged.members) == merged_members and merged.label == "Nouveau nom"
+        assert db.session.get(Grouping, ids[2]).status == GroupingStatus.MERGED
+        assert db.session.get(Grouping, ids[3]).status == GroupingStatus.DISMISSED
+        assert db.session.get(Grouping, ids[0]).status == GroupingStatus.ACCEPTED

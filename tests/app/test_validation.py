@@ -1,0 +1,374 @@
+"""Syntheses and validation rounds: statements, versions, personal links, answers."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Consent,
+    ConsentScope,
+    GroupSession,
+    Participant,
+    Passage,
+    PiiFinding,
+    QuoteDecision,
+    SpeakerKind,
+    Statement,
+    StatementAnswer,
+    StatementVersion,
+    ValidationLink,
+    ValidationRound,
+)
+from app.models.base import utcnow
+from tests.conftest import login
+
+LINK = re.compile(r"http://localhost(/v/[A-Za-z0-9_.\-]+)")
+
+
+@pytest.fixture
+def world(app, client, make_user, make_study):
+    """Two groups (sessions 1 and 2) of one study, each with two speakers and a passage each."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    ids = {"study": study_id, "owner": owner}
+    with app.app_context():
+        for number, names in ((1, ("Amina", "Bart")), (2, ("Chloé", "Dirk"))):
+            group_session = GroupSession(study_id=study_id, number=number, language="fr")
+            db.session.add(group_session)
+            for position, name in enumerate(names, start=1):
+                person = Participant(study_id=study_id, pseudonym=name, pseudonym_key=name.lower())
+                person.consents.append(
+                    Consent(scope=ConsentScope.QUOTATION, granted=True, given_on=utcnow().date())
+                )
+                db.session.add(person)
+                passage = Passage(
+                    group_session=group_session,
+                    phase=5,
+                    position=position,
+                    speaker_kind=SpeakerKind.PARTICIPANT,
+                    participant=person,
+                    text=f"{name} dit: le guichet est fermé, on fait tout en ligne.",
+                )
+                db.session.add(passage)
+                db.session.flush()
+                ids[name] = person.id
+                ids[f"passage-{name}"] = passage.id
+            ids[f"session{number}"] = group_session.id
+        db.session.commit()
+    login(client, "owner@example.org")
+    return ids
+
+
+def _statement(client, w, session_key, text, kind="convergence", **extra):
+    response = client.post(
+        f"/studies/{w['study']}/statements",
+        data={"session_id": w[session_key], "kind": kind, "text": text, **extra},
+    )
+    assert response.status_code == 303, response.text
+    return int(response.headers["Location"].rsplit("statement-", 1)[1])
+
+
+def _link_quote(client, w, statement_id, passage_id):
+    response = client.post(
+        f"/studies/{w['study']}/statements/{statement_id}/links", data={"passage_id": passage_id}
+    )
+    assert response.status_code == 303
+
+
+def _open_round(client, w, session_key, statement_ids, **extra):
+    with client.application.app_context():
+        synthesis_id = db.session.get(Statement, statement_ids[0]).synthesis_id
+    response = client.post(
+        f"/studies/{w['study']}/syntheses/{synthesis_id}/rounds",
+        data={"statements": statement_ids, "days": "7", "attributed": "1", **extra},
+    )
+    assert response.status_code == 303, response.text
+    round_id = int(response.headers["Location"].split("/rounds/")[1].split("/")[0])
+    page = client.get(f"/studies/{w['study']}/rounds/{round_id}/links").text
+    links = {}
+    for card in page.split('class="link-card"')[1:]:
+        name = re.search(r"<h2>([^<]+)</h2>", card).group(1)
+        links[name] = LINK.search(card).group(1)
+    return round_id, links
+
+
+def test_statements_are_versioned_and_a_stale_edit_is_refused(app, client, world):
+    """Editing adds a version; an edit based on an old version gets 409 and keeps both texts."""
+    w = world
+    sid = _statement(client, w, "session1", "Le numérique déplace le travail vers le CPAS.")
+    page = client.get(f"/studies/{w['study']}/sessions/{w['session1']}/synthesis").text
+    assert "Le numérique déplace le travail vers le CPAS." in page
+    saved = client.post(
+        f"/studies/{w['study']}/statements/{sid}",
+        data={"kind": "convergence", "text": "Le numérique déplace le travail.", "base_version": 1},
+    )
+    assert saved.status_code == 303
+    stale = client.post(
+        f"/studies/{w['study']}/statements/{sid}",
+        data={"kind": "convergence", "text": "Mon texte concurrent", "base_version": 1},
+    )
+    assert stale.status_code == 409
+    assert "Mon texte concurrent" in stale.text and "Le numérique déplace le travail." in stale.text
+    with app.app_context():
+        versions = db.session.execute(
+            db.select(StatementVersion.text)
+            .filter_by(statement_id=sid)
+            .order_by(StatementVersion.number)
+        ).scalars()
+        assert list(versions) == [
+            "Le numérique déplace le travail vers le CPAS.",
+            "Le numérique déplace le travail.",
+        ]
+    history = client.get(f"/studies/{w['study']}/statements/{sid}").text
+    assert "Version 2" in history and "Version 1" in history
+
+
+def test_a_proposal_needs_a_level_and_an_empty_statement_is_refused(app, client, world):
+    w = world
+    response = client.post(
+        f"/studies/{w['study']}/statements",
+        data={"session_id": w["session1"], "kind": "proposal", "text": "Rouvrir un guichet."},
+    )
+    assert response.status_code == 422
+    assert "practice, organisation or policy" in response.text
+    empty = client.post(
+        f"/studies/{w['study']}/statements",
+        data={"session_id": w["session1"], "kind": "summary", "text": "   "},
+    )
+    assert empty.status_code == 422
+    with app.app_context():
+        assert db.session.execute(db.select(Statement)).first() is None
+
+
+def test_statement_text_is_scanned_for_personal_data(app, client, world):
+    w = world
+    sid = _statement(client, w, "session1", "Écrire à jan.peeters@example.be pour le suivi.")
+    with app.app_context():
+        finding = db.session.execute(
+            db.select(PiiFinding).filter_by(object_type="statement", object_id=sid)
+        ).scalar_one()
+        assert finding.kind == "email"
+    queue = client.get(f"/studies/{w['study']}/privacy/").text
+    assert "jan.peeters@example.be" in queue
+
+
+def test_participant_answers_change_and_withdraw_through_the_personal_link(app, client, world):
+    """The whole loop: open a round, answer, withdraw a quote, change an answer, dashboard."""
+    w = world
+    first = _statement(client, w, "session1", "Le guichet fermé renvoie vers le CPAS.")
+    second = _statement(client, w, "session1", "Tout le monde n'est pas d'accord.", "divergence")
+    _link_quote(client, w, first, w["passage-Amina"])
+    _link_quote(client, w, first, w["passage-Bart"])
+    round_id, links = _open_round(client, w, "session1", [first, second])
+    assert set(links) == {"Amina", "Bart"}  # only the group of session 1
+
+    visitor = app.test_client()
+    page = visitor.get(links["Amina"])
+    assert page.status_code == 200
+    assert "Le guichet fermé renvoie vers le CPAS." in page.text
+    assert page.text.count('class="own-quote"') == 1  # her own words, highlighted
+    answered = visitor.post(
+        links["Amina"],
+        data={
+            f"verdict-{first}": "agree",
+            f"verdict-{second}": "disagree",
+            f"comment-{second}": "Pour moi c'est une question de moyens.",
+            f"quote-{w['passage-Amina']}": "withdraw",
+        },
+    )
+    assert answered.status_code == 303
+    with app.app_context():
+        assert db.session.get(Passage, w["passage-Amina"]).quote_withdrawn_at is not None
+        actions = db.session.execute(db.select(AuditEvent.action)).scalars().all()
+        assert actions.count("validation.answer") == 2 and "validation.quote" in actions
+    changed = visitor.post(
+        links["Amina"],
+        data={
+            f"verdict-{second}": "nuance",
+            f"comment-{second}": "Pour moi c'est une question de moyens.",
+        },
+    )
+    assert changed.status_code == 303
+    again = visitor.get(links["Amina"]).text
+    assert re.search(rf'name="verdict-{second}" value="nuance" checked', again)
+    dashboard = client.get(f"/studies/{w['study']}/rounds/{round_id}").text
+    assert "Amina" in dashboard and "Pour moi c&#39;est une question de moyens." in dashboard
+    assert "Bart" in dashboard  # still has to answer
+    with app.app_context():
+        answers = db.session.execute(db.select(StatementAnswer)).scalars().all()
+        assert sorted(a.verdict.value for a in answers) == ["agree", "nuance"]
+
+
+def test_keeping_a_quote_again_lifts_the_withdrawal(app, client, world):
+    w = world
+    sid = _statement(client, w, "session1", "Un constat partagé.")
+    _link_quote(client, w, sid, w["passage-Bart"])
+    _, links = _open_round(client, w, "session1", [sid])
+    visitor = app.test_client()
+    visitor.post(links["Bart"], data={f"quote-{w['passage-Bart']}": "withdraw"})
+    visitor.post(links["Bart"], data={f"quote-{w['passage-Bart']}": "keep"})
+    with app.app_context():
+        assert db.session.get(Passage, w["passage-Bart"]).quote_withdrawn_at is None
+
+
+def test_a_link_of_group_a_cannot_read_or_write_group_b(app, client, world):
+    w = world
+    mine = _statement(client, w, "session1", "Énoncé du groupe A.")
+    theirs = _statement(client, w, "session2", "Énoncé secret du groupe B.")
+    _link_quote(client, w, theirs, w["passage-Chloé"])
+    _, links_a = _open_round(client, w, "session1", [mine])
+    _open_round(client, w, "session2", [theirs])
+    visitor = app.test_client()
+    page = visitor.get(links_a["Amina"]).text
+    assert "Énoncé secret du groupe B." not in page and "Chloé" not in page
+    response = visitor.post(
+        links_a["Amina"],
+        data={
+            f"verdict-{theirs}": "disagree",
+            f"quote-{w['passage-Chloé']}": "withdraw",
+            f"verdict-{mine}": "agree",
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        answers = db.session.execute(db.select(StatementAnswer.statement_id)).scalars().all()
+        assert answers == [mine]
+        assert db.session.execute(db.select(QuoteDecision)).first() is None
+        assert db.session.get(Passage, w["passage-Chloé"]).quote_withdrawn_at is None
+
+
+@pytest.mark.parametrize("tamper", ["flip", "guess", "other-nonce"])
+def test_forged_tokens_get_404(app, client, world, tamper):
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé.")
+    _, links = _open_round(client, w, "session1", [sid])
+    url = links["Amina"]
+    if tamper == "flip":
+        forged = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
+    elif tamper == "guess":
+        forged = "/v/WzEsICJhYmMiXQ.guessed-signature"
+    else:  # a valid signature over a made-up nonce is refused too
+        with app.app_context():
+            from itsdangerous import URLSafeSerializer
+
+            from app.validation_rounds import TOKEN_SALT
+
+            link_id = db.session.execute(db.select(ValidationLink.id)).scalars().first()
+            forged = "/v/" + URLSafeSerializer(app.config["SECRET_KEY"], salt=TOKEN_SALT).dumps(
+                [link_id, "not-the-nonce"]
+            )
+    visitor = app.test_client()
+    assert visitor.get(forged).status_code == 404
+    assert visitor.post(forged, data={f"verdict-{sid}": "agree"}).status_code == 404
+    with app.app_context():
+        assert db.session.execute(db.select(StatementAnswer)).first() is None
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired", "closed", "reissued"])
+def test_dead_links_get_a_clear_page_and_change_nothing(app, client, world, how):
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé.")
+    round_id, links = _open_round(client, w, "session1", [sid])
+    with app.app_context():
+        link = db.session.execute(
+            db.select(ValidationLink).filter_by(participant_id=w["Amina"])
+        ).scalar_one()
+        link_id = link.id
+    base = f"/studies/{w['study']}/rounds/{round_id}"
+    if how == "revoked":
+        assert client.post(f"{base}/links/{link_id}/revoke").status_code == 303
+    elif how == "closed":
+        assert client.post(f"{base}/close").status_code == 303
+    elif how == "reissued":
+        assert client.post(f"{base}/links/{link_id}/reissue").status_code == 303
+    else:
+        with app.app_context():
+            round_ = db.session.get(ValidationRound, round_id)
+            round_.expires_at = utcnow() - timedelta(minutes=1)
+            db.session.commit()
+    visitor = app.test_client()
+    page = visitor.get(links["Amina"])
+    posted = visitor.post(links["Amina"], data={f"verdict-{sid}": "agree"})
+    if how == "reissued":  # the old address is simply unknown now
+        assert page.status_code == posted.status_code == 404
+    else:
+        assert page.status_code == posted.status_code == 410
+        assert "no longer works" in page.text or "ne fonctionne plus" in page.text
+        assert "Un énoncé." not in page.text
+    with app.app_context():
+        assert db.session.execute(db.select(StatementAnswer)).first() is None
+
+
+def test_an_answered_round_survives_a_restart(app, client, world, make_app):
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé durable.")
+    _, links = _open_round(client, w, "session1", [sid])
+    app.test_client().post(
+        links["Bart"], data={f"verdict-{sid}": "nuance", f"comment-{sid}": "Oui, mais."}
+    )
+    with app.app_context():
+        db.engine.dispose()
+    restarted = make_app()  # a new process would build exactly this
+    page = restarted.test_client().get(links["Bart"]).text
+    assert re.search(rf'name="verdict-{sid}" value="nuance" checked', page)
+    assert "Oui, mais." in page
+
+
+def test_anonymous_rounds_hide_who_answered_and_shared_answers_hide_names(app, client, world):
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé.")
+    with app.app_context():
+        synthesis_id = db.session.get(Statement, sid).synthesis_id
+    response = client.post(
+        f"/studies/{w['study']}/syntheses/{synthesis_id}/rounds",
+        data={"statements": [sid], "days": "7", "share_answers": "1"},
+    )
+    round_id = int(response.headers["Location"].split("/rounds/")[1].split("/")[0])
+    links_page = client.get(f"/studies/{w['study']}/rounds/{round_id}/links").text
+    urls = {
+        re.search(r"<h2>([^<]+)</h2>", card).group(1): LINK.search(card).group(1)
+        for card in links_page.split('class="link-card"')[1:]
+    }
+    visitor = app.test_client()
+    visitor.post(
+        urls["Bart"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": "Pas du tout."}
+    )
+    dashboard = client.get(f"/studies/{w['study']}/rounds/{round_id}").text
+    assert "Pas du tout." in dashboard
+    assert "Bart" not in dashboard.split('id="silent-heading"')[1]
+    other = app.test_client().get(urls["Amina"]).text
+    assert "Pas du tout." in other and "Bart" not in other
+
+
+def test_validation_state_follows_the_answers(app, client, world):
+    from app.validation_state import ValidationState, statement_validation
+
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé.")
+    _, links = _open_round(client, w, "session1", [sid])
+    visitor = app.test_client()
+    with app.app_context():
+        state = statement_validation(db.session.get(Statement, sid))
+        assert state.state == ValidationState.PENDING
+    visitor.post(links["Amina"], data={f"verdict-{sid}": "agree"})
+    with app.app_context():
+        state = statement_validation(db.session.get(Statement, sid))
+        assert state.state == ValidationState.VALIDATED
+    visitor.post(links["Bart"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": "Non."})
+    with app.app_context():
+        state = statement_validation(db.session.get(Statement, sid))
+        assert state.state == ValidationState.CONTESTED and state.disagreements == ["Non."]
+    page = client.get(f"/studies/{w['study']}/sessions/{w['session1']}/synthesis").text
+    assert "contested" in page
+
+
+def test_participant_links_are_rate_limited_against_guessing(make_app):
+    limited = make_app(RATELIMIT_ENABLED=True, VALIDATION_RATE_LIMIT="3 per minute")
+    visitor = limited.test_client()
+    statuses = [visitor.get(f"/v/guess-{n}").status_code for n in range(4)]
+    assert statuses == [404, 404, 404, 429]
