@@ -13,7 +13,12 @@ Every example not coded with a theme is a negative for it; a suggestion the
 facilitator rejected is a negative of weight `REJECTED_WEIGHT`. In both regimes a
 passage very close to a coded example moves towards it: up for a positive, down for
 a rejection, by `similarity ** 3` of the way (so only near-duplicates count).
-The output is deterministic: fixed solver, sorted ties, no dependence on set order.
+Suggested themes also get "similar" evidence: the (up to) three coded passages with
+that theme most like this one (TF-IDF cosine).
+
+The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 8,
+REJECTED_WEIGHT = 2, BLEND_HALF = 20, C = 16. The output is deterministic: fixed
+solver, sorted ties, no dependence on set or hash order.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from analysis.codebook import ThemeSpec
 from analysis.errors import AnalysisError
 from analysis.nlp import PreparedText
 from analysis.scoring import (
-    EXAMPLE_TEXT,
     LearnedThemes,
     Progress,
     prepare_items,
@@ -104,7 +108,7 @@ class Example:
     """A passage a facilitator coded: its themes, and the suggestions they rejected."""
 
     id: Hashable
-    text: EXAMPLE_TEXT
+    text: str | PreparedText
     labels: frozenset[str]
     rejected: frozenset[str] = frozenset()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from analysis.nlp import PreparedText, prepare_many
 
@@ -63,9 +64,11 @@ class Term:
     slots: tuple[Slot, ...]
 
 
-@dataclass(frozen=True)
-class Match:
-    """A term found in a passage: token span and code-point offsets."""
+class Match(NamedTuple):
+    """A term found in a passage: token span and code-point offsets.
+
+    A named tuple rather than a dataclass: passages yield hundreds of thousands of them.
+    """
 
     term: Term
     first: int

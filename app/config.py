@@ -84,4 +84,7 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "INVITE_MAX_AGE": 7 * 24 * 3600,
         # CSRF is checked in policy.enforce_access, so bearer-token API calls can skip it.
         "WTF_CSRF_CHECK_DEFAULT": False,
+        # Tokens last as long as the login (or the participant's visit): a form left open
+        # for hours must still save, not lose what was typed.
+        "WTF_CSRF_TIME_LIMIT": None,
     }

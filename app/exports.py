@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import (
@@ -33,7 +33,7 @@ from flask_login import current_user
 from app.audit import record_event
 from app.extensions import db
 from app.jobs import JobError, enqueue, handler
-from app.models import Job, JobStatus
+from app.models import GroupSession, Job, JobStatus, Participant, Passage
 from app.policy import allowed, login_required, study_action
 from app.segments import filters_from_args
 from app.validation import ValidationError, as_id, clean_language
@@ -57,11 +57,38 @@ def export_dir() -> Path:
 
 
 def _tidy(folder: Path) -> None:
-    """Remove report files older than a day: they hold transcript quotes."""
+    """Remove report files (and reference uploads) older than a day: they hold quotes."""
     cutoff = time.time() - KEEP_SECONDS
-    for path in folder.glob("job-*"):
+    for path in [*folder.glob("job-*"), *folder.glob("reference-*")]:
         if path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
+
+
+def _outdated(job: Job) -> bool:
+    """Tell whether a finished report may no longer be handed out.
+
+    After a day, or once a quote was withdrawn or a participant erased after it was
+    made: the file could hold words that must not leave the tool any more.
+    """
+    finished = job.finished_at
+    if finished is None:
+        return True
+    if finished.tzinfo is None:  # SQLite returns naive UTC datetimes
+        finished = finished.replace(tzinfo=UTC)
+    if datetime.now(UTC) - finished > timedelta(seconds=KEEP_SECONDS):
+        return True
+    withdrawn = db.session.execute(
+        db.select(Passage.id)
+        .join(GroupSession)
+        .where(GroupSession.study_id == job.study_id, Passage.quote_withdrawn_at > finished)
+        .limit(1)
+    ).first()
+    erased = db.session.execute(
+        db.select(Participant.id)
+        .where(Participant.study_id == job.study_id, Participant.erased_at > finished)
+        .limit(1)
+    ).first()
+    return bool(withdrawn or erased)
 
 
 def file_name(study_title: str, suffix: str) -> str:
@@ -196,10 +223,12 @@ def report_file(study_id: int, job_id: int):
         abort(404)
     name = job.result.get("file", "")
     path = export_dir() / name
-    if job.status != JobStatus.DONE or not name or not path.is_file():
+    if job.status != JobStatus.DONE or not name or not path.is_file() or _outdated(job):
+        if name:
+            path.unlink(missing_ok=True)
         message = _(
-            "This report file is no longer available (files are kept for a day). "
-            "Make the report again."
+            "This report file is no longer available: files are kept for a day, and not "
+            "after a quote was withdrawn or a participant erased. Make the report again."
         )
         return render_template("errors/error.html", status=410, message=message), 410
     record_event(
@@ -298,6 +327,11 @@ def study_import():
         else:
             from app.study_archive import import_study_archive
 
+            if not current_user.is_admin:
+                # A restore creates (disabled) accounts for the archive's members.
+                raise ValidationError(
+                    _("Only administrators restore study archives; ask one to do it."), "file"
+                )
             restored = import_study_archive(data, owner_id=current_user.id)
             study_id, warnings = restored.study_id, []
     except ValidationError as error:

@@ -21,6 +21,7 @@ from app.models import (
     Participant,
     Passage,
     PiiFinding,
+    ValidationLink,
 )
 from app.models.base import utcnow
 from app.policy import allowed, in_study, study_action
@@ -284,14 +285,22 @@ def participant_record(participant: Participant) -> dict:
 def erase_participant(participant: Participant, *, user_id: int, real_names: list[str]) -> dict:
     """Erase a participant's personal data, keeping the transcript's structure.
 
-    The pseudonym becomes a neutral label everywhere in the study's texts and
-    history, attributes and consent records are deleted, the given real names
-    leave the private name list, and an audit tombstone records the counts.
+    The pseudonym (and each real name given) becomes a neutral label everywhere in
+    the study's texts and history, attributes and consent records are deleted, the
+    given real names leave the private name list, their validation links stop
+    working, and an audit tombstone records the counts.
     """
     from app.privacy import replace_words_in_study
 
     label = f"erased-{participant.id}"
     mentions = replace_words_in_study(participant.study_id, participant.pseudonym, label)
+    for name in {name.strip() for name in real_names if name.strip()}:
+        mentions += replace_words_in_study(participant.study_id, name, label)
+    # Their validation links stop working: nobody answers in an erased person's name.
+    for link in db.session.execute(
+        db.select(ValidationLink).filter_by(participant_id=participant.id, revoked_at=None)
+    ).scalars():
+        link.revoked_at = utcnow()
     consents = len(participant.consents)
     for consent in list(participant.consents):
         db.session.delete(consent)

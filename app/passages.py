@@ -247,6 +247,8 @@ def split_passage(passage: Passage, offset: int, *, user_id: int) -> Passage:
         speaker_kind=passage.speaker_kind,
         participant_id=passage.participant_id,
         speaker_label=passage.speaker_label,
+        # Withdrawn words stay withdrawn in both halves.
+        quote_withdrawn_at=passage.quote_withdrawn_at,
     )
     db.session.add(second)
     db.session.flush()
@@ -282,6 +284,55 @@ def split_passage(passage: Passage, offset: int, *, user_id: int) -> Passage:
     return second
 
 
+def _carry_quotes(source: Passage, target: Passage) -> None:
+    """Move what synthesis and validation hold about `source` onto the passage it joins.
+
+    A withdrawal must survive the merge (the merged words stay withdrawn), and so
+    must a statement's quote of those words.
+    """
+    from app.models import QuoteChoice, QuoteDecision, StatementLink
+
+    if source.quote_withdrawn_at is not None and target.quote_withdrawn_at is None:
+        target.quote_withdrawn_at = source.quote_withdrawn_at
+    decided = {
+        d.link_id: d
+        for d in db.session.execute(
+            db.select(QuoteDecision).filter_by(passage_id=target.id)
+        ).scalars()
+    }
+    for decision in db.session.execute(
+        db.select(QuoteDecision).filter_by(passage_id=source.id)
+    ).scalars():
+        kept = decided.get(decision.link_id)
+        if kept is None:
+            decision.passage_id = target.id
+        else:
+            if decision.choice == QuoteChoice.WITHDRAW:
+                kept.choice = QuoteChoice.WITHDRAW
+            db.session.delete(decision)
+    linked = {
+        (link.statement_id, link.coding_id)
+        for link in db.session.execute(
+            db.select(StatementLink).filter_by(passage_id=target.id)
+        ).scalars()
+    }
+    for link in db.session.execute(
+        db.select(StatementLink).filter_by(passage_id=source.id, coding_id=None)
+    ).scalars():
+        if (link.statement_id, None) in linked:
+            db.session.delete(link)
+        else:
+            link.passage_id = target.id
+    # Links to one of source's codings follow the coding, which moved above.
+    for link in db.session.execute(
+        db.select(StatementLink).where(
+            StatementLink.passage_id == source.id, StatementLink.coding_id.is_not(None)
+        )
+    ).scalars():
+        link.passage_id = target.id
+    db.session.flush()
+
+
 def merge_with_next(passage: Passage, *, user_id: int) -> None:
     """Join a passage with the next one of its phase (same speaker); codings are kept."""
     siblings = _phase_passages(passage)
@@ -300,6 +351,7 @@ def merge_with_next(passage: Passage, *, user_id: int) -> None:
         coding.end_offset += shift
     db.session.flush()
     db.session.expire(following, ["codings"])
+    _carry_quotes(following, passage)
     record(
         "passage.merge",
         passage,

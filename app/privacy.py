@@ -23,6 +23,7 @@ from app.audit import record, record_event
 from app.extensions import db
 from app.models import (
     Coding,
+    Grouping,
     GroupSession,
     KnownName,
     Narrative,
@@ -175,6 +176,22 @@ def scan_statement(version) -> int:
     )
 
 
+def scan_answer(round_, object_type: str, object_id: int, text: str) -> int:
+    """Detect personal data in a participant's comment or rephrasing (they reach reports)."""
+    synthesis = round_.synthesis
+    session = synthesis.group_session
+    language = session.language if session else synthesis.study.language
+    return _scan(
+        round_.study_id,
+        session,
+        object_type,
+        object_id,
+        text,
+        language,
+        known_names(round_.study_id),
+    )
+
+
 def _statement_versions(study_id: int, group_session_id: int | None) -> list:
     """Return every version of the statements of one session's synthesis (or the transversal)."""
     return list(
@@ -271,6 +288,9 @@ def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) 
         db.select(ValidationRound).filter_by(study_id=study_id)
     ).scalars():
         round_.title = pattern.sub(replacement, round_.title)
+    for grouping in db.session.execute(db.select(Grouping).filter_by(study_id=study_id)).scalars():
+        grouping.label = pattern.sub(replacement, grouping.label)
+        grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
 
 
 def _rewrite(passage: Passage, new_text: str) -> int:
@@ -309,6 +329,28 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
             coding.memo = coding.memo.replace(old, replacement)
     # Synthesis statements of the same session, history included: personal data is not
     # kept in old versions either.
+    for grouping in db.session.execute(
+        db.select(Grouping).filter_by(study_id=finding.study_id)
+    ).scalars():  # labels and terms are words of the passages
+        grouping.label = grouping.label.replace(old, replacement)
+        grouping.terms = [term.replace(old, replacement) for term in grouping.terms]
+    links = (
+        db.select(ValidationLink.id)
+        .join(ValidationRound)
+        .join(Synthesis, ValidationRound.synthesis_id == Synthesis.id)
+        .where(
+            Synthesis.study_id == finding.study_id,
+            Synthesis.group_session_id == finding.group_session_id,
+        )
+    )
+    for answer in db.session.execute(
+        db.select(StatementAnswer).where(StatementAnswer.link_id.in_(links))
+    ).scalars():
+        answer.comment = answer.comment.replace(old, replacement)
+    for decision in db.session.execute(
+        db.select(QuoteDecision).where(QuoteDecision.link_id.in_(links))
+    ).scalars():
+        decision.rephrasing = decision.rephrasing.replace(old, replacement)
     rewritten = {}
     for version in _statement_versions(finding.study_id, finding.group_session_id):
         if old in version.text or old in version.positions:
@@ -376,22 +418,41 @@ def open_findings(study_id: int) -> list[PiiFinding]:
 # --- views ----------------------------------------------------------------
 
 
-def _context(finding: PiiFinding) -> tuple[str, str, str]:
-    """Return (before, found, after) around a finding, from the current text."""
+def _finding_text(finding: PiiFinding) -> str:
+    """Return the current text a finding is about, only if it belongs to the finding's study."""
     if finding.object_type == "passage":
         source = db.session.get(Passage, finding.object_id)
+        owner = source.group_session.study_id if source else None
         text = source.text if source else ""
     elif finding.object_type == "statement":
         source = db.session.get(Statement, finding.object_id)
+        owner = source.synthesis.study_id if source else None
         current = source.current if source and source.versions else None
         text = (
             current.text + ("\n" + current.positions if current.positions else "")
             if current
             else ""
         )
-    else:
+    elif finding.object_type == "coding":
         source = db.session.get(Coding, finding.object_id)
+        owner = source.passage.group_session.study_id if source else None
         text = source.memo if source else ""
+    elif finding.object_type == "statement_answer":
+        source = db.session.get(StatementAnswer, finding.object_id)
+        owner = source.link.round.study_id if source else None
+        text = source.comment if source else ""
+    elif finding.object_type == "quote_decision":
+        source = db.session.get(QuoteDecision, finding.object_id)
+        owner = source.link.round.study_id if source else None
+        text = source.rephrasing if source else ""
+    else:
+        return ""
+    return text if owner == finding.study_id else ""
+
+
+def _context(finding: PiiFinding) -> tuple[str, str, str]:
+    """Return (before, found, after) around a finding, from the current text."""
+    text = _finding_text(finding)
     start, end = finding.start_offset, finding.end_offset
     return text[max(0, start - 60) : start], text[start:end], text[end : end + 60]
 

@@ -45,6 +45,10 @@ def _theme_ids(name: str) -> frozenset[int] | None:
     return frozenset(descendant_ids(g.study.id, theme_id))
 
 
+# The query-string names of the retrieval filters (what downloads carry over).
+FILTER_ARGS = ("theme", "with_theme", "session", "phase", "attribute", "coder", "from", "to", "q")
+
+
 def filters_from_args() -> SegmentFilters:
     """Read the retrieval filters from the query string."""
     attribute = request.args.get("attribute", "")
@@ -111,6 +115,7 @@ def retrieval(study_id: int):
         error=date_error,
         segments=passage_segments,
         can_export=allowed(g.membership.role, "export.download"),
+        export_args={k: v for k, v in request.args.items() if k in FILTER_ARGS},
     ), (422 if date_error else 200)
 
 

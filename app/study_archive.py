@@ -123,6 +123,14 @@ TABLES: dict[str, tuple[str, str | None]] = {
 # Left out on purpose (see the module doc); `user` is archived apart, as USER_COLUMNS only.
 EXCLUDED = frozenset({"user", "job", "import_draft", "api_token", "passage_analysis"})
 # JSON columns holding ids: (table, column) → the table they name, and how they hold them.
+# What a personal-data finding can be about (its object_type) and the table that holds it.
+FINDING_OBJECTS = {
+    "passage": "passage",
+    "coding": "coding",
+    "statement": "statement",
+    "statement_answer": "statement_answer",
+    "quote_decision": "quote_decision",
+}
 JSON_IDS = {
     ("group_session", "seating"): ("participant", "list"),
     ("grouping", "members"): ("passage", "list"),
@@ -560,7 +568,10 @@ def _check_rows(tables: dict[str, list[dict]]) -> None:
             for (table, column), (_target, shape) in JSON_IDS.items():
                 if table == name and not _json_ids_well_formed(row[column], shape):
                     raise _line_error(name, number, column)
-            if name == "pii_finding" and row["object_id"] not in ids.get(row["object_type"], ()):
+            if name == "pii_finding" and (
+                row["object_type"] not in FINDING_OBJECTS
+                or row["object_id"] not in ids.get(FINDING_OBJECTS[row["object_type"]], ())
+            ):
                 raise _line_error(name, number, "object_id")
             if name == "audit_event" and not isinstance(row["details"], dict):
                 raise _line_error(name, number, "details")
@@ -610,7 +621,7 @@ def _adjust(name: str, row: dict, maps: dict[str, dict], taken: dict) -> None:
         if table == name:
             row[column] = _remap_json(row[column], shape, maps[target])
     if name == "pii_finding":
-        row["object_id"] = maps[row["object_type"]][row["object_id"]]
+        row["object_id"] = maps[FINDING_OBJECTS[row["object_type"]]][row["object_id"]]
     elif name == "audit_event":
         row["object_id"] = maps.get(row["object_type"], {}).get(row["object_id"])
         row["details"] = _remap_details(row["action"], row["details"], maps)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -90,48 +91,82 @@ def codebook_specs(study: Study) -> list[analysis.ThemeSpec]:
     ]
 
 
-def prepared_texts(passages: list[Passage], progress=None) -> tuple[dict, list]:
-    """Return {passage id: PreparedText}, lemmatising only passages whose text changed.
+@dataclass(frozen=True)
+class PassageRow:
+    """A passage as plain values, so jobs can end their read transaction before computing."""
 
-    Also returns the new cache rows, for the caller to store with its results
-    (the caller holds no write transaction while the engine works).
+    id: int
+    text: str
+    language: str  # the session's, used when the passage itself is too short to tell
+    session_id: int
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+def study_passages(study_id: int, session_id: int | None = None) -> list[PassageRow]:
+    """Return the passages to analyse (a session's, or the whole study's) as plain rows."""
+    query = (
+        db.select(Passage.id, Passage.text, GroupSession.language, GroupSession.id)
+        .join(GroupSession, Passage.group_session_id == GroupSession.id)
+        .where(GroupSession.study_id == study_id)
+        .order_by(GroupSession.number, Passage.phase, Passage.position, Passage.id)
+    )
+    if session_id is not None:
+        query = query.where(Passage.group_session_id == session_id)
+    return [PassageRow(*row) for row in db.session.execute(query) if row[1].strip()]
+
+
+def cached_lemmas(rows: list[PassageRow]) -> dict[int, dict]:
+    """Return the cached PreparedText dicts still valid for these passages' texts."""
+    hashes = {row.id: row.hash for row in rows}
+    found = db.session.execute(
+        db.select(
+            PassageAnalysis.passage_id, PassageAnalysis.text_hash, PassageAnalysis.prepared
+        ).where(PassageAnalysis.passage_id.in_(list(hashes)))
+    )
+    return {pid: data for pid, hashed, data in found if hashes.get(pid) == hashed}
+
+
+def prepare_rows(rows: list[PassageRow], cached: dict[int, dict]) -> tuple[dict, list]:
+    """Return {passage id: PreparedText}, lemmatising only what the cache lacks (no database).
+
+    Also returns the new cache rows, for the caller to store with its results.
     """
-    ids = [p.id for p in passages]
-    cached = {
-        row.passage_id: row
-        for row in db.session.execute(
-            db.select(PassageAnalysis).where(PassageAnalysis.passage_id.in_(ids))
-        ).scalars()
-    }
-    result, missing = {}, []
-    for passage in passages:
-        row = cached.get(passage.id)
-        if row is not None and row.text_hash == text_hash(passage.text):
-            result[passage.id] = analysis.PreparedText.from_dict(row.prepared)
-        else:
-            missing.append(passage)
-    languages = [
-        analysis.detect_language(p.text, default=p.group_session.language) for p in missing
-    ]
-    fresh = analysis.prepare_many([p.text for p in missing], languages) if missing else []
-    rows = []
-    for passage, prepared in zip(missing, fresh, strict=True):
-        result[passage.id] = prepared
-        rows.append(
+    result = {pid: analysis.PreparedText.from_dict(data) for pid, data in cached.items()}
+    missing = [row for row in rows if row.id not in result]
+    languages = [analysis.detect_language(row.text, default=row.language) for row in missing]
+    fresh = analysis.prepare_many([row.text for row in missing], languages) if missing else []
+    new_rows = []
+    for row, prepared in zip(missing, fresh, strict=True):
+        result[row.id] = prepared
+        new_rows.append(
             {
-                "passage_id": passage.id,
-                "text_hash": text_hash(passage.text),
+                "passage_id": row.id,
+                "text_hash": row.hash,
                 "language": prepared.language,
                 "prepared": prepared.to_dict(),
             }
         )
-    if progress:
-        progress(1.0)
-    return result, rows
+    return result, new_rows
 
 
 def _store_cache(rows: list[dict]) -> None:
+    """Store new cache rows, skipping passages deleted or edited since they were read."""
+    if not rows:
+        return
+    current = dict(
+        db.session.execute(
+            db.select(Passage.id, Passage.text).where(
+                Passage.id.in_([row["passage_id"] for row in rows])
+            )
+        ).all()
+    )
     for row in rows:
+        text = current.get(row["passage_id"])
+        if text is None or text_hash(text) != row["text_hash"]:
+            continue
         existing = db.session.get(PassageAnalysis, row["passage_id"])
         if existing is None:
             db.session.add(PassageAnalysis(**row))
@@ -140,112 +175,107 @@ def _store_cache(rows: list[dict]) -> None:
             existing.prepared = row["prepared"]
 
 
-def study_passages(study_id: int, session_id: int | None = None) -> list[Passage]:
-    """Return the passages to analyse: a session's, or the whole study's."""
-    query = (
-        db.select(Passage)
-        .join(GroupSession)
-        .where(GroupSession.study_id == study_id)
-        .order_by(GroupSession.number, Passage.phase, Passage.position, Passage.id)
-    )
-    if session_id is not None:
-        query = query.where(Passage.group_session_id == session_id)
-    return [p for p in db.session.execute(query).scalars() if p.text.strip()]
-
-
-def training_examples(study_id: int, prepared: dict) -> list[analysis.Example]:
-    """Return the study's coded passages (and rejected suggestions) as engine examples."""
+def study_decisions(study_id: int) -> tuple[dict, dict]:
+    """Return {passage id: coded engine keys} and {passage id: rejected keys, same text}."""
     labels: dict[int, set[str]] = defaultdict(set)
     rejected: dict[int, set[str]] = defaultdict(set)
-    texts: dict[int, str] = {}
-    coded = db.session.execute(
-        db.select(Coding.passage_id, Coding.theme_id, Passage.text)
+    for passage_id, theme_id in db.session.execute(
+        db.select(Coding.passage_id, Coding.theme_id)
         .join(Passage, Coding.passage_id == Passage.id)
         .join(GroupSession)
         .where(GroupSession.study_id == study_id)
-    ).all()
-    for passage_id, theme_id, text in coded:
+    ):
         labels[passage_id].add(engine_key(theme_id))
-        texts[passage_id] = text
-    refused = db.session.execute(
+    for passage_id, theme_id, hashed, text in db.session.execute(
         db.select(Suggestion.passage_id, Suggestion.theme_id, Suggestion.text_hash, Passage.text)
         .join(Passage, Suggestion.passage_id == Passage.id)
         .where(Suggestion.study_id == study_id, Suggestion.status == SuggestionStatus.REJECTED)
-    ).all()
-    for passage_id, theme_id, hashed, text in refused:
+    ):
         if hashed == text_hash(text):  # a decision about other words says nothing here
             rejected[passage_id].add(engine_key(theme_id))
-            texts[passage_id] = text
+    return labels, rejected
+
+
+def training_examples(labels: dict, rejected: dict, prepared: dict) -> list[analysis.Example]:
+    """Return coded passages (and rejected suggestions) as engine examples (no database)."""
     return [
         analysis.Example(
             id=passage_id,
-            text=prepared.get(passage_id, texts[passage_id]),
-            labels=frozenset(labels.get(passage_id, ())),
+            text=prepared[passage_id],
+            labels=frozenset(labels.get(passage_id, set())),
             rejected=frozenset(rejected.get(passage_id, set()) - labels.get(passage_id, set())),
         )
-        for passage_id in sorted(texts)
+        for passage_id in sorted(set(labels) | set(rejected))
+        if passage_id in prepared
     ]
 
 
 # --- jobs -----------------------------------------------------------------
+#
+# Handlers read everything they need as plain values, commit (on SQLite every
+# transaction holds the write lock), compute, then write their results in one
+# transaction: a long lemmatisation never blocks the facilitators' saves.
 
 
 @handler("analysis.suggest")
 def run_suggestions(job: Job, progress) -> dict:
     """Suggest themes for a session's (or the study's) passages and store the open ones."""
     study = db.session.get(Study, job.study_id)
+    study_id = study.id
     if not study.themes:
         raise JobError(_("The codebook has no theme yet: add themes first."))
     session_id = job.params.get("session_id")
-    passages = study_passages(study.id, session_id)
-    if not passages:
+    everything = study_passages(study_id)
+    targets = [row for row in everything if session_id is None or row.session_id == session_id]
+    if not targets:
         raise JobError(_("There is no passage to analyse yet."))
-    everything = study_passages(study.id) if session_id else passages
-    progress(0.02, _("Reading the passages"))
     specs = codebook_specs(study)
-    prepared, cache_rows = prepared_texts(everything)
-    examples = training_examples(study.id, prepared)
-    targets = [(p.id, prepared[p.id]) for p in passages]
-    hashes = {p.id: text_hash(p.text) for p in passages}
-    coded_pairs = {
-        (passage_id, theme_id)
-        for passage_id, theme_id in db.session.execute(
-            db.select(Coding.passage_id, Coding.theme_id).where(
-                Coding.passage_id.in_([p.id for p in passages])
+    cached = cached_lemmas(everything)
+    labels, rejected = study_decisions(study_id)
+    decided = {
+        (passage_id, theme_id, hashed)
+        for passage_id, theme_id, hashed in db.session.execute(
+            db.select(Suggestion.passage_id, Suggestion.theme_id, Suggestion.text_hash).where(
+                Suggestion.study_id == study_id, Suggestion.status != SuggestionStatus.OPEN
             )
         )
     }
-    decided = {
-        (s.passage_id, s.theme_id, s.text_hash)
-        for s in db.session.execute(
-            db.select(Suggestion).where(
-                Suggestion.study_id == study.id, Suggestion.status != SuggestionStatus.OPEN
-            )
-        ).scalars()
-    }
-    db.session.commit()  # end the read transaction before the long computation
+    progress(0.02, _("Reading the passages"))  # commits: the read transaction ends here
+    prepared, cache_rows = prepare_rows(everything, cached)
     progress(0.3, _("Learning from the study's codings"))
-    suggester = analysis.ThemeSuggester(specs, examples).fit()
+    suggester = analysis.ThemeSuggester(specs, training_examples(labels, rejected, prepared)).fit()
     progress(0.5, _("Scoring the passages"))
-    results = suggester.suggest(targets, progress=lambda f: progress(0.5 + 0.4 * f))
+    results = suggester.suggest(
+        [(row.id, prepared[row.id]) for row in targets],
+        progress=lambda f: progress(0.5 + 0.4 * f),
+    )
+    hashes = {row.id: row.hash for row in targets}
+    current = {
+        pid: text_hash(text)
+        for pid, text in db.session.execute(
+            db.select(Passage.id, Passage.text).where(Passage.id.in_(list(hashes)))
+        )
+    }
     db.session.execute(
         db.delete(Suggestion).where(
-            Suggestion.study_id == study.id,
+            Suggestion.study_id == study_id,
             Suggestion.status == SuggestionStatus.OPEN,
-            Suggestion.passage_id.in_([p.id for p in passages]),
+            Suggestion.passage_id.in_(list(hashes)),
         )
     )
     stored = 0
     for result in results:
+        if current.get(result.id) != hashes[result.id]:
+            continue  # edited or deleted while the job ran: its scores are about old words
         for score in result.themes:
             theme_id = theme_id_of(score.key)
-            if not score.suggested or (result.id, theme_id) in coded_pairs:
+            if not score.suggested or score.key in labels.get(result.id, ()):
                 continue
             if (result.id, theme_id, hashes[result.id]) in decided:
                 continue  # already accepted or rejected for these very words
             db.session.add(
                 Suggestion(
-                    study_id=study.id,
+                    study_id=study_id,
                     passage_id=result.id,
                     theme_id=theme_id,
                     score=round(float(score.score), 4),
@@ -257,20 +287,21 @@ def run_suggestions(job: Job, progress) -> dict:
             )
             stored += 1
     _store_cache(cache_rows)
+    examples = len(set(labels) | set(rejected))
     record(
         "analysis.suggest",
         job,
         user_id=job.created_by_id,
-        study_id=study.id,
-        details={"passages": len(passages), "suggestions": stored, "examples": len(examples)},
+        study_id=study_id,
+        details={"passages": len(targets), "suggestions": stored, "examples": examples},
     )
     db.session.commit()
-    result = {"suggestions": stored, "passages": len(passages)}
+    outcome = {"suggestions": stored, "passages": len(targets)}
     if session_id:
-        result.update(
-            endpoint="coding.workspace", args={"study_id": study.id, "session_id": session_id}
+        outcome.update(
+            endpoint="coding.workspace", args={"study_id": study_id, "session_id": session_id}
         )
-    return result
+    return outcome
 
 
 def _evidence_json(item) -> dict:
@@ -283,39 +314,34 @@ def _evidence_json(item) -> dict:
 def run_groupings(job: Job, progress) -> dict:
     """Cluster the study's passages (all or not yet coded) and store the groups."""
     study = db.session.get(Study, job.study_id)
-    passages = study_passages(study.id)
-    coded: dict[int, set[str]] = defaultdict(set)
-    for passage_id, theme_id in db.session.execute(
-        db.select(Coding.passage_id, Coding.theme_id).where(
-            Coding.passage_id.in_([p.id for p in passages])
-        )
-    ):
-        coded[passage_id].add(engine_key(theme_id))
+    study_id = study.id
+    rows = study_passages(study_id)
+    labels, _rejected = study_decisions(study_id)
     if job.params.get("scope") == "uncoded":
-        passages = [p for p in passages if p.id not in coded]
-    if len(passages) < 3:
+        rows = [row for row in rows if row.id not in labels]
+    if len(rows) < 3:
         raise JobError(_("At least three passages are needed to look for groupings."))
     specs = codebook_specs(study)
-    progress(0.02, _("Reading the passages"))
-    prepared, cache_rows = prepared_texts(passages)
-    db.session.commit()
+    cached = cached_lemmas(rows)
+    progress(0.02, _("Reading the passages"))  # commits: the read transaction ends here
+    prepared, cache_rows = prepare_rows(rows, cached)
     k = job.params.get("k", "auto")
     groups = analysis.cluster(
-        [(p.id, prepared[p.id]) for p in passages],
-        k=k if k == "auto" else min(int(k), len(passages)),
+        [(row.id, prepared[row.id]) for row in rows],
+        k=k if k == "auto" else min(int(k), len(rows)),
         codebook=specs,
-        coded=coded,
+        coded=labels,
         progress=lambda f: progress(0.1 + 0.8 * f, _("Grouping the passages")),
     )
     db.session.execute(
         db.update(Grouping)
-        .where(Grouping.study_id == study.id, Grouping.status == GroupingStatus.OPEN)
+        .where(Grouping.study_id == study_id, Grouping.status == GroupingStatus.OPEN)
         .values(status=GroupingStatus.DISMISSED, note="replaced by a newer run")
     )
     for group in groups:
         db.session.add(
             Grouping(
-                study_id=study.id,
+                study_id=study_id,
                 job_id=job.id,
                 label=group.label[:200],
                 terms=list(group.terms),
@@ -335,18 +361,29 @@ def run_groupings(job: Job, progress) -> dict:
         "analysis.cluster",
         job,
         user_id=job.created_by_id,
-        study_id=study.id,
-        details={"passages": len(passages), "groups": len(groups)},
+        study_id=study_id,
+        details={"passages": len(rows), "groups": len(groups)},
     )
     db.session.commit()
-    return {
-        "groups": len(groups),
-        "endpoint": "analysis.groupings",
-        "args": {"study_id": study.id},
-    }
+    return {"groups": len(groups), "endpoint": "analysis.groupings", "args": {"study_id": study_id}}
 
 
 # --- decisions ------------------------------------------------------------
+
+
+def _claim(model, object_id: int, expected, new) -> bool:
+    """Move a row from status `expected` to `new` unless another request already did.
+
+    A conditional UPDATE: on PostgreSQL the second of two concurrent requests waits
+    for the first and then matches no row, so one decision never codes twice.
+    """
+    claimed = db.session.execute(
+        db.update(model)
+        .where(model.id == object_id, model.status == expected)
+        .values(status=new)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
 
 
 def decide(suggestion: Suggestion, accept: bool, *, user_id: int) -> Coding | None:
@@ -358,6 +395,9 @@ def decide(suggestion: Suggestion, accept: bool, *, user_id: int) -> Coding | No
         raise ValidationError(
             _l("The passage changed since this suggestion was made; run the suggestions again.")
         )
+    status = SuggestionStatus.ACCEPTED if accept else SuggestionStatus.REJECTED
+    if not _claim(Suggestion, suggestion.id, SuggestionStatus.OPEN, status):
+        return None  # someone else decided it a moment ago
     coding = None
     if accept:
         coding = code_passage(
@@ -370,7 +410,7 @@ def decide(suggestion: Suggestion, accept: bool, *, user_id: int) -> Coding | No
             origin=CodingOrigin.SUGGESTION,
         )
         suggestion.coding_id = coding.id
-    suggestion.status = SuggestionStatus.ACCEPTED if accept else SuggestionStatus.REJECTED
+    suggestion.status = status
     suggestion.decided_by_id, suggestion.decided_at = user_id, utcnow()
     db.session.flush()
     record(
@@ -414,6 +454,8 @@ def latest_job(study_id: int, kind: str, session_id: int | None = None) -> Job |
 def accept_grouping(grouping: Grouping, form, *, user_id: int) -> Theme:
     """Create a theme from a grouping (or use an existing one) and code its passages."""
     study_id = grouping.study_id
+    if not _claim(Grouping, grouping.id, GroupingStatus.OPEN, GroupingStatus.ACCEPTED):
+        raise ValidationError(_l("This grouping was already decided."))
     choice = form.get("theme", "new")
     if choice == "new":
         label = clean_text(form.get("label") or grouping.label, "label", max_length=120)

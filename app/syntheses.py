@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit import record
@@ -64,9 +65,14 @@ def synthesis_for(study_id: int, group_session_id: int | None, *, create: bool) 
         db.select(Synthesis).filter_by(study_id=study_id, group_session_id=group_session_id)
     ).scalar_one_or_none()
     if synthesis is None and create:
-        synthesis = Synthesis(study_id=study_id, group_session_id=group_session_id)
-        db.session.add(synthesis)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # another request may create it at the same time
+                synthesis = Synthesis(study_id=study_id, group_session_id=group_session_id)
+                db.session.add(synthesis)
+        except IntegrityError:
+            synthesis = db.session.execute(
+                db.select(Synthesis).filter_by(study_id=study_id, group_session_id=group_session_id)
+            ).scalar_one()
     return synthesis
 
 
@@ -138,6 +144,12 @@ def save_statement(
         db.session.add(statement)
         action = "statement.create"
     else:
+        # Lock the statement so two saves from the same version cannot both pass the check
+        # (PostgreSQL; SQLite serialises writers anyway), then compare with the newest version.
+        db.session.execute(
+            db.select(Statement.id).where(Statement.id == statement.id).with_for_update()
+        )
+        db.session.expire(statement, ["versions"])
         base = as_number(form.get("base_version"), default=-1)
         if base != statement.current.number:
             raise EditConflict(statement, text, positions)
@@ -434,6 +446,20 @@ def add_link(study_id: int, statement_id: int):
         )
     if passage is None or passage.group_session.study_id != study_id:
         abort(404)
+    session_id = statement.synthesis.group_session_id
+    if session_id is not None and passage.group_session_id != session_id:
+        # A session's synthesis quotes its own group: its participants validate it.
+        flash(
+            _(
+                "Quote passages of this session only; "
+                "other sessions belong in the transversal analysis."
+            ),
+            "error",
+        )
+        return redirect(
+            url_for("syntheses.statement_page", study_id=study_id, statement_id=statement_id),
+            code=303,
+        )
     link_passage(statement, passage, coding, user_id=current_user.id)
     db.session.commit()
     return redirect(

@@ -46,6 +46,8 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.policy import public, study_action
+from app.privacy import scan_answer
+from app.quotations import is_quotable
 from app.syntheses import KIND_NAMES, LEVEL_NAMES, group_participants
 from app.validation import ValidationError, as_id, as_number, clean_long_text, clean_text
 
@@ -159,6 +161,34 @@ def own_quotes(link: ValidationLink) -> dict[int, list[Passage]]:
     return quotes
 
 
+def visible_quotes(link: ValidationLink) -> dict[int, list]:
+    """Return, per statement, the quotes this participant may see on their page.
+
+    Their own words always (so they can keep, rephrase or withdraw them). Someone
+    else's words only if they may be quoted at all (not withdrawn, not erased,
+    quotation consent in force) and come from a session this participant took part
+    in: a link never shows the words of a group its holder was not in.
+    """
+    mine = link.participant_id
+    sessions = set(
+        db.session.execute(
+            db.select(Passage.group_session_id).where(Passage.participant_id == mine).distinct()
+        ).scalars()
+    )
+    sessions |= {
+        s.id for s in link.round.synthesis.study.group_sessions if mine in (s.seating or [])
+    }
+    visible: dict[int, list] = {}
+    for item in link.round.items:
+        for statement_link in item.statement.links:
+            passage = statement_link.passage
+            if passage.participant_id == mine or (
+                passage.group_session_id in sessions and is_quotable(passage)
+            ):
+                visible.setdefault(item.statement_id, []).append(statement_link)
+    return visible
+
+
 def _sync_withdrawal(passage: Passage) -> None:
     """Mark a passage withdrawn while any of its speaker's decisions asks for it."""
     withdrawn = db.session.execute(
@@ -191,6 +221,11 @@ def save_answers(link: ValidationLink, form) -> int:
             max_length=MAX_COMMENT,
         ).strip()
         if not value:
+            if comment:
+                raise ValidationError(
+                    _l("Choose agree, agree with a nuance or disagree, so your comment is saved."),
+                    f"verdict-{item.statement_id}",
+                )
             continue
         try:
             verdict = Verdict(value)
@@ -208,14 +243,16 @@ def save_answers(link: ValidationLink, form) -> int:
             continue
         answer.verdict, answer.comment, answer.version_id = verdict, comment, item.version_id
         db.session.flush()
+        scan_answer(round_, "statement_answer", answer.id, comment)
         record(
             "validation.answer",
             answer,
             user_id=None,
             study_id=study_id,
+            # In an anonymous round the log must not tell who answered what either.
             details={
                 "round": round_.id,
-                "link": link.id,
+                **({"link": link.id} if round_.attributed else {}),
                 "statement": item.statement_id,
                 "verdict": verdict.value,
                 "commented": bool(comment),
@@ -253,6 +290,7 @@ def save_answers(link: ValidationLink, form) -> int:
             continue
         decision.choice, decision.rephrasing = choice, rephrasing
         db.session.flush()
+        scan_answer(round_, "quote_decision", decision.id, rephrasing)
         _sync_withdrawal(passage)
         record(
             "validation.quote",
@@ -433,7 +471,7 @@ def _page_language(link: ValidationLink) -> None:
     g.page_locale = session_.language if session_ else link.round.synthesis.study.language
 
 
-def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False):
+def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False, posted=None):
     round_ = link.round
     answers = {
         a.statement_id: a
@@ -452,16 +490,24 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
         answers=answers,
         decisions=decisions,
         own=own_quotes(link),
+        quotes=visible_quotes(link),
         shared=shared,
         kinds=KIND_NAMES,
         levels=LEVEL_NAMES,
         error=error,
         saved=saved,
+        posted=posted,
     ), status
 
 
-def _closed_page(problem: str):
-    return render_template("validation/closed.html", problem=problem), 410
+def _open_link(token: str):
+    """Return (link, None) for a working link, or (link, the "no longer works" page)."""
+    link = link_from_token(token)  # 404 for anything forged, altered or replaced
+    _page_language(link)
+    problem = link_problem(link)
+    if problem:
+        return link, (render_template("validation/closed.html", problem=problem), 410)
+    return link, None
 
 
 @respond_bp.get("/<token>")
@@ -469,11 +515,9 @@ def _closed_page(problem: str):
 @limiter.limit(_participant_limit)
 def page(token: str):
     """A participant's page: the statements of their group, their quotes, their answers."""
-    link = link_from_token(token)
-    _page_language(link)
-    problem = link_problem(link)
-    if problem:
-        return _closed_page(problem)
+    link, closed = _open_link(token)
+    if closed:
+        return closed
     return _render_participant(link, saved=request.args.get("saved") == "1")
 
 
@@ -482,15 +526,16 @@ def page(token: str):
 @limiter.limit(_participant_limit)
 def answer(token: str):
     """Save a participant's answers; they may change them until the round closes."""
-    link = link_from_token(token)
-    _page_language(link)
-    problem = link_problem(link)
-    if problem:
-        return _closed_page(problem)
+    link, closed = _open_link(token)
+    if closed:
+        return closed
     try:
         save_answers(link, request.form)
     except ValidationError as error:
         db.session.rollback()
-        return _render_participant(link_from_token(token), error=error, status=422)
+        # Show what they typed, not the stored answers: nothing they wrote is lost.
+        return _render_participant(
+            link_from_token(token), error=error, status=422, posted=request.form
+        )
     db.session.commit()
     return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)

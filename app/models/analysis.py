@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Text, delete, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -34,6 +34,30 @@ class PassageAnalysis(db.Model):
     language: Mapped[str] = mapped_column(String(2))
     prepared: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_stale_lemmas(session, _flush_context, _instances) -> None:
+    """Drop a passage's cached lemmas as soon as its text changes.
+
+    The cache holds the words of the text; after an edit, a pseudonymisation or an
+    erasure it must not keep the old ones (the next analysis run rebuilds it).
+    """
+    from sqlalchemy import inspect
+
+    from app.models.transcripts import Passage
+
+    changed = [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, Passage)
+        and obj.id is not None
+        and inspect(obj).attrs.text.history.has_changes()
+    ]
+    if changed:
+        session.connection().execute(
+            delete(PassageAnalysis).where(PassageAnalysis.passage_id.in_(changed))
+        )
 
 
 class SuggestionStatus(enum.StrEnum):

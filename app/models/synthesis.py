@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -52,7 +52,18 @@ class Synthesis(db.Model):
     """The written analysis of one session, or of the whole study when the session is empty."""
 
     __tablename__ = "synthesis"
-    __table_args__ = (UniqueConstraint("study_id", "group_session_id"),)
+    __table_args__ = (
+        UniqueConstraint("study_id", "group_session_id"),
+        # NULLs are distinct in a unique constraint: one transversal synthesis per study
+        # needs its own partial index.
+        Index(
+            "uq_synthesis_transversal",
+            "study_id",
+            unique=True,
+            sqlite_where=text("group_session_id IS NULL"),
+            postgresql_where=text("group_session_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)

@@ -59,6 +59,13 @@ class BadReference(ValueError):
 
 def _open_reference(reference: bytes):
     """Open a researcher's .docx or .dotx (python-docx refuses templates by content type)."""
+    from app.transcript_formats.turns import TranscriptError
+    from app.transcript_formats.word import check_zip
+
+    try:  # the same zip-bomb and path checks as uploaded Word transcripts, before inflating
+        check_zip(reference, source="reference")
+    except TranscriptError as error:
+        raise BadReference(str(error)) from error
     try:
         with zipfile.ZipFile(io.BytesIO(reference)) as package:
             types = package.read("[Content_Types].xml")

@@ -52,6 +52,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_synthesis_group_session_id'), ['group_session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_synthesis_study_id'), ['study_id'], unique=False)
 
+    op.create_index(
+        'uq_synthesis_transversal', 'synthesis', ['study_id'], unique=True,
+        sqlite_where=sa.text('group_session_id IS NULL'),
+        postgresql_where=sa.text('group_session_id IS NULL'),
+    )
     op.create_table('statement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('synthesis_id', sa.Integer(), nullable=False),
@@ -248,6 +253,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_synthesis_study_id'))
         batch_op.drop_index(batch_op.f('ix_synthesis_group_session_id'))
 
+    op.drop_index('uq_synthesis_transversal', table_name='synthesis')
     op.drop_table('synthesis')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_study_id'))

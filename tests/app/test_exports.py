@@ -38,7 +38,7 @@ def app(make_app, tmp_path):
 
 @pytest.fixture
 def demo(app, client, make_user):
-    owner = make_user("owner@example.org")
+    owner = make_user("owner@example.org", admin=True)
     with app.app_context():
         study_id = load_demo(owner_id=owner).id
         db.session.commit()
