@@ -22,7 +22,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -57,7 +58,10 @@ def enqueue(study_id: int, kind: str, params: dict | None = None, *, user_id: in
     """Store a job and start it; return it (already committed)."""
     if kind not in HANDLERS:
         raise KeyError(f"No job handler for {kind!r}")
-    job = Job(study_id=study_id, kind=kind, params=params or {}, created_by_id=user_id)
+    params = dict(params or {})
+    if has_request_context():  # progress and errors speak the language of who started it
+        params.setdefault("locale", str(get_locale()))
+    job = Job(study_id=study_id, kind=kind, params=params, created_by_id=user_id)
     db.session.add(job)
     db.session.commit()
     mode = current_app.config.get("JOBS_MODE", "thread")
@@ -125,17 +129,20 @@ def run(job_id: int) -> None:
             job.message = message[:200]
         db.session.commit()
 
-    try:
-        result = HANDLERS[job.kind](job, progress)
-    except JobError as error:
-        _fail(job_id, str(error))
-    except Exception:
-        current_app.logger.exception("Job %s (%s) failed", job_id, job.kind)
-        _fail(job_id, str(_l("The job failed unexpectedly. The server log has the details.")))
-    else:
-        job.result = result or {}
-        job.status, job.progress, job.finished_at = JobStatus.DONE, 1.0, utcnow()
-        db.session.commit()
+    locale = job.params.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        try:
+            result = HANDLERS[job.kind](job, progress)
+        except JobError as error:
+            _fail(job_id, str(error))
+            return
+        except Exception:
+            current_app.logger.exception("Job %s (%s) failed", job_id, job.kind)
+            _fail(job_id, str(_l("The job failed unexpectedly. The server log has the details.")))
+            return
+    job.result = result or {}
+    job.status, job.progress, job.finished_at = JobStatus.DONE, 1.0, utcnow()
+    db.session.commit()
 
 
 def _fail(job_id: int, message: str) -> None:

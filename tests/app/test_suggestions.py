@@ -240,3 +240,24 @@ def test_groupings_of_the_demo_can_be_accepted_merged_renamed_and_dismissed(app,
         assert db.session.get(Grouping, ids[2]).status == GroupingStatus.MERGED
         assert db.session.get(Grouping, ids[3]).status == GroupingStatus.DISMISSED
         assert db.session.get(Grouping, ids[0]).status == GroupingStatus.ACCEPTED
+
+
+def test_a_job_speaks_the_language_of_who_started_it(app, client, session_world):
+    from flask_babel import force_locale, gettext
+
+    w = session_world
+    with app.app_context():
+        db.session.execute(db.delete(Theme).filter_by(study_id=w["study"]))
+        db.session.commit()
+    with app.test_request_context(), force_locale("nl"):
+        expected = gettext("The codebook has no theme yet: add themes first.")
+    assert expected != "The codebook has no theme yet: add themes first."
+    client.post("/language", data={"language": "nl", "next": "/"})
+    response = client.post(
+        f"/studies/{w['study']}/analysis/suggest", data={"session_id": w["session"]}
+    )
+    with app.app_context():
+        assert db.session.execute(db.select(Job.error)).scalar_one() == expected
+    from markupsafe import escape
+
+    assert str(escape(expected)) in client.get(response.headers["Location"]).text
