@@ -387,6 +387,270 @@ _LEXICON: dict[str, dict[str, str]] = {
     },
 }
 
+# Broader coverage, written from the theme definitions in shared/DOMAIN.md and from how
+# professionals talk about these situations (synonyms, paraphrases, word families,
+# Dutch compounds, French and English variants), not from any benchmark passage. Kept
+# apart from `_LEXICON` so that its provenance stays visible; merged by
+# `lexicon_entries` (the strongest weight wins).
+_BROADER: dict[str, dict[str, str]] = {
+    "dependency": {
+        "nl": """
+        2: tussenpersoon; redt het niet; redden het niet; zich niet redden; lukt niet alleen;
+           lukt .. niet alleen; machteloos; onmacht; verloren zonder; schatplichtig;
+           moet telkens vragen; moet altijd vragen; moet .. vragen om; niemand om te vragen;
+           niemand om te helpen; niemand die helpt; geen familie; geen netwerk;
+           zelfstandigheid verliezen; autonomie kwijt; ten laste van; tot last;
+           macht over; volledig afhankelijk; helemaal afhankelijk; niet-gebruik;
+           rechten niet opnemen; haakt af; haken af; afhaken
+        1.5: taalbarrière; verlies van autonomie; geeft het op; geven het op;
+             kan het niet meer; kunnen het niet meer; lukt niet meer; ondergeschikt;
+             ongelijkheid; controle over haar|hem|hun
+        1: tussenschakel; schoonzoon; schoondochter; echtgenoot; echtgenote; kleinkinderen;
+           vernederend; vernedering; waardigheid; tolk; spreekt geen; slechtziend; blind;
+           dement; dementie; beperking; handicap; rolstoel; opgeven; dankbaar; hulpbehoevend;
+           geholpen worden; lukt niet; steeds opnieuw; elke keer opnieuw; via via;
+           via de buurman|buurvrouw|zoon|dochter
+        0.5: broer; zus
+        1.5: komt voor alles; tekent wat; zonder te weten; weet niet wat; blindelings;
+             wacht tot * zoon|dochter|kleinzoon|kleindochter; in de steek gelaten;
+             uit de boot; digitale uitsluiting;
+             zoon|dochter|kleinzoon|kleindochter doet|regelt|beheert|leest|vult;
+             buurman|buurvrouw|neef|nicht doet|regelt|beheert|leest|vult
+        1: geblokkeerd; uitgesloten; uitsluiting
+        2: tekent alles
+        2: belt me voor alles; vertrouwt alleen mij; wacht op mij; wacht op me
+        1.5: op vakantie; met verlof; als ik ziek ben; alleen mij; nooit aangevraagd
+        1: voor alles; termijn verstreken; uitkering kwijt
+        """,
+        "fr": """
+        2: par l'intermédiaire; s'en sortir seul; s'en sort pas; se débrouiller seul;
+           débrouiller seule; perdu sans; impuissance; sous l'emprise; redevable;
+           obligé de demander; obligée de demander; doit toujours demander; personne à qui;
+           personne pour aider; personne pour l'aider; pas de famille; aucun réseau;
+           non-recours; renoncer à ses droits; renonce à ses droits; pouvoir sur;
+           totalement dépendant; complètement dépendant; entièrement dépendante;
+           être un poids; à charge de
+        1.5: emprise; barrière de la langue; barrière linguistique; n'y arrive plus;
+             n'arrive plus; ne peut plus rien; abandonne; a abandonné; laisse tomber;
+             inégalité; soumis; soumise; contrôle sur
+        1: n'arrive pas; ne peut plus; beau-fils; belle-fille; gendre; mari; époux; épouse;
+           petits-enfants; humiliant; humiliation; dignité; interprète; traduire;
+           ne parle pas; malvoyant; aveugle; démence; handicap; fauteuil roulant;
+           renoncer; abandonner; reconnaissant; démuni; démunie; dépend; dépendent;
+           par le voisin|fils|fille|neveu; chaque fois de nouveau
+        0.5: frère; sœur; soeur
+        1.5: vient pour tout; signe ce que; sans savoir; ne sait pas ce qu; aveuglément;
+             attend que * fils|fille; laissé de côté; laissée de côté; exclusion numérique;
+             fils|fille|petit-fils|petite-fille|voisin|voisine|neveu|nièce fait|gère|lit|remplit
+        1: bloqué; bloquée; coincé; coincée; exclu; exclue; exclusion
+        2: signe n'importe quoi; laissés pour compte
+        2: m'appelle pour tout; confiance qu'à moi; ne veut que moi
+        1.5: en vacances; en congé; quand je suis absent|absente|malade; qu'à moi; m'attend;
+             jamais demandé
+        1: perdu * allocation|droits; délai dépassé
+        0.5: pour tout
+        """,
+        "en": """
+        2: go-between; can't manage on * own; cannot manage on * own; couldn't manage alone;
+           cannot cope; can't cope; powerless; lost without; beholden; indebted;
+           has to ask; have to ask; had to ask; nobody to ask; no one to ask;
+           no one to help; nobody to help; nobody else to; no family; no network;
+           completely dependent; totally dependent; entirely dependent; at * mercy;
+           power over; hold over; non-take-up; gave up on; give up on; gives up on;
+           a burden; be a burden
+        1.5: middleman; intermediary; language barrier; can no longer; no longer able;
+             no longer manage; gave up; given up; gives up; inequality;
+             control over her|him|them; relies on; relied on; leans on; lean on; count on
+        1: son-in-law; daughter-in-law; husband; wife; grandchildren; humiliating;
+           humiliation; dignity; interpreter; translate; doesn't speak; does not speak;
+           visually impaired; blind; dementia; disability; disabled; wheelchair; unable;
+           grateful; helplessness; over and over; again and again;
+           through her|his|their son|daughter|grandson|granddaughter|neighbour|nephew|niece
+        0.5: brother; sister
+        1.5: comes to us for everything; signs whatever; without knowing; no idea what;
+             blindly; until * son|daughter|grandson|granddaughter; left behind; stranded;
+             digital exclusion;
+             son|daughter|grandson|granddaughter|neighbour|nephew|niece do|handle|manage|read|fill
+        1: stuck; blocked; excluded; exclusion; cut off
+        2: signs anything; doesn't know what * signs; does not know what * signs
+        2: calls me for everything; only trusts me; waits for me; won't go to anyone else
+        1.5: on holiday; on vacation; on leave; when i'm away; if i'm sick|ill; only me;
+             only wants; never claimed; didn't claim; doesn't claim; missed the deadline
+        1: for everything; anyone else; lost * benefit|allowance|benefits
+        """,
+    },
+    "privacy": {
+        "nl": """
+        2: ingelogd blijven; blijft ingelogd; bleef ingelogd; vergeten uit te loggen;
+           over * schouder; kopie van * identiteitskaart; kopie van * id; medische gegevens;
+           gezondheidsgegevens; medisch dossier; gegevensbescherming; datalek;
+           wie heeft toegang; toegang tot * rekening; toegang tot * mails; privégegevens;
+           privézaken; persoonlijke informatie; persoonlijke zaken; gedeelde computer;
+           tekenen in * plaats; handtekening zetten voor; gegevens doorverkopen;
+           gegevens verkopen
+        1.5: uitloggen; discretie; identiteitsbewijs; lek; gelekt; tracking; gevolgd worden;
+             wachtwoorden; pincodes; geheimhouding; gluren
+        1: afmelden; browser; opgeslagen; onthouden; sporen; wissen; cloud; discreet; medisch;
+           diagnose; iedereen ziet; iedereen hoort; meeluisteren; identiteit; machtiging;
+           gemachtigd
+        0.5: kopie; wachtzaal; geschiedenis; verwijderen; foto van; scherm; handtekening;
+             ondertekenen; bankafschrift; rekeninguittreksel; saldo; overschrijving
+        """,
+        "fr": """
+        2: resté connecté; reste connecté; rester connecté; oublié de se déconnecter;
+           par-dessus * épaule; copie de * carte d'identité; photo de * carte d'identité;
+           données de santé; données médicales; dossier médical; protection des données;
+           fuite de données; qui a accès; accès à * compte; accès à * mails;
+           informations privées; affaires privées; ordinateur partagé; signer à * place;
+           revendre les données; vendre les données; données revendues
+        1.5: se déconnecter; déconnexion; discrétion; pièce d'identité; fuite; traçage;
+             pister; mots de passe; codes pin; espionner; regarder par-dessus
+        1: navigateur; enregistré; mémoriser; traces; historique; effacer; cloud; discret;
+           discrète; médical; médicale; diagnostic; tout le monde voit; tout le monde entend;
+           identité; habilitation; autorisation
+        0.5: copie; salle d'attente; supprimer; photo de; écran; signature; signer;
+             extrait de compte; extrait bancaire; solde; virement
+        """,
+        "en": """
+        2: stayed logged in; stay logged in; still logged in; forgot to log out;
+           over * shoulder; copy of * id; photo of * id; copy of * identity card;
+           health data; medical data; medical file; medical record; data protection;
+           data breach; data leak; who has access; access to * account; access to * email;
+           private information; private matters; personal details; private details;
+           shared computer; sign for her|him|them; sign on * behalf; sell * data; sold * data
+        1.5: log out; logged out; discretion; identity document; leak; leaked; tracking;
+             tracked; spy; spying; snoop; snooping; look over
+        1: browser; saved; remember; traces; history; delete; cloud; discreet; medical;
+           diagnosis; everyone can see; everyone could see; overhear; overheard; identity;
+           authorisation; authorization; authorise; authorize
+        0.5: copy; waiting room; erase; screen; sign; signed; bank statement; balance;
+             bank transfer
+        """,
+    },
+    "outsourcing": {
+        "nl": """
+        2: hun loket; het loket geworden; het loket van; gratis werk; gratis arbeid;
+           zonder extra middelen; zonder extra personeel; zonder extra; verwezen naar;
+           verwijzen naar; stuurt iedereen; sturen iedereen; sturen ze naar;
+           stuurden haar naar; stuurden hem naar; de bank zei; de bank stuurt;
+           minder personeel; personeelstekort; geen mens aan de lijn; niemand neemt op;
+           keuzemenu; selfservice; kosten afwentelen; doen hun werk; hun werk doen;
+           overheid bespaart; verdwijnen .. loketten; loketten verdwijnen;
+           kantoren verdwijnen
+        1.5: qr-code; druk op; geautomatiseerd; onderbemand; besparingen; bezuinigingen;
+             waterleverancier; watergroep; farys; verzekeraar; smartschool; bpost;
+             postkantoor; partnerschap; convenant
+        1: subsidie; subsidies; vergoeding; zei dat ze moest; moest naar; zeiden .. naar;
+           verwezen; doorverwezen; geen antwoord; nummer .. bellen; niet opgenomen;
+           uren wachten; wachttijd; mutualiteit; ziekenfonds; rva; onem;
+           huisvestingsmaatschappij; sociale huisvesting; telecom; folder; flyer
+        """,
+        "fr": """
+        2: leur guichet; devenus le guichet; devenu le guichet; le guichet de;
+           travail gratuit; main-d'œuvre gratuite; main d'oeuvre gratuite;
+           sans moyens supplémentaires; sans personnel supplémentaire; rediriger; redirigé;
+           redirigée; redirige; envoie tout le monde; envoient tout le monde;
+           les envoient chez; l'ont envoyée; la banque a dit; la banque lui a dit;
+           la banque envoie; moins de personnel; manque de personnel; aucun humain;
+           personne ne répond; personne ne décroche; menu vocal; serveur vocal;
+           borne automatique; reporter les coûts; faire leur travail; font leur travail;
+           l'état économise; disparition des guichets; guichets disparaissent;
+           agences disparaissent
+        1.5: code qr; qr code; tapez; borne; automatisé; sous-effectif; coupes budgétaires;
+             austérité; fournisseur d'eau; vivaqua; swde; assureur; smartschool; bpost;
+             bureau de poste; partenariat; convention
+        1: subside; subsides; compensation; indemnité; on lui a dit; lui ont dit;
+           dit d'aller; redirection; orienté; orientée; pas de réponse; appeler le numéro;
+           pas décroché; des heures d'attente; mutualité; mutuelle; onem;
+           société de logement; logement social; télécom; dépliant; flyer
+        """,
+        "en": """
+        2: their counter; became the counter; become the counter; free labour; free labor;
+           unpaid work; unpaid labour; without extra resources; without extra staff;
+           no extra resources; no extra staff; redirect; redirected; redirects;
+           send everyone; sends everyone; sent her to us; sent him to us; sent them to us;
+           the bank told; the bank said; the bank sends; fewer staff; staff cuts;
+           budget cuts; no human; nobody answers; no one answers; nobody picks up;
+           automated menu; phone menu; self-service; shift the cost; do their work;
+           doing their work; counters disappear; branches disappear; closed down
+        1.5: qr code; press 1; kiosk; automated; understaffed; austerity; water company;
+             water supplier; insurer; smartschool; bpost; post office; partnership
+        1: subsidy; subsidies; compensation; told her to go; told him to go;
+           told them to go; told to go; was told to; pointed; no answer; call the number;
+           never picks up; hours of waiting; health fund; mutuality; social housing;
+           housing company; telecom; shut down; leaflet; flyer; cuts
+        """,
+    },
+    "role_confusion": {
+        "nl": """
+        2: is dat mijn job; is dat ons werk; waarvoor dien ik; waar dienen wij voor;
+           waar dienen we voor; waarvoor ben ik; kerntaak; kerntaken; ons echte werk;
+           ons eigenlijke werk; echte werk; zien ons als; zien mij als; ze denken dat ik;
+           ze denken dat wij; denken dat we van; nemen ons voor; bankbediende;
+           loketbediende; schuldgevoel; ik kan niet meer; kan niet meer volgen;
+           sneller als ik; sneller zelf; zelf sneller; dilemma; grijze zone;
+           juridisch verantwoordelijk; als er iets misloopt; als het misgaat;
+           functiebeschrijving; niet in mijn functie; waarom ik maatschappelijk werker;
+           mijn vak; ons vak; daarvoor ben ik; daar ben ik niet voor;
+           daarvoor zijn we niet
+        1.5: uitputtend; overspoeld; stress; gestrest; empowerment; zelf leren; achterhaald;
+             verouderd; misloopt; misgaat; verklikken; bewaker; alsof wij; alsof ik
+        1: printer; printen; scanner; downloaden; resetten; laptop; software; technisch;
+           verzuipen; emancipatie; aanleren; zelf laten doen; politie; overuren;
+           onbetaalde uren; geen tijd meer voor; hiërarchie; juridisch
+        1.5: op mijn vrije dag; belt me thuis; bellen me thuis; men verwacht; verwacht van ons;
+             al doende geleerd; nooit geleerd
+        2: nooit opgeleid; niemand heeft ons opgeleid
+        1: in het weekend; whatsapp; wij zijn geen; youtube
+        """,
+        "fr": """
+        2: est-ce mon travail; est-ce notre travail; est-ce notre rôle; à quoi je sers;
+           à quoi on sert; à quoi nous servons; cœur de métier; cœur du métier;
+           coeur de métier; vrai travail; vrai métier; notre vrai; nous prennent pour;
+           nous prend pour; me prend pour; me prennent pour; employé de banque;
+           employée de banque; culpabiliser; je n'en peux plus; n'en peux plus; à bout;
+           plus rapide si je; plus vite si je; plus vite de le faire; dilemme; zone grise;
+           responsabilité juridique; si ça tourne mal; en cas d'erreur;
+           description de fonction; fiche de fonction; pas dans ma fonction;
+           pourquoi j'ai choisi; ce n'est pas pour ça; pas pour ça que
+        1.5: épuisant; épuisante; débordement; stress; stressé; stressée; craquer;
+             ras-le-bol; pouvoir d'agir; empowerment; apprendre à faire; dépassé; dépassée;
+             obsolète; tourne mal; dénoncer; comme si on était
+        1: imprimante; imprimer; scanner; télécharger; réinitialiser; ordinateur portable;
+           logiciel; technique; surmené; noyé; noyée; émancipation; laisser faire; police;
+           heures supplémentaires; arrêt maladie; plus le temps de; si je me trompe;
+           =attendent de nous; hiérarchie; juridique; culpabilise; comme si j'étais
+        1.5: jour de congé; m'appelle chez moi; m'appellent chez moi; on attend de nous;
+             sur le tas
+        2: personne ne nous a formés; jamais été formé; jamais été formée
+        1: le week-end; whatsapp; nous ne sommes pas; youtube
+        """,
+        "en": """
+        2: is that my job; is this my job; is that our job; is this our job; what am i for;
+           what we are for; what are we for; core task; core tasks; core business;
+           real job; real work; actual job; see us as; see me as; saw me as; saw us as;
+           take us for; took me for; mistake us for; bank clerk; bank employee;
+           counter clerk; guilt; can't take it anymore; at the end of my rope;
+           no longer have time; quicker if i; faster if i; quicker to do it myself;
+           faster to do it myself; dilemma; grey area; gray area; grey zone;
+           legal responsibility; legally responsible; if something goes wrong;
+           job description; not in my job description; why i became; why i chose;
+           not why i; that's not what i; not what we are here for;
+           became a social worker
+        1.5: draining; drained; overwhelmed; swamped; stress; stressed; empowerment;
+             empower; teach them; learn to do; outdated; obsolete; goes wrong; report them;
+             snitch; as if we were
+        1: printer; print; scanner; download; reset; laptop; software; technical;
+           tech support; emancipation; let them do; police; overtime; unpaid hours;
+           sick leave; no time for; if i make a mistake; hierarchy; legal; as if i were
+        1.5: on my day off; calls me at home; call me at home; they expect us; expected to do;
+             on the job
+        2: nobody trained us; never trained; no one trained us
+        1: at the weekend; on weekends; whatsapp; we are not; youtube
+        """,
+    },
+}
+
 _TIER = re.compile(r"^\s*(-?\d+(?:\.\d+)?):(.*)$")
 
 # Names that mean the same in every language of the tool.
@@ -414,7 +678,8 @@ def _parse(block: str) -> list[tuple[str, float]]:
 def lexicon_entries(key: str, language: str) -> tuple[tuple[str, float], ...]:
     """Return (pattern, weight) pairs of the built-in lexicon for a default theme."""
     block = _LEXICON.get(key, {}).get(language, "")
-    entries = _parse(block) + _parse(_SHARED.get(key, ""))
+    broader = _BROADER.get(key, {}).get(language, "")
+    entries = _parse(block) + _parse(broader) + _parse(_SHARED.get(key, ""))
     # The strongest weight wins when a pattern is listed twice.
     best: dict[str, float] = {}
     for pattern, weight in entries:

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.audit import record
+from app.audit import record, record_event
 from app.extensions import db
 from app.models import (
     Coding,
@@ -239,6 +239,12 @@ def group_participants(synthesis: Synthesis) -> list:
 # --- views ----------------------------------------------------------------
 
 
+def _log_view(action: str, object_type: str, object_id: int) -> None:
+    """Record that the current user saw pages quoting the transcripts (committed at once)."""
+    record_event(action, object_type, object_id, user_id=current_user.id, study_id=g.study.id)
+    db.session.commit()
+
+
 def _statement(statement_id: int) -> Statement:
     statement = db.session.get(Statement, statement_id)
     if statement is None or statement.synthesis.study_id != g.study.id:
@@ -305,6 +311,7 @@ def _render_editor(group_session: GroupSession | None, error=None, form=None, st
 @study_action("synthesis.view")
 def transversal(study_id: int):
     """Show the study's transversal analysis and links to each session's synthesis."""
+    _log_view("synthesis.view", "study", study_id)
     return _render_editor(None)
 
 
@@ -312,7 +319,9 @@ def transversal(study_id: int):
 @study_action("synthesis.view")
 def session_synthesis(study_id: int, session_id: int):
     """Show the synthesis of one session (one analysis cycle)."""
-    return _render_editor(in_study(GroupSession, session_id))
+    group_session = in_study(GroupSession, session_id)
+    _log_view("synthesis.view", "group_session", session_id)
+    return _render_editor(group_session)
 
 
 @bp.post("/statements")
@@ -337,6 +346,7 @@ def create_statement(study_id: int):
 def statement_page(study_id: int, statement_id: int):
     """Show a statement: its history, its quotes, and passages to link to it."""
     statement = _statement(statement_id)
+    _log_view("statement.view", "statement", statement_id)
     return _render_statement(statement)
 
 
