@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         exports,
         group_sessions,
         imports,
+        incidents,
         job_views,
         live,
         narratives,
@@ -95,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
         validation_rounds,
         suggestions,
         exports,
+        incidents,
     )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)

@@ -22,7 +22,9 @@ from app.models import (
     Coding,
     CodingOrigin,
     ConsentScope,
+    Consequence,
     GroupSession,
+    IncidentSheet,
     Membership,
     Narrative,
     Participant,
@@ -43,6 +45,7 @@ from app.models import (
     ValidationLink,
     ValidationRound,
     Verdict,
+    WorkerAction,
 )
 from app.models.base import utcnow
 from app.participants import record_consent
@@ -103,6 +106,23 @@ def load_demo(directory: Path = DEMO_DIR, *, owner_id: int | None = None) -> Stu
         _demo_coding(entry, sessions, themes, coders)
     db.session.flush()
     _demo_syntheses(spec, study, sessions, themes, participants)
+    for entry in spec.get("incidents", []):
+        db.session.add(
+            IncidentSheet(
+                study=study,
+                occurred_on=date.fromisoformat(entry["date"]),
+                organisation=entry["organisation"],
+                procedure=entry.get("procedure", ""),
+                channel=entry["channel"],
+                barriers=entry.get("barriers", ""),
+                worker_action=WorkerAction(entry["worker_action"]),
+                minutes_spent=entry.get("minutes"),
+                consequence=Consequence(entry["consequence"]),
+                personal_data_involved=entry.get("personal_data", False),
+                narrative=entry.get("narrative", ""),
+                themes=[themes[key] for key in entry.get("themes", [])],
+            )
+        )
     record("study.demo_load", study, user_id=owner_id, study_id=study.id)
     current_app.logger.info("Loaded the demo study %r", study.title)
     return study

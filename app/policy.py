@@ -48,6 +48,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "synthesis.edit": frozenset({OWNER, FACILITATOR}),
     # Answers can be attributed: only the people who run the group see them.
     "validation.manage": frozenset({OWNER, FACILITATOR}),
+    "incident.view": frozenset({OWNER, FACILITATOR, RESEARCHER, OBSERVER}),
+    "incident.edit": frozenset({OWNER, FACILITATOR}),
     # Exports carry transcript quotes out of the tool: not for observers.
     "export.download": frozenset({OWNER, FACILITATOR, RESEARCHER}),
     # The archive holds everything, real names on the known-names list included.

@@ -25,6 +25,7 @@ from app.models import (
     Coding,
     Grouping,
     GroupSession,
+    IncidentSheet,
     KnownName,
     Narrative,
     Participant,
@@ -35,6 +36,7 @@ from app.models import (
     Statement,
     StatementAnswer,
     StatementVersion,
+    Study,
     Synthesis,
     ValidationLink,
     ValidationRound,
@@ -192,6 +194,27 @@ def scan_answer(round_, object_type: str, object_id: int, text: str) -> int:
     )
 
 
+INCIDENT_FIELDS = ("procedure", "barriers", "narrative")
+
+
+def _incident_text(sheet) -> str:
+    """The free text of an incident sheet, as one string the findings' offsets refer to."""
+    return "\n".join(getattr(sheet, name) or "" for name in INCIDENT_FIELDS)
+
+
+def scan_incident(sheet) -> int:
+    """Detect personal data in an incident sheet's free text (it must name nobody)."""
+    return _scan(
+        sheet.study_id,
+        None,
+        "incident",
+        sheet.id,
+        _incident_text(sheet),
+        db.session.get(Study, sheet.study_id).language,
+        known_names(sheet.study_id),
+    )
+
+
 def _statement_versions(study_id: int, group_session_id: int | None) -> list:
     """Return every version of the statements of one session's synthesis (or the transversal)."""
     return list(
@@ -288,6 +311,11 @@ def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) 
         db.select(ValidationRound).filter_by(study_id=study_id)
     ).scalars():
         round_.title = pattern.sub(replacement, round_.title)
+    for sheet in db.session.execute(
+        db.select(IncidentSheet).filter_by(study_id=study_id)
+    ).scalars():
+        for name in INCIDENT_FIELDS:
+            setattr(sheet, name, pattern.sub(replacement, getattr(sheet, name) or ""))
     for grouping in db.session.execute(db.select(Grouping).filter_by(study_id=study_id)).scalars():
         grouping.label = pattern.sub(replacement, grouping.label)
         grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
@@ -329,6 +357,18 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
             coding.memo = coding.memo.replace(old, replacement)
     # Synthesis statements of the same session, history included: personal data is not
     # kept in old versions either.
+    for sheet in db.session.execute(
+        db.select(IncidentSheet).filter_by(study_id=finding.study_id)
+    ).scalars():  # sheets name nobody: a name found anywhere goes everywhere
+        changed_sheet = False
+        for name in INCIDENT_FIELDS:
+            value = getattr(sheet, name) or ""
+            if old in value:
+                setattr(sheet, name, value.replace(old, replacement))
+                changed_sheet = True
+        if changed_sheet:
+            db.session.flush()
+            scan_incident(sheet)
     for grouping in db.session.execute(
         db.select(Grouping).filter_by(study_id=finding.study_id)
     ).scalars():  # labels and terms are words of the passages
@@ -437,6 +477,10 @@ def _finding_text(finding: PiiFinding) -> str:
         source = db.session.get(Coding, finding.object_id)
         owner = source.passage.group_session.study_id if source else None
         text = source.memo if source else ""
+    elif finding.object_type == "incident":
+        source = db.session.get(IncidentSheet, finding.object_id)
+        owner = source.study_id if source else None
+        text = _incident_text(source) if source else ""
     elif finding.object_type == "statement_answer":
         source = db.session.get(StatementAnswer, finding.object_id)
         owner = source.link.round.study_id if source else None

@@ -102,6 +102,8 @@ TABLES: dict[str, tuple[str, str | None]] = {
     "passage": ("group_session_id", "group_session"),
     "passage_revision": ("passage_id", "passage"),
     "theme": ("study_id", "study"),
+    "incident_sheet": ("study_id", "study"),
+    "incident_theme": ("incident_id", "incident_sheet"),
     "coding": ("passage_id", "passage"),
     "synthesis": ("study_id", "study"),
     "statement": ("synthesis_id", "synthesis"),
@@ -130,6 +132,7 @@ FINDING_OBJECTS = {
     "statement": "statement",
     "statement_answer": "statement_answer",
     "quote_decision": "quote_decision",
+    "incident": "incident_sheet",
 }
 JSON_IDS = {
     ("group_session", "seating"): ("participant", "list"),

@@ -11,6 +11,7 @@ from app.models.analysis import (
 from app.models.audit import AuditEvent
 from app.models.coding import Coding, CodingOrigin, Theme
 from app.models.imports import ImportDraft
+from app.models.incidents import Consequence, IncidentSheet, WorkerAction
 from app.models.jobs import Job, JobStatus
 from app.models.privacy import KnownName, PiiFinding
 from app.models.studies import (
@@ -45,6 +46,9 @@ from app.models.validation import (
 )
 
 __all__ = [
+    "Consequence",
+    "IncidentSheet",
+    "WorkerAction",
     "Grouping",
     "GroupingStatus",
     "PassageAnalysis",

@@ -140,6 +140,11 @@ EXPECTED = {
     ("exports.archive", "GET"): OWNER,
     ("study_imports.study_import", "GET"): LOGGED_IN,
     ("study_imports.study_import", "POST"): LOGGED_IN,
+    ("incidents.index", "GET"): ALL_ROLES,
+    ("incidents.create", "POST"): EDITORS,
+    ("incidents.edit", "GET"): EDITORS,
+    ("incidents.edit", "POST"): EDITORS,
+    ("incidents.delete", "POST"): EDITORS,
     ("respond.page", "GET"): ANYONE,
     ("respond.answer", "POST"): ANYONE,
 }
@@ -298,7 +303,19 @@ def world(app, make_user, make_study, add_member):
             text_hash="x",
         )
         grouping = Grouping(study_id=study_id, label="guichets", members=[], representatives=[])
-        db.session.add_all([suggestion, grouping])
+        from app.models import Consequence, IncidentSheet, WorkerAction
+
+        sheets = [
+            IncidentSheet(
+                study_id=study_id,
+                organisation="bank",
+                channel="app",
+                worker_action=WorkerAction.INSTEAD,
+                consequence=Consequence.DELAY,
+            )
+            for _ in range(2)
+        ]
+        db.session.add_all([suggestion, grouping, *sheets])
         token_owner = create_user("tokens@example.org", "Tokens", password="x" * 12)
         token, _secret = create_token(token_owner.id, "script")
         db.session.commit()
@@ -329,6 +346,8 @@ def world(app, make_user, make_study, add_member):
             "exports.segments": {"fmt": "csv"},
             "exports.report_file": {"job_id": report_job.id},
             "grouping_id": grouping.id,
+            "sheet_id": sheets[0].id,
+            "incidents.delete": {"sheet_id": sheets[1].id},
             "statement_id": statement.id,
             "round_id": round_.id,
             "link_id": validation_link.id,

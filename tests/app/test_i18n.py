@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import (
     GroupSession,
     ImportDraft,
+    IncidentSheet,
     Job,
     JobStatus,
     Membership,
@@ -124,6 +125,7 @@ def demo_world(app, make_user):
             "statement_id": db.session.execute(db.select(Statement.id)).scalars().first(),
             "round_id": round_.id,
             "job_id": job.id,
+            "sheet_id": db.session.execute(db.select(IncidentSheet.id)).scalars().first(),
             "link_id": round_.links[0].id,
             "respond.page": {"token": link_token(round_.links[0])},
             "exports.report_file": {"job_id": report.id},

@@ -57,7 +57,8 @@ from tests.conftest import BASE_CONFIG
 
 ARCHIVED = [
     "study", "participant", "consent", "group_session", "narrative", "passage",
-    "passage_revision", "theme", "coding", "synthesis", "statement", "statement_version",
+    "passage_revision", "theme", "incident_sheet", "incident_theme", "coding", "synthesis",
+    "statement", "statement_version",
     "statement_link", "statement_theme", "validation_round", "round_statement",
     "validation_link", "statement_answer", "quote_decision", "pii_finding", "known_name",
     "suggestion", "grouping", "membership", "audit_event",
@@ -91,7 +92,14 @@ def _study_rows(study_id: int) -> dict[str, list[dict]]:
         return [dict(row) for row in db.session.execute(query).mappings()]
 
     rows = {"study": select("study", tables["study"].c.id == study_id)}
-    for name in ("participant", "group_session", "theme", "synthesis", "validation_round"):
+    for name in (
+        "participant",
+        "group_session",
+        "theme",
+        "incident_sheet",
+        "synthesis",
+        "validation_round",
+    ):
         rows[name] = select(name, tables[name].c.study_id == study_id)
     for name in (
         "pii_finding",
@@ -112,6 +120,7 @@ def _study_rows(study_id: int) -> dict[str, list[dict]]:
         ("statement_version", "statement_id", "statement"),
         ("statement_link", "statement_id", "statement"),
         ("statement_theme", "statement_id", "statement"),
+        ("incident_theme", "incident_id", "incident_sheet"),
         ("round_statement", "round_id", "validation_round"),
         ("validation_link", "round_id", "validation_round"),
         ("statement_answer", "link_id", "validation_link"),
@@ -184,7 +193,7 @@ def canonical(study_id: int, *, drop=()) -> dict[str, list]:
     dump = {}
     for table, found in rows.items():
         dump[table] = [content(table, row) for row in found]
-        if table == "statement_theme":
+        if table in {"statement_theme", "incident_theme"}:
             dump[table].sort(key=repr)
         if table in NATURAL:
             natural = [key(table, row["id"]) for row in found]
@@ -360,6 +369,20 @@ def study(app, make_user, add_member):
                 ),
             ]
         )
+        from app.models import Consequence, IncidentSheet, WorkerAction
+
+        sheet = IncidentSheet(
+            study_id=study_id,
+            organisation="bank",
+            channel="app",
+            barriers="geen smartphone",
+            worker_action=WorkerAction.INSTEAD,
+            consequence=Consequence.GAVE_UP,
+            minutes_spent=30,
+            narrative="De bank eist de app; ik deed de aanvraag in haar plaats.",
+        )
+        sheet.themes = [themes["outsourcing"], themes["dependency"]]
+        db.session.add(sheet)
         add = {"user_id": owner, "study_id": study_id}
         record_event("passage.split", "passage", quoted.id, details={"new": other.id}, **add)
         record_event("theme.delete", "theme", 987_654_321, details={"key": "gone"}, **add)

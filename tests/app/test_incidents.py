@@ -1,0 +1,91 @@
+"""Incident sheets: recorded, counted, themed, checked for personal data, erased with the rest."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import IncidentSheet, PiiFinding, Theme
+from tests.conftest import login
+
+SHEET = {
+    "occurred_on": "2026-10-02",
+    "organisation": "bank",
+    "procedure": "ouvrir un compte de base",
+    "channel": "app",
+    "barriers": "pas de smartphone",
+    "worker_action": "instead",
+    "minutes_spent": "45",
+    "consequence": "delay",
+    "narrative": "La banque exige l'application ; j'ai fait la demande à sa place.",
+}
+
+
+def _setup(app, client, make_user, make_study):
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    login(client, "owner@example.org")
+    with app.app_context():
+        themes = {
+            t.key: t.id
+            for t in db.session.execute(db.select(Theme).filter_by(study_id=study_id)).scalars()
+        }
+    return study_id, themes
+
+
+def test_sheets_are_recorded_counted_and_themed(app, client, make_user, make_study):
+    study_id, themes = _setup(app, client, make_user, make_study)
+    base = f"/studies/{study_id}/incidents/"
+    for organisation in ("bank", "bank", "CPAS/OCMW"):
+        response = client.post(
+            base, data={**SHEET, "organisation": organisation, "themes": [themes["outsourcing"]]}
+        )
+        assert response.status_code == 303
+    page = client.get(base).text
+    assert "3 incident sheets" in page
+    assert '<th scope="row">bank</th><td>2</td>' in page
+    assert '<th scope="row">did it in their place</th><td>3</td>' in page
+    with app.app_context():
+        sheet = db.session.execute(db.select(IncidentSheet)).scalars().first()
+        assert [t.key for t in sheet.themes] == ["outsourcing"] and sheet.minutes_spent == 45
+        sheet_id = sheet.id
+    edited = client.post(f"{base}{sheet_id}", data={**SHEET, "consequence": "gave_up"})
+    assert edited.status_code == 303
+    with app.app_context():
+        assert db.session.get(IncidentSheet, sheet_id).consequence.value == "gave_up"
+    assert client.post(f"{base}{sheet_id}/delete").status_code == 303
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(IncidentSheet.id))).scalar_one() == 2
+
+
+def test_a_bad_sheet_is_refused_with_what_to_fix_and_nothing_stored(
+    app, client, make_user, make_study
+):
+    study_id, _themes = _setup(app, client, make_user, make_study)
+    response = client.post(
+        f"/studies/{study_id}/incidents/", data={**SHEET, "worker_action": "", "minutes_spent": "x"}
+    )
+    assert response.status_code == 422 and "Choose what the worker did." in response.text
+    assert "ouvrir un compte de base" in response.text  # what was typed is kept
+    with app.app_context():
+        assert db.session.execute(db.select(IncidentSheet)).first() is None
+
+
+def test_personal_data_in_a_sheet_is_queued_and_replaced(app, client, make_user, make_study):
+    study_id, _themes = _setup(app, client, make_user, make_study)
+    narrative = "Mme Janssens, registre national 85.07.30-033.28, n'a pas pu se connecter."
+    client.post(f"/studies/{study_id}/incidents/", data={**SHEET, "narrative": narrative})
+    with app.app_context():
+        kinds = {f.kind for f in db.session.execute(db.select(PiiFinding)).scalars()}
+        assert {"national_number", "person"} <= kinds
+        finding = db.session.execute(
+            db.select(PiiFinding).filter_by(kind="national_number")
+        ).scalar_one()
+        finding_id = finding.id
+    queue = client.get(f"/studies/{study_id}/privacy/").text
+    assert "85.07.30-033.28" in queue
+    client.post(
+        f"/studies/{study_id}/privacy/findings/{finding_id}",
+        data={"action": "placeholder", "placeholder": "[RRN]"},
+    )
+    with app.app_context():
+        sheet = db.session.execute(db.select(IncidentSheet)).scalar_one()
+        assert "85.07.30-033.28" not in sheet.narrative and "[RRN]" in sheet.narrative
