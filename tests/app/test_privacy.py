@@ -157,3 +157,38 @@ def test_observers_cannot_see_the_queue(app, study, make_user, add_member):
     observer = app.test_client()
     login(observer, "obs@example.org")
     assert observer.get(f"/studies/{study['id']}/privacy/").status_code == 403
+
+
+def test_an_installed_ner_pipeline_adds_the_names_it_recognises(client, app, study, tmp_path):
+    """With a spaCy pipeline installed for the session's language, its PER entities are queued.
+
+    No trained pipeline installs here, so the test builds a real one (blank French plus an
+    entity ruler), saves it to disk and points the French pipeline name at it: the loading,
+    the pipeline run and the queueing are the production code paths.
+    """
+    import spacy
+
+    from app import privacy
+
+    nlp = spacy.blank("fr")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PER", "pattern": [{"TEXT": "Ornella"}, {"TEXT": "Vicq"}]}])
+    nlp.to_disk(tmp_path / "fr_ner")
+    original = dict(privacy.NER_PIPELINES)
+    privacy.NER_PIPELINES["fr"] = str(tmp_path / "fr_ner")
+    privacy.ner_pipeline.cache_clear()
+    try:
+        response = client.post(
+            f"{study['base']}/passages",
+            data={
+                "phase": "3",
+                "speaker": "f:Animatrice",
+                "text": "Ornella Vicq attendait depuis le matin.",
+            },
+        )
+        assert response.status_code == 302
+    finally:
+        privacy.NER_PIPELINES.clear()
+        privacy.NER_PIPELINES.update(original)
+        privacy.ner_pipeline.cache_clear()
+    assert ("person", "Ornella Vicq") in _open(app)
