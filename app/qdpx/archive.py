@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from functools import cache
 from pathlib import Path
 
@@ -168,7 +169,14 @@ class Archive:
                     chunks.append(chunk)
         except QdpxError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+        ) as error:
             problem = _l("this file is damaged in the archive (%(reason)s).", reason=str(error))
             raise QdpxError(self.source, problem, member=name) from error
         self.bytes_read += size
