@@ -8,8 +8,8 @@ from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
 from werkzeug.routing import IntegerConverter
 
-from app.config import LANGUAGES, ROOT, instance_secret_key, load_config
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.platform.config import LANGUAGES, ROOT, instance_secret_key, load_config
+from app.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -26,36 +26,21 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(instance)
 
-    from app import (
-        accounts,
-        admin,
-        api,
-        api_tokens,
-        audit_views,
-        codebook,
-        codebook_files,  # noqa: F401  (adds the import/export routes to codebook.bp)
-        coding,
-        exports,
-        group_sessions,
-        imports,
-        incidents,
-        job_views,
-        live,
-        narratives,
-        participants,
-        privacy,
-        segments,
-        session_editor,
-        studies,
-        suggestions,
-        syntheses,
-        validation_rounds,
-    )
+    from app.accounts import admin, audit_views, token_views, users
+    from app.accounts.policy import enforce_access
+    from app.capture import editor, group_sessions, imports, live, narratives
     from app.cli import register_cli
-    from app.database import MIGRATIONS_DIR, include_name
-    from app.errors import register_error_handlers
-    from app.i18n import CheckedDomain, report_missing_translations, select_locale
-    from app.policy import enforce_access
+    from app.coding import api, codings, segments
+    from app.exchange import codebook_files, views  # noqa: F401  (codebook_files adds routes to codebook.bp)
+    from app.incidents import sheets
+    from app.jobs import views as job_views
+    from app.platform.database import MIGRATIONS_DIR, include_name
+    from app.platform.errors import register_error_handlers
+    from app.platform.i18n import CheckedDomain, report_missing_translations, select_locale
+    from app.privacy import scan as privacy
+    from app.studies import codebook, participants, studies
+    from app.suggestions import views as suggestions
+    from app.synthesis import rounds, statements
 
     # Ids beyond the database's integer range are simply not found (404), not a 500.
     app.url_map.converters["int"] = BoundedIntConverter
@@ -75,15 +60,15 @@ def create_app(config: dict | None = None) -> Flask:
     babel.domain_instance = CheckedDomain()
 
     blueprints = (
-        accounts,
+        users,
         admin,
         studies,
         group_sessions,
         participants,
         codebook,
-        coding,
+        codings,
         segments,
-        session_editor,
+        editor,
         live,
         narratives,
         imports,
@@ -91,17 +76,17 @@ def create_app(config: dict | None = None) -> Flask:
         audit_views,
         privacy,
         api,
-        api_tokens,
-        syntheses,
-        validation_rounds,
+        token_views,
+        statements,
+        rounds,
         suggestions,
-        exports,
-        incidents,
+        views,
+        sheets,
     )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
-    app.register_blueprint(validation_rounds.respond_bp)
-    app.register_blueprint(exports.imports_bp)
+    app.register_blueprint(rounds.respond_bp)
+    app.register_blueprint(views.imports_bp)
     app.before_request(_refuse_oversized)
     app.before_request(enforce_access)
     app.after_request(report_missing_translations)
@@ -111,7 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
 
-    from app.database import prepare_database
+    from app.startup import prepare_database
 
     prepare_database(app)
     return app

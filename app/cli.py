@@ -9,12 +9,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.accounts import create_user
+from app.accounts.users import create_user, find_user
 from app.demo import load_demo
-from app.extensions import db
 from app.models import Membership, Role, Study, User
-from app.studies import create_study
-from app.validation import ValidationError, clean_password
+from app.platform.extensions import db
+from app.platform.forms import ValidationError, clean_password
+from app.studies.studies import create_study
 
 # AppGroup runs each command inside an application context.
 users = AppGroup("users", help="Manage accounts.")
@@ -29,7 +29,7 @@ def _fail(error: ValidationError) -> None:
 
 
 def _user_by_email(email: str) -> User:
-    user = db.session.execute(db.select(User).filter_by(email=email.lower())).scalar_one_or_none()
+    user = find_user(email)
     if user is None:
         raise click.ClickException(f"No account with the e-mail address {email}.")
     return user
@@ -143,9 +143,9 @@ def import_sessions_command(study_id, language, default_phase, maps, facilitator
     """
     from pathlib import Path
 
-    from app.transcript_formats import speakers as speakers_of
-    from app.transcripts import import_sessions, map_speakers, read_files
-    from app.validation import pseudonym_key
+    from app.capture.formats import speakers as speakers_of
+    from app.capture.transcripts import import_sessions, map_speakers, read_files
+    from app.platform.forms import pseudonym_key
 
     study = db.session.get(Study, study_id)
     if study is None:
@@ -234,7 +234,7 @@ def restore_command(backup: str, yes: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    from app.cli_exports import export, import_
+    from app.exchange.cli import export, import_
 
     for group in (users, studies, demo, sessions, backup_command, restore_command, export, import_):
         app.cli.add_command(group)

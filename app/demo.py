@@ -14,10 +14,8 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.audit import record
-from app.codebook import seed_default_codebook
-from app.config import ROOT
-from app.extensions import db
+from app.accounts.audit import record
+from app.capture.transcripts import add_passages, parse_markdown
 from app.models import (
     Coding,
     CodingOrigin,
@@ -48,9 +46,11 @@ from app.models import (
     WorkerAction,
 )
 from app.models.base import utcnow
-from app.participants import record_consent
-from app.transcripts import add_passages, parse_markdown
-from app.validation import pseudonym_key
+from app.platform.config import ROOT
+from app.platform.extensions import db
+from app.platform.forms import pseudonym_key
+from app.studies.codebook import seed_default_codebook
+from app.studies.participants import record_consent
 
 DEMO_DIR = ROOT / "sessions" / "demo"
 

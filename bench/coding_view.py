@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from app.accounts import create_user  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.accounts.users import create_user  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme  # noqa: E402
-from app.studies import create_study  # noqa: E402
+from app.studies.studies import create_study  # noqa: E402
 
 TEXT = (
     "de maatschappelijk werker helpt een mevrouw met haar eBox en itsme omdat het loket "
@@ -113,7 +113,7 @@ def main():
             "SECRET_KEY": "bench",
         }
     )
-    from app.database import upgrade_schema
+    from app.platform.database import upgrade_schema
 
     upgrade_schema(app)
     study_id, session_id, passage_ids, total_words = build(app)

@@ -23,16 +23,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report_docx import CODINGS, PASSAGES_PER_SESSION, SESSIONS, build  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from app.models import Study, User  # noqa: E402
-from app.qdpx import export_qdpx, import_qdpx  # noqa: E402
+from app.exchange.qdpx import export_qdpx, import_qdpx  # noqa: E402
 
 
 def main() -> None:
     workdir = tempfile.mkdtemp(prefix="magwb-bench-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOAD_DEMO": False, "SECRET_KEY": "bench"})
-    from app.database import upgrade_schema
+    from app.platform.database import upgrade_schema
 
     upgrade_schema(app)
     study_id = build(app)

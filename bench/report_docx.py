@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import docx  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.accounts import create_user  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.accounts.users import create_user  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Coding,
     Consent,
@@ -52,8 +52,8 @@ from app.models import (  # noqa: E402
     Verdict,
 )
 from app.models.base import utcnow  # noqa: E402
-from app.reports import build_report  # noqa: E402
-from app.studies import create_study  # noqa: E402
+from app.exchange.reports import build_report  # noqa: E402
+from app.studies.studies import create_study  # noqa: E402
 
 TEXT = (
     "de maatschappelijk werker helpt een mevrouw met haar eBox en itsme omdat het loket "
@@ -226,7 +226,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="magwb-bench-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOAD_DEMO": False, "SECRET_KEY": "bench"})
-    from app.database import upgrade_schema
+    from app.platform.database import upgrade_schema
 
     upgrade_schema(app)
     study_id = build(app)

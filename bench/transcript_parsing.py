@@ -24,7 +24,7 @@ import docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.transcript_formats import parse_transcript  # noqa: E402
+from app.capture.formats import parse_transcript  # noqa: E402
 
 WORDS = ["de", "maatschappelijk", "werker", "helpt", "een", "mevrouw", "met", "haar", "eBox"]
 WORDS += ["itsme", "loket", "gesloten", "le", "CPAS", "demande", "un", "rendez-vous", "à", "l'EPN"]

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from app.config import normalise_database_url
-from app.database import upgrade_schema
-from app.extensions import db
+from app.platform.config import normalise_database_url
+from app.platform.database import upgrade_schema
+from app.platform.extensions import db
 
 PASSWORD = "correct horse battery staple"
 BASE_CONFIG = {
@@ -91,7 +91,7 @@ def runner(app):
 @pytest.fixture
 def make_user(app):
     """Create an account and return its id."""
-    from app.accounts import create_user
+    from app.accounts.users import create_user
 
     def factory(email: str, *, admin: bool = False, password: str | None = PASSWORD) -> int:
         with app.app_context():
@@ -107,7 +107,7 @@ def make_user(app):
 @pytest.fixture
 def make_study(app):
     """Create a study owned by the given user id and return its id."""
-    from app.studies import create_study
+    from app.studies.studies import create_study
 
     def factory(owner_id: int, title: str = "Study", language: str = "fr") -> int:
         with app.app_context():

@@ -9,8 +9,8 @@ from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
+from app.platform.extensions import db
 
 
 def new_session_token() -> str:

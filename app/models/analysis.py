@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, delete, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
 from app.models.studies import _enum
+from app.platform.extensions import db
 
 
 class PassageAnalysis(db.Model):

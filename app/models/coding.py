@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
 from app.models.studies import _enum
+from app.platform.extensions import db
 
 
 class CodingOrigin(enum.StrEnum):

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
 from app.models.studies import _enum
+from app.platform.extensions import db
 
 
 class WorkerAction(enum.StrEnum):

@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
 from app.models.studies import _enum
+from app.platform.extensions import db
 
 
 class JobStatus(enum.StrEnum):
@@ -34,7 +34,7 @@ class Job(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
-    # What to run: a name registered in app/jobs.py ("suggest", "cluster", "export.docx"...).
+    # What to run: a name registered in app/jobs/queue.py ("suggest", "cluster", "export.docx"...).
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
+from app.platform.extensions import db
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -25,7 +25,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class Role(enum.StrEnum):
-    """A member's role in one study; rights per role are in app/policy.py."""
+    """A member's role in one study; rights per role are in app/accounts/policy.py."""
 
     OWNER = "owner"
     FACILITATOR = "facilitator"

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import utcnow
 from app.models.studies import _enum
+from app.platform.extensions import db
 
 
 class SpeakerKind(enum.StrEnum):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from app import create_app
-from app.coding import code_passage
-from app.extensions import db
+from app.coding.codings import code_passage
+from app.platform.extensions import db
 from app.models import Passage
 
 

@@ -1,6 +1,6 @@
 """Access control, route by route: anonymous users, non-members and each role.
 
-EXPECTED is written here independently of app/policy.py: it is the
+EXPECTED is written here independently of app/accounts/policy.py: it is the
 contract from README.md ("Roles"). Adding a route without adding it here
 fails `test_every_route_is_in_the_access_table`.
 """
@@ -196,9 +196,9 @@ def _url(rule, ids) -> str:
 @pytest.fixture
 def world(app, make_user, make_study, add_member):
     """A study with a session, a participant, and one account per kind of visitor."""
-    from app.accounts import create_user
-    from app.api_tokens import create_token
-    from app.extensions import db
+    from app.accounts.users import create_user
+    from app.accounts.tokens import create_token
+    from app.platform.extensions import db
     from app.models import (
         Coding,
         GroupSession,

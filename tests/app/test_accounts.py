@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import AuditEvent, Membership, Role, User
 from tests.conftest import PASSWORD, csrf_token, login
 

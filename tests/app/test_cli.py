@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import Membership, Role, Study, User
 from tests.conftest import PASSWORD
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import AuditEvent, Coding, GroupSession, Passage, SpeakerKind, Theme
 from tests.conftest import login
 

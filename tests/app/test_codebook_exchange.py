@@ -10,8 +10,8 @@ import uuid
 import pytest
 from lxml import etree
 
-from app.codebook_csv import COLUMNS, export_csv, import_csv
-from app.codebook_exchange import (
+from app.exchange.codebook_csv import COLUMNS, export_csv, import_csv
+from app.exchange.codebook_qdc import (
     NS,
     SCHEMA,
     SEPARATOR,
@@ -207,7 +207,7 @@ SCHEMA_SHA256 = {
 
 @pytest.mark.parametrize("name", ["Codebook.xsd", "Project.xsd"])
 def test_vendored_schemas_are_unchanged_copies(name):
-    """The schemas in app/schemas/refi-qda are byte-for-byte the shared REFI-QDA schemas."""
+    """The schemas in app/exchange/schemas/refi-qda are byte-for-byte the shared REFI-QDA schemas."""
     digest = hashlib.sha256((SCHEMA.parent / name).read_bytes()).hexdigest()
     assert digest == SCHEMA_SHA256[name]
 

@@ -6,9 +6,9 @@ import io
 
 from lxml import etree
 
-from app.codebook_exchange import SCHEMA
-from app.codebook_files import codebook_entries
-from app.extensions import db
+from app.exchange.codebook_qdc import SCHEMA
+from app.exchange.codebook_files import codebook_entries
+from app.platform.extensions import db
 from app.models import AuditEvent, Theme
 from tests.conftest import login
 

@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, make_url, text
 
 from app import create_app
-from app.database import include_name, upgrade_schema
-from app.extensions import db
+from app.platform.database import include_name, upgrade_schema
+from app.platform.extensions import db
 from tests.conftest import BASE_CONFIG
 
 
@@ -73,8 +73,8 @@ def test_upgrading_twice_keeps_the_data(fresh_url):
     """Running the upgrade on an existing database never needs deleting it."""
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": fresh_url})
     upgrade_schema(app)
-    from app.accounts import create_user
-    from app.studies import create_study
+    from app.accounts.users import create_user
+    from app.studies.studies import create_study
 
     with app.app_context():
         owner = create_user("keep@example.org", "Keep", password="x" * 12)
@@ -157,7 +157,7 @@ def test_migrations_downgrade_to_base_and_back(fresh_url):
     """Every migration can be undone and redone on this database."""
     from flask_migrate import downgrade
 
-    from app.database import MIGRATIONS_DIR
+    from app.platform.database import MIGRATIONS_DIR
 
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": fresh_url})
     upgrade_schema(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 
 from app.demo import load_demo
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import Coding, GroupSession, Narrative, Participant, Passage, Study, User
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.database import upgrade_schema
-from app.extensions import db
+from app.platform.database import upgrade_schema
+from app.platform.extensions import db
 from app.models import GroupSession, Participant, Passage, SpeakerKind
-from app.studies import create_study
+from app.studies.studies import create_study
 from tests.conftest import BASE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def sqlite_file(tmp_path):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     upgrade_schema(app)
     with app.app_context():
-        from app.accounts import create_user
+        from app.accounts.users import create_user
 
         owner = create_user("crash@example.org", "Crash", password="x" * 12)
         study = create_study("Crash", "", "fr", owner_id=owner.id)

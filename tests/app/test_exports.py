@@ -12,7 +12,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from app.demo import load_demo
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     AuditEvent,
     Consent,
@@ -27,7 +27,7 @@ from app.models import (
     Study,
     Theme,
 )
-from app.validation_rounds import link_token
+from app.synthesis.rounds import link_token
 from tests.conftest import login
 
 
@@ -198,7 +198,7 @@ def test_exports_after_a_withdrawal_do_not_contain_the_withdrawn_quote(app, clie
         study = Study(title="Withdrawal", language="nl")
         db.session.add(study)
         db.session.flush()
-        from app.codebook import seed_default_codebook
+        from app.studies.codebook import seed_default_codebook
         from app.models import Membership, Role
 
         db.session.add(Membership(study=study, user_id=owner, role=Role.OWNER))
@@ -251,7 +251,7 @@ def test_exports_after_a_withdrawal_do_not_contain_the_withdrawn_quote(app, clie
         from werkzeug.datastructures import MultiDict
 
         from app.models import Synthesis
-        from app.validation_rounds import create_round
+        from app.synthesis.rounds import create_round
 
         synthesis = db.session.execute(db.select(Synthesis)).scalar_one()
         round_ = create_round(

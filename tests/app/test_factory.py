@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from app import create_app
-from app.config import instance_secret_key, load_config
+from app.platform.config import instance_secret_key, load_config
 from tests.conftest import BASE_CONFIG
 
 

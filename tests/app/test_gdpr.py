@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import GroupSession, Participant, Passage, SpeakerKind, Theme
 from tests.conftest import login
 
@@ -157,7 +157,7 @@ def test_erasure_leaves_none_of_the_seeded_values_in_the_database(client, app, s
     ]
     bodies = {url: _readable(client.get(url).data) for url in exports}
     with app.app_context():
-        from app.reports import build_report
+        from app.exchange.reports import build_report
 
         bodies["report.docx"] = _readable(build_report(study["study"], language="fr"))
     for url, body in bodies.items():

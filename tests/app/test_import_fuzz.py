@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.validation import ValidationError
+from app.platform.extensions import db
+from app.platform.forms import ValidationError
 from tests.conftest import login
 
 FUZZ = settings(
@@ -29,8 +29,8 @@ FUZZ = settings(
 def exported(app, make_user):
     """The demo study, and its .qdpx and archive as produced by the app."""
     from app.demo import load_demo
-    from app.qdpx import export_qdpx
-    from app.study_archive import export_study_archive
+    from app.exchange.qdpx import export_qdpx
+    from app.exchange.archive.restore import export_study_archive
 
     owner = make_user("owner@example.org", admin=True)
     with app.app_context():
@@ -76,7 +76,7 @@ CUT = st.none() | st.integers(min_value=0, max_value=400_000)
 
 
 def _import_qdpx(app, owner, data):
-    from app.qdpx import import_qdpx
+    from app.exchange.qdpx import import_qdpx
 
     with app.app_context():
         try:
@@ -89,7 +89,7 @@ def _import_qdpx(app, owner, data):
 
 
 def _import_archive(app, owner, data):
-    from app.study_archive import import_study_archive
+    from app.exchange.archive.restore import import_study_archive
 
     with app.app_context():
         try:
@@ -146,7 +146,7 @@ FORM_VALUES = st.text(max_size=60) | st.sampled_from(["agree", "nuance", "disagr
 @given(values=st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), FORM_VALUES, max_size=4))
 def test_the_participant_page_answers_generated_forms(app, exported, values):
     from app.models import ValidationLink
-    from app.validation_rounds import link_token
+    from app.synthesis.rounds import link_token
 
     with app.app_context():
         link = db.session.execute(db.select(ValidationLink)).scalars().first()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import AuditEvent, GroupSession, ImportDraft, Participant, Passage
 from tests.conftest import login
 
@@ -137,7 +137,7 @@ def test_file_over_the_upload_limit_is_refused(make_app, make_user, make_study):
 
 def test_transcript_over_the_file_limit_is_named(client, app, study, monkeypatch):
     """A file above the per-file limit is refused with its name; nothing is stored."""
-    monkeypatch.setattr("app.transcripts.MAX_TRANSCRIPT_BYTES", 1000)
+    monkeypatch.setattr("app.capture.transcripts.MAX_TRANSCRIPT_BYTES", 1000)
     response = _upload(client, study, [("ok.md", MD.encode()), ("huge.md", b"x" * 2000)])
     assert response.status_code == 422 and "huge.md is larger than" in response.text
     assert _counts(app) == (0, 0)

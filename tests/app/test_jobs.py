@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from app.extensions import db
-from app.jobs import JobError, enqueue, handler, wait
+from app.platform.extensions import db
+from app.jobs.queue import JobError, enqueue, handler, wait
 from app.models import Job, JobStatus
 from tests.conftest import login
 
@@ -112,7 +112,8 @@ def test_rq_workers_on_redis_run_the_job(make_app, make_user, make_study, monkey
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    import app.jobs as jobs
+    import app.jobs.queue as jobs
+    import app.worker as worker
 
     redis_url = os.environ.get("MAGWB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     app = make_app(REDIS_URL=redis_url, JOBS_MODE="rq")
@@ -120,7 +121,7 @@ def test_rq_workers_on_redis_run_the_job(make_app, make_user, make_study, monkey
     study_id = make_study(owner)
     queue_name = f"magwb-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(jobs, "QUEUE_NAME", queue_name)
-    monkeypatch.setattr(jobs, "_worker_app", app)  # the worker process would build the same app
+    monkeypatch.setattr(worker, "_worker_app", app)  # the worker process would build the same app
     with app.test_request_context():
         job_id = enqueue(study_id, "test.count", {"n": 3}, user_id=owner).id
         assert db.session.get(Job, job_id).status == JobStatus.QUEUED

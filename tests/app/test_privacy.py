@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     Coding,
     GroupSession,
@@ -168,7 +168,7 @@ def test_an_installed_ner_pipeline_adds_the_names_it_recognises(client, app, stu
     """
     import spacy
 
-    from app import privacy
+    from app.privacy import scan as privacy
 
     nlp = spacy.blank("fr")
     ruler = nlp.add_pipe("entity_ruler")

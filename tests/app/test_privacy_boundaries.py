@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     AuditEvent,
     Coding,
@@ -71,7 +71,7 @@ def world(app, client, make_user, make_study):
 
 
 def _round_link(app, w, statement_ids, **form):
-    from app.validation_rounds import create_round, link_token
+    from app.synthesis.rounds import create_round, link_token
 
     with app.app_context():
         synthesis = db.session.get(Statement, statement_ids[0]).synthesis
@@ -139,7 +139,7 @@ def test_a_transversal_round_shows_each_participant_only_their_own_groups_words(
 
 
 def test_split_and_merge_keep_a_withdrawal(app, client, world):
-    from app.passages import merge_with_next, split_passage
+    from app.capture.passages import merge_with_next, split_passage
 
     w = world
     with app.app_context():
@@ -157,7 +157,7 @@ def test_split_and_merge_keep_a_withdrawal(app, client, world):
 
 
 def test_merging_moves_quote_decisions_and_statement_quotes(app, client, world):
-    from app.passages import merge_with_next, split_passage
+    from app.capture.passages import merge_with_next, split_passage
 
     w = world
     sid = _statement(app, w, "session1", quotes=[w["passage-Amina"]])
@@ -180,7 +180,7 @@ def test_merging_moves_quote_decisions_and_statement_quotes(app, client, world):
 
 
 def test_cached_lemmas_and_grouping_labels_forget_erased_words(app, client, world):
-    from app.participants import erase_participant
+    from app.studies.participants import erase_participant
 
     w = world
     with app.app_context():
@@ -272,7 +272,7 @@ def test_a_report_made_before_a_withdrawal_is_no_longer_handed_out(app, client, 
 
 
 def test_a_suggestion_is_decided_once(app, client, world):
-    from app.suggestions import decide, text_hash
+    from app.suggestions.views import decide, text_hash
 
     w = world
     with app.app_context():
@@ -303,7 +303,11 @@ def test_a_suggestion_is_decided_once(app, client, world):
 
 
 def test_an_archive_cannot_point_a_finding_at_another_table(app, client, world):
-    from app.study_archive import ArchiveError, export_study_archive, import_study_archive
+    from app.exchange.archive.restore import (
+        ArchiveError,
+        export_study_archive,
+        import_study_archive,
+    )
 
     w = world
     with app.app_context():

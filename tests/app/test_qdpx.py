@@ -16,9 +16,9 @@ from lxml import etree
 from sqlalchemy import func
 
 from analysis import normalise_text
-from app.codebook_files import codebook_entries
-from app.coding import code_passage
-from app.extensions import db
+from app.exchange.codebook_files import codebook_entries
+from app.coding.codings import code_passage
+from app.platform.extensions import db
 from app.models import (
     Coding,
     GroupSession,
@@ -36,11 +36,11 @@ from app.models import (
     Synthesis,
     Theme,
 )
-from app.participants import erase_participant
-from app.qdpx import QdpxError, export_qdpx, import_qdpx
-from app.qdpx.archive import SCHEMA
-from app.qdpx.layout import normalise_with_offsets
-from app.quotations import WITHHELD_TEXT
+from app.studies.participants import erase_participant
+from app.exchange.qdpx import QdpxError, export_qdpx, import_qdpx
+from app.exchange.qdpx.archive import SCHEMA
+from app.exchange.qdpx.layout import normalise_with_offsets
+from app.synthesis.quotations import WITHHELD_TEXT
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 REAL_NAME = "Ximena Oudenbroek"
@@ -660,7 +660,7 @@ def test_error_while_storing_leaves_nothing_behind(app, owner, study_id, monkeyp
     def fail(*args, **kwargs):
         raise RuntimeError("scanner down")
 
-    monkeypatch.setattr("app.qdpx.store.detect", fail)
+    monkeypatch.setattr("app.exchange.qdpx.store.detect", fail)
     with app.app_context():
         before = _row_counts()
         with pytest.raises(RuntimeError):

@@ -10,10 +10,10 @@ import re
 import pytest
 
 from app.demo import load_demo
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import Coding, GroupSession, Participant, Passage, Theme, User
-from app.retrieval import search_terms
-from app.retrieval import words as search_words
+from app.coding.retrieval import search_terms
+from app.coding.retrieval import words as search_words
 from tests.conftest import login
 
 
@@ -67,7 +67,7 @@ def _reference_matches(app, query: str) -> set[int]:
 )
 def test_full_text_search_finds_exactly_the_passages_with_all_words(client, app, demo, query):
     """The database search returns the same passages as the word-matching specification."""
-    from app.retrieval import SegmentFilters, found_passages
+    from app.coding.retrieval import SegmentFilters, found_passages
 
     expected = _reference_matches(app, query)
     with app.app_context():
@@ -80,7 +80,7 @@ def test_full_text_search_finds_exactly_the_passages_with_all_words(client, app,
 
 def test_search_index_follows_edits_and_deletions(app, demo):
     """Changing or deleting a passage changes what the search finds."""
-    from app.retrieval import SegmentFilters, found_passages
+    from app.coding.retrieval import SegmentFilters, found_passages
 
     with app.app_context():
         passage = db.session.execute(db.select(Passage).limit(1)).scalar_one()

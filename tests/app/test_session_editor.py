@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     Coding,
     GroupSession,

@@ -10,13 +10,13 @@ import openpyxl
 import pytest
 
 from app.demo import load_demo
-from app.extensions import db
-from app.matrices import cooccurrence, theme_matrix
+from app.platform.extensions import db
+from app.coding.matrices import cooccurrence, theme_matrix
 from app.models import Coding, ConsentScope, GroupSession, Participant, Passage, Theme
 from app.models.base import utcnow
-from app.quotations import has_quotation_consent
-from app.retrieval import SegmentFilters
-from app.spreadsheets import matrix_xlsx, segments_csv, segments_xlsx
+from app.synthesis.quotations import has_quotation_consent
+from app.coding.retrieval import SegmentFilters
+from app.exchange.spreadsheets import matrix_xlsx, segments_csv, segments_xlsx
 
 EVIL_MEMO = '=HYPERLINK("http://evil.example/x","click")'
 

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func
 
 from app import create_app
-from app.audit import record_event
-from app.database import upgrade_schema
+from app.accounts.audit import record_event
+from app.platform.database import upgrade_schema
 from app.demo import load_demo
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     ConsentScope,
     GroupSession,
@@ -44,9 +44,9 @@ from app.models import (
 )
 from app.models.analysis import Grouping, GroupingStatus, Suggestion, SuggestionStatus
 from app.models.jobs import Job
-from app.participants import record_consent
-from app.retrieval import matching_passages
-from app.study_archive import (
+from app.studies.participants import record_consent
+from app.coding.retrieval import matching_passages
+from app.exchange.archive.restore import (
     EXCLUDED,
     TABLES,
     ArchiveError,
@@ -454,8 +454,8 @@ def test_restore_into_a_fresh_database_is_lossless(app, study, tmp_path):
     )
     upgrade_schema(fresh)
     with fresh.app_context():
-        from app.accounts import create_user
-        from app.studies import create_study
+        from app.accounts.users import create_user
+        from app.studies.studies import create_study
 
         boss = create_user("boss@example.org", "Boss", password="correct horse battery staple")
         create_study("Already here", "", "nl", owner_id=boss.id)  # so ids differ from the source

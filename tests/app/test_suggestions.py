@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.demo import load_demo
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     Coding,
     CodingOrigin,

@@ -1,4 +1,4 @@
-"""Transcript file readers: encodings, Markdown, .docx, WebVTT and SRT (app.transcript_formats)."""
+"""Transcript file readers: encodings, Markdown, .docx, WebVTT and SRT (app.capture.formats)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from app import transcripts
-from app.transcript_formats import (
+from app.capture import transcripts
+from app.capture.formats import (
     TranscriptError,
     Turn,
     decode,
@@ -23,7 +23,7 @@ from app.transcript_formats import (
     parse_vtt,
     speakers,
 )
-from app.validation import ValidationError
+from app.platform.forms import ValidationError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sessions" / "examples"
 ACCENTS = "Élodie: « Le CPAS l’a payé 180 € », dit-elle.\n"
@@ -158,7 +158,7 @@ def test_title_heading_and_hashtags_are_not_phases():
 
 
 def test_transcripts_module_keeps_its_markdown_api():
-    """`app.transcripts` re-exports the readers' `Turn` and `parse_markdown`."""
+    """`app.capture.transcripts` re-exports the readers' `Turn` and `parse_markdown`."""
     assert transcripts.Turn is Turn
     assert transcripts.parse_markdown is parse_markdown
     assert issubclass(TranscriptError, ValidationError)

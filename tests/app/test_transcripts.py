@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.transcripts import parse_markdown
-from app.validation import ValidationError
+from app.capture.transcripts import parse_markdown
+from app.platform.forms import ValidationError
 
 SAMPLE = """# Séance 3
 

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import GroupSession, Participant, Passage, SpeakerKind
-from app.transcript_formats import parse_transcript
-from app.validation import ValidationError
+from app.capture.formats import parse_transcript
+from app.platform.forms import ValidationError
 from tests.conftest import login
 
 MARK = "x-inj"  # an element name that no page uses: finding it unescaped means injection
@@ -205,8 +205,8 @@ def test_api_never_fails_on_generated_json(client, app, world, body):
 @given(data=st.binary(max_size=3000))
 def test_codebook_readers_only_raise_format_errors(data):
     """Random bytes as .qdc or text as .csv give entries or a CodebookFormatError only."""
-    from app.codebook_csv import import_csv
-    from app.codebook_exchange import CodebookFormatError, import_qdc
+    from app.exchange.codebook_csv import import_csv
+    from app.exchange.codebook_qdc import CodebookFormatError, import_qdc
 
     for reader in (
         lambda: import_qdc(data, source="x.qdc", language="fr"),

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     AuditEvent,
     Consent,
@@ -256,7 +256,7 @@ def test_forged_tokens_get_404(app, client, world, tamper):
         with app.app_context():
             from itsdangerous import URLSafeSerializer
 
-            from app.validation_rounds import TOKEN_SALT
+            from app.synthesis.rounds import TOKEN_SALT
 
             link_id = db.session.execute(db.select(ValidationLink.id)).scalars().first()
             forged = "/v/" + URLSafeSerializer(app.config["SECRET_KEY"], salt=TOKEN_SALT).dumps(
@@ -346,7 +346,7 @@ def test_anonymous_rounds_hide_who_answered_and_shared_answers_hide_names(app, c
 
 
 def test_validation_state_follows_the_answers(app, client, world):
-    from app.validation_state import ValidationState, statement_validation
+    from app.synthesis.state import ValidationState, statement_validation
 
     w = world
     sid = _statement(client, w, "session1", "Un énoncé.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.platform.extensions import db
 from tests.app.test_access import _routes, _url, world  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD, csrf_token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import GroupSession, Participant, Passage
 from tests.browser.conftest import log_in
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.extensions import db
+from app.platform.extensions import db
 from app.models import (
     Consent,
     ConsentScope,
@@ -38,7 +38,7 @@ OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 @pytest.fixture
 def round_world(app, live_server, make_user, make_study):
     """A session with Amina and Bart, three statements quoting them, and an open round."""
-    from app.validation_rounds import create_round, link_token
+    from app.synthesis.rounds import create_round, link_token
 
     owner = make_user("owner@example.org")
     study_id = make_study(owner)

@@ -1,0 +1,230 @@
+"""Routes that edit a session's transcript (services in app/capture/passages.py)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.policy import in_study, study_action
+from app.capture.passages import (
+    CodingsAffected,
+    EditConflict,
+    add_passage,
+    edit_passage,
+    merge_with_next,
+    move_passage,
+    parse_speaker,
+    split_passage,
+)
+from app.models import GroupSession, Passage, PassageRevision
+from app.models.phases import PHASES
+from app.platform.extensions import db
+from app.platform.forms import ValidationError, as_number
+
+bp = Blueprint("editor", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>")
+_SENTENCE_END = re.compile(r"[.!?…»”](?=\s)|\n")
+
+
+def _passage(session_id: int, passage_id: int) -> Passage:
+    group_session = in_study(GroupSession, session_id)
+    passage = db.session.get(Passage, passage_id)
+    if passage is None or passage.group_session_id != group_session.id:
+        abort(404)
+    return passage
+
+
+def _back(session_id: int, passage_id: int | None = None):
+    anchor = f"passage-{passage_id}" if passage_id else None
+    return redirect(
+        url_for(
+            "group_sessions.overview", study_id=g.study.id, session_id=session_id, _anchor=anchor
+        )
+    )
+
+
+def speaker_choices(group_session: GroupSession) -> list[tuple[str, str]]:
+    """Return (value, name) for every participant and the session's facilitator labels."""
+    choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.participants]
+    labels = sorted({p.speaker_label for p in group_session.passages if p.speaker_label})
+    return choices + [(f"f:{label}", label) for label in labels or [_("Facilitator")]]
+
+
+def split_points(text: str) -> list[tuple[int, str]]:
+    """Return (offset, preview) after each sentence end, for the split menu."""
+    points = []
+    for match in _SENTENCE_END.finditer(text):
+        offset = match.end()
+        if 0 < offset < len(text.rstrip()):
+            points.append((offset, "…" + text[max(0, offset - 40) : offset].replace("\n", " ")))
+    return points
+
+
+def _edit_page(passage, form, error=None, conflict=None, affected=None, status=200):
+    revisions = (
+        db.session.execute(
+            db.select(PassageRevision)
+            .filter_by(passage_id=passage.id)
+            .order_by(PassageRevision.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "editor/edit.html",
+        study=g.study,
+        passage=passage,
+        form=form,
+        error=error,
+        conflict=conflict,
+        affected=affected,
+        phases=PHASES,
+        revisions=revisions,
+        speakers=speaker_choices(passage.group_session),
+        splits=split_points(passage.text),
+    ), status
+
+
+def _current_choice(passage: Passage) -> str:
+    if passage.participant_id:
+        return f"p:{passage.participant_id}"
+    return f"f:{passage.speaker_label}"
+
+
+@bp.post("/passages")
+@study_action("session.edit")
+def create(study_id: int, session_id: int):
+    """Add a passage at the end of a phase."""
+    group_session = in_study(GroupSession, session_id)
+    form = request.form
+    try:
+        phase = as_number(form.get("phase"))
+        passage, _created = add_passage(
+            group_session,
+            phase,
+            parse_speaker(study_id, form.get("speaker"), form.get("facilitator_label")),
+            form.get("text"),
+            user_id=current_user.id,
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back(session_id), 303
+    db.session.commit()
+    flash(_("Passage added."), "success")
+    return _back(session_id, passage.id)
+
+
+@bp.route("/passages/<int:passage_id>/edit", methods=["GET", "POST"])
+@study_action("session.edit")
+def edit(study_id: int, session_id: int, passage_id: int):
+    """Edit a passage's text, speaker or phase, with conflict and coding checks."""
+    passage = _passage(session_id, passage_id)
+    if request.method == "GET":
+        form = {
+            "text": passage.text,
+            "version": passage.version,
+            "phase": passage.phase,
+            "speaker": _current_choice(passage),
+        }
+        return _edit_page(passage, form)
+    form = request.form
+    version = as_number(form.get("version"))
+    try:
+        edit_passage(
+            passage,
+            version=version,
+            text=form.get("text"),
+            speaker=parse_speaker(study_id, form.get("speaker")),
+            phase=as_number(form.get("phase"), default=passage.phase),
+            user_id=current_user.id,
+            codings_choice=form.get("codings"),
+        )
+        db.session.commit()
+    except EditConflict as conflict:
+        db.session.commit()  # keep the refused text as a rejected revision
+        current = db.session.get(Passage, passage_id)
+        fresh = {
+            "text": conflict.submitted,
+            "version": current.version,
+            "phase": current.phase,
+            "speaker": _current_choice(current),
+        }
+        return _edit_page(current, fresh, conflict=conflict, status=409)
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.get(Passage, passage_id)
+        fresh = {
+            "text": form.get("text", ""),
+            "version": current.version,
+            "phase": current.phase,
+            "speaker": _current_choice(current),
+        }
+        return _edit_page(current, fresh, conflict=EditConflict(current, fresh["text"]), status=409)
+    except CodingsAffected as decision:
+        db.session.rollback()
+        return _edit_page(
+            db.session.get(Passage, passage_id), form, affected=decision.affected, status=409
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        return _edit_page(db.session.get(Passage, passage_id), form, error=error, status=422)
+    flash(_("Passage saved."), "success")
+    return _back(session_id, passage_id)
+
+
+@bp.post("/passages/<int:passage_id>/move")
+@study_action("session.edit")
+def move(study_id: int, session_id: int, passage_id: int):
+    """Move a passage one place up or down in its phase."""
+    passage = _passage(session_id, passage_id)
+    move_passage(
+        passage, -1 if request.form.get("direction") == "up" else 1, user_id=current_user.id
+    )
+    db.session.commit()
+    return _back(session_id, passage_id)
+
+
+@bp.post("/passages/<int:passage_id>/split")
+@study_action("session.edit")
+def split(study_id: int, session_id: int, passage_id: int):
+    """Split a passage after the chosen sentence."""
+    passage = _passage(session_id, passage_id)
+    offset = request.form.get("offset", "")
+    try:
+        split_passage(passage, as_number(offset), user_id=current_user.id)
+    except ValidationError as error:
+        db.session.rollback()
+        return _edit_page(
+            passage,
+            {
+                "text": passage.text,
+                "version": passage.version,
+                "phase": passage.phase,
+                "speaker": _current_choice(passage),
+            },
+            error=error,
+            status=422,
+        )
+    db.session.commit()
+    flash(_("Passage split in two."), "success")
+    return _back(session_id, passage_id)
+
+
+@bp.post("/passages/<int:passage_id>/merge")
+@study_action("session.edit")
+def merge(study_id: int, session_id: int, passage_id: int):
+    """Merge a passage with the next one of the same speaker."""
+    passage = _passage(session_id, passage_id)
+    try:
+        merge_with_next(passage, user_id=current_user.id)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return _back(session_id, passage_id), 303
+    db.session.commit()
+    flash(_("Passages merged."), "success")
+    return _back(session_id, passage_id)

@@ -1,0 +1,198 @@
+"""Group sessions: creation, details, and the session overview by MAG phase."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+
+from app.accounts.audit import log_transcript_view, record
+from app.accounts.policy import allowed, in_study, study_action
+from app.capture.editor import speaker_choices
+from app.models import GroupSession, Narrative, Passage, SessionStatus
+from app.models.phases import PHASES
+from app.platform.extensions import db
+from app.platform.forms import (
+    ValidationError,
+    clean_date,
+    clean_language,
+    clean_positive_int,
+    clean_text,
+)
+
+bp = Blueprint("group_sessions", __name__, url_prefix="/studies/<int:study_id>/sessions")
+
+
+# --- services -------------------------------------------------------------
+
+
+def clean_status(value: str | None, field: str = "status") -> SessionStatus:
+    """Return the session status named by `value`, or raise."""
+    try:
+        return SessionStatus(value)
+    except ValueError:
+        raise ValidationError(_l("Unknown session status."), field) from None
+
+
+def session_fields(form) -> dict:
+    """Validate the fields of the session form and return them cleaned."""
+    return {
+        "number": clean_positive_int(form.get("number"), "number", maximum=999),
+        "title": clean_text(form.get("title"), "title", max_length=200, required=False),
+        "held_on": clean_date(form.get("held_on"), "held_on"),
+        "place": clean_text(form.get("place"), "place", max_length=200, required=False),
+        "language": clean_language(form.get("language")),
+        "status": clean_status(form.get("status") or SessionStatus.PLANNED.value),
+    }
+
+
+def save_group_session(
+    study_id: int, fields: dict, *, user_id: int, group_session: GroupSession | None = None
+) -> GroupSession:
+    """Create a session, or update one, refusing a number already in use."""
+    clash = db.session.execute(
+        db.select(GroupSession.id).filter_by(study_id=study_id, number=fields["number"])
+    ).scalar_one_or_none()
+    if clash is not None and (group_session is None or clash != group_session.id):
+        raise ValidationError(_l("This study already has a session with this number."), "number")
+    if group_session is None:
+        group_session = GroupSession(study_id=study_id, **fields)
+        db.session.add(group_session)
+        action = "session.create"
+    else:
+        for name, value in fields.items():
+            setattr(group_session, name, value)
+        action = "session.update"
+    db.session.flush()
+    record(
+        action,
+        group_session,
+        user_id=user_id,
+        study_id=study_id,
+        details={"number": group_session.number},
+    )
+    return group_session
+
+
+def next_session_number(study_id: int) -> int:
+    """Return the number the next session of the study would get."""
+    highest = db.session.scalar(
+        db.select(func.max(GroupSession.number)).filter_by(study_id=study_id)
+    )
+    return (highest or 0) + 1
+
+
+def passages_by_phase(group_session_id: int) -> list[tuple]:
+    """Return (phase, passages) for every MAG phase, in method order."""
+    passages = (
+        db.session.execute(
+            db.select(Passage)
+            .filter_by(group_session_id=group_session_id)
+            .options(selectinload(Passage.participant), selectinload(Passage.codings))
+            .order_by(Passage.phase, Passage.position, Passage.id)
+        )
+        .scalars()
+        .all()
+    )
+    grouped = {phase.number: [] for phase in PHASES}
+    for passage in passages:
+        grouped[passage.phase].append(passage)
+    return [(phase, grouped[phase.number]) for phase in PHASES]
+
+
+# --- views ----------------------------------------------------------------
+
+
+def _form_page(form, error=None, group_session=None, status=200):
+    return render_template(
+        "group_sessions/form.html",
+        study=g.study,
+        form=form,
+        error=error,
+        group_session=group_session,
+        statuses=list(SessionStatus),
+    ), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@study_action("session.edit")
+def create(study_id: int):
+    """Add a group session to the study."""
+    if request.method == "GET":
+        defaults = {
+            "number": next_session_number(study_id),
+            "language": g.study.language,
+            "status": SessionStatus.PLANNED.value,
+        }
+        return _form_page(defaults)
+    try:
+        group_session = save_group_session(
+            study_id, session_fields(request.form), user_id=current_user.id
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        return _form_page(request.form, error, status=422)
+    db.session.commit()
+    flash(_("Session saved."), "success")
+    return redirect(
+        url_for("group_sessions.overview", study_id=study_id, session_id=group_session.id)
+    )
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@study_action("session.edit")
+def edit(study_id: int, session_id: int):
+    """Change a session's number, date, place, language or status."""
+    group_session = in_study(GroupSession, session_id)
+    if request.method == "GET":
+        form = {
+            "number": group_session.number,
+            "title": group_session.title,
+            "held_on": group_session.held_on.isoformat() if group_session.held_on else "",
+            "place": group_session.place,
+            "language": group_session.language,
+            "status": group_session.status.value,
+        }
+        return _form_page(form, group_session=group_session)
+    try:
+        save_group_session(
+            study_id,
+            session_fields(request.form),
+            user_id=current_user.id,
+            group_session=group_session,
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        return _form_page(request.form, error, group_session, status=422)
+    db.session.commit()
+    flash(_("Session saved."), "success")
+    return redirect(url_for("group_sessions.overview", study_id=study_id, session_id=session_id))
+
+
+@bp.get("/<int:session_id>")
+@study_action("study.view")
+def overview(study_id: int, session_id: int):
+    """Show a session's narratives and its passages phase by phase."""
+    group_session = in_study(GroupSession, session_id)
+    log_transcript_view(group_session, "session.view")
+    narratives = (
+        db.session.execute(
+            db.select(Narrative)
+            .filter_by(group_session_id=session_id)
+            .order_by(Narrative.is_chosen.desc(), Narrative.id)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "group_sessions/overview.html",
+        study=g.study,
+        group_session=group_session,
+        narratives=narratives,
+        phases=passages_by_phase(session_id),
+        can_edit=allowed(g.membership.role, "session.edit"),
+        speakers=speaker_choices(group_session),
+    )

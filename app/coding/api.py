@@ -1,0 +1,184 @@
+"""JSON API for the coding view's script and researchers' scripts.
+
+Authenticate with the session cookie (plus the X-CSRFToken header on writes)
+or with a personal token: `Authorization: Bearer magwb_...`. Errors are JSON:
+`{"error": status, "message": "..."}`. Documented in README.md ("JSON API").
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, request
+from flask_login import current_user
+
+from app.accounts.policy import study_action
+from app.coding.codings import (
+    changeable_coding,
+    code_passage,
+    passage_in_study,
+    remove_coding,
+    set_memo,
+)
+from app.models import Coding, GroupSession, Passage, Theme
+from app.platform.extensions import db
+from app.platform.forms import ValidationError, as_id
+from app.studies.codebook import add_theme, delete_theme, theme_by_id, theme_fields
+
+bp = Blueprint("api", __name__, url_prefix="/api/studies/<int:study_id>")
+
+
+def _theme_json(theme: Theme) -> dict:
+    return {
+        "id": theme.id,
+        "key": theme.key,
+        "guid": theme.guid,
+        "colour": theme.colour,
+        "parent_id": theme.parent_id,
+        "position": theme.position,
+        "labels": {lang: getattr(theme, f"label_{lang}") for lang in ("nl", "fr", "en")},
+        "definitions": {lang: getattr(theme, f"definition_{lang}") for lang in ("nl", "fr", "en")},
+        "seed_terms": theme.seed_terms,
+    }
+
+
+def _coding_json(coding: Coding) -> dict:
+    return {
+        "id": coding.id,
+        "passage_id": coding.passage_id,
+        "theme": coding.theme.key,
+        "theme_id": coding.theme_id,
+        "start": coding.start_offset,
+        "end": coding.end_offset,
+        "text": coding.quote,
+        "coder_id": coding.coder_id,
+        "origin": coding.origin.value,
+        "memo": coding.memo,
+        "created_at": coding.created_at.isoformat(),
+    }
+
+
+def _body() -> dict:
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON
+        body = None
+    if not isinstance(body, dict):
+        raise ValidationError("Send a JSON object with Content-Type: application/json.")
+    return body
+
+
+@bp.get("/themes")
+@study_action("study.view")
+def list_themes(study_id: int):
+    """List the study's codebook."""
+    return jsonify(themes=[_theme_json(t) for t in g.study.themes])
+
+
+@bp.post("/themes")
+@study_action("codebook.edit")
+def create_theme(study_id: int):
+    """Add a theme: {"key", "label_en"/"label_fr"/"label_nl", "colour", "parent_id", ...}."""
+    body = _body()
+    form = {k: v for k, v in body.items() if isinstance(v, str)}
+    for lang in ("nl", "fr", "en"):
+        terms = (
+            body.get("seed_terms", {}).get(lang)
+            if isinstance(body.get("seed_terms"), dict)
+            else None
+        )
+        if isinstance(terms, list):
+            form[f"seed_terms_{lang}"] = "; ".join(str(t) for t in terms)
+    key = body.get("key") if isinstance(body.get("key"), str) else ""
+    parent = body.get("parent_id")
+    parent_id = (as_id(parent) or -1) if parent not in (None, "") else None
+    theme = add_theme(study_id, key, theme_fields(form), parent_id, user_id=current_user.id)
+    db.session.commit()
+    return jsonify(_theme_json(theme)), 201
+
+
+@bp.delete("/themes/<int:theme_id>")
+@study_action("codebook.edit")
+def remove_theme(study_id: int, theme_id: int):
+    """Delete a theme: ?codings=delete, or ?move_to=<theme id> to keep its codings."""
+    theme = theme_by_id(study_id, theme_id) or abort(404)
+    move_to = request.args.get("move_to", "")
+    if move_to:
+        target = theme_by_id(study_id, as_id(move_to)) if as_id(move_to) else None
+        if target is None:
+            raise ValidationError("move_to is not a theme of this study.", "move_to")
+        count = delete_theme(theme, user_id=current_user.id, move_to=target)
+    elif request.args.get("codings") == "delete":
+        count = delete_theme(theme, user_id=current_user.id)
+    else:
+        raise ValidationError("Say what happens to the codings: ?codings=delete or ?move_to=ID.")
+    db.session.commit()
+    return jsonify(deleted=theme_id, codings_affected=count)
+
+
+@bp.get("/codings")
+@study_action("study.view")
+def list_codings(study_id: int):
+    """List codings, optionally filtered by ?session=ID, ?passage=ID, ?theme=KEY, ?coder=ID."""
+    query = (
+        db.select(Coding)
+        .join(Theme)
+        .join(Passage)
+        .join(GroupSession)
+        .where(GroupSession.study_id == study_id)
+        .order_by(Passage.id, Coding.start_offset, Coding.id)
+    )
+    filters = {"session": GroupSession.id, "passage": Passage.id, "coder": Coding.coder_id}
+    for arg, column in filters.items():
+        if as_id(request.args.get(arg, "")) is not None:
+            query = query.where(column == as_id(request.args[arg]))
+    if request.args.get("theme"):
+        query = query.where(Theme.key == request.args["theme"].replace("\x00", ""))
+    codings = db.session.execute(query).scalars().all()
+    return jsonify(codings=[_coding_json(c) for c in codings])
+
+
+@bp.post("/codings")
+@study_action("coding.edit")
+def create_coding(study_id: int):
+    """Code a span: {"passage_id", "start", "end", "theme" (key or id), "memo"?}."""
+    body = _body()
+    version = body.get("passage_version")
+    if version is not None:
+        passage = passage_in_study(as_id(body.get("passage_id")), study_id)
+        if version != passage.version:
+            return jsonify(
+                error=409,
+                message="The passage changed since this page was loaded; reload it before coding.",
+            ), 409
+    coding = code_passage(
+        study_id,
+        body.get("passage_id"),
+        body.get("start"),
+        body.get("end"),
+        body.get("theme"),
+        coder_id=current_user.id,
+        memo=body.get("memo") if isinstance(body.get("memo"), str) else "",
+    )
+    db.session.commit()
+    return jsonify(_coding_json(coding)), 201
+
+
+@bp.patch("/codings/<int:coding_id>")
+@study_action("coding.edit")
+def update_coding(study_id: int, coding_id: int):
+    """Change a coding's memo: {"memo": "..."}."""
+    coding = changeable_coding(study_id, coding_id)
+    memo = _body().get("memo")
+    if not isinstance(memo, str):
+        raise ValidationError("memo must be a string.", "memo")
+    set_memo(coding, memo, user_id=current_user.id)
+    db.session.commit()
+    return jsonify(_coding_json(coding))
+
+
+@bp.delete("/codings/<int:coding_id>")
+@study_action("coding.edit")
+def delete_coding(study_id: int, coding_id: int):
+    """Remove a coding."""
+    remove_coding(changeable_coding(study_id, coding_id), user_id=current_user.id)
+    db.session.commit()
+    return "", 204

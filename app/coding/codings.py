@@ -1,0 +1,316 @@
+"""Coding passages: the services, the coding view and its passage fragments.
+
+Offsets are Unicode code points, zero-based, end exclusive, over the stored
+passage text; `passage.text[start:end]` is the coded span. The browser
+converts its UTF-16 selection to code points before it sends anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import selectinload
+
+from app.accounts.audit import log_transcript_view, record
+from app.accounts.policy import allowed, in_study, study_action
+from app.jobs.queue import latest_job
+from app.models import (
+    Coding,
+    CodingOrigin,
+    GroupSession,
+    Passage,
+    Role,
+    Suggestion,
+    SuggestionStatus,
+    Theme,
+)
+from app.models.phases import PHASES
+from app.platform.extensions import db
+from app.platform.forms import ValidationError, as_id, clean_long_text
+from app.privacy.scan import scan_memo
+
+bp = Blueprint("coding", __name__, url_prefix="/studies/<int:study_id>/sessions")
+
+# Roles that may remove or edit codings made by someone else (review, merges).
+REVIEWERS = frozenset({Role.OWNER, Role.FACILITATOR})
+
+
+# --- services -------------------------------------------------------------
+
+
+def passage_in_study(passage_id, study_id: int) -> Passage:
+    """Return the passage if it belongs to the study, else raise ValidationError."""
+    passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
+    passage = db.session.get(Passage, passage_id) if passage_id else None
+    if passage is None or passage.group_session.study_id != study_id:
+        raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
+    return passage
+
+
+def theme_in_study(theme_ref, study_id: int) -> Theme:
+    """Return the study's theme given by id or key, else raise ValidationError."""
+    if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
+        theme_ref = as_id(theme_ref) or 0
+    elif not isinstance(theme_ref, str) or "\x00" in theme_ref:
+        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
+    column = Theme.id if isinstance(theme_ref, int) else Theme.key
+    theme = db.session.execute(
+        db.select(Theme).where(column == theme_ref, Theme.study_id == study_id)
+    ).scalar_one_or_none()
+    if theme is None:
+        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
+    return theme
+
+
+def check_span(passage: Passage, start, end) -> tuple[int, int]:
+    """Check that [start, end) is a non-empty span inside the passage text."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+        raise ValidationError(_l("Start and end must be whole numbers."), "start")
+    if not 0 <= start < end <= len(passage.text):
+        raise ValidationError(
+            _l(
+                "The span %(start)d–%(end)d is not inside the passage (0–%(length)d) or is empty.",
+                start=start,
+                end=end,
+                length=len(passage.text),
+            ),
+            "start",
+        )
+    return start, end
+
+
+def code_passage(
+    study_id: int,
+    passage_id: int,
+    start: int,
+    end: int,
+    theme_ref: int | str,
+    *,
+    coder_id: int,
+    origin: CodingOrigin = CodingOrigin.MANUAL,
+    memo: str = "",
+) -> Coding:
+    """Apply a theme to a span of a passage."""
+    passage = passage_in_study(passage_id, study_id)
+    start, end = check_span(passage, start, end)
+    theme = theme_in_study(theme_ref, study_id)
+    coding = Coding(
+        passage=passage,
+        theme=theme,
+        coder_id=coder_id,
+        start_offset=start,
+        end_offset=end,
+        origin=origin,
+        memo=clean_long_text(memo, "memo", max_length=5000),
+    )
+    db.session.add(coding)
+    db.session.flush()
+    if coding.memo:
+        scan_memo(coding)
+    record(
+        "coding.create",
+        coding,
+        user_id=coder_id,
+        study_id=study_id,
+        details={"passage": passage.id, "theme": theme.key, "start": start, "end": end},
+    )
+    return coding
+
+
+def coding_in_study(coding_id: int, study_id: int) -> Coding | None:
+    """Return the coding if it belongs to the study."""
+    coding = db.session.get(Coding, coding_id)
+    if coding is None or coding.theme.study_id != study_id:  # coding_id comes from the URL
+        return None
+    return coding
+
+
+def may_change(coding: Coding, user_id: int, role: Role) -> bool:
+    """Coders change their own codings; owners and facilitators change any."""
+    return coding.coder_id == user_id or role in REVIEWERS
+
+
+def remove_coding(coding: Coding, *, user_id: int) -> None:
+    """Delete a coding, recording what it was in the audit log."""
+    record(
+        "coding.delete",
+        coding,
+        user_id=user_id,
+        study_id=coding.theme.study_id,
+        details={"passage": coding.passage_id, "theme": coding.theme.key},
+    )
+    db.session.delete(coding)
+
+
+def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:
+    """Replace the memo of a coding."""
+    coding.memo = clean_long_text(memo, "memo", max_length=5000)
+    scan_memo(coding)
+    record("coding.memo", coding, user_id=user_id, study_id=coding.theme.study_id)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of passage text covered by the same codings (for highlighting)."""
+
+    start: int
+    text: str
+    codings: tuple[Coding, ...]
+
+
+def segments(text: str, codings: list[Coding]) -> list[Segment]:
+    """Cut a passage into runs where the set of covering codings does not change."""
+    cuts = sorted(
+        {0, len(text)} | {c.start_offset for c in codings} | {c.end_offset for c in codings}
+    )
+    runs = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        covering = tuple(c for c in codings if c.start_offset <= start and c.end_offset >= end)
+        runs.append(Segment(start, text[start:end], covering))
+    return runs
+
+
+# --- views ----------------------------------------------------------------
+
+
+def changeable_coding(study_id: int, coding_id: int, session_id: int | None = None) -> Coding:
+    """Load a coding of the study (and session) the current user may change; else 404/403."""
+    coding = coding_in_study(coding_id, study_id)
+    if coding is None or (session_id is not None and coding.passage.group_session_id != session_id):
+        abort(404)
+    if not may_change(coding, current_user.id, g.membership.role):
+        abort(403)
+    return coding
+
+
+def _visible(passage: Passage, coder_id: int | None) -> list[Coding]:
+    return [c for c in passage.codings if coder_id is None or c.coder_id == coder_id]
+
+
+def _passage_context(session_id: int) -> dict:
+    """Values every passage of the view shares, computed once (the view has thousands)."""
+    language = str(get_locale())
+    labels = {theme.id: theme.label(language) for theme in g.study.themes}
+    return {
+        "study": g.study,
+        "base": url_for(
+            "coding.workspace", study_id=g.study.id, session_id=session_id
+        ).removesuffix("/code"),
+        "token": generate_csrf(),
+        "labels": labels,
+        "remove_labels": {
+            theme_id: _("Remove the coding %(theme)s", theme=label)
+            for theme_id, label in labels.items()
+        },
+        "words": {
+            "facilitator": _("facilitator"),
+            "codings": _("Codings of this passage"),
+            "unknown_coder": _("unknown coder"),
+            "remove": _("Remove"),
+            "memo": _("Memo"),
+            "save_memo": _("Save the memo"),
+        },
+        "can_code": allowed(g.membership.role, "coding.edit"),
+        "segments": segments,
+        "may_change": lambda c: may_change(c, current_user.id, g.membership.role),
+    }
+
+
+@bp.get("/<int:session_id>/code")
+@study_action("study.view")
+def workspace(study_id: int, session_id: int):
+    """Show a session's transcript for coding: select text, press a number or click a theme."""
+    group_session = in_study(GroupSession, session_id)
+    log_transcript_view(group_session, "session.view_coding")
+    only_mine = request.args.get("show") == "mine"
+    passages = (
+        db.session.execute(
+            db.select(Passage)
+            .filter_by(group_session_id=session_id)
+            .options(
+                selectinload(Passage.participant),
+                selectinload(Passage.codings).selectinload(Coding.theme),
+                selectinload(Passage.codings).selectinload(Coding.coder),
+            )
+            .order_by(Passage.phase, Passage.position, Passage.id)
+        )
+        .scalars()
+        .all()
+    )
+    by_phase = {phase.number: [] for phase in PHASES}
+    coder = current_user.id if only_mine else None
+    for passage in passages:
+        by_phase[passage.phase].append((passage, _visible(passage, coder)))
+    return render_template(
+        "coding/workspace.html",
+        group_session=group_session,
+        phases=[(phase, by_phase[phase.number]) for phase in PHASES],
+        themes=g.study.themes,
+        only_mine=only_mine,
+        suggestions=open_suggestions(study_id, session_id),
+        suggest_job=latest_job(study_id, "analysis.suggest", session_id),
+        **_passage_context(session_id),
+    )
+
+
+@bp.get("/<int:session_id>/passages/<int:passage_id>")
+@study_action("study.view")
+def passage_fragment(study_id: int, session_id: int, passage_id: int):
+    """Render one passage with its codings, for the coding view's script to swap in."""
+    passage = db.session.get(Passage, passage_id)
+    if passage is None or passage.group_session_id != in_study(GroupSession, session_id).id:
+        return render_template("errors/error.html", status=404), 404
+    coder = current_user.id if request.args.get("show") == "mine" else None
+    return render_template(
+        "coding/_passage.html",
+        passage=passage,
+        codings=_visible(passage, coder),
+        **_passage_context(session_id),
+    )
+
+
+@bp.post("/<int:session_id>/codings/<int:coding_id>/delete")
+@study_action("coding.edit")
+def delete(study_id: int, session_id: int, coding_id: int):
+    """Remove a coding (form fallback when scripts are off)."""
+    remove_coding(changeable_coding(study_id, coding_id, session_id), user_id=current_user.id)
+    db.session.commit()
+    flash(_("Coding removed."), "success")
+    return redirect(url_for("coding.workspace", study_id=study_id, session_id=session_id))
+
+
+@bp.post("/<int:session_id>/codings/<int:coding_id>/memo")
+@study_action("coding.edit")
+def memo(study_id: int, session_id: int, coding_id: int):
+    """Save the memo of a coding."""
+    coding = changeable_coding(study_id, coding_id, session_id)
+    set_memo(coding, request.form.get("memo"), user_id=current_user.id)
+    db.session.commit()
+    flash(_("Memo saved."), "success")
+    anchor = f"passage-{coding.passage_id}"
+    return redirect(
+        url_for("coding.workspace", study_id=study_id, session_id=session_id, _anchor=anchor)
+    )
+
+
+def open_suggestions(study_id: int, session_id: int) -> list[Suggestion]:
+    """Return a session's open suggestions, strongest first within each passage order."""
+    return list(
+        db.session.execute(
+            db.select(Suggestion)
+            .join(Passage, Suggestion.passage_id == Passage.id)
+            .where(
+                Suggestion.study_id == study_id,
+                Passage.group_session_id == session_id,
+                Suggestion.status == SuggestionStatus.OPEN,
+            )
+            .order_by(Passage.phase, Passage.position, Passage.id, Suggestion.score.desc())
+            .options(selectinload(Suggestion.passage), selectinload(Suggestion.theme))
+        ).scalars()
+    )

@@ -1,0 +1,151 @@
+"""Coded-segment retrieval and full-text search, the same on SQLite and PostgreSQL.
+
+Search terms are the runs of letters and digits of the query, lower-cased;
+a passage matches when it contains every term as a whole word. SQLite answers
+from the FTS5 index (unicode61 tokenizer), PostgreSQL from a GIN index over
+`to_tsvector('simple', ...)` of the text with the characters its parser would
+glue into e-mail, URL or hyphenated tokens turned into spaces, so both split
+"jan@ocmw.be" and "post-it" into the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import selectinload
+
+from app.models import Coding, GroupSession, Participant, Passage, Theme
+from app.platform.extensions import db
+
+_TERM = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """Split text into search words: runs of letters and decimal digits, lower-cased, NFC.
+
+    Other characters (punctuation, symbols, "½", emoji) separate words, on both
+    databases; the same rule defines what the indexes may match.
+    """
+    text = unicodedata.normalize("NFC", text).lower()
+    cleaned = "".join(ch if ch.isalpha() or ch.isdecimal() else " " for ch in text)
+    return _TERM.findall(cleaned)
+
+
+PG_DOCUMENT = "to_tsvector('simple', translate(passage.text, '@./:-_', '      '))"
+MAX_TERMS = 20
+
+
+def search_terms(query: str | None) -> list[str]:
+    """Return the words of a search query, lower-cased (at most 20)."""
+    return words(query or "")[:MAX_TERMS]
+
+
+def matching_passages(study_id: int, terms: list[str]):
+    """Return a select of ids of the study's passages containing every term."""
+    query = db.select(Passage.id).join(GroupSession).where(GroupSession.study_id == study_id)
+    if db.engine.dialect.name == "sqlite":
+        match = " ".join(f'"{term}"' for term in terms)  # terms hold no quotes
+        hits = text("SELECT rowid FROM passage_fts WHERE passage_fts MATCH :match")
+        return query.where(Passage.id.in_(hits.bindparams(match=match)))
+    return query.where(
+        text(f"{PG_DOCUMENT} @@ to_tsquery('simple', :tsquery)").bindparams(
+            tsquery=" & ".join(terms)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SegmentFilters:
+    """What the retrieval page filters on; None means 'any'."""
+
+    theme_ids: frozenset[int] | None = None  # a theme and its children
+    session_id: int | None = None
+    phase: int | None = None
+    attribute: tuple[str, str] | None = None  # (name, value), e.g. ("organisation_type", "CPAS")
+    coder_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    terms: tuple[str, ...] = ()
+    with_theme_ids: frozenset[int] | None = None  # passages also coded with one of these
+
+
+def _passage_filters(query, study_id: int, filters: SegmentFilters):
+    query = query.where(GroupSession.study_id == study_id)
+    if filters.session_id is not None:
+        query = query.where(GroupSession.id == filters.session_id)
+    if filters.phase is not None:
+        query = query.where(Passage.phase == filters.phase)
+    if filters.attribute is not None:
+        name, value = filters.attribute
+        matching = [
+            p.id
+            for p in db.session.execute(
+                db.select(Participant).filter_by(study_id=study_id)
+            ).scalars()
+            if str(p.attributes.get(name, "")) == value
+        ]
+        query = query.where(Passage.participant_id.in_(matching))
+    if filters.terms:
+        query = query.where(Passage.id.in_(matching_passages(study_id, list(filters.terms))))
+    return query
+
+
+def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> list[Coding]:
+    """Return the study's codings matching the filters, in transcript order."""
+    query = (
+        db.select(Coding)
+        .join(Theme)
+        .join(Passage)
+        .join(GroupSession)
+        .order_by(GroupSession.number, Passage.phase, Passage.position, Coding.start_offset)
+    )
+    query = _passage_filters(query, study_id, filters)
+    if filters.theme_ids is not None:
+        query = query.where(Coding.theme_id.in_(filters.theme_ids))
+    if filters.coder_id is not None:
+        query = query.where(Coding.coder_id == filters.coder_id)
+    if filters.with_theme_ids is not None:
+        also = db.select(Coding.passage_id).where(Coding.theme_id.in_(filters.with_theme_ids))
+        query = query.where(Coding.passage_id.in_(also))
+    if filters.date_from is not None:
+        query = query.where(Coding.created_at >= datetime.combine(filters.date_from, time.min))
+    if filters.date_to is not None and filters.date_to < date.max:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
+        query = query.where(Coding.created_at < end)
+    # The page shows each segment's passage, session, speaker, theme and coder: load them
+    # in a few queries rather than several per segment.
+    query = query.options(
+        selectinload(Coding.passage).selectinload(Passage.group_session),
+        selectinload(Coding.passage).selectinload(Passage.participant),
+        selectinload(Coding.theme),
+        selectinload(Coding.coder),
+    )
+    return list(db.session.execute(query.limit(limit)).scalars())
+
+
+def found_passages(study_id: int, filters: SegmentFilters, limit: int = 200) -> list[Passage]:
+    """Return passages matching the search terms and the passage filters."""
+    query = (
+        db.select(Passage)
+        .join(GroupSession)
+        .order_by(GroupSession.number, Passage.phase, Passage.position)
+        .options(selectinload(Passage.group_session), selectinload(Passage.participant))
+    )
+    return list(
+        db.session.execute(_passage_filters(query, study_id, filters).limit(limit)).scalars()
+    )
+
+
+def attribute_values(study_id: int) -> dict[str, list[str]]:
+    """Return each participant attribute with the values used in the study."""
+    values: dict[str, set[str]] = {}
+    for attributes in db.session.execute(
+        db.select(Participant.attributes).filter_by(study_id=study_id)
+    ).scalars():
+        for name, value in (attributes or {}).items():
+            values.setdefault(name, set()).add(str(value))
+    return {name: sorted(found) for name, found in sorted(values.items())}

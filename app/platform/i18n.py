@@ -1,0 +1,85 @@
+"""UI languages: locale choice and a check that no string goes untranslated.
+
+Every UI string is English in the source and has an entry in all three
+catalogs (the English catalog too), so "not in the catalog" means "forgotten",
+never "English is fine". A miss is logged; with STRICT_TRANSLATIONS (the
+test suite) the request fails, which makes a missing string a test failure.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import Domain
+from flask_login import current_user
+
+from app.platform.config import LANGUAGES
+
+
+def select_locale() -> str:
+    """Pick the UI language: the user's choice, else the browser's, else the default."""
+    if not has_request_context():  # CLI and jobs speak the configured default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in LANGUAGES:
+        return chosen
+    if g.get("page_locale") in LANGUAGES:  # e.g. a participant page speaks its group's language
+        return g.page_locale
+    return (
+        request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+class _CheckedTranslations:
+    """Wrap a catalog and report message ids it does not contain."""
+
+    def __init__(self, translations) -> None:
+        self._translations = translations
+        self._catalog = getattr(translations, "_catalog", {})
+
+    def _check(self, key) -> None:
+        if not self._catalog.get(key):
+            missing = g.setdefault("missing_translations", [])
+            missing.append(key if isinstance(key, str) else key[0])
+
+    def ugettext(self, message: str) -> str:
+        self._check(message)
+        return self._translations.ugettext(message)
+
+    def ungettext(self, singular: str, plural: str, num: int) -> str:
+        self._check((singular, 0))
+        return self._translations.ungettext(singular, plural, num)
+
+    def upgettext(self, context: str, message: str) -> str:
+        self._check(f"{context}\x04{message}")
+        return self._translations.upgettext(context, message)
+
+    def unpgettext(self, context: str, singular: str, plural: str, num: int) -> str:
+        self._check((f"{context}\x04{singular}", 0))
+        return self._translations.unpgettext(context, singular, plural, num)
+
+    def __getattr__(self, name: str):
+        return getattr(self._translations, name)
+
+
+class CheckedDomain(Domain):
+    """The default message domain, with missing-string detection."""
+
+    def get_translations(self):
+        translations = super().get_translations()
+        if not g:
+            return translations
+        return _CheckedTranslations(translations)
+
+
+def report_missing_translations(response):
+    """Log strings missing from the catalog; fail the response in strict mode."""
+    missing = g.pop("missing_translations", None)
+    if not missing:
+        return response
+    unique = sorted(set(missing))
+    current_app.logger.warning("Missing translations: %s", unique)
+    if current_app.config["STRICT_TRANSLATIONS"]:
+        raise RuntimeError(f"Missing translations for {unique}")
+    return response

@@ -1,0 +1,393 @@
+"""The study codebook: default themes, and adding, editing, nesting, merging, deleting.
+
+Every change is audit-logged. Merging and deleting never lose a coding
+silently: codings move to the target theme, or are deleted only when the
+facilitator chose that, and the audit event records how many.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, update
+
+from app.accounts.audit import record
+from app.accounts.policy import allowed, in_study, study_action
+from app.models import Coding, Study, Theme
+from app.platform.extensions import db
+from app.platform.forms import ValidationError, as_id, clean_long_text, clean_text
+
+bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
+
+DEFAULT_CODEBOOK = Path(__file__).resolve().parents[2] / "analysis" / "default_codebook.toml"
+LANGS = ("nl", "fr", "en")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@cache
+def default_themes() -> tuple[dict, ...]:
+    """Return the default codebook (dependency, privacy, outsourcing, role confusion)."""
+    with DEFAULT_CODEBOOK.open("rb") as handle:
+        return tuple(tomllib.load(handle)["themes"])
+
+
+def seed_default_codebook(study: Study) -> list[Theme]:
+    """Add the default themes to a new study's codebook."""
+    themes = []
+    for position, spec in enumerate(default_themes()):
+        theme = Theme(
+            study=study,
+            key=spec["key"],
+            position=position,
+            colour=spec["colour"],
+            seed_terms={lang: list(spec[f"seed_terms_{lang}"]) for lang in LANGS},
+            **{
+                f"{field}_{lang}": spec[f"{field}_{lang}"]
+                for field in ("label", "definition")
+                for lang in LANGS
+            },
+        )
+        db.session.add(theme)
+        themes.append(theme)
+    return themes
+
+
+# --- services -------------------------------------------------------------
+
+
+def theme_fields(form) -> dict:
+    """Validate the theme form: labels (at least one), definitions, colour, seed terms."""
+    fields = {
+        f"label_{lang}": clean_text(
+            form.get(f"label_{lang}"), f"label_{lang}", max_length=120, required=False
+        )
+        for lang in LANGS
+    }
+    if not any(fields.values()):
+        raise ValidationError(_l("Give the theme a label in at least one language."), "label_en")
+    first = next(v for v in fields.values() if v)
+    fields.update({k: v or first for k, v in fields.items()})
+    for lang in LANGS:
+        fields[f"definition_{lang}"] = clean_long_text(
+            form.get(f"definition_{lang}"), f"definition_{lang}", max_length=5000
+        )
+    colour = (form.get("colour") or "#777777").strip()
+    if not _COLOUR.match(colour):
+        raise ValidationError(_l("Give the colour as #rrggbb, for example #2471a3."), "colour")
+    fields["colour"] = colour.lower()
+    fields["seed_terms"] = {
+        lang: [t.strip() for t in (form.get(f"seed_terms_{lang}") or "").split(";") if t.strip()]
+        for lang in LANGS
+    }
+    return fields
+
+
+def _check_key(study_id: int, key: str | None) -> str:
+    key = (key or "").strip()
+    if not _KEY.match(key):
+        raise ValidationError(
+            _l("Use a key of lower-case letters, digits and _, starting with a letter."), "key"
+        )
+    taken = db.session.execute(db.select(Theme.id).filter_by(study_id=study_id, key=key)).first()
+    if taken:
+        raise ValidationError(_l("This study already has a theme with this key."), "key")
+    return key
+
+
+def _check_parent(study_id: int, theme: Theme | None, parent_id) -> int | None:
+    if parent_id in (None, ""):
+        return None
+    parent = theme_by_id(study_id, as_id(str(parent_id))) if as_id(str(parent_id)) else None
+    if parent is None:
+        raise ValidationError(_l("The parent theme is not in this codebook."), "parent_id")
+    ancestor = parent
+    while ancestor is not None:  # refuse cycles: a theme cannot nest inside its own child
+        if theme is not None and ancestor.id == theme.id:
+            raise ValidationError(_l("A theme cannot be nested inside itself."), "parent_id")
+        ancestor = ancestor.parent
+    return parent.id
+
+
+def theme_by_id(study_id: int, theme_id: int) -> Theme | None:
+    """Return the study's theme with this id, if any."""
+    theme = db.session.get(Theme, theme_id)
+    return theme if theme is not None and theme.study_id == study_id else None
+
+
+def add_theme(study_id: int, key: str, fields: dict, parent_id=None, *, user_id: int) -> Theme:
+    """Add a theme at the end of the codebook (or under a parent)."""
+    position = db.session.scalar(
+        db.select(func.coalesce(func.max(Theme.position), -1) + 1).filter_by(study_id=study_id)
+    )
+    theme = Theme(study_id=study_id, key=_check_key(study_id, key), position=position, **fields)
+    theme.parent_id = _check_parent(study_id, None, parent_id)
+    db.session.add(theme)
+    db.session.flush()
+    record("theme.create", theme, user_id=user_id, study_id=study_id, details={"key": theme.key})
+    return theme
+
+
+def edit_theme(theme: Theme, fields: dict, parent_id, *, user_id: int) -> None:
+    """Rename, recolour, redefine or re-nest a theme; its key stays."""
+    parent = _check_parent(theme.study_id, theme, parent_id)
+    before = {"label_en": theme.label_en, "colour": theme.colour, "parent": theme.parent_id}
+    for name, value in fields.items():
+        setattr(theme, name, value)
+    theme.parent_id = parent
+    record(
+        "theme.update",
+        theme,
+        user_id=user_id,
+        study_id=theme.study_id,
+        details={"key": theme.key, "before": before},
+    )
+
+
+def _move_codings(source: Theme, target: Theme) -> int:
+    result = db.session.execute(
+        update(Coding).where(Coding.theme_id == source.id).values(theme_id=target.id)
+    )
+    return result.rowcount
+
+
+def _reparent_children(theme: Theme, new_parent_id: int | None) -> None:
+    db.session.execute(
+        update(Theme).where(Theme.parent_id == theme.id).values(parent_id=new_parent_id)
+    )
+
+
+def merge_theme(source: Theme, target: Theme, *, user_id: int) -> int:
+    """Merge `source` into `target`: its codings and child themes move, then it is deleted."""
+    if source.id == target.id:
+        raise ValidationError(_l("Choose another theme to merge into."), "target_id")
+    if target.study_id != source.study_id:
+        raise ValidationError(_l("The target theme is not in this codebook."), "target_id")
+    ancestor = target
+    while ancestor is not None:
+        if ancestor.id == source.id:
+            raise ValidationError(_l("A theme cannot be merged into its own child."), "target_id")
+        ancestor = ancestor.parent
+    moved = _move_codings(source, target)
+    _reparent_children(source, target.id)
+    record(
+        "theme.merge",
+        source,
+        user_id=user_id,
+        study_id=source.study_id,
+        details={"key": source.key, "into": target.key, "codings_moved": moved},
+    )
+    db.session.delete(source)
+    db.session.flush()
+    return moved
+
+
+def delete_theme(theme: Theme, *, user_id: int, move_to: Theme | None = None) -> int:
+    """Delete a theme; its codings move to `move_to`, or are deleted when it is None."""
+    if move_to is not None:
+        if move_to.id == theme.id or move_to.study_id != theme.study_id:
+            raise ValidationError(_l("Choose another theme of this codebook."), "move_to")
+        count = _move_codings(theme, move_to)
+    else:
+        count = db.session.scalar(db.select(func.count(Coding.id)).filter_by(theme_id=theme.id))
+        db.session.execute(db.delete(Coding).where(Coding.theme_id == theme.id))
+    _reparent_children(theme, theme.parent_id)
+    record(
+        "theme.delete",
+        theme,
+        user_id=user_id,
+        study_id=theme.study_id,
+        details={
+            "key": theme.key,
+            "codings": "moved" if move_to else "deleted",
+            "count": count,
+            "into": move_to.key if move_to else None,
+        },
+    )
+    db.session.delete(theme)
+    db.session.flush()
+    return count
+
+
+def theme_tree(study_id: int) -> list[tuple[Theme, int]]:
+    """Return the codebook in display order as (theme, depth) pairs."""
+    themes = (
+        db.session.execute(
+            db.select(Theme).filter_by(study_id=study_id).order_by(Theme.position, Theme.id)
+        )
+        .scalars()
+        .all()
+    )
+    children: dict[int | None, list[Theme]] = {}
+    for theme in themes:
+        children.setdefault(theme.parent_id, []).append(theme)
+    ordered: list[tuple[Theme, int]] = []
+
+    def walk(parent_id, depth):
+        for theme in children.get(parent_id, []):
+            ordered.append((theme, depth))
+            walk(theme.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def descendant_ids(study_id: int, theme_id: int) -> set[int]:
+    """Return the theme and all themes nested under it (for filters 'incl. children')."""
+    tree = theme_tree(study_id)
+    found = {theme_id}
+    for theme, _depth in tree:  # tree order puts parents before children
+        if theme.parent_id in found:
+            found.add(theme.id)
+    return found
+
+
+# --- views ----------------------------------------------------------------
+
+
+def codebook_page(form=None, error=None, status=200, editing: Theme | None = None):
+    tree = theme_tree(g.study.id)
+    counts = dict(
+        db.session.execute(
+            db.select(Coding.theme_id, func.count(Coding.id))
+            .join(Theme)
+            .where(Theme.study_id == g.study.id)
+            .group_by(Coding.theme_id)
+        ).all()
+    )
+    return render_template(
+        "codebook/index.html",
+        study=g.study,
+        tree=tree,
+        counts=counts,
+        form=form or {},
+        error=error,
+        editing=editing,
+        can_edit=allowed(g.membership.role, "codebook.edit"),
+    ), status
+
+
+def _form_of(theme: Theme) -> dict:
+    form = {
+        name: getattr(theme, name)
+        for name in [f"{f}_{lang}" for f in ("label", "definition") for lang in LANGS]
+    }
+    form.update({"key": theme.key, "colour": theme.colour, "parent_id": theme.parent_id or ""})
+    form.update({f"seed_terms_{lang}": "; ".join(theme.seed_terms.get(lang, [])) for lang in LANGS})
+    return form
+
+
+def _back():
+    return redirect(url_for("codebook.index", study_id=g.study.id))
+
+
+@bp.get("/")
+@study_action("study.view")
+def index(study_id: int):
+    """Show the codebook as a tree with definitions and coding counts."""
+    return codebook_page()
+
+
+@bp.post("/")
+@study_action("codebook.edit")
+def create(study_id: int):
+    """Add a theme."""
+    try:
+        add_theme(
+            study_id,
+            request.form.get("key"),
+            theme_fields(request.form),
+            request.form.get("parent_id"),
+            user_id=current_user.id,
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        return codebook_page(request.form, error, 422)
+    db.session.commit()
+    flash(_("Theme added."), "success")
+    return _back()
+
+
+@bp.route("/<int:theme_id>", methods=["GET", "POST"])
+@study_action("codebook.edit")
+def edit(study_id: int, theme_id: int):
+    """Rename, recolour, redefine or nest a theme."""
+    theme = in_study(Theme, theme_id)
+    if request.method == "GET":
+        return codebook_page(_form_of(theme), editing=theme)
+    try:
+        edit_theme(
+            theme,
+            theme_fields(request.form),
+            request.form.get("parent_id"),
+            user_id=current_user.id,
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        return codebook_page(request.form, error, 422, editing=in_study(Theme, theme_id))
+    db.session.commit()
+    flash(_("Theme saved."), "success")
+    return _back()
+
+
+@bp.post("/<int:theme_id>/merge")
+@study_action("codebook.edit")
+def merge(study_id: int, theme_id: int):
+    """Merge a theme into another; its codings move to the target."""
+    source = in_study(Theme, theme_id)
+    target_id = request.form.get("target_id", "")
+    target = theme_by_id(study_id, as_id(target_id)) if as_id(target_id) else None
+    try:
+        if target is None:
+            raise ValidationError(_l("Choose the theme to merge into."), "target_id")
+        moved = merge_theme(source, target, user_id=current_user.id)
+    except ValidationError as error:
+        db.session.rollback()
+        return codebook_page(None, error, 422)
+    db.session.commit()
+    flash(_("Theme merged; %(n)d codings moved.", n=moved), "success")
+    return _back()
+
+
+@bp.post("/<int:theme_id>/delete")
+@study_action("codebook.edit")
+def delete(study_id: int, theme_id: int):
+    """Delete a theme, deleting its codings or moving them to another theme."""
+    theme = in_study(Theme, theme_id)
+    choice = request.form.get("codings")
+    move_id = request.form.get("move_to", "")
+    try:
+        if choice == "move":
+            target = theme_by_id(study_id, as_id(move_id)) if as_id(move_id) else None
+            if target is None:
+                raise ValidationError(_l("Choose the theme that receives the codings."), "move_to")
+            count = delete_theme(theme, user_id=current_user.id, move_to=target)
+        elif choice == "delete":
+            count = delete_theme(theme, user_id=current_user.id)
+        else:
+            raise ValidationError(_l("Choose what happens to the theme's codings."), "codings")
+    except ValidationError as error:
+        db.session.rollback()
+        return codebook_page(None, error, 422)
+    db.session.commit()
+    flash(_("Theme deleted (%(n)d codings affected).", n=count), "success")
+    return _back()
+
+
+@bp.get("/themes.css")
+@study_action("study.view")
+def stylesheet(study_id: int):
+    """Serve the theme colours as CSS classes (inline styles are forbidden by the CSP)."""
+    rules = [
+        f".theme-{t.id} {{ --theme: {t.colour}; }}"
+        for t in g.study.themes
+        if _COLOUR.match(t.colour)
+    ]
+    return Response("\n".join(rules) + "\n", mimetype="text/css")

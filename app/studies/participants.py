@@ -1,0 +1,371 @@
+"""Participants: the pseudonymous roster of a study and their consent records."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app.accounts.audit import record
+from app.accounts.policy import allowed, in_study, study_action
+from app.models import (
+    Consent,
+    ConsentScope,
+    KnownName,
+    Narrative,
+    Participant,
+    Passage,
+    PiiFinding,
+    ValidationLink,
+)
+from app.models.base import utcnow
+from app.platform.extensions import db
+from app.platform.forms import (
+    ValidationError,
+    clean_date,
+    clean_long_text,
+    clean_text,
+    pseudonym_key,
+)
+
+bp = Blueprint("participants", __name__, url_prefix="/studies/<int:study_id>/participants")
+
+ATTRIBUTE_FIELDS = ("organisation_type", "position")
+
+
+# --- services -------------------------------------------------------------
+
+
+def participant_fields(form) -> dict:
+    """Validate the pseudonym and attributes of the participant form."""
+    pseudonym = clean_text(form.get("pseudonym"), "pseudonym", max_length=80)
+    attributes = {
+        name: clean_text(form.get(name), name, max_length=120, required=False)
+        for name in ATTRIBUTE_FIELDS
+    }
+    return {"pseudonym": pseudonym, "attributes": {k: v for k, v in attributes.items() if v}}
+
+
+def save_participant(
+    study_id: int, fields: dict, *, user_id: int, participant: Participant | None = None
+) -> Participant:
+    """Create or update a participant; pseudonyms are unique per study, ignoring case."""
+    key = pseudonym_key(fields["pseudonym"])
+    clash = db.session.execute(
+        db.select(Participant.id).filter_by(study_id=study_id, pseudonym_key=key)
+    ).scalar_one_or_none()
+    if clash is not None and (participant is None or clash != participant.id):
+        raise ValidationError(
+            _l(
+                "The pseudonym “%(name)s” is already used in this study. Choose another one.",
+                name=fields["pseudonym"],
+            ),
+            "pseudonym",
+        )
+    if participant is None:
+        participant = Participant(study_id=study_id)
+        db.session.add(participant)
+    participant.pseudonym = fields["pseudonym"]
+    participant.pseudonym_key = key
+    participant.attributes = fields["attributes"]
+    db.session.flush()
+    record("participant.save", participant, user_id=user_id, study_id=study_id)
+    return participant
+
+
+def record_consent(
+    participant: Participant,
+    scope: str,
+    granted: bool,
+    given_on: date,
+    *,
+    user_id: int | None,
+    note: str = "",
+) -> Consent:
+    """Record a consent decision; earlier decisions stay as history."""
+    try:
+        scope = ConsentScope(scope)
+    except ValueError:
+        raise ValidationError(_l("Unknown consent scope."), "scope") from None
+    consent = Consent(
+        participant=participant,
+        scope=scope,
+        granted=granted,
+        given_on=given_on,
+        recorded_by_id=user_id,
+        note=note,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    record(
+        "consent.record",
+        consent,
+        user_id=user_id,
+        study_id=participant.study_id,
+        details={"participant": participant.id, "scope": scope.value, "granted": granted},
+    )
+    return consent
+
+
+def current_consent(participant: Participant) -> dict[ConsentScope, Consent | None]:
+    """Return the decision in force for each scope (the newest one)."""
+    state: dict[ConsentScope, Consent | None] = {scope: None for scope in ConsentScope}
+    for consent in participant.consents:  # ordered oldest first
+        state[consent.scope] = consent
+    return state
+
+
+# --- views ----------------------------------------------------------------
+
+
+def _roster(form=None, error=None, status=200):
+    participants = (
+        db.session.execute(
+            db.select(Participant)
+            .filter_by(study_id=g.study.id)
+            .options(selectinload(Participant.consents).selectinload(Consent.recorded_by))
+            .order_by(Participant.pseudonym_key)
+        )
+        .scalars()
+        .all()
+    )
+    rows = [(p, current_consent(p)) for p in participants]
+    return render_template(
+        "participants/roster.html",
+        study=g.study,
+        rows=rows,
+        scopes=list(ConsentScope),
+        form=form or {},
+        error=error,
+        can_edit=allowed(g.membership.role, "participant.edit"),
+        today=date.today().isoformat(),
+        checked=form.getlist("consent") if form else [],
+    ), status
+
+
+@bp.get("/")
+@study_action("participant.view")
+def roster(study_id: int):
+    """List participants with their attributes and consent."""
+    return _roster()
+
+
+@bp.post("/")
+@study_action("participant.edit")
+def create(study_id: int):
+    """Add a participant, with the consent scopes granted on the given date."""
+    form = request.form
+    try:
+        participant = save_participant(study_id, participant_fields(form), user_id=current_user.id)
+        scopes = form.getlist("consent")
+        if scopes:
+            given_on = clean_date(form.get("consent_date"), "consent_date", required=True)
+            for scope in scopes:
+                record_consent(participant, scope, True, given_on, user_id=current_user.id)
+    except ValidationError as error:
+        db.session.rollback()
+        return _roster(form, error, 422)
+    db.session.commit()
+    flash(_("Participant added."), "success")
+    return redirect(url_for("participants.roster", study_id=study_id))
+
+
+@bp.route("/<int:participant_id>", methods=["GET", "POST"])
+@study_action("participant.edit")
+def edit(study_id: int, participant_id: int):
+    """Change a participant's pseudonym or attributes, or record a consent decision."""
+    participant = in_study(Participant, participant_id)
+    form = request.form
+    error = None
+    if request.method == "POST":
+        try:
+            if form.get("action") == "consent":
+                record_consent(
+                    participant,
+                    form.get("scope"),
+                    form.get("granted") == "1",
+                    clean_date(form.get("given_on"), "given_on", required=True),
+                    user_id=current_user.id,
+                    note=clean_long_text(form.get("note"), "note", max_length=1000),
+                )
+            else:
+                save_participant(
+                    study_id,
+                    participant_fields(form),
+                    user_id=current_user.id,
+                    participant=participant,
+                )
+        except ValidationError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            flash(_("Participant saved."), "success")
+            return redirect(
+                url_for("participants.edit", study_id=study_id, participant_id=participant_id)
+            )
+    return render_template(
+        "participants/edit.html",
+        study=g.study,
+        participant=participant,
+        consent=current_consent(participant),
+        scopes=list(ConsentScope),
+        error=error,
+        form=form if error else {},
+        today=date.today().isoformat(),
+        can_erase=allowed(g.membership.role, "participant.erase") and not participant.erased_at,
+    ), (422 if error else 200)
+
+
+# --- GDPR duties ----------------------------------------------------------
+
+
+def participant_record(participant: Participant) -> dict:
+    """Return everything the study holds about a participant (right of access)."""
+    passages = (
+        db.session.execute(
+            db.select(Passage)
+            .filter_by(participant_id=participant.id)
+            .order_by(Passage.group_session_id, Passage.phase, Passage.position)
+        )
+        .scalars()
+        .all()
+    )
+    narratives = (
+        db.session.execute(
+            db.select(Narrative).where(
+                (Narrative.proposer_id == participant.id)
+                | (Narrative.narrator_id == participant.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return {
+        "study": participant.study.title,
+        "pseudonym": participant.pseudonym,
+        "attributes": participant.attributes,
+        "consents": [
+            {
+                "scope": c.scope.value,
+                "granted": c.granted,
+                "date": c.given_on.isoformat(),
+                "note": c.note,
+            }
+            for c in participant.consents
+        ],
+        "passages": [
+            {
+                "session": p.group_session.number,
+                "phase": p.phase,
+                "text": p.text,
+                "codings": [
+                    {"theme": c.theme.key, "quote": c.quote, "memo": c.memo} for c in p.codings
+                ],
+            }
+            for p in passages
+        ],
+        "narratives": [
+            {
+                "session": n.group_session.number,
+                "title": n.title,
+                "summary": n.summary,
+                "chosen": n.is_chosen,
+            }
+            for n in narratives
+        ],
+    }
+
+
+def erase_participant(participant: Participant, *, user_id: int, real_names: list[str]) -> dict:
+    """Erase a participant's personal data, keeping the transcript's structure.
+
+    The pseudonym (and each real name given) becomes a neutral label everywhere in
+    the study's texts and history, attributes and consent records are deleted, the
+    given real names leave the private name list, their validation links stop
+    working, and an audit tombstone records the counts.
+    """
+    from app.privacy.scan import replace_words_in_study
+
+    label = f"erased-{participant.id}"
+    mentions = replace_words_in_study(participant.study_id, participant.pseudonym, label)
+    for name in {name.strip() for name in real_names if name.strip()}:
+        mentions += replace_words_in_study(participant.study_id, name, label)
+    # Their validation links stop working: nobody answers in an erased person's name.
+    for link in db.session.execute(
+        db.select(ValidationLink).filter_by(participant_id=participant.id, revoked_at=None)
+    ).scalars():
+        link.revoked_at = utcnow()
+    consents = len(participant.consents)
+    for consent in list(participant.consents):
+        db.session.delete(consent)
+    names = {name.strip().casefold() for name in real_names if name.strip()}
+    removed = 0
+    for known in db.session.execute(
+        db.select(KnownName).filter_by(study_id=participant.study_id)
+    ).scalars():
+        if known.name.casefold() in names:
+            db.session.delete(known)
+            removed += 1
+    # Queued findings may still quote the person's names: drop them.
+    forgotten = {participant.pseudonym.casefold()} | names
+    for finding in db.session.execute(
+        db.select(PiiFinding).filter_by(study_id=participant.study_id)
+    ).scalars():
+        if finding.text.casefold() in forgotten:
+            db.session.delete(finding)
+    participant.pseudonym = participant.pseudonym_key = label
+    participant.attributes = {}
+    participant.erased_at = utcnow()
+    db.session.flush()
+    counts = {"mentions": mentions, "consents": consents, "names": removed}
+    record(
+        "participant.erase",
+        participant,
+        user_id=user_id,
+        study_id=participant.study_id,
+        details=counts,
+    )
+    return counts
+
+
+@bp.get("/<int:participant_id>/export.json")
+@study_action("participant.edit")
+def export(study_id: int, participant_id: int):
+    """Download everything held about a participant, as JSON."""
+    participant = in_study(Participant, participant_id)
+    record("participant.export", participant, user_id=current_user.id, study_id=study_id)
+    db.session.commit()
+    body = json.dumps(participant_record(participant), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="participant-{participant_id}.json"'
+        },
+    )
+
+
+@bp.post("/<int:participant_id>/erase")
+@study_action("participant.erase")
+def erase(study_id: int, participant_id: int):
+    """Erase a participant's personal data (asks for the pseudonym as confirmation)."""
+    participant = in_study(Participant, participant_id)
+    if request.form.get("confirm", "").strip() != participant.pseudonym:
+        flash(_("Type the pseudonym exactly to confirm the erasure."), "error")
+        return redirect(
+            url_for("participants.edit", study_id=study_id, participant_id=participant_id)
+        ), 303
+    names = request.form.get("real_names", "").splitlines()
+    counts = erase_participant(participant, user_id=current_user.id, real_names=names)
+    db.session.commit()
+    flash(
+        _("The participant's data was erased (%(n)d mentions replaced).", n=counts["mentions"]),
+        "success",
+    )
+    return redirect(url_for("participants.roster", study_id=study_id))
