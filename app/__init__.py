@@ -37,10 +37,12 @@ def create_app(config: dict | None = None) -> Flask:
     from app.platform.database import MIGRATIONS_DIR, include_name
     from app.platform.errors import register_error_handlers
     from app.platform.i18n import CheckedDomain, report_missing_translations, select_locale
-    from app.privacy import scan as privacy
+    from app.privacy import queue as privacy
     from app.studies import codebook, participants, studies
+    from app.suggestions import jobs as _analysis_jobs  # noqa: F401  (registers the job handlers)
     from app.suggestions import views as suggestions
-    from app.synthesis import rounds, statements
+    from app.synthesis import dashboard, respond
+    from app.synthesis import editor as synthesis_editor
 
     # Ids beyond the database's integer range are simply not found (404), not a 500.
     app.url_map.converters["int"] = BoundedIntConverter
@@ -77,15 +79,15 @@ def create_app(config: dict | None = None) -> Flask:
         privacy,
         api,
         token_views,
-        statements,
-        rounds,
+        synthesis_editor,
+        dashboard,
         suggestions,
         views,
         sheets,
     )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
-    app.register_blueprint(rounds.respond_bp)
+    app.register_blueprint(respond.respond_bp)
     app.register_blueprint(views.imports_bp)
     app.before_request(_refuse_oversized)
     app.before_request(enforce_access)

@@ -157,7 +157,7 @@ def export_xlsx_command(study_id, output, matrices):
 @OUTPUT
 def export_study_command(study_id, output):
     """Everything of a study as one versioned archive (restore with `import study`)."""
-    from app.exchange.archive.restore import export_study_archive
+    from app.exchange.archive.export import export_study_archive
 
     _study(study_id)
     data = export_study_archive(study_id)

@@ -1,7 +1,8 @@
 """Codebook exchange with other QDA software: REFI-QDA codebooks (.qdc), as pure functions.
 
 A codebook travels as a list of `CodebookEntry` values (one per theme); the caller converts
-`Theme` rows to entries and back. CSV lives in `app.exchange.codebook_csv` and shares the rules here.
+`Theme` rows to entries and back. CSV lives in `app.exchange.codebook_csv` and shares the
+rules here.
 
 REFI-QDA has one name and one description per code. `export_qdc` writes the label and the
 definition in the chosen language there, then keeps everything else at the END of the

@@ -285,7 +285,7 @@ def matrices(study_id: int):
 @study_action("study.backup")
 def archive(study_id: int):
     """Download everything of the study as a versioned archive (owners only)."""
-    from app.exchange.archive.restore import export_study_archive
+    from app.exchange.archive.export import export_study_archive
 
     data = export_study_archive(study_id)
     _audit(study_id, "archive")

@@ -1,1 +1,1 @@
-"""Incident sheets, the study's second source: the form, counts by field, themes, personal-data checks."""
+"""Incident sheets, the second source: form, counts by field, themes, personal-data checks."""

@@ -1,4 +1,4 @@
-"""The foundation every feature stands on: settings, extensions, database, errors, i18n, input rules.
+"""The foundation under every feature: settings, extensions, database, errors, i18n, input rules.
 
 Nothing here knows a model or a feature; models and every package above import it.
 """

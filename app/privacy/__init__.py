@@ -1,1 +1,4 @@
-"""Personal data in stored text: detection (`scan`), the review queue (`queue`), replacement (`replace`)."""
+"""Personal data in stored text: detection (`scan`), review queue (`queue`), replacing it.
+
+Modules: `scan`, `queue`, `replace`.
+"""

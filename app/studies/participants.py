@@ -290,7 +290,7 @@ def erase_participant(participant: Participant, *, user_id: int, real_names: lis
     given real names leave the private name list, their validation links stop
     working, and an audit tombstone records the counts.
     """
-    from app.privacy.scan import replace_words_in_study
+    from app.privacy.replace import replace_words_in_study
 
     label = f"erased-{participant.id}"
     mentions = replace_words_in_study(participant.study_id, participant.pseudonym, label)

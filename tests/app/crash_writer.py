@@ -10,8 +10,8 @@ import sys
 
 from app import create_app
 from app.coding.codings import code_passage
-from app.platform.extensions import db
 from app.models import Passage
+from app.platform.extensions import db
 
 
 def main() -> None:

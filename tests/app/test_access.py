@@ -196,9 +196,8 @@ def _url(rule, ids) -> str:
 @pytest.fixture
 def world(app, make_user, make_study, add_member):
     """A study with a session, a participant, and one account per kind of visitor."""
-    from app.accounts.users import create_user
     from app.accounts.tokens import create_token
-    from app.platform.extensions import db
+    from app.accounts.users import create_user
     from app.models import (
         Coding,
         GroupSession,
@@ -210,6 +209,7 @@ def world(app, make_user, make_study, add_member):
         SpeakerKind,
         Theme,
     )
+    from app.platform.extensions import db
 
     owner = make_user("owner@example.org")
     study_id = make_study(owner)

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import AuditEvent, Membership, Role, User
+from app.platform.extensions import db
 from tests.conftest import PASSWORD, csrf_token, login
 
 NEW_ADMIN = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.platform.extensions import db
 from app.models import Membership, Role, Study, User
+from app.platform.extensions import db
 from tests.conftest import PASSWORD
 
 

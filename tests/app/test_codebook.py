@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func
 
-from app.platform.extensions import db
 from app.models import AuditEvent, Coding, GroupSession, Passage, SpeakerKind, Theme
+from app.platform.extensions import db
 from tests.conftest import login
 
 

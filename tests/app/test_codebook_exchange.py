@@ -207,7 +207,7 @@ SCHEMA_SHA256 = {
 
 @pytest.mark.parametrize("name", ["Codebook.xsd", "Project.xsd"])
 def test_vendored_schemas_are_unchanged_copies(name):
-    """The schemas in app/exchange/schemas/refi-qda are byte-for-byte the shared REFI-QDA schemas."""
+    """The schemas in app/exchange/schemas/refi-qda are byte-for-byte the shared REFI-QDA ones."""
     digest = hashlib.sha256((SCHEMA.parent / name).read_bytes()).hexdigest()
     assert digest == SCHEMA_SHA256[name]
 

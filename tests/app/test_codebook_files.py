@@ -6,10 +6,10 @@ import io
 
 from lxml import etree
 
-from app.exchange.codebook_qdc import SCHEMA
 from app.exchange.codebook_files import codebook_entries
-from app.platform.extensions import db
+from app.exchange.codebook_qdc import SCHEMA
 from app.models import AuditEvent, Theme
+from app.platform.extensions import db
 from tests.conftest import login
 
 OTHER_TOOL_QDC = b"""<?xml version="1.0" encoding="utf-8"?>

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import (
     ApiToken,
     AuditEvent,
@@ -15,6 +14,7 @@ from app.models import (
     SpeakerKind,
     Theme,
 )
+from app.platform.extensions import db
 from tests.conftest import login
 
 TEXT = "Élodie a dit: « le CPAS 👍🏽 ferme » — café ☕ et eID."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-from app.platform.extensions import db
 from app.models import (
     Coding,
     GroupSession,
@@ -18,6 +17,7 @@ from app.models import (
     Synthesis,
     Theme,
 )
+from app.platform.extensions import db
 from tests.conftest import login
 
 WRITERS = 6
@@ -97,7 +97,7 @@ def test_simultaneous_edits_of_a_statement_keep_one_and_refuse_the_others(
 
 
 def test_simultaneous_accepts_of_a_suggestion_code_the_passage_once(app, make_user, make_study):
-    from app.suggestions.views import text_hash
+    from app.suggestions.feeding import text_hash
 
     study_id, _session, passage_id = _study(app, make_user, make_study)
     with app.app_context():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func
 
 from app.demo import load_demo
-from app.platform.extensions import db
 from app.models import Coding, GroupSession, Narrative, Participant, Passage, Study, User
+from app.platform.extensions import db
 
 
 def _counts() -> dict:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.models import GroupSession, Participant, Passage, SpeakerKind
 from app.platform.database import upgrade_schema
 from app.platform.extensions import db
-from app.models import GroupSession, Participant, Passage, SpeakerKind
 from app.studies.studies import create_study
 from tests.conftest import BASE_CONFIG
 

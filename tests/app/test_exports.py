@@ -12,7 +12,6 @@ from docx import Document
 from openpyxl import load_workbook
 
 from app.demo import load_demo
-from app.platform.extensions import db
 from app.models import (
     AuditEvent,
     Consent,
@@ -27,7 +26,8 @@ from app.models import (
     Study,
     Theme,
 )
-from app.synthesis.rounds import link_token
+from app.platform.extensions import db
+from app.synthesis.links import link_token
 from tests.conftest import login
 
 
@@ -198,8 +198,8 @@ def test_exports_after_a_withdrawal_do_not_contain_the_withdrawn_quote(app, clie
         study = Study(title="Withdrawal", language="nl")
         db.session.add(study)
         db.session.flush()
-        from app.studies.codebook import seed_default_codebook
         from app.models import Membership, Role
+        from app.studies.codebook import seed_default_codebook
 
         db.session.add(Membership(study=study, user_id=owner, role=Role.OWNER))
         themes = {t.key: t for t in seed_default_codebook(study)}

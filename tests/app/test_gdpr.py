@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from app.platform.extensions import db
 from app.models import GroupSession, Participant, Passage, SpeakerKind, Theme
+from app.platform.extensions import db
 from tests.conftest import login
 
 SEEDS = {

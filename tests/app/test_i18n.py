@@ -16,9 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from app import create_app
-from app.platform.config import LANGUAGES, ROOT
 from app.demo import load_demo
-from app.platform.extensions import db
 from app.models import (
     GroupSession,
     ImportDraft,
@@ -34,7 +32,9 @@ from app.models import (
     Theme,
     ValidationRound,
 )
-from app.synthesis.rounds import link_token
+from app.platform.config import LANGUAGES, ROOT
+from app.platform.extensions import db
+from app.synthesis.links import link_token
 from tests.conftest import BASE_CONFIG, login
 
 CATALOGS = ROOT / "translations"

@@ -29,8 +29,8 @@ FUZZ = settings(
 def exported(app, make_user):
     """The demo study, and its .qdpx and archive as produced by the app."""
     from app.demo import load_demo
+    from app.exchange.archive.export import export_study_archive
     from app.exchange.qdpx import export_qdpx
-    from app.exchange.archive.restore import export_study_archive
 
     owner = make_user("owner@example.org", admin=True)
     with app.app_context():
@@ -146,7 +146,7 @@ FORM_VALUES = st.text(max_size=60) | st.sampled_from(["agree", "nuance", "disagr
 @given(values=st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), FORM_VALUES, max_size=4))
 def test_the_participant_page_answers_generated_forms(app, exported, values):
     from app.models import ValidationLink
-    from app.synthesis.rounds import link_token
+    from app.synthesis.links import link_token
 
     with app.app_context():
         link = db.session.execute(db.select(ValidationLink)).scalars().first()

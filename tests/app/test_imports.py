@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import AuditEvent, GroupSession, ImportDraft, Participant, Passage
+from app.platform.extensions import db
 from tests.conftest import login
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sessions" / "examples"

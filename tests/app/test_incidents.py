@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.platform.extensions import db
 from app.models import IncidentSheet, PiiFinding, Theme
+from app.platform.extensions import db
 from tests.conftest import login
 
 SHEET = {

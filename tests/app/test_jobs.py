@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from app.platform.extensions import db
 from app.jobs.queue import JobError, enqueue, handler, wait
 from app.models import Job, JobStatus
+from app.platform.extensions import db
 from tests.conftest import login
 
 SEEN: list[float] = []

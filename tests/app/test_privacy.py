@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import (
     Coding,
     GroupSession,
@@ -14,6 +13,7 @@ from app.models import (
     PiiFinding,
     Theme,
 )
+from app.platform.extensions import db
 from tests.conftest import login
 
 FIRST = "Madame Dubois m'a donné son numéro 85.07.30-033.28 et son GSM 0470 12 34 56."

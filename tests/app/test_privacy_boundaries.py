@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.platform.extensions import db
 from app.models import (
     AuditEvent,
     Coding,
@@ -36,6 +35,7 @@ from app.models import (
     Theme,
 )
 from app.models.base import utcnow
+from app.platform.extensions import db
 from tests.conftest import login
 
 
@@ -71,7 +71,8 @@ def world(app, client, make_user, make_study):
 
 
 def _round_link(app, w, statement_ids, **form):
-    from app.synthesis.rounds import create_round, link_token
+    from app.synthesis.links import link_token
+    from app.synthesis.rounds import create_round
 
     with app.app_context():
         synthesis = db.session.get(Statement, statement_ids[0]).synthesis
@@ -272,7 +273,8 @@ def test_a_report_made_before_a_withdrawal_is_no_longer_handed_out(app, client, 
 
 
 def test_a_suggestion_is_decided_once(app, client, world):
-    from app.suggestions.views import decide, text_hash
+    from app.suggestions.decisions import decide
+    from app.suggestions.feeding import text_hash
 
     w = world
     with app.app_context():
@@ -303,11 +305,9 @@ def test_a_suggestion_is_decided_once(app, client, world):
 
 
 def test_an_archive_cannot_point_a_finding_at_another_table(app, client, world):
-    from app.exchange.archive.restore import (
-        ArchiveError,
-        export_study_archive,
-        import_study_archive,
-    )
+    from app.exchange.archive.export import export_study_archive
+    from app.exchange.archive.format import ArchiveError
+    from app.exchange.archive.restore import import_study_archive
 
     w = world
     with app.app_context():

@@ -16,9 +16,11 @@ from lxml import etree
 from sqlalchemy import func
 
 from analysis import normalise_text
-from app.exchange.codebook_files import codebook_entries
 from app.coding.codings import code_passage
-from app.platform.extensions import db
+from app.exchange.codebook_files import codebook_entries
+from app.exchange.qdpx import QdpxError, export_qdpx, import_qdpx
+from app.exchange.qdpx.archive import SCHEMA
+from app.exchange.qdpx.layout import normalise_with_offsets
 from app.models import (
     Coding,
     GroupSession,
@@ -36,10 +38,8 @@ from app.models import (
     Synthesis,
     Theme,
 )
+from app.platform.extensions import db
 from app.studies.participants import erase_participant
-from app.exchange.qdpx import QdpxError, export_qdpx, import_qdpx
-from app.exchange.qdpx.archive import SCHEMA
-from app.exchange.qdpx.layout import normalise_with_offsets
 from app.synthesis.quotations import WITHHELD_TEXT
 
 NS = {"q": "urn:QDA-XML:project:1.0"}

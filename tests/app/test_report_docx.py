@@ -14,7 +14,7 @@ from docx.shared import RGBColor
 from flask_babel import force_locale, gettext
 
 from app.demo import load_demo
-from app.platform.extensions import db
+from app.exchange.reports import ReportRefused, build_report
 from app.models import (
     AuditEvent,
     Coding,
@@ -37,8 +37,8 @@ from app.models import (
     Verdict,
 )
 from app.models.base import utcnow
+from app.platform.extensions import db
 from app.studies.participants import erase_participant, record_consent
-from app.exchange.reports import ReportRefused, build_report
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import re
 
 import pytest
 
-from app.demo import load_demo
-from app.platform.extensions import db
-from app.models import Coding, GroupSession, Participant, Passage, Theme, User
 from app.coding.retrieval import search_terms
 from app.coding.retrieval import words as search_words
+from app.demo import load_demo
+from app.models import Coding, GroupSession, Participant, Passage, Theme, User
+from app.platform.extensions import db
 from tests.conftest import login
 
 

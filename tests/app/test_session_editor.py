@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import (
     Coding,
     GroupSession,
@@ -16,6 +15,7 @@ from app.models import (
     SpeakerKind,
     Theme,
 )
+from app.platform.extensions import db
 from tests.conftest import login
 
 TEXT = "Le CPAS a fermé le guichet. Ma voisine a dû tout faire sur itsme. Elle a abandonné."

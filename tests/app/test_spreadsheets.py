@@ -9,14 +9,14 @@ from datetime import date
 import openpyxl
 import pytest
 
-from app.demo import load_demo
-from app.platform.extensions import db
 from app.coding.matrices import cooccurrence, theme_matrix
+from app.coding.retrieval import SegmentFilters
+from app.demo import load_demo
+from app.exchange.spreadsheets import matrix_xlsx, segments_csv, segments_xlsx
 from app.models import Coding, ConsentScope, GroupSession, Participant, Passage, Theme
 from app.models.base import utcnow
+from app.platform.extensions import db
 from app.synthesis.quotations import has_quotation_consent
-from app.coding.retrieval import SegmentFilters
-from app.exchange.spreadsheets import matrix_xlsx, segments_csv, segments_xlsx
 
 EVIL_MEMO = '=HYPERLINK("http://evil.example/x","click")'
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import AuditEvent, Consent, GroupSession, Membership, Participant, Role, Study
+from app.platform.extensions import db
 from tests.conftest import login
 
 

@@ -14,9 +14,11 @@ from sqlalchemy import func
 
 from app import create_app
 from app.accounts.audit import record_event
-from app.platform.database import upgrade_schema
+from app.coding.retrieval import matching_passages
 from app.demo import load_demo
-from app.platform.extensions import db
+from app.exchange.archive.export import export_study_archive
+from app.exchange.archive.format import EXCLUDED, TABLES, ArchiveError
+from app.exchange.archive.restore import import_study_archive
 from app.models import (
     ConsentScope,
     GroupSession,
@@ -44,15 +46,9 @@ from app.models import (
 )
 from app.models.analysis import Grouping, GroupingStatus, Suggestion, SuggestionStatus
 from app.models.jobs import Job
+from app.platform.database import upgrade_schema
+from app.platform.extensions import db
 from app.studies.participants import record_consent
-from app.coding.retrieval import matching_passages
-from app.exchange.archive.restore import (
-    EXCLUDED,
-    TABLES,
-    ArchiveError,
-    export_study_archive,
-    import_study_archive,
-)
 from tests.conftest import BASE_CONFIG
 
 ARCHIVED = [

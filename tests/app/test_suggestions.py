@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from app.demo import load_demo
-from app.platform.extensions import db
 from app.models import (
     Coding,
     CodingOrigin,
@@ -22,6 +21,7 @@ from app.models import (
     SuggestionStatus,
     Theme,
 )
+from app.platform.extensions import db
 from tests.conftest import login
 
 TEXTS = (

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.platform.extensions import db
-from app.models import GroupSession, Participant, Passage, SpeakerKind
 from app.capture.formats import parse_transcript
+from app.models import GroupSession, Participant, Passage, SpeakerKind
+from app.platform.extensions import db
 from app.platform.forms import ValidationError
 from tests.conftest import login
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import (
     AuditEvent,
     Consent,
@@ -25,6 +24,7 @@ from app.models import (
     ValidationRound,
 )
 from app.models.base import utcnow
+from app.platform.extensions import db
 from tests.conftest import login
 
 LINK = re.compile(r"http://localhost(/v/[A-Za-z0-9_.\-]+)")
@@ -256,7 +256,7 @@ def test_forged_tokens_get_404(app, client, world, tamper):
         with app.app_context():
             from itsdangerous import URLSafeSerializer
 
-            from app.synthesis.rounds import TOKEN_SALT
+            from app.synthesis.links import TOKEN_SALT
 
             link_id = db.session.execute(db.select(ValidationLink.id)).scalars().first()
             forged = "/v/" + URLSafeSerializer(app.config["SECRET_KEY"], salt=TOKEN_SALT).dumps(

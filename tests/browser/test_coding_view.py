@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.platform.extensions import db
 from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind
+from app.platform.extensions import db
 from tests.browser.conftest import log_in
 
 TEXTS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.platform.extensions import db
 from app.models import (
     Consent,
     ConsentScope,
@@ -20,6 +19,7 @@ from app.models import (
     Synthesis,
 )
 from app.models.base import utcnow
+from app.platform.extensions import db
 from tests.browser.conftest import log_in
 
 TEXTS = (
@@ -38,7 +38,8 @@ OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 @pytest.fixture
 def round_world(app, live_server, make_user, make_study):
     """A session with Amina and Bart, three statements quoting them, and an open round."""
-    from app.synthesis.rounds import create_round, link_token
+    from app.synthesis.links import link_token
+    from app.synthesis.rounds import create_round
 
     owner = make_user("owner@example.org")
     study_id = make_study(owner)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import unicodedata
 from copy import deepcopy
-from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from lxml import etree
@@ -41,14 +40,22 @@ from app.exchange.qdpx.layout import (
     split_lines,
     turns_fit,
 )
+from app.exchange.qdpx.plan import (
+    MAX_MEMO,
+    MAX_PSEUDONYM,
+    UNATTRIBUTED,
+    UNATTRIBUTED_NAMES,
+    Plan,
+    PlanCase,
+    PlanCoding,
+    PlanSource,
+    _unique,
+    _variable_value,
+)
 from app.exchange.qdpx.report import Report
 from app.platform.config import LANGUAGES
 from app.platform.forms import pseudonym_key
 
-MAX_MEMO = 5000  # Coding.memo, as the coding services allow
-MAX_PSEUDONYM = 80
-UNATTRIBUTED = "unattributed"  # participant key of passages without a known speaker
-UNATTRIBUTED_NAMES = {"fr": "Non attribué", "nl": "Niet toegewezen", "en": "Unattributed"}
 # Sources that do not become sessions, named for the report.
 _MEDIA = {
     "PDFSource": _l("PDF"),
@@ -56,50 +63,6 @@ _MEDIA = {
     "AudioSource": _l("audio"),
     "VideoSource": _l("video"),
 }
-
-
-@dataclass
-class PlanCase:
-    """A participant to create, keyed by its Case GUID (or UNATTRIBUTED)."""
-
-    key: str
-    pseudonym: str
-    attributes: dict
-
-
-@dataclass
-class PlanCoding:
-    """A coding of one passage (index into the source's turns), local code-point offsets."""
-
-    passage: int
-    start: int
-    end: int
-    code_guid: str
-    memo: str
-
-
-@dataclass
-class PlanSource:
-    """A session to create: fields, its passages as turns over `text`, and codings."""
-
-    name: str
-    fields: dict
-    text: str
-    turns: list[Turn]
-    codings: list[PlanCoding] = field(default_factory=list)
-
-
-@dataclass
-class Plan:
-    """Everything an import stores, and what it could not map."""
-
-    title: str
-    description: str
-    language: str | None
-    entries: list[CodebookEntry]
-    cases: list[PlanCase]
-    sources: list[PlanSource]
-    warnings: list[str]
 
 
 class Reader:
@@ -419,30 +382,3 @@ class Reader:
         users = len(self.root.findall(f"{q('Users')}/{q('User')}"))
         if users:
             self.report.users(users)
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """Return `name`, or "name 2", "name 3"... if its pseudonym key is taken; record it."""
-    candidate, number = name, 2
-    while pseudonym_key(candidate) in taken:
-        suffix = f" {number}"
-        candidate = name[: MAX_PSEUDONYM - len(suffix)] + suffix
-        number += 1
-    taken.add(pseudonym_key(candidate))
-    return candidate
-
-
-def _variable_value(element: etree._Element):
-    """Return a VariableValue as a JSON value: str, bool, int or float (dates as text)."""
-    for child in element:
-        if not isinstance(child.tag, str) or etree.QName(child).localname == "VariableRef":
-            continue
-        kind, text = etree.QName(child).localname, (child.text or "").strip()
-        if kind == "BooleanValue":
-            return text in ("true", "1")
-        if kind == "IntegerValue":
-            return int(text)
-        if kind == "FloatValue":
-            return float(text)
-        return normalise_text(child.text or "") if kind == "TextValue" else text
-    return ""

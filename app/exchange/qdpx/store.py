@@ -15,7 +15,8 @@ from analysis.pii import detect
 from app.accounts.audit import record
 from app.exchange.codebook_qdc import CodebookEntry, tree_order
 from app.exchange.qdpx.archive import MAX_PROJECT_BYTES, PROJECT_MEMBER, Archive, parse_project
-from app.exchange.qdpx.reader import Plan, PlanSource, Reader
+from app.exchange.qdpx.plan import Plan, PlanSource
+from app.exchange.qdpx.reader import Reader
 from app.models import (
     Coding,
     GroupSession,

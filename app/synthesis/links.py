@@ -1,0 +1,66 @@
+"""Personal validation links: signed, revocable tokens a participant opens without an account.
+
+A link's token is the link id and its nonce, signed with the instance's secret key
+(itsdangerous), so facilitators can reprint a link and revoking it takes effect at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    abort,
+    current_app,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.models import (
+    ValidationLink,
+)
+from app.models.base import utcnow
+from app.platform.extensions import db
+from app.platform.forms import as_id
+
+TOKEN_SALT = "magwb-validation-link"  # noqa: S105  (a namespace, not a secret)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def link_token(link: ValidationLink) -> str:
+    """Return the URL token of a link (the signed id and nonce)."""
+    return _serializer().dumps([link.id, link.nonce])
+
+
+def link_url(link: ValidationLink) -> str:
+    """Return the participant's full personal address."""
+    return url_for("respond.page", token=link_token(link), _external=True)
+
+
+def link_from_token(token: str) -> ValidationLink:
+    """Return the link a token stands for, or 404 for anything forged, altered or replaced."""
+    try:
+        link_id, nonce = _serializer().loads(token)
+    except (BadSignature, TypeError, ValueError):
+        abort(404)
+    link = db.session.get(ValidationLink, as_id(link_id) or 0)
+    if link is None or not isinstance(nonce, str) or not secrets.compare_digest(link.nonce, nonce):
+        abort(404)
+    return link
+
+
+def link_problem(link: ValidationLink) -> str | None:
+    """Return why a link no longer works ("revoked", "closed", "expired"), or None."""
+    if link.revoked_at is not None:
+        return "revoked"
+    round_ = link.round
+    if round_.closed_at is not None:
+        return "closed"
+    expires = round_.expires_at
+    if expires.tzinfo is None:  # SQLite returns naive UTC datetimes
+        expires = expires.replace(tzinfo=utcnow().tzinfo)
+    if expires <= utcnow():
+        return "expired"
+    return None

@@ -1,0 +1,111 @@
+"""The participants' public pages: one personal link, no account, works without script.
+
+Routes on the "respond" blueprint (/v/<token>): the statements to answer (agree,
+nuance, disagree) and the participant's own quotes (keep, reword, withdraw).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from app.accounts.policy import public
+from app.models import (
+    QuoteDecision,
+    StatementAnswer,
+    ValidationLink,
+)
+from app.platform.extensions import db, limiter
+from app.platform.forms import ValidationError
+from app.synthesis.links import link_from_token, link_problem
+from app.synthesis.rounds import dashboard_data, own_quotes, save_answers, visible_quotes
+from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
+
+respond_bp = Blueprint("respond", __name__, url_prefix="/v")
+
+
+def _participant_limit() -> str:
+    return current_app.config["VALIDATION_RATE_LIMIT"]
+
+
+def _page_language(link: ValidationLink) -> None:
+    """Speak the group's language unless the participant chose another one."""
+    session_ = link.round.synthesis.group_session
+    g.page_locale = session_.language if session_ else link.round.synthesis.study.language
+
+
+def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False, posted=None):
+    round_ = link.round
+    answers = {
+        a.statement_id: a
+        for a in db.session.execute(db.select(StatementAnswer).filter_by(link_id=link.id)).scalars()
+    }
+    decisions = {
+        d.passage_id: d
+        for d in db.session.execute(db.select(QuoteDecision).filter_by(link_id=link.id)).scalars()
+    }
+    shared = dashboard_data(round_)["answers"] if round_.share_answers else {}
+    return render_template(
+        "validation/participant.html",
+        link=link,
+        round=round_,
+        token=request.view_args["token"],
+        answers=answers,
+        decisions=decisions,
+        own=own_quotes(link),
+        quotes=visible_quotes(link),
+        shared=shared,
+        kinds=KIND_NAMES,
+        levels=LEVEL_NAMES,
+        error=error,
+        saved=saved,
+        posted=posted,
+    ), status
+
+
+def _open_link(token: str):
+    """Return (link, None) for a working link, or (link, the "no longer works" page)."""
+    link = link_from_token(token)  # 404 for anything forged, altered or replaced
+    _page_language(link)
+    problem = link_problem(link)
+    if problem:
+        return link, (render_template("validation/closed.html", problem=problem), 410)
+    return link, None
+
+
+@respond_bp.get("/<token>")
+@public
+@limiter.limit(_participant_limit)
+def page(token: str):
+    """A participant's page: the statements of their group, their quotes, their answers."""
+    link, closed = _open_link(token)
+    if closed:
+        return closed
+    return _render_participant(link, saved=request.args.get("saved") == "1")
+
+
+@respond_bp.post("/<token>")
+@public
+@limiter.limit(_participant_limit)
+def answer(token: str):
+    """Save a participant's answers; they may change them until the round closes."""
+    link, closed = _open_link(token)
+    if closed:
+        return closed
+    try:
+        save_answers(link, request.form)
+    except ValidationError as error:
+        db.session.rollback()
+        # Show what they typed, not the stored answers: nothing they wrote is lost.
+        return _render_participant(
+            link_from_token(token), error=error, status=422, posted=request.form
+        )
+    db.session.commit()
+    return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)
