@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.platform.extensions import db
-from tests.app.test_access import _routes, _url, world  # noqa: F401  (fixture)
+from tests.app.accounts.test_access import _routes, _url, world  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD, csrf_token
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -1,6 +1,6 @@
 """Helper process for the crash test: write codings and acknowledge each commit.
 
-Usage: python -m tests.app.crash_writer SQLITE_URL
+Usage: python -m tests.app.platform.crash_writer SQLITE_URL
 Prints "ready" after setting up, then one coding id per line after each commit.
 """
 

@@ -19,7 +19,7 @@ from app.platform.extensions import db
 from app.studies.studies import create_study
 from tests.conftest import BASE_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_killed_writers_lose_no_acknowledged_coding(sqlite_file):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for _round in range(20):
         writer = subprocess.Popen(
-            [sys.executable, "-m", "tests.app.crash_writer", f"sqlite:///{sqlite_file}"],
+            [sys.executable, "-m", "tests.app.platform.crash_writer", f"sqlite:///{sqlite_file}"],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,

@@ -12,7 +12,7 @@ from app.models import AuditEvent, GroupSession, ImportDraft, Participant, Passa
 from app.platform.extensions import db
 from tests.conftest import login
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "sessions" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "sessions" / "examples"
 MD = """## 1. Propositions de récits
 Amina Benali: Une dame est venue au CPAS.
 Animatrice: Merci.

@@ -25,7 +25,7 @@ from app.capture.formats import (
 )
 from app.platform.forms import ValidationError
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "sessions" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "sessions" / "examples"
 ACCENTS = "Élodie: « Le CPAS l’a payé 180 € », dit-elle.\n"
 
 
