@@ -14,7 +14,7 @@ import re
 import threading
 import tomllib
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -115,49 +115,56 @@ class ConceptFinder:
             word for name in names for word in re.split(r"[\s'’-]+", name) if word
         )
         self._names = sorted(name for name in names if name)
-        self._indexes: dict[str, tuple[TermIndex, TermIndex]] = {}
+        self._indexes: dict[str, TermIndex] = {}
         self._lock = threading.Lock()
 
-    def _index(self, language: str) -> tuple[TermIndex, TermIndex]:
+    def _index(self, language: str) -> TermIndex:
+        """Return one index of concepts, method formulas and names (one pass per passage)."""
         with self._lock:
             if language not in self._indexes:
-                self._indexes[language] = (_concept_index(language), self._mask_index(language))
+                entries = [("_method", p, 1.0) for p in _split(METHOD_FORMULAS.get(language, ""))]
+                entries += [("_name", name, 1.0) for name in self._names]
+                terms = [*_concept_terms(language), *compile_terms(entries, language)]
+                self._indexes[language] = TermIndex(terms)
             return self._indexes[language]
 
-    def _mask_index(self, language: str) -> TermIndex:
-        entries = [("_method", p, 1.0) for p in _split(METHOD_FORMULAS.get(language, ""))]
-        entries += [("_name", name, 1.0) for name in self._names]
-        return TermIndex(compile_terms(entries, language))
+    def scan(self, prepared: PreparedText) -> tuple[set[int], Counter[str]]:
+        """Return the masked token indexes and the concept counts outside them."""
+        if prepared.language not in LANGUAGES:
+            return set(), Counter()
+        matches = longest_per_theme(self._index(prepared.language).find(prepared))
+        masked = {
+            i
+            for m in matches
+            if m.term.theme in ("_method", "_name")
+            for i in range(m.first, m.last + 1)
+        }
+        words = self.excluded_words
+        masked.update(i for i, form in enumerate(prepared.forms) if form in words)
+        found: Counter[str] = Counter()
+        # Longest match per concept: "mot de passe" is one password, not also "passe".
+        for match in matches:
+            theme = match.term.theme
+            if theme.startswith("_"):
+                continue
+            if not any(i in masked for i in range(match.first, match.last + 1)):
+                found[theme] += 1
+        return masked, found
 
     def masked(self, prepared: PreparedText) -> set[int]:
         """Return the token indexes of method formulas and excluded names in a passage."""
-        if prepared.language not in LANGUAGES:
-            return set()
-        _, mask = self._index(prepared.language)
-        tokens = {i for m in mask.find(prepared) for i in range(m.first, m.last + 1)}
-        words = self.excluded_words
-        tokens.update(i for i, form in enumerate(prepared.forms) if form in words)
-        return tokens
+        return self.scan(prepared)[0]
 
-    def find(self, prepared: PreparedText, masked: Iterable[int] = ()) -> Counter[str]:
-        """Return how often each concept occurs, outside the masked tokens."""
-        if prepared.language not in LANGUAGES:
-            return Counter()
-        index, _ = self._index(prepared.language)
-        masked = set(masked)
-        found: Counter[str] = Counter()
-        # Longest match per concept: "mot de passe" is one password, not also "passe".
-        for match in longest_per_theme(index.find(prepared)):
-            if not any(i in masked for i in range(match.first, match.last + 1)):
-                found[match.term.theme] += 1
-        return found
+    def find(self, prepared: PreparedText) -> Counter[str]:
+        """Return how often each concept occurs outside method formulas and names."""
+        return self.scan(prepared)[1]
 
 
 @cache
-def _concept_index(language: str) -> TermIndex:
+def _concept_terms(language: str) -> tuple:
     entries = [
         (concept.key, pattern, 1.0)
         for concept in load_concepts().values()
         for pattern in concept.patterns[language]
     ]
-    return TermIndex(compile_terms(entries, language))
+    return tuple(compile_terms(entries, language))

@@ -26,12 +26,17 @@ from analysis.nlp import PreparedText, pipeline
 from analysis.zeroshot import ZeroShot, score_from_points
 
 CONCEPT_WEIGHT = 1.0
-WORD_WEIGHT = 0.5
-THEME_WEIGHT = 0.5
+WORD_WEIGHT = 0.25
+THEME_WEIGHT = 1.0
 # A language counts as part of the study from this share of passages on; a shared
 # word must occur in passages of each such language.
 LANGUAGE_SHARE = 0.1
 MIN_WORD_LENGTH = 3
+# In a mixed study each theme's scores are scaled per language to a common mean when
+# a language has at least this many passages: the lexicon is not equally generous in
+# every language, and translations must score alike.
+ALIGN_MIN_PASSAGES = 10
+ALIGN_THEMES = True
 
 
 @dataclass
@@ -53,8 +58,9 @@ def build_features(
     finder: ConceptFinder,
 ) -> Features:
     """Return the grouping features of prepared passages."""
-    masks = [finder.masked(p) for p in prepared]
-    found = [finder.find(p, mask) for p, mask in zip(prepared, masks, strict=True)]
+    scans = [finder.scan(p) for p in prepared]
+    masks = [mask for mask, _ in scans]
+    found = [counts for _, counts in scans]
     concept_ids = sorted({key for counts in found for key in counts})
     concept_counts = _count_matrix(found, concept_ids)
     words, surfaces = _shared_words(prepared, masks, finder.excluded_words)
@@ -64,6 +70,8 @@ def build_features(
     themes: list[frozenset[str]] = [frozenset()] * len(prepared)
     if codebook:
         scores, themes = _theme_scores(prepared, codebook)
+        if ALIGN_THEMES:
+            scores = _align(scores, [p.language for p in prepared])
         blocks.append(THEME_WEIGHT * sparse.csr_matrix(_normalise(scores)))
     from sklearn.preprocessing import normalize
 
@@ -105,6 +113,24 @@ def _normalise(values: np.ndarray) -> np.ndarray:
     return np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
 
 
+def _align(scores: np.ndarray, languages: list[str]) -> np.ndarray:
+    """Scale each theme's scores per language so that every language has the same mean."""
+    aligned = scores.copy()
+    overall = scores.mean(axis=0)
+    by_language: dict[str, list[int]] = {}
+    for row, language in enumerate(languages):
+        by_language.setdefault(language, []).append(row)
+    if len(by_language) < 2:
+        return aligned
+    for rows in by_language.values():
+        if len(rows) < ALIGN_MIN_PASSAGES:
+            continue
+        mean = scores[rows].mean(axis=0)
+        factor = np.divide(overall, mean, out=np.ones_like(mean), where=mean > 0)
+        aligned[rows] = np.minimum(scores[rows] * factor, 1.0)
+    return aligned
+
+
 def _shared_words(prepared, masks, excluded: frozenset[str]):
     """Return per passage its shared content lemmas, and their written forms."""
     counts = Counter(p.language for p in prepared)
@@ -115,13 +141,17 @@ def _shared_words(prepared, masks, excluded: frozenset[str]):
         stop_words |= CHATTER.get(language, frozenset())
     seen: dict[str, set[str]] = {}
     docs: list[list[str]] = []
+    allowed: dict[str, bool] = {}  # word → may it be a feature (one check per word)
     for passage, mask in zip(prepared, masks, strict=True):
         doc = []
         for i, lemma in enumerate(passage.lemmas):
-            form = passage.forms[i]
-            if passage.stop[i] or i in mask or not is_label_word(form, stop_words, excluded):
+            if passage.stop[i] or i in mask:
                 continue
-            if not is_label_word(lemma, stop_words, excluded):
+            form = passage.forms[i]
+            for word in (form, lemma):
+                if word not in allowed:
+                    allowed[word] = is_label_word(word, stop_words, excluded)
+            if not (allowed[form] and allowed[lemma]):
                 continue
             doc.append(lemma)
             seen.setdefault(lemma, set()).add(passage.language)
