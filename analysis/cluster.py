@@ -12,7 +12,7 @@ silhouette (cosine) wins; ties go to the smaller k.
 
 A group's label is its most distinctive concepts (share of members that mention the
 concept minus its share in the study, among concepts that at least `LABEL_MIN_SHARE`
-of the members mention), as concept labels in `label_language`, then shared words
+of the members, and two members, mention), as concept labels in `label_language`, then shared words
 in their commonest written form. Label terms are never stop words, fragments (a word
 starting or ending with a hyphen or apostrophe), single letters, numbers, excluded
 names or method words. Its representatives are the three members closest to the
@@ -21,9 +21,10 @@ centroid, closest first.
 `theme_overlap` gives, per theme, the share of members that carry it: the
 facilitators' codings where a member is coded (`coded`), otherwise a zero-shot score
 of at least 0.5. **Candidate new theme rule**: a group is a candidate new theme when
-its overlap with every theme is below `NEW_THEME_BELOW` (0.25) *and* its first label
-term is shared by at least `COHERENT_SHARE` (half) of its members, so a residue of
-unrelated passages is not offered as a theme.
+its overlap with every theme is below `NEW_THEME_BELOW` (0.25), it has at least
+`MIN_CANDIDATE_SIZE` (3) members, *and* its first label term is shared by at least
+`COHERENT_SHARE` (half) of its members, so a residue of unrelated passages or a lone
+passage is not offered as a theme.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ K_AUTO = range(3, 13)
 SAMPLE = 2_000
 NEW_THEME_BELOW = 0.25
 COHERENT_SHARE = 0.5
-LABEL_MIN_SHARE = 0.25
+LABEL_MIN_SHARE = 0.1
+MIN_CANDIDATE_SIZE = 3
 LABEL_TERMS = 3
 TERMS = 8
 REPRESENTATIVES = 3
@@ -62,8 +64,8 @@ class Group:
     `label` and `terms` are concept labels in the interface language, then words the
     study writes alike in every language. `theme_overlap[key]` is the share of members
     coded with the theme (or, uncoded, with a zero-shot score >= 0.5).
-    `candidate_new_theme` is true when every overlap is below 0.25 and at least half of
-    the members share the first label term.
+    `candidate_new_theme` is true when every overlap is below 0.25, the group has at
+    least three members and at least half of them share the first label term.
     """
 
     label: str
@@ -241,9 +243,11 @@ class _Namer:
                 continue
             share = np.asarray(matrix[rows].mean(axis=0)).ravel()
             lift = share - overall
+            # Mentioned by a tenth of the members at least, and by two when there are two.
+            least = max(LABEL_MIN_SHARE, min(2, len(rows)) / len(rows))
             found = [
                 (float(lift[i]), float(share[i]), names[i])
-                for i in np.flatnonzero(share >= LABEL_MIN_SHARE)
+                for i in np.flatnonzero(share >= least - 1e-9)
                 if names[i] is not None and (lift[i] > 0 or whole)
             ]
             for _, share_i, name in sorted(found, key=lambda t: (-t[0], -t[1], t[2])):
@@ -275,5 +279,10 @@ def _group(rows, items, namer: _Namer, points, themes, keys) -> Group:
         representatives=[items[rows[i]][0] for i in nearest],
         theme_overlap=overlap,
         best_theme=best,
-        candidate_new_theme=low and bool(terms) and first_share >= COHERENT_SHARE,
+        candidate_new_theme=(
+            low
+            and len(rows) >= MIN_CANDIDATE_SIZE
+            and bool(terms)
+            and first_share >= COHERENT_SHARE
+        ),
     )
