@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.codebook import ThemeSpec
-from analysis.concepts import ConceptFinder, load_concepts
+from analysis.concepts import ConceptFinder, load_concepts, speaker_labels
 from analysis.errors import AnalysisError
 from analysis.grouping_features import Features, build_features, is_label_word
 from analysis.language import LANGUAGES
@@ -101,7 +101,8 @@ def cluster(
     """Group passages by meaning; return groups by size (largest first), then label.
 
     `exclude_terms`: names that must never count or show (participants' pseudonyms,
-    speaker names, facilitator labels); method formulas are excluded anyway.
+    speaker names, facilitator labels); method formulas, and words written as speaker
+    labels ("Sophie:" at the start of a line or sentence), are excluded anyway.
     `label_language`: "nl", "fr" or "en" for labels; by default the commonest language
     of the passages.
     """
@@ -112,7 +113,8 @@ def cluster(
     if not items:
         return []
     prepared = prepare_items(items, "auto", report(progress, 0.0, 0.5))
-    finder = ConceptFinder(exclude_terms)
+    # Speaker labels found in the text are excluded even when the caller forgot them.
+    finder = ConceptFinder([*exclude_terms, *speaker_labels(p.text for p in prepared)])
     features = build_features(prepared, codebook, finder)
     if progress is not None:
         progress(0.6)

@@ -14,7 +14,7 @@ import re
 import threading
 import tomllib
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,6 +65,9 @@ FACILITATOR_LABELS = (
     " deelneemster"
 )
 _UNSAFE = re.compile(r"[*|=]|\.\.")
+# "Sophie: ..." or "Animatrice : ..." at the start of a line or sentence: a speaker label.
+_NAME_WORD = r"[A-ZÀ-Þ][\w'’-]{1,30}"
+_SPEAKER = re.compile(rf"(?:^|[\n.!?]\s*)({_NAME_WORD}(?: {_NAME_WORD})?) ?:(?!\S)")
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ def load_concepts() -> dict[str, Concept]:
 
 def _split(block: str) -> list[str]:
     return [piece.strip() for piece in block.split(";") if piece.strip()]
+
+
+def speaker_labels(texts: Iterable[str]) -> set[str]:
+    """Return the words written as speaker labels ("Sophie:", "Animatrice :") in texts."""
+    return {match.group(1) for text in texts for match in _SPEAKER.finditer(text)}
 
 
 def _name_pattern(name: str) -> str:

@@ -219,3 +219,15 @@ def test_candidate_new_theme_rule():
     assert residue[0].candidate_new_theme is False
     planted = cluster([(f"f{i}", text) for i, text in enumerate(FOOTBALL)], k=1)
     assert planted[0].candidate_new_theme is True
+
+
+def test_speaker_labels_are_excluded_even_when_not_passed():
+    """Names written as speaker labels ("Lotte: ...") never become features or labels."""
+    # One speaker per topic: without the rule, the names would be the most distinctive words.
+    speaker = {**dict.fromkeys(PRIVACY, "Lotte"), **dict.fromkeys(OUTSOURCING, "Jef")}
+    speaker.update(dict.fromkeys(FOOTBALL, "Anke"))
+    texts = [f"{speaker[text]}: {text} {speaker[text]} knikt." for _, text in items()]
+    groups = cluster([(f"t{i}", text) for i, text in enumerate(texts)], k=3)
+    assert sorted(len(g.members) for g in groups) == [6, 6, 6]
+    words = {w for g in groups for term in g.terms for w in re.split(r"[\s,]+", term.lower())}
+    assert not words & {"lotte", "jef", "anke"}
