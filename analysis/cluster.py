@@ -46,7 +46,7 @@ from analysis.scoring import Progress, prepare_items, report, threads_for
 
 DIMENSIONS = 100
 K_AUTO = range(3, 13)
-SAMPLE = 2_000
+SAMPLE = 1_000
 NEW_THEME_BELOW = 0.25
 COHERENT_SHARE = 0.5
 LABEL_MIN_SHARE = 0.1
@@ -161,7 +161,11 @@ def _kmeans(points: np.ndarray, k: int | str) -> np.ndarray:
 
     n = len(points)
     if k == "auto":
-        k = _auto_k(points)
+        from threadpoolctl import threadpool_limits
+
+        # The sample is small: one thread is faster than two (see NLP-NOTES).
+        with threadpool_limits(limits=1):
+            k = _auto_k(points)
     k = max(1, min(int(k), n, len(np.unique(points.round(6), axis=0))))
     if k == 1:
         return np.zeros(n, dtype=int)
