@@ -6,7 +6,10 @@ in every passage weighs little) and L2-normalised per passage before weighting:
 - shared words: content lemmas found in passages of *every* language of the study
   ("itsme", "Smartschool", "app"); in a one-language study that is its whole
   vocabulary, in a mixed one only what reads the same across languages;
-- theme evidence: the zero-shot score of each codebook theme.
+- theme evidence: the zero-shot score of each codebook theme; in a mixed study each
+  theme's scores are scaled per language to a common mean (translations must score
+  alike, and the lexicon is not equally generous in every language).
+Weights: concepts 1, words 0.25, themes 1 (measured on two registers, see BENCHMARKS).
 Method formulas, facilitator labels and caller-excluded names never become features.
 """
 
@@ -32,11 +35,8 @@ THEME_WEIGHT = 1.0
 # word must occur in passages of each such language.
 LANGUAGE_SHARE = 0.1
 MIN_WORD_LENGTH = 3
-# In a mixed study each theme's scores are scaled per language to a common mean when
-# a language has at least this many passages: the lexicon is not equally generous in
-# every language, and translations must score alike.
+# Theme scores are scaled per language only for languages with this many passages.
 ALIGN_MIN_PASSAGES = 10
-ALIGN_THEMES = True
 
 
 @dataclass
@@ -70,8 +70,7 @@ def build_features(
     themes: list[frozenset[str]] = [frozenset()] * len(prepared)
     if codebook:
         scores, themes = _theme_scores(prepared, codebook)
-        if ALIGN_THEMES:
-            scores = _align(scores, [p.language for p in prepared])
+        scores = _align(scores, [p.language for p in prepared])
         blocks.append(THEME_WEIGHT * sparse.csr_matrix(_normalise(scores)))
     from sklearn.preprocessing import normalize
 
