@@ -1,20 +1,30 @@
-"""Thematic groupings of passages, with readable labels and their relation to themes.
+"""Thematic groupings of passages, by meaning across languages, with readable labels.
 
-Passages become TF-IDF vectors over lemma unigrams and bigrams (stop words removed,
-sublinear tf); `TruncatedSVD` reduces them to at most `DIMENSIONS` dimensions, rows are
-re-normalised, and KMeans (fixed `random_state`) groups them. With `k="auto"`, KMeans
-runs for every k from 3 to min(12, sqrt(n / 2)) on a fixed random sample of at most
-`SAMPLE` passages and the k with the best silhouette (cosine) wins; ties go to the
-smaller k. (Silhouette on sparse text keeps rising with k; the ceiling keeps a study
-of 150 passages at 9 groups at most.)
+Passages become language-independent features (`analysis.grouping_features`): the
+cross-language concepts of `concepts.toml`, words written alike in every language of
+the study, and the zero-shot evidence of each codebook theme; method formulas ("wat
+roept dit bij je op", "qui veut commencer"), facilitator labels and the names in
+`exclude_terms` never count. `TruncatedSVD` reduces the features to at most
+`DIMENSIONS` dimensions, rows are re-normalised, and KMeans (fixed `random_state`)
+groups them. With `k="auto"`, KMeans runs for every k from 3 to min(12, sqrt(n / 2))
+on a fixed random sample of at most `SAMPLE` passages and the k with the best
+silhouette (cosine) wins; ties go to the smaller k.
 
-A group's label is its three most distinctive terms (mean TF-IDF in the group minus
-mean over all passages), each shown in the surface form the passages use most ("mot
-de passe" rather than the lemma bigram "mot passe"). Its representatives are the three
-members closest to the centroid, closest first. `theme_overlap` gives, per theme, the
-share of members that carry it: the facilitators' codings where a member is coded
-(`coded`), otherwise the zero-shot suggestion. A group whose best overlap is below
-`NEW_THEME_BELOW` is a candidate new theme.
+A group's label is its most distinctive concepts (share of members that mention the
+concept minus its share in the study, among concepts that at least `LABEL_MIN_SHARE`
+of the members, and two members, mention), as concept labels in `label_language`, then shared words
+in their commonest written form. Label terms are never stop words, fragments (a word
+starting or ending with a hyphen or apostrophe), single letters, numbers, excluded
+names or method words. Its representatives are the three members closest to the
+centroid, closest first.
+
+`theme_overlap` gives, per theme, the share of members that carry it: the
+facilitators' codings where a member is coded (`coded`), otherwise a zero-shot score
+of at least 0.5. **Candidate new theme rule**: a group is a candidate new theme when
+its overlap with every theme is below `NEW_THEME_BELOW` (0.25), it has at least
+`MIN_CANDIDATE_SIZE` (3) members, *and* its first label term is shared by at least
+`COHERENT_SHARE` (half) of its members, so a residue of unrelated passages or a lone
+passage is not offered as a theme.
 """
 
 from __future__ import annotations
@@ -27,16 +37,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.codebook import ThemeSpec
+from analysis.concepts import ConceptFinder, load_concepts, speaker_labels
 from analysis.errors import AnalysisError
-from analysis.features import CHATTER, identity, lemma_ngrams
-from analysis.nlp import PreparedText
+from analysis.grouping_features import Features, build_features, is_label_word
+from analysis.language import LANGUAGES
+from analysis.nlp import PreparedText, pipeline
 from analysis.scoring import Progress, prepare_items, report, threads_for
-from analysis.zeroshot import ZeroShot, score_from_points
 
 DIMENSIONS = 100
 K_AUTO = range(3, 13)
-SAMPLE = 2_000
-NEW_THEME_BELOW = 0.3
+SAMPLE = 1_000
+NEW_THEME_BELOW = 0.25
+COHERENT_SHARE = 0.5
+LABEL_MIN_SHARE = 0.1
+MIN_CANDIDATE_SIZE = 3
 LABEL_TERMS = 3
 TERMS = 8
 REPRESENTATIVES = 3
@@ -45,7 +59,14 @@ RANDOM_STATE = 0
 
 @dataclass(frozen=True)
 class Group:
-    """A grouping of passages: label, terms, members and how it relates to the themes."""
+    """A grouping of passages: label, terms, members and how it relates to the themes.
+
+    `label` and `terms` are concept labels in the interface language, then words the
+    study writes alike in every language. `theme_overlap[key]` is the share of members
+    coded with the theme (or, uncoded, with a zero-shot score >= 0.5).
+    `candidate_new_theme` is true when every overlap is below 0.25, the group has at
+    least three members and at least half of them share the first label term.
+    """
 
     label: str
     terms: list[str]
@@ -73,49 +94,55 @@ def cluster(
     codebook: Sequence[ThemeSpec] = (),
     coded: Mapping[Hashable, Collection[str]] | None = None,
     progress: Progress | None = None,
+    *,
+    exclude_terms: Collection[str] = (),
+    label_language: str | None = None,
 ) -> list[Group]:
-    """Group passages by vocabulary; return groups by size (largest first), then label."""
+    """Group passages by meaning; return groups by size (largest first), then label.
+
+    `exclude_terms`: names that must never count or show (participants' pseudonyms,
+    speaker names, facilitator labels); method formulas, and words written as speaker
+    labels ("Sophie:" at the start of a line or sentence), are excluded anyway.
+    `label_language`: "nl", "fr" or "en" for labels; by default the commonest language
+    of the passages.
+    """
     if not (k == "auto" or (isinstance(k, int) and not isinstance(k, bool) and k >= 1)):
         raise AnalysisError(f"k must be 'auto' or a positive integer, not {k!r}")
+    if label_language is not None and label_language not in LANGUAGES:
+        raise AnalysisError(f"label_language must be one of {LANGUAGES}, not {label_language!r}")
     if not items:
         return []
     prepared = prepare_items(items, "auto", report(progress, 0.0, 0.5))
-    docs = [lemma_ngrams(p, CHATTER.get(p.language, frozenset())) for p in prepared]
+    # Speaker labels found in the text are excluded even when the caller forgot them.
+    finder = ConceptFinder([*exclude_terms, *speaker_labels(p.text for p in prepared)])
+    features = build_features(prepared, codebook, finder)
+    if progress is not None:
+        progress(0.6)
     with threads_for(len(items)):
-        matrix, vocabulary = _tfidf(docs)
-        points = _reduce(matrix)
-        if progress is not None:
-            progress(0.6)
+        points = _reduce(features.matrix)
         labels = _kmeans(points, k)
     if progress is not None:
         progress(0.85)
-    themes = _member_themes(items, prepared, codebook, coded)
+    themes = _member_themes(items, features, coded)
     keys = [theme.key for theme in codebook]
     keys += sorted({key for found in themes for key in found} - set(keys))
+    language = label_language or _commonest_language(prepared)
+    namer = _Namer(features, language, finder.excluded_words, prepared)
     groups = []
     for number in range(labels.max() + 1):
         rows = np.flatnonzero(labels == number)
         if len(rows):
-            groups.append(_group(rows, items, prepared, matrix, vocabulary, points, themes, keys))
+            groups.append(_group(rows, items, namer, points, themes, keys))
     if progress is not None:
         progress(1.0)
     return sorted(groups, key=lambda group: (-len(group.members), group.label))
 
 
-def _tfidf(docs: list[list[str]]):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    # Terms of a single passage cannot group anything; on tiny inputs keep them all.
-    min_df = 2 if len(docs) >= 50 else 1
-    vectorizer = TfidfVectorizer(
-        analyzer=identity, sublinear_tf=True, min_df=min_df, dtype=np.float32
-    )
-    try:
-        matrix = vectorizer.fit_transform(docs)
-    except ValueError:  # no terms at all (only stop words, or empty passages)
-        vectorizer = TfidfVectorizer(analyzer=identity, dtype=np.float32)
-        matrix = vectorizer.fit_transform([doc or ["∅"] for doc in docs])
-    return matrix.tocsr(), vectorizer.get_feature_names_out()
+def _commonest_language(prepared: Sequence[PreparedText]) -> str:
+    counts = Counter(p.language for p in prepared if p.language in LANGUAGES)
+    if not counts:
+        return "en"
+    return min(counts, key=lambda language: (-counts[language], language))
 
 
 def _reduce(matrix) -> np.ndarray:
@@ -134,7 +161,11 @@ def _kmeans(points: np.ndarray, k: int | str) -> np.ndarray:
 
     n = len(points)
     if k == "auto":
-        k = _auto_k(points)
+        from threadpoolctl import threadpool_limits
+
+        # The sample is small: one thread is faster than two (see NLP-NOTES).
+        with threadpool_limits(limits=1):
+            k = _auto_k(points)
     k = max(1, min(int(k), n, len(np.unique(points.round(6), axis=0))))
     if k == 1:
         return np.zeros(n, dtype=int)
@@ -172,32 +203,73 @@ def _auto_k(points: np.ndarray) -> int:
     return best_k
 
 
-def _member_themes(items, prepared, codebook, coded) -> list[frozenset[str]]:
-    """Return per passage its coded themes, or else its zero-shot suggestions."""
+def _member_themes(items, features: Features, coded) -> list[frozenset[str]]:
+    """Return per passage its coded themes, or else its zero-shot themes."""
     coded = coded or {}
-    zero_shot = ZeroShot(codebook) if codebook else None
-    found = []
-    for (item_id, _), passage in zip(items, prepared, strict=True):
-        if item_id in coded:
-            found.append(frozenset(coded[item_id]))
-        elif zero_shot is not None:
-            points = zero_shot.evidence_points(zero_shot.matches(passage))
-            found.append(
-                frozenset(key for key, value in points.items() if score_from_points(value) >= 0.5)
-            )
-        else:
-            found.append(frozenset())
-    return found
+    return [
+        frozenset(coded[item_id]) if item_id in coded else found
+        for (item_id, _), found in zip(items, features.themes, strict=True)
+    ]
 
 
-def _group(rows, items, prepared, matrix, vocabulary, points, themes, keys) -> Group:
+class _Namer:
+    """Label terms of a group: distinctive concepts, then distinctive shared words."""
+
+    def __init__(self, features: Features, language: str, excluded, prepared) -> None:
+        self.features = features
+        concepts = load_concepts()
+        stop_words = set()
+        for lang in {language, *(p.language for p in prepared if p.language in LANGUAGES)}:
+            stop_words |= pipeline(lang).Defaults.stop_words
+        self.concept_labels = [
+            concepts[key].label(language)
+            if _safe_label(concepts[key].label(language), excluded)
+            else None
+            for key in features.concept_ids
+        ]
+        self.word_labels = []
+        for lemma in features.word_lemmas:
+            forms = features.surfaces.get(lemma, Counter())
+            form = min(forms.items(), key=lambda item: (-item[1], item[0]))[0] if forms else lemma
+            ok = is_label_word(form, stop_words, excluded)
+            self.word_labels.append(form if ok else None)
+        self.concept_share = np.asarray(features.concepts.mean(axis=0)).ravel()
+        self.word_share = np.asarray(features.words.mean(axis=0)).ravel()
+
+    def terms(self, rows: np.ndarray) -> tuple[list[str], float]:
+        """Return the group's label terms and the share of members with the first."""
+        terms: list[str] = []
+        first_share = 0.0
+        whole = len(rows) == self.features.matrix.shape[0]
+        for matrix, overall, names in (
+            (self.features.concepts, self.concept_share, self.concept_labels),
+            (self.features.words, self.word_share, self.word_labels),
+        ):
+            if matrix.nnz == 0:
+                continue
+            share = np.asarray(matrix[rows].mean(axis=0)).ravel()
+            lift = share - overall
+            # Mentioned by a tenth of the members at least, and by two when there are two.
+            least = max(LABEL_MIN_SHARE, min(2, len(rows)) / len(rows))
+            found = [
+                (float(lift[i]), float(share[i]), names[i])
+                for i in np.flatnonzero(share >= least - 1e-9)
+                if names[i] is not None and (lift[i] > 0 or whole)
+            ]
+            for _, share_i, name in sorted(found, key=lambda t: (-t[0], -t[1], t[2])):
+                if name not in terms and len(terms) < TERMS:
+                    first_share = first_share or share_i
+                    terms.append(name)
+        return terms, first_share
+
+
+def _safe_label(label: str, excluded) -> bool:
+    return not any(word.lower() in excluded for word in label.replace(",", " ").split())
+
+
+def _group(rows, items, namer: _Namer, points, themes, keys) -> Group:
     members = [items[i][0] for i in rows]
-    # Distinctive terms: what the group uses more than the study does.
-    weight = np.asarray(matrix[rows].mean(axis=0)).ravel() - np.asarray(matrix.mean(axis=0)).ravel()
-    order = np.lexsort((np.arange(len(weight)), -weight))
-    terms = _readable_terms(
-        [vocabulary[i] for i in order[: TERMS * 3] if weight[i] > 0], [prepared[i] for i in rows]
-    )
+    terms, first_share = namer.terms(rows)
     centroid = points[rows].mean(axis=0)
     closeness = points[rows] @ centroid
     nearest = np.lexsort((rows, -closeness))[:REPRESENTATIVES]
@@ -205,6 +277,7 @@ def _group(rows, items, prepared, matrix, vocabulary, points, themes, keys) -> G
     best = max(keys, key=lambda key: overlap[key]) if keys else None
     if best is not None and overlap[best] == 0:
         best = None
+    low = best is None or overlap[best] < NEW_THEME_BELOW
     return Group(
         label=", ".join(terms[:LABEL_TERMS]) or "—",
         terms=terms,
@@ -212,44 +285,10 @@ def _group(rows, items, prepared, matrix, vocabulary, points, themes, keys) -> G
         representatives=[items[rows[i]][0] for i in nearest],
         theme_overlap=overlap,
         best_theme=best,
-        candidate_new_theme=best is None or overlap[best] < NEW_THEME_BELOW,
+        candidate_new_theme=(
+            low
+            and len(rows) >= MIN_CANDIDATE_SIZE
+            and bool(terms)
+            and first_share >= COHERENT_SHARE
+        ),
     )
-
-
-def _readable_terms(features: list[str], passages: list[PreparedText]) -> list[str]:
-    """Turn lemma features into their commonest surface form; skip words already shown."""
-    wanted = set(features)
-    surfaces: dict[str, Counter[str]] = {feature: Counter() for feature in features}
-    for passage in passages:
-        previous = None
-        bounds = set(passage.sentence_starts)
-        for i, lemma in enumerate(passage.lemmas):
-            if i in bounds:
-                previous = None
-            if passage.stop[i] or lemma in CHATTER.get(passage.language, ()):
-                continue
-            end = passage.ends[i]
-            if lemma in wanted:
-                surfaces[lemma][passage.text[passage.starts[i] : end].lower()] += 1
-            if previous is not None and f"{previous[0]} {lemma}" in wanted:
-                span = " ".join(passage.text[previous[1] : end].lower().split())
-                surfaces[f"{previous[0]} {lemma}"][span] += 1
-            previous = (lemma, passage.starts[i])
-    terms: list[str] = []
-    shown: dict[str, int] = {}  # word → position in terms
-    for feature in features:
-        words = feature.split()
-        if all(word in shown for word in words) or not surfaces[feature]:
-            continue
-        form = min(surfaces[feature].items(), key=lambda item: (-item[1], item[0]))[0]
-        # A phrase replaces the single word it contains ("assistante sociale").
-        position = next((shown[w] for w in words if w in shown), None)
-        if position is None:
-            position = len(terms)
-            terms.append(form)
-        else:
-            terms[position] = form
-        shown.update(dict.fromkeys(words, position))
-        if len(terms) == TERMS:
-            break
-    return terms

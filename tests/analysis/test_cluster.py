@@ -1,10 +1,14 @@
-"""Thematic groupings: shape, determinism, labels, and candidate new themes."""
+"""Thematic groupings: shape, determinism, labels, languages and candidate new themes."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from analysis import AnalysisError, Group, cluster, default_codebook, prepare_many
+from analysis.nlp import pipeline
+from tests.analysis.parallel_passages import parallel_items
 
 # Three planted topics: two from the codebook, one (a football club) outside it.
 PRIVACY = [
@@ -119,3 +123,111 @@ def test_bad_k_is_refused():
         cluster(items(), k=0)
     with pytest.raises(AnalysisError):
         cluster(items(), k="many")
+
+
+# --- across languages (hand-written parallel passages) -------------------------------
+
+TURNS = {
+    "nl": "Begeleider: wat roept dit bij je op? Sophie{n}: ",
+    "fr": "Animatrice : qui veut commencer ? Lotte{n} : ",
+    "en": "Facilitator: who wants to start? Karim{n}: ",
+}
+NAMES = [f"{name}{n}" for name in ("Sophie", "Lotte", "Karim") for n in range(3)]
+
+
+def _translations(item_id: str) -> list[str]:
+    topic_number = item_id.rsplit("-", 1)[0]
+    return [f"{topic_number}-{language}" for language in ("nl", "fr", "en")]
+
+
+@pytest.fixture(scope="module")
+def mixed() -> list[Group]:
+    return cluster(
+        parallel_items(TURNS),
+        k="auto",
+        codebook=default_codebook(),
+        exclude_terms=NAMES,
+        label_language="fr",
+    )
+
+
+def test_translations_land_in_one_group(mixed):
+    """In a mixed nl+fr+en run, each passage is grouped with both its translations."""
+    where = {member: n for n, group in enumerate(mixed) for member in group.members}
+    assert len(where) == len(parallel_items())
+    together = [
+        all(where[other] == where[item_id] for other in _translations(item_id)) for item_id in where
+    ]
+    assert sum(together) / len(together) >= 0.9
+    assert len(mixed) >= 3  # grouped by situation, not all in one
+
+
+def test_names_and_method_words_never_reach_labels(mixed):
+    """Pseudonyms, facilitator labels and turn-taking formulas are not label terms."""
+    banned = {name.lower() for name in NAMES} | {
+        "sophie", "lotte", "karim", "begeleider", "animatrice", "facilitator",
+        "roept", "commencer", "start", "wants", "veut",
+    }  # fmt: skip
+    for group in mixed:
+        words = {w for term in group.terms for w in re.split(r"[\s,]+", term.lower())}
+        assert not words & banned, group.terms
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_labels_have_no_stop_words_or_fragments(language):
+    """Every label term is free of stop words, single letters and cut-off words."""
+    stop_words = pipeline(language).Defaults.stop_words
+    groups = cluster(parallel_items(), k=4, label_language=language)
+    monolingual = cluster(
+        [(i, t) for i, t in parallel_items() if i.endswith("-nl")], k=3, label_language=language
+    )
+    for group in groups + monolingual:
+        assert group.terms
+        for term in group.terms:
+            for word in re.split(r"[\s,]+", term.lower()):
+                assert word not in stop_words, term
+                assert len(word) >= 2 and word[0] not in "-'’" and word[-1] not in "-'’", term
+
+
+def test_labels_follow_the_interface_language():
+    """The same groups are labelled in the language asked for."""
+    labels = {}
+    for language in ("nl", "fr", "en"):
+        groups = cluster(parallel_items(), k=4, label_language=language)
+        password = next(g for g in groups if "password-0-nl" in g.members)
+        labels[language] = password.terms
+    assert "wachtwoord" in labels["nl"]
+    assert "identifiants" in labels["fr"]
+    assert "password" in labels["en"]
+    with pytest.raises(AnalysisError):
+        cluster(parallel_items(), label_language="de")
+
+
+def test_candidate_new_theme_rule():
+    """Candidate only when every theme's share is below 0.25 and members share a term."""
+    football = [item_id for item_id, text in items() if text in FOOTBALL]
+    one_coded = {football[0]: ["privacy"]}  # 1 of 6 = 0.17 < 0.25
+    two_coded = {football[0]: ["privacy"], football[1]: ["privacy"]}  # 2 of 6 = 0.33
+    for coded, expected in ((one_coded, True), (two_coded, False)):
+        groups = cluster(items(), k=3, codebook=default_codebook(), coded=coded)
+        group = next(g for g in groups if football[0] in g.members)
+        assert set(group.members) == set(football)
+        assert group.candidate_new_theme is expected
+    # Without a codebook nothing overlaps, yet only coherent groups are candidates.
+    scattered = PRIVACY[:1] + FOOTBALL[:1] + OUTSOURCING[:1]
+    residue = cluster([(f"s{i}", text) for i, text in enumerate(scattered)], k=1)
+    assert residue[0].candidate_new_theme is False
+    planted = cluster([(f"f{i}", text) for i, text in enumerate(FOOTBALL)], k=1)
+    assert planted[0].candidate_new_theme is True
+
+
+def test_speaker_labels_are_excluded_even_when_not_passed():
+    """Names written as speaker labels ("Lotte: ...") never become features or labels."""
+    # One speaker per topic: without the rule, the names would be the most distinctive words.
+    speaker = {**dict.fromkeys(PRIVACY, "Lotte"), **dict.fromkeys(OUTSOURCING, "Jef")}
+    speaker.update(dict.fromkeys(FOOTBALL, "Anke"))
+    texts = [f"{speaker[text]}: {text} {speaker[text]} knikt." for _, text in items()]
+    groups = cluster([(f"t{i}", text) for i, text in enumerate(texts)], k=3)
+    assert sorted(len(g.members) for g in groups) == [6, 6, 6]
+    words = {w for g in groups for term in g.terms for w in re.split(r"[\s,]+", term.lower())}
+    assert not words & {"lotte", "jef", "anke"}
