@@ -2,7 +2,9 @@
 
 Run: python3 bench/data/report_check.py   (no dependencies)
 """
-import json, os, sys
+
+import json
+import os
 from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,7 +22,9 @@ def load(name):
             r = json.loads(line)  # every line must parse
             assert set(r) == {"id", "lang", "group", "text", "labels", "source"}, (name, n, set(r))
             assert r["lang"] in LANGS and r["id"] == f"{r['lang']}-{r['group']}", (name, n)
-            assert all(t in THEMES for t in r["labels"]) and len(set(r["labels"])) == len(r["labels"]), (name, n)
+            assert all(t in THEMES for t in r["labels"]) and len(set(r["labels"])) == len(
+                r["labels"]
+            ), (name, n)
             assert r["text"].strip() and r["source"].strip(), (name, n)
             rows.append(r)
     return rows
@@ -28,7 +32,7 @@ def load(name):
 
 def validate(splits):
     ids = set()
-    for split, rows in splits.items():
+    for _split, rows in splits.items():
         groups = defaultdict(dict)
         for r in rows:
             assert r["id"] not in ids, ("duplicate id", r["id"])
@@ -44,7 +48,11 @@ def validate(splits):
 
 
 def counts(splits):
-    head = "| split | lang | passages | " + " | ".join(THEMES) + " | no theme | 2+ themes | words (mean, min-max) |"
+    head = (
+        "| split | lang | passages | "
+        + " | ".join(THEMES)
+        + " | no theme | 2+ themes | words (mean, min-max) |"
+    )
     print(head)
     print("|" + " --- |" * (head.count("|") - 1))
     for split, rows in splits.items():
@@ -54,22 +62,31 @@ def counts(splits):
                 continue
             w = [len(r["text"].split()) for r in sel]
             cells = [str(sum(t in r["labels"] for r in sel)) for t in THEMES]
-            print(f"| {split} | {lang} | {len(sel)} | " + " | ".join(cells)
-                  + f" | {sum(not r['labels'] for r in sel)} | {sum(len(r['labels']) > 1 for r in sel)}"
-                  + f" | {sum(w)/len(w):.0f} ({min(w)}-{max(w)}) |")
+            print(
+                f"| {split} | {lang} | {len(sel)} | "
+                + " | ".join(cells)
+                + f" | {sum(not r['labels'] for r in sel)}"
+                + f" | {sum(len(r['labels']) > 1 for r in sel)}"
+                + f" | {sum(w) / len(w):.0f} ({min(w)}-{max(w)}) |"
+            )
     print()
     print("Per source passage (one language), prevalence:")
     for split, rows in splits.items():
         sel = [r for r in rows if r["lang"] == "nl"]
         n = len(sel)
         if n:
-            print(f"  {split}: n={n} " + ", ".join(f"{t} {100*sum(t in r['labels'] for r in sel)/n:.0f}%" for t in THEMES)
-                  + f", no theme {100*sum(not r['labels'] for r in sel)/n:.0f}%")
+            print(
+                f"  {split}: n={n} "
+                + ", ".join(
+                    f"{t} {100 * sum(t in r['labels'] for r in sel) / n:.0f}%" for t in THEMES
+                )
+                + f", no theme {100 * sum(not r['labels'] for r in sel) / n:.0f}%"
+            )
 
 
 def kappa(a, b):
     n = len(a)
-    po = sum(x == y for x, y in zip(a, b)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=False)) / n
     pa, pb = sum(a) / n, sum(b) / n
     pe = pa * pb + (1 - pa) * (1 - pb)
     return po, (po - pe) / (1 - pe) if pe < 1 else float("nan")
@@ -79,10 +96,14 @@ def agreement():
     path = os.path.join(HERE, "report_labels.tsv")
     if not os.path.exists(path):
         return
-    lines = open(path, encoding="utf-8").read().splitlines()[1:]
-    rec = [l.split("\t") for l in lines]
-    for name, sel in [("dev", [r for r in rec if r[0].startswith("rdev")]),
-                      ("eval", [r for r in rec if r[0].startswith("reval")]), ("all", rec)]:
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()[1:]
+    rec = [line.split("\t") for line in lines]
+    for name, sel in [
+        ("dev", [r for r in rec if r[0].startswith("rdev")]),
+        ("eval", [r for r in rec if r[0].startswith("reval")]),
+        ("all", rec),
+    ]:
         if not sel:
             continue
         print(f"\nAgreement pass 1 vs pass 2, {name} (n={len(sel)} source passages):")
@@ -90,12 +111,15 @@ def agreement():
         print("| --- | --- | --- | --- | --- | --- |")
         for t in THEMES + ["(no theme)"]:
             if t == "(no theme)":
-                a = [int(r[1] == "") for r in sel]; b = [int(r[2] == "") for r in sel]; f = [int(r[3] == "") for r in sel]
+                a = [int(r[1] == "") for r in sel]
+                b = [int(r[2] == "") for r in sel]
+                f = [int(r[3] == "") for r in sel]
             else:
-                a = [int(t in r[1].split(",")) for r in sel]; b = [int(t in r[2].split(",")) for r in sel]
+                a = [int(t in r[1].split(",")) for r in sel]
+                b = [int(t in r[2].split(",")) for r in sel]
                 f = [int(t in r[3].split(",")) for r in sel]
             po, k = kappa(a, b)
-            print(f"| {t} | {sum(a)} | {sum(b)} | {sum(f)} | {100*po:.1f} | {k:.2f} |")
+            print(f"| {t} | {sum(a)} | {sum(b)} | {sum(f)} | {100 * po:.1f} | {k:.2f} |")
         exact = sum(r[1] == r[2] for r in sel)
         print(f"Identical label sets: {exact}/{len(sel)}")
 
