@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -75,6 +75,9 @@ class Group:
     theme_overlap: dict[str, float]
     best_theme: str | None
     candidate_new_theme: bool
+    # The label in each language ("nl", "fr", "en"), so a bilingual team reads the same
+    # group in the language of each reader's interface; `label` is the one asked for.
+    labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -85,6 +88,7 @@ class Group:
             "theme_overlap": self.theme_overlap,
             "best_theme": self.best_theme,
             "candidate_new_theme": self.candidate_new_theme,
+            "labels": self.labels,
         }
 
 
@@ -128,11 +132,21 @@ def cluster(
     keys += sorted({key for found in themes for key in found} - set(keys))
     language = label_language or _commonest_language(prepared)
     namer = _Namer(features, language, finder.excluded_words, prepared)
+    others = {
+        other: _Namer(features, other, finder.excluded_words, prepared)
+        for other in LANGUAGES
+        if other != language
+    }
     groups = []
     for number in range(labels.max() + 1):
         rows = np.flatnonzero(labels == number)
         if len(rows):
-            groups.append(_group(rows, items, namer, points, themes, keys))
+            group = _group(rows, items, namer, points, themes, keys)
+            translated = {
+                other: ", ".join(other_namer.terms(rows)[0][:LABEL_TERMS]) or "—"
+                for other, other_namer in others.items()
+            }
+            groups.append(replace(group, labels={language: group.label, **translated}))
     if progress is not None:
         progress(1.0)
     return sorted(groups, key=lambda group: (-len(group.members), group.label))

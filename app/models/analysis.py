@@ -120,6 +120,9 @@ class Grouping(db.Model):
     )
     label: Mapped[str] = mapped_column(String(200))
     terms: Mapped[list] = mapped_column(JSON, default=list)
+    # The engine's label in each interface language ({"nl": ..., "fr": ..., "en": ...});
+    # emptied when a facilitator renames the group, whose name then holds for everyone.
+    labels: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     members: Mapped[list] = mapped_column(JSON, default=list)  # passage ids
     representatives: Mapped[list] = mapped_column(JSON, default=list)  # passage ids
     # theme id (as a string key in JSON) -> share of members coded or suggested with it
@@ -133,6 +136,10 @@ class Grouping(db.Model):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def display_label(self, language: str) -> str:
+        """Return the label in the reader's language, or the one name it was given."""
+        return (self.labels or {}).get(language) or self.label
 
     best_theme = relationship("Theme", foreign_keys=[best_theme_id])
     theme = relationship("Theme", foreign_keys=[theme_id])

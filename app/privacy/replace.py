@@ -115,6 +115,7 @@ def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) 
             setattr(sheet, name, pattern.sub(replacement, getattr(sheet, name) or ""))
     for grouping in db.session.execute(db.select(Grouping).filter_by(study_id=study_id)).scalars():
         grouping.label = pattern.sub(replacement, grouping.label)
+        grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
         grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
 
 
@@ -170,6 +171,7 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
         db.select(Grouping).filter_by(study_id=finding.study_id)
     ).scalars():  # labels and terms are words of the passages
         grouping.label = grouping.label.replace(old, replacement)
+        grouping.labels = {k: v.replace(old, replacement) for k, v in grouping.labels.items()}
         grouping.terms = [term.replace(old, replacement) for term in grouping.terms]
     links = (
         db.select(ValidationLink.id)

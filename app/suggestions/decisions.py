@@ -98,9 +98,13 @@ def accept_grouping(grouping: Grouping, form, *, user_id: int) -> Theme:
             study_id,
             unique_key(slugify(label), taken),
             {
-                "label_nl": label,
-                "label_fr": label,
-                "label_en": label,
+                # Kept as offered, the engine's label is the theme's name in every language.
+                **{
+                    f"label_{language}": (grouping.labels or {}).get(language, label)[:120]
+                    if label in (grouping.labels or {}).values()
+                    else label
+                    for language in ("nl", "fr", "en")
+                },
                 "definition_nl": "",
                 "definition_fr": "",
                 "definition_en": "",

@@ -15,11 +15,15 @@ import analysis
 from app.models import (
     Coding,
     GroupSession,
+    KnownName,
+    Membership,
+    Participant,
     Passage,
     PassageAnalysis,
     Study,
     Suggestion,
     SuggestionStatus,
+    User,
 )
 from app.platform.extensions import db
 
@@ -172,3 +176,27 @@ def training_examples(labels: dict, rejected: dict, prepared: dict) -> list[anal
         for passage_id in sorted(set(labels) | set(rejected))
         if passage_id in prepared
     ]
+
+
+def speaker_names(study_id: int) -> list[str]:
+    """Return every name a grouping must never use: pseudonyms, facilitator labels, members.
+
+    Names are kept out of features and labels (a group labelled "sophie" says nothing
+    about a theme, and names a person), including real names given to an erasure.
+    """
+    pseudonyms = db.session.execute(
+        db.select(Participant.pseudonym).filter_by(study_id=study_id)
+    ).scalars()
+    labels = db.session.execute(
+        db.select(Passage.speaker_label)
+        .join(GroupSession, Passage.group_session_id == GroupSession.id)
+        .where(GroupSession.study_id == study_id, Passage.speaker_label != "")
+        .distinct()
+    ).scalars()
+    members = db.session.execute(
+        db.select(User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.study_id == study_id)
+    ).scalars()
+    known = db.session.execute(db.select(KnownName.name).filter_by(study_id=study_id)).scalars()
+    return sorted({name for name in [*pseudonyms, *labels, *members, *known] if name})

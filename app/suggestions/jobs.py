@@ -27,6 +27,7 @@ from app.suggestions.feeding import (
     cached_lemmas,
     codebook_specs,
     prepare_rows,
+    speaker_names,
     study_decisions,
     study_passages,
     text_hash,
@@ -141,6 +142,7 @@ def run_groupings(job: Job, progress) -> dict:
         raise JobError(_("At least three passages are needed to look for groupings."))
     specs = codebook_specs(study)
     cached = cached_lemmas(rows)
+    names = speaker_names(study_id)
     progress(0.02, _("Reading the passages"))  # commits: the read transaction ends here
     prepared, cache_rows = prepare_rows(rows, cached)
     k = job.params.get("k", "auto")
@@ -150,6 +152,8 @@ def run_groupings(job: Job, progress) -> dict:
         codebook=specs,
         coded=labels,
         progress=lambda f: progress(0.1 + 0.8 * f, _("Grouping the passages")),
+        exclude_terms=names,
+        label_language=(job.params.get("locale") or "")[:2] or None,
     )
     db.session.execute(
         db.update(Grouping)
@@ -162,6 +166,7 @@ def run_groupings(job: Job, progress) -> dict:
                 study_id=study_id,
                 job_id=job.id,
                 label=group.label[:200],
+                labels={language: label[:200] for language, label in group.labels.items()},
                 terms=list(group.terms),
                 members=list(group.members),
                 representatives=list(group.representatives),

@@ -231,6 +231,7 @@ def rename_group(study_id: int, grouping_id: int):
     grouping = _grouping(grouping_id)
     try:
         grouping.label = clean_text(request.form.get("label"), "label", max_length=200)
+        grouping.labels = {}  # a name a facilitator chose holds in every language
     except ValidationError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -231,3 +231,13 @@ def test_speaker_labels_are_excluded_even_when_not_passed():
     assert sorted(len(g.members) for g in groups) == [6, 6, 6]
     words = {w for g in groups for term in g.terms for w in re.split(r"[\s,]+", term.lower())}
     assert not words & {"lotte", "jef", "anke"}
+
+
+def test_every_group_has_a_label_in_each_interface_language():
+    """A bilingual team reads each group in its own interface language."""
+    groups = cluster(parallel_items(), k=4, codebook=default_codebook(), label_language="fr")
+    assert groups
+    for group in groups:
+        assert set(group.labels) == {"nl", "fr", "en"}
+        assert group.labels["fr"] == group.label
+    assert any(group.labels["nl"] != group.labels["fr"] for group in groups)

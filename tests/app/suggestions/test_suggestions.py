@@ -261,3 +261,50 @@ def test_a_job_speaks_the_language_of_who_started_it(app, client, session_world)
     from markupsafe import escape
 
     assert str(escape(expected)) in client.get(response.headers["Location"]).text
+
+
+def test_groupings_never_name_people_and_read_in_each_readers_language(app, client, make_user):
+    """Group labels carry no pseudonym or facilitator label, and follow the reader's language."""
+    owner = make_user("owner@example.org")
+    with app.app_context():
+        study_id = load_demo(owner_id=owner).id
+        db.session.commit()
+        names = {
+            p.pseudonym.lower()
+            for p in db.session.execute(db.select(Participant).filter_by(study_id=study_id))
+            .scalars()
+            .all()
+        }
+        names |= {
+            label.lower()
+            for label in db.session.execute(
+                db.select(Passage.speaker_label).where(Passage.speaker_label != "")
+            ).scalars()
+        }
+    login(client, "owner@example.org")
+    response = client.post(f"/studies/{study_id}/analysis/groupings/run", data={"k": "auto"})
+    assert "Done." in client.get(response.headers["Location"]).text
+    with app.app_context():
+        groups = db.session.execute(db.select(Grouping).order_by(Grouping.id)).scalars().all()
+        assert groups
+        for group in groups:
+            assert set(group.labels) == {"nl", "fr", "en"}
+            words = {
+                word.strip(",").lower()
+                for label in [group.label, *group.labels.values(), *group.terms]
+                for word in label.split()
+            }
+            assert not words & {word for name in names for word in name.split()}
+        dutch = {group.id: group.labels["nl"] for group in groups}
+        first = groups[0].id
+    client.post("/language", data={"language": "nl", "next": "/"})
+    page = client.get(f"/studies/{study_id}/analysis/groupings").text.replace("&#39;", "'")
+    for label in dutch.values():
+        assert label in page
+    # A name the facilitator gives holds for every reader.
+    client.post(
+        f"/studies/{study_id}/analysis/groupings/{first}/rename", data={"label": "Loketten"}
+    )
+    client.post("/language", data={"language": "fr", "next": "/"})
+    page = client.get(f"/studies/{study_id}/analysis/groupings").text
+    assert f'id="grouping-{first}-title">Loketten' in page
