@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     groups.add_argument("--out", dest="output", type=Path, required=True, help="groups.jsonl")
     groups.add_argument("--k", type=_k, default="auto", help="number of groups, or 'auto'")
     groups.add_argument("--codebook", type=Path, help="JSON list of themes (default: 4 themes)")
+    groups.add_argument(
+        "--names", type=Path, help="names never to count or show (pseudonyms), one per line"
+    )
+    groups.add_argument(
+        "--label-language", choices=["nl", "fr", "en"], help="language of the labels"
+    )
     return parser
 
 
@@ -116,7 +122,14 @@ def _run(args: argparse.Namespace) -> None:
             args.input, args.output, train=args.train, codebook=args.codebook, language=args.lang
         )
     else:
-        run_cluster(args.input, args.output, k=args.k, codebook=args.codebook)
+        run_cluster(
+            args.input,
+            args.output,
+            k=args.k,
+            codebook=args.codebook,
+            names=_read_names(args.names),
+            label_language=args.label_language,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from analysis.cluster import cluster
@@ -120,14 +120,28 @@ def run_suggest(
 
 
 def run_cluster(
-    input_path: Path, output_path: Path, *, k: int | str = "auto", codebook: Path | None = None
+    input_path: Path,
+    output_path: Path,
+    *,
+    k: int | str = "auto",
+    codebook: Path | None = None,
+    names: Sequence[str] = (),
+    label_language: str | None = None,
 ) -> None:
     """Group the passages of `input_path`; write one line per group.
 
-    Input lines that carry "labels" count as coded with those themes.
+    Input lines that carry "labels" count as coded with those themes; `names` never
+    count and never appear in a label.
     """
     themes = _codebook(codebook)
     records = [record for _, record in read_records(input_path)]
     coded = {r["id"]: r["labels"] for r in records if "labels" in r}
-    groups = cluster([(r["id"], r["text"]) for r in records], k, themes, coded)
+    groups = cluster(
+        [(r["id"], r["text"]) for r in records],
+        k,
+        themes,
+        coded,
+        exclude_terms=names,
+        label_language=label_language,
+    )
     write_lines(output_path, (group.to_dict() for group in groups))

@@ -94,6 +94,28 @@ def test_cluster_writes_groups(tmp_path):
         assert set(group["representatives"]) <= set(group["members"])
 
 
+def test_cluster_never_labels_with_the_names_given_and_labels_in_the_language_asked(tmp_path):
+    """--names keeps pseudonyms out of labels; --label-language picks the labels' language."""
+    texts = [
+        "Sophie zegt dat het loket van de bank gesloten is.",
+        "Sophie dit que le guichet de la banque est fermé.",
+        "Sophie says the bank counter is closed.",
+        "Sophie vraagt wie haar wachtwoord bewaart.",
+        "Sophie demande qui garde son mot de passe.",
+        "Sophie asks who keeps her password.",
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts)])
+    names = tmp_path / "names.txt"
+    names.write_text("Sophie\n", encoding="utf-8")
+    out = tmp_path / "groups.jsonl"
+    argv = ["cluster", "--in", str(source), "--out", str(out), "--k", "2"]
+    assert main([*argv, "--names", str(names), "--label-language", "nl"]) == 0
+    groups = read_jsonl(out)
+    for group in groups:
+        assert "sophie" not in json.dumps(group).lower()
+        assert group["label"] == group["labels"]["nl"]
+
+
 @pytest.mark.parametrize(
     ("command", "bad", "message"),
     [
