@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from analysis.terms import split_sense
+
 _LEXICON: dict[str, dict[str, str]] = {
     "dependency": {
         "nl": """
@@ -684,9 +686,138 @@ def lexicon_entries(key: str, language: str) -> tuple[tuple[str, float], ...]:
     best: dict[str, float] = {}
     for pattern, weight in entries:
         best[pattern] = max(weight, best.get(pattern, weight))
+    # A sense entry replaces the plain pattern: its marker and its weight win.
+    for pattern, weight in _parse(_SENSES.get(key, {}).get(language, "")):
+        best.pop(split_sense(pattern)[0], None)
+        best[pattern] = weight
     return tuple(sorted(best.items()))
 
 
 def has_lexicon(key: str) -> bool:
     """Return whether `key` is a default theme with a built-in lexicon."""
     return key in _LEXICON
+
+
+# Other senses of the themes' words, written from the theme definitions and from how
+# report prose uses the same words (not from any benchmark passage). A pattern here
+# overrides the same pattern of `_LEXICON`/`_BROADER` (with or without its sense
+# marker): `?word` needs another term of the theme nearby, `^word` must be a noun
+# after a determiner, weight 0 marks another sense and hides the theme's shorter
+# terms inside it ("pouvoirs publics" is not power), 0.5 demotes an ambient word of
+# the whole field (digitalisation, public services, associations) to context.
+_SENSES: dict[str, dict[str, str]] = {
+    "dependency": {
+        "nl": """
+        1: ?kan niet; ?kunnen niet; ?terugkomen; ?overnemen; ?iedere maand; ?macht
+        0.5: ?alleen
+        0: in eerste plaats; in de eerste plaats; in tweede plaats; in de tweede plaats;
+           in laatste plaats; terugkomen op
+        """,
+        "fr": """
+        1: ^pouvoir; ?seul; ?le seul; ?la seule; ?revenir; ?ramener; ?indispensable;
+           ^proche; =proches; ^aidant; =aidants; ?par l'intermédiaire; ?ne peut plus;
+           ?n'arrive pas; ?chaque mois; ?intermédiaire
+        0: pouvoirs publics; pouvoir public; pouvoirs locaux; pouvoir local; pouvoir d'achat;
+           pouvoir subsidiant; pouvoirs subsidiants; pouvoir organisateur; seul moyen;
+           seule façon; revenir sur; en aidant
+        """,
+        "en": """
+        1: ?cannot; ?can't; ?come back; ?every time; ?every month; ?instead of; ?alone;
+           ^relative; =relatives; ?power
+        0: power of attorney; purchasing power; public powers; power supply; power cut;
+           relative to; come back to; the only way; the only thing
+        """,
+    },
+    "privacy": {
+        "nl": """
+        1.5: ?privé; ?privé bedrijf; ?privébedrijf; ?private firma; ?mandaat; ?namens
+        1: ?toegang; ?veiligheid; ?controle; ?gegevens; ?data; ?vertrouwen; ?beheren
+        0: privésector; privé-sector; private sector; private partners; private actoren;
+           private spelers; toegang tot rechten; toegang tot * rechten; toegang tot hulp;
+           toegang tot diensten; toegang tot zorg; toegang tot de dienstverlening;
+           deontologische code; sociale veiligheid
+        """,
+        "fr": """
+        1.5: ?privé; ?privée; ?société privée; ?entreprise privée; ?opérateur privé; ?mandat;
+             ?au nom de
+        1: ?accès; ?données; ?donnée; ?contrôle; ?gérer; ?sécurité; ?sécuriser
+        0: secteur privé; privé de; privée de; privés de; privées de; acteurs privés;
+           partenaires privés; prestataires privés; accès aux droits; accès à * droits;
+           accès au droit; accès aux services; accès aux soins; accès à l'aide;
+           sécurité sociale; code de déontologie; code déontologique; code postal;
+           code du travail; code pénal; code civil; code de conduite; tenir compte;
+           en compte; rendre compte; compte tenu; au bout du compte; du personnel;
+           le personnel; de personnel; membres du personnel
+        """,
+        "en": """
+        1.5: ?private; ?private company; ?private operator; ?private firm; ?mandate;
+             ?on behalf of
+        1: ?access; ?data; ?control; ?manage; ?secure; ?store; ?security
+        0: private sector; private actors; private partners; private providers;
+           private sector's; access to rights; access to * rights; access to services;
+           access to benefits; access to support; access to care; access to the internet;
+           social security; code of conduct; code of ethics; postal code; post code;
+           take into account; taking into account; taken into account; account for;
+           accounts for; on account of
+        """,
+    },
+    "outsourcing": {
+        "nl": """
+        1.5: ?sluiting; ?het werk van; ?hun werk; ?hun job; ?werklast; ?verwijzen naar;
+             ?verwezen naar
+        1: ?gesloten; ?sluiten; ?dicht; ?sturen; ?verwijzen; ?school; ?kosten; ?enkel nog;
+           ?alleen nog; ?laten doen
+        0.5: digitalisering; openbare dienst; overheid; vzw; vereniging; organisatie;
+             sociale dienst; gemeente; dienst
+        """,
+        "fr": """
+        1.5: ?=leur travail|boulot|job|mission; ?charge de travail
+        1: ?envoyer; ?renvoyer; ?transférer; ?orienter; ?économie; ?économies; ?poste;
+           ?agence; ?école; ?attente; ?renvoi; ne * plus que; ne * plus qu'
+        0.5: digitalisation; dématérialisation; service public; services publics;
+             association; associations; asbl; organisme; commune; service social
+        0: plus que
+        """,
+        "en": """
+        1.5: ?their job; ?their work; ?the work of; ?workload; ?refer; ?referred
+        1: direct * to; directed * to; directs * to; pointed !out; =closed|closes|closing;
+           ?shift; ?transfer; ?send; ?waiting; ?school; ?union
+        0.5: digitalisation; digitalization; public service; public services; association;
+             organisation; organization; non-profit; municipality; social service
+        0: direct; pointed; point out; pointed out; points out; close; closed;
+           =refers to; referred to as; refer to as; counter to; to counter
+        """,
+    },
+    "role_confusion": {
+        "nl": """
+        1.5: ?zijn rol; ?haar rol; ?ethiek; ?ethisch; ?ambtenaar; ?aangifte
+        1: ?rol; ?rollen; ?samen met; ?hoe ver; ?tot waar; ?controleren; ?alles doen;
+           ?secretariaat; ?grens; ?grenzen; ?de staat; ?het systeem; ?functie; ?relatie;
+           ?begeleiding; ?hulpverlening; ?technisch; ?computer; ?professioneel; ?job; ?taak;
+           ?taken; ?opdracht; ?beroep; ?vak; ?opleiding; ?opgeleid; ?controle
+        0.5: sociaal werk
+        """,
+        "fr": """
+        1.5: ?son rôle; ?leur rôle; ?faire avec; ?légitimité; ?éthique; ?fonctionnaire;
+             ?comptable
+        1: ?rôle; ?rôles; ?faire pour; ?jusqu'où; ?limite; ?limites; ?responsabilité;
+           ?contrôler; ?tout faire; ?secrétariat; ?agent; ?technique; ?informatique;
+           ?professionnel; ?travail; ?boulot; ?job; ?métier; ?formation; ?formé; ?contrôle;
+           ?accompagnement; ?relation; ?mission; ?missions; ?mandat; ?tâche; ?tâches
+        0.5: travail social
+        0: secrétaire d'état; secrétaire général; secrétaire générale
+        """,
+        "en": """
+        1.5: ?their role; ?do with; ?boundary; ?boundaries; ?ethics; ?ethical;
+             ?civil servant; ?controller
+        1: ?role; ?roles; ?do for; ?how far; ?do everything; ?job; ?task; ?tasks; ?mission;
+           ?mandate; ?training; ?trained; ?skills; ?tax; ?taxes; ?computer; ?update;
+           ?control; ?limit; ?limits; ?profession; ?professional; ?responsible;
+           ?responsibility; ?meaning; ?relationship; ?expectations; ?the job; ?legal;
+           ?technical
+        0.5: social work
+        0: to do with; nothing to do with; has to do with; have to do with; had to do with;
+           secretary of state; secretary general; data controller
+        """,
+    },
+}

@@ -27,7 +27,14 @@ from analysis.codebook import ThemeSpec
 from analysis.language import LANGUAGES
 from analysis.lexicon import has_lexicon, lexicon_entries
 from analysis.nlp import PreparedText, prepare_many
-from analysis.terms import Match, TermIndex, compile_terms, longest_per_theme
+from analysis.terms import (
+    Match,
+    TermIndex,
+    compile_terms,
+    in_sense,
+    longest_per_theme,
+    split_sense,
+)
 
 SEED_WEIGHT = 1.0
 BORROWED_WEIGHT = 0.5
@@ -77,9 +84,11 @@ class ZeroShot:
                     if t.strip()
                 ]
                 seed_weight = BORROWED_WEIGHT
+            # A seed the lexicon also lists keeps the lexicon's weight and sense marker.
+            marked = {split_sense(pattern)[0]: pattern for pattern in weights}
             for seed in seeds:
                 pattern = seed.strip().lower()
-                if pattern not in weights:
+                if pattern not in weights and pattern not in marked:
                     weights[pattern] = seed_weight
             if not has_lexicon(theme.key):
                 for word in definition_words.get(theme.key, []):
@@ -89,7 +98,8 @@ class ZeroShot:
 
     def matches(self, prepared: PreparedText) -> list[Match]:
         """Return the term matches of every theme in a passage (longest per theme)."""
-        return longest_per_theme(self.index(prepared.language).find(prepared))
+        found = longest_per_theme(self.index(prepared.language).find(prepared))
+        return in_sense(found, prepared)
 
     def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
         """Return the evidence points per theme key for a passage's matches."""
