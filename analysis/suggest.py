@@ -35,10 +35,11 @@ from analysis.nlp import PreparedText
 from analysis.scoring import (
     LearnedThemes,
     Progress,
+    calibrate,
     prepare_items,
     report,
 )
-from analysis.zeroshot import ZeroShot, score_from_points
+from analysis.zeroshot import SUGGEST_AT, ZeroShot, score_from_points
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,10 @@ class ThemeSuggester:
             report(progress, 0.0, 0.6),
         )
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        points = self._points(matches)
-        self.learned_ = LearnedThemes(self.keys).fit(prepared, points, self.examples)
+        _, scaled = self._points(matches, prepared)
+        self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
+        scaled = scaled * self.scales_
+        self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples)
         self.regimes_ = {
             key: "learned" if key in self.learned_.models_ else "zero-shot" for key in self.keys
         }
@@ -154,12 +157,19 @@ class ThemeSuggester:
             progress(1.0)
         return self
 
-    def _points(self, matches) -> np.ndarray:
-        """Return the zero-shot evidence points as a (passages × themes) array."""
+    def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray]:
+        """Return evidence points and suggestion points, each (passages × themes)."""
         rows = [self.zero_shot_.evidence_points(found) for found in matches]
-        return np.array([[row[key] for key in self.keys] for row in rows]).reshape(
-            len(matches), len(self.keys)
-        )
+        scaled = [
+            self.zero_shot_.suggestion_points(found, len(passage))
+            for found, passage in zip(matches, prepared, strict=True)
+        ]
+
+        def array(dicts):
+            values = [[row[key] for key in self.keys] for row in dicts]
+            return np.array(values, dtype=np.float64).reshape(len(dicts), len(self.keys))
+
+        return array(rows), array(scaled)
 
     def suggest(
         self,
@@ -173,19 +183,25 @@ class ThemeSuggester:
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        points = self._points(matches)
-        prior = score_from_points(points)
+        _, scaled = self._points(matches, prepared)
+        scaled = scaled * self.scales_
+        prior = score_from_points(scaled)
         # "similar" evidence explains a suggestion: only suggested themes get it.
-        scores, similar = self.learned_.predict(prepared, points, prior, self.threshold)
+        scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold)
         results = []
         for row, ((item_id, _), passage) in enumerate(zip(items, prepared, strict=True)):
             terms: dict[str, list[Evidence]] = {key: [] for key in self.keys}
+            shown: set[tuple[str, str]] = set()
             for m in matches[row]:
                 if m.term.weight <= 0:  # counter-evidence lowers the score, explains nothing
                     continue
-                terms[m.term.theme].append(
-                    Evidence("term", passage.text[m.start : m.end], m.start, m.end)
-                )
+                if m.first == m.last and passage.stop[m.first]:
+                    continue  # a stop word ("vous") explains nothing to a reader
+                text = passage.text[m.start : m.end]
+                if (m.term.theme, text.lower()) in shown:
+                    continue  # each word once: the list explains, the highlight counts
+                shown.add((m.term.theme, text.lower()))
+                terms[m.term.theme].append(Evidence("term", text, m.start, m.end))
             themes = []
             for column, key in enumerate(self.keys):
                 score = round(float(scores[row, column]), 6)

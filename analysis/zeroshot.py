@@ -41,6 +41,10 @@ BORROWED_WEIGHT = 0.5
 DEFINITION_WEIGHT = 0.3
 REPEAT_BONUS = 0.25
 SUGGEST_AT = 2.0  # evidence points for a score of 0.5
+STRONG = 1.0  # terms of this weight or more are evidence; lighter ones are context
+LENGTH_FREE = 50  # words of a passage before more evidence is needed
+LENGTH_POWER = 0.5  # needed evidence grows with the square root of the length beyond
+RIVAL_SHARE = 0.5  # a theme with less than this share of the passage's top theme yields
 # Words of definitions that say nothing about one theme in particular.
 _GENERIC_WORDS = (
     "personne persoon person mens people gens travailleur werker worker social sociaal"
@@ -114,6 +118,44 @@ class ZeroShot:
             elif count <= 3:
                 points[term.theme] += REPEAT_BONUS * term.weight
         return {key: max(value, 0.0) for key, value in points.items()}
+
+    def suggestion_points(self, matches: Sequence[Match], words: int) -> dict[str, float]:
+        """Return the points per theme on the suggestion scale (suggested at SUGGEST_AT).
+
+        Distinctive evidence, not ambient: context terms (weight < STRONG) count at
+        most as much as the theme's own evidence, so they never make a suggestion on
+        their own; a long passage needs more evidence (points grow with length, a
+        passage mentions the whole field); themes compete within the passage: one
+        with less than RIVAL_SHARE of the top theme's points is kept below the cut.
+        """
+        strong = dict.fromkeys(self.keys, 0.0)
+        context = dict.fromkeys(self.keys, 0.0)
+        seen: Counter[tuple[str, str]] = Counter()
+        for match in matches:
+            term = match.term
+            seen[(term.theme, term.source)] += 1
+            count = seen[(term.theme, term.source)]
+            if count > 3:
+                continue
+            weight = term.weight if count == 1 else REPEAT_BONUS * term.weight
+            if term.weight >= STRONG or term.weight < 0:
+                strong[term.theme] += weight
+            else:
+                context[term.theme] += weight
+        points = {
+            key: max(strong[key] + min(context[key], max(strong[key], 0.0)), 0.0)
+            for key in self.keys
+        }
+        scale = max(1.0, words / LENGTH_FREE) ** LENGTH_POWER
+        top = max(points.values(), default=0.0)
+        result = {}
+        for key, value in points.items():
+            value /= scale
+            if value < RIVAL_SHARE * top:
+                # Below the cut whatever its size; still ranked by its share of the top.
+                value = min(value, SUGGEST_AT * 0.99) * value * scale / (RIVAL_SHARE * top)
+            result[key] = value
+        return result
 
 
 def score_from_points(points):
