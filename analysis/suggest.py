@@ -146,7 +146,7 @@ class ThemeSuggester:
             report(progress, 0.0, 0.6),
         )
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        _, scaled = self._points(matches, prepared)
+        scaled = self._points(matches, prepared)
         self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
         scaled = scaled * self.scales_
         self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples)
@@ -157,19 +157,15 @@ class ThemeSuggester:
             progress(1.0)
         return self
 
-    def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray]:
-        """Return evidence points and suggestion points, each (passages × themes)."""
-        rows = [self.zero_shot_.evidence_points(found) for found in matches]
-        scaled = [
+    def _points(self, matches, prepared) -> np.ndarray:
+        """Return the suggestion points (passages × themes); see ZeroShot.suggestion_points."""
+        keys = self.keys
+        rows = [
             self.zero_shot_.suggestion_points(found, len(passage))
             for found, passage in zip(matches, prepared, strict=True)
         ]
-
-        def array(dicts):
-            values = [[row[key] for key in self.keys] for row in dicts]
-            return np.array(values, dtype=np.float64).reshape(len(dicts), len(self.keys))
-
-        return array(rows), array(scaled)
+        values = [[row[key] for key in keys] for row in rows]
+        return np.array(values, dtype=np.float64).reshape(len(rows), len(keys))
 
     def suggest(
         self,
@@ -183,14 +179,14 @@ class ThemeSuggester:
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        _, scaled = self._points(matches, prepared)
-        scaled = scaled * self.scales_
+        scaled = self._points(matches, prepared) * self.scales_
         prior = score_from_points(scaled)
         # "similar" evidence explains a suggestion: only suggested themes get it.
         scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold)
         results = []
+        keys = self.keys
         for row, ((item_id, _), passage) in enumerate(zip(items, prepared, strict=True)):
-            terms: dict[str, list[Evidence]] = {key: [] for key in self.keys}
+            terms: dict[str, list[Evidence]] = {key: [] for key in keys}
             shown: set[tuple[str, str]] = set()
             for m in matches[row]:
                 if m.term.weight <= 0:  # counter-evidence lowers the score, explains nothing
@@ -203,7 +199,7 @@ class ThemeSuggester:
                 shown.add((m.term.theme, text.lower()))
                 terms[m.term.theme].append(Evidence("term", text, m.start, m.end))
             themes = []
-            for column, key in enumerate(self.keys):
+            for column, key in enumerate(keys):
                 score = round(float(scores[row, column]), 6)
                 evidence = terms[key] + [
                     Evidence("similar", example_id=example_id, score=round(sim, 4))

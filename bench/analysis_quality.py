@@ -123,10 +123,15 @@ def learned(prepared, rows, fold_of, folds) -> list[set[str]]:
     return pred
 
 
-def curve(prepared, rows, fold_of, folds, size: int, repeat: int) -> list[set[str]]:
-    """Predictions for every passage, learned from `size` coded passages of other folds."""
+def curve(prepared, rows, fold_of, folds, size: int, repeat: int) -> tuple[list[set[str]], int]:
+    """Predictions for every passage, learned from `size` coded passages of other folds.
+
+    Returns the predictions and the smallest training size used (a small file has
+    fewer groups outside a fold than `size`).
+    """
     rng = np.random.default_rng(SEED + 1000 * repeat + size)
     pred: list[set[str]] = [set()] * len(rows)
+    used = size
     for fold in range(folds):
         by_group: dict = {}
         for i in range(len(rows)):
@@ -135,10 +140,11 @@ def curve(prepared, rows, fold_of, folds, size: int, repeat: int) -> list[set[st
         groups = sorted(by_group, key=str)
         chosen = rng.permutation(len(groups))[:size]
         train = [int(rng.choice(by_group[groups[g]])) for g in chosen]
+        used = min(used, len(train))
         test = [i for i in range(len(rows)) if fold_of[i] == fold]
         for i, found in zip(test, fit_predict(prepared, rows, train, test), strict=True):
             pred[i] = found
-    return pred
+    return pred, used
 
 
 def baseline(rows, fold_of, folds, keys) -> list[set[str]]:
@@ -201,15 +207,15 @@ def report_file(path: Path, folds: int, repeats: int, keys: list[str]) -> None:
         print_method(method, by_language(pred, rows, keys), keys)
     print("learning curve (macro-F1 by language, mean of repeats; suggested per passage)")
     for size in CURVE:
-        runs = [
-            by_language(curve(prepared, rows, fold_of, folds, size, r), rows, keys)
-            for r in range(repeats)
-        ]
+        drawn = [curve(prepared, rows, fold_of, folds, size, r) for r in range(repeats)]
+        runs = [by_language(pred, rows, keys) for pred, _ in drawn]
+        used = min(n for _, n in drawn)
         cells = "  ".join(
             f"{lang} {np.mean([run[lang]['macro'] for run in runs]):.3f}" for lang in runs[0]
         )
         per = np.mean([run["all"]["suggested"] for run in runs])
-        print(f"  {size:>3} coded: {cells}  ({per:.2f} suggested per passage)")
+        note = f", only {used} groups to draw from" if used < size else ""
+        print(f"  {size:>3} coded: {cells}  ({per:.2f} suggested per passage{note})")
     print(f"time {time.perf_counter() - started:.1f} s")
 
 
