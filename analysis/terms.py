@@ -13,7 +13,7 @@ so "mots de passe" also finds "mot de passe" and "wachtwoorden" finds "wachtwoor
     *leverancier      a word that ends with "leverancier" (energieleverancier)
     pointed !out      `!`: any one word but these ("pointed her to", not "pointed out")
     ?privé            leading `?`: an ambiguous word, kept only when another term of the
-                      same theme (weight >= 1, not itself ambiguous) lies within
+                      same theme (weight >= CONTEXT_WEIGHT, not itself ambiguous) lies within
                       `CONTEXT_WINDOW` words ("privé" beside "données", not "secteur privé")
     ^pouvoir          leading `^`: a noun, kept only after a determiner ("le pouvoir",
                       "leur pouvoir"; not the modal verb "pour pouvoir payer")
@@ -40,6 +40,7 @@ GAP = 3  # words a `..` may skip
 _COMPOUND_MIN = 6  # letters of a Dutch word before it also matches as a compound head
 COMPOUND_WEIGHT = 1.5  # weaker words ("dienst", "vertrouwen") are not compound heads
 CONTEXT_WINDOW = 12  # words either side where an ambiguous term looks for its theme
+CONTEXT_WEIGHT = 1.5  # only a distinctive term of the theme vouches for an ambiguous one
 # Verb particles: "uitgesloten", "opgeslagen", "doorgestuurd" are verbs, not compounds.
 _PARTICLES = frozenset(
     [
@@ -421,7 +422,7 @@ def in_sense(matches: Sequence[Match], prepared: PreparedText) -> list[Match]:
                 continue
         elif sense == "context" and not any(
             other.term.theme == match.term.theme
-            and other.term.weight >= 1
+            and other.term.weight >= CONTEXT_WEIGHT
             and other.term.sense != "context"
             and abs(other.first - match.first) <= CONTEXT_WINDOW
             and (other.start, other.end) != (match.start, match.end)
