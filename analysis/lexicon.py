@@ -710,21 +710,21 @@ def has_lexicon(key: str) -> bool:
 _SENSES: dict[str, dict[str, str]] = {
     "dependency": {
         "nl": """
-        1:   ?terugkomen; ?overnemen;  
+        1: ?terugkomen; ?overnemen;
         0.5: ?alleen
         0: in eerste plaats; in de eerste plaats; in tweede plaats; in de tweede plaats;
            in laatste plaats; terugkomen op
         """,
         "fr": """
         1: ^pouvoir; ?seul; ?le seul; ?la seule; ?revenir; ?ramener; ?indispensable;
-           ^proche; =proches; ^aidant; =aidants; ?par l'intermédiaire; 
-             ?intermédiaire
+           ^proche; =proches; ^aidant; =aidants; ?par l'intermédiaire;
+           ?intermédiaire
         0: pouvoirs publics; pouvoir public; pouvoirs locaux; pouvoir local; pouvoir d'achat;
            pouvoir subsidiant; pouvoirs subsidiants; pouvoir organisateur; seul moyen;
            seule façon; revenir sur; en aidant
         """,
         "en": """
-        1:   ?come back;    
+        1: ?come back;
            ^relative; =relatives; ?power
         0: power of attorney; purchasing power; public powers; power supply; power cut;
            relative to; come back to; the only way; the only thing
@@ -733,7 +733,7 @@ _SENSES: dict[str, dict[str, str]] = {
     "privacy": {
         "nl": """
         1.5: ?privé; ?privé bedrijf; ?privébedrijf; ?private firma; ?mandaat; ?namens
-        1: ?toegang; ?veiligheid; ?controle;   ?vertrouwen; ?beheren
+        1: ?toegang; ?veiligheid; ?controle; ?vertrouwen; ?beheren
         0: privésector; privé-sector; private sector; private partners; private actoren;
            private spelers; toegang tot rechten; toegang tot * rechten; toegang tot hulp;
            toegang tot diensten; toegang tot zorg; toegang tot de dienstverlening;
@@ -741,8 +741,8 @@ _SENSES: dict[str, dict[str, str]] = {
         """,
         "fr": """
         1.5: ?privé; ?privée; ?société privée; ?entreprise privée; ?opérateur privé; ?mandat;
-             ?au nom de
-        1: ?accès;   ?contrôle; ?gérer; ?sécurité; ?sécuriser
+           ?au nom de
+        1: ?accès; ?contrôle; ?gérer; ?sécurité; ?sécuriser
         0: secteur privé; privé de; privée de; privés de; privées de; acteurs privés;
            partenaires privés; prestataires privés; accès aux droits; accès à * droits;
            accès au droit; accès aux services; accès aux soins; accès à l'aide;
@@ -753,8 +753,8 @@ _SENSES: dict[str, dict[str, str]] = {
         """,
         "en": """
         1.5: ?private; ?private company; ?private operator; ?private firm; ?mandate;
-             ?on behalf of
-        1: ?access;  ?control; ?manage; ?secure; ?store; ?security
+           ?on behalf of
+        1: ?access; ?control; ?manage; ?secure; ?store; ?security
         0: private sector; private actors; private partners; private providers;
            private sector's; access to rights; access to * rights; access to services;
            access to benefits; access to support; access to care; access to the internet;
@@ -765,27 +765,26 @@ _SENSES: dict[str, dict[str, str]] = {
     },
     "outsourcing": {
         "nl": """
-        1.5: ?sluiting;     ?verwijzen naar;
-             ?verwezen naar
-        1: ?gesloten; ?sluiten; ?dicht; ?sturen; ?verwijzen;   
-            
+        1.5: ?sluiting; ?verwijzen naar;
+           ?verwezen naar
+        1: ?gesloten; ?sluiten; ?dicht; ?sturen; ?verwijzen;
         0.5: digitalisering; openbare dienst; overheid; vzw; vereniging; organisatie;
-             sociale dienst; gemeente; dienst
+           sociale dienst; gemeente; dienst
         """,
         "fr": """
-        1.5:  
-        1:  ?renvoyer;  ?orienter; ?économie; ?économies; ?poste;
-           ?agence;  ?attente; ?renvoi; ne * plus que; ne * plus qu'
+        1.5:
+        1: ?renvoyer; ?orienter; ?économie; ?économies; ?poste;
+           ?agence; ?attente; ?renvoi; ne * plus que; ne * plus qu'
         0.5: digitalisation; dématérialisation; service public; services publics;
-             association; associations; asbl; organisme; commune; service social
+           association; associations; asbl; organisme; commune; service social
         0: plus que
         """,
         "en": """
-        1.5:     ?refer; ?referred
+        1.5: ?refer; ?referred
         1: direct * to; directed * to; directs * to; pointed !out; =closed|closes|closing;
-           ?shift;     ?union
+           ?shift; ?union
         0.5: digitalisation; digitalization; public service; public services; association;
-             organisation; organization; non-profit; municipality; social service
+           organisation; organization; non-profit; municipality; social service
         0: direct; pointed; point out; pointed out; points out; close; closed;
            =refers to; referred to as; refer to as; counter to; to counter
         """,
@@ -793,33 +792,31 @@ _SENSES: dict[str, dict[str, str]] = {
     "role_confusion": {
         "nl": """
         1: ?rol; ?rollen
-        1.5:      ?aangifte
-        1:   ?samen met; ?hoe ver; ?tot waar; ?controleren; 
-           ?secretariaat; ?grens; ?grenzen; ?de staat; ?het systeem; ?functie; 
-                 
-                 ?controle
+        1.5: ?aangifte
+        1: ?samen met; ?hoe ver; ?tot waar; ?controleren;
+           ?secretariaat; ?grens; ?grenzen; ?de staat; ?het systeem; ?functie;
+           ?controle
         0.5: sociaal werk
         """,
         "fr": """
         1: ?rôle; ?rôles
-        1.5:   ?faire avec;   
-             ?comptable
-        1:    ?jusqu'où; ?limite; ?limites; 
-           ?contrôler;  ?secrétariat; ?agent; ?technique; 
-                  ?contrôle;
-               ?mandat;  
+        1.5: ?faire avec;
+           ?comptable
+        1: ?jusqu'où; ?limite; ?limites;
+           ?contrôler; ?secrétariat; ?agent; ?technique;
+           ?contrôle;
+           ?mandat;
         0.5: travail social
         0: secrétaire d'état; secrétaire général; secrétaire générale
         """,
         "en": """
         1: ?role; ?roles
-        1.5:  ?do with;    
-              ?controller
-        1:    ?how far;     
-           ?mandate;       
-           ?control; ?limit; ?limits;   
-            ?meaning;    
-           
+        1.5: ?do with;
+           ?controller
+        1: ?how far;
+           ?mandate;
+           ?control; ?limit; ?limits;
+           ?meaning;
         0.5: social work
         0: to do with; nothing to do with; has to do with; have to do with; had to do with;
            secretary of state; secretary general; data controller

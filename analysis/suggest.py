@@ -1,23 +1,31 @@
 """Theme suggestions for passages: zero-shot from the codebook, learned from codings.
 
 One model, two regimes per theme:
-- zero-shot: the codebook's terms (see `analysis.zeroshot`); suggested when the score
-  reaches `THRESHOLD` (about 2 evidence points);
+- zero-shot: the codebook's terms (see `analysis.zeroshot`), read in their sense
+  (`analysis.terms`: ambiguous words need theme context, nouns a determiner), turned
+  into suggestion points: context words count at most as much as the theme's own
+  evidence, long passages need more evidence, themes compete within a passage;
+  suggested when the score reaches `THRESHOLD` (about 2 points);
+- calibration: from `CALIBRATE_FROM` (20) coded passages, in any language (the
+  points are language independent) with rejections as negatives, each theme's points
+  get the multiplier that best separates its codings, shrunk towards 1;
 - learned, once the study has at least `MIN_POSITIVES` examples coded with the theme and
   `MIN_NEGATIVES` examples without it: a logistic regression (balanced classes) over
-  lemma unigrams and bigrams (TF-IDF) plus every theme's zero-shot evidence, blended
-  with the zero-shot score: `w * learned + (1 - w) * zero_shot` where
-  `w = n / (n + BLEND_HALF)` and n is the smaller of the positive and negative counts.
+  lemma unigrams and bigrams (TF-IDF) plus every theme's calibrated points, trained on
+  the codings of every language, blended with the zero-shot score:
+  `w * learned + (1 - w) * zero_shot` where `w = n / (n + BLEND_HALF)` and n is the
+  smaller of the positive and negative counts.
 
 Every example not coded with a theme is a negative for it; a suggestion the
 facilitator rejected is a negative of weight `REJECTED_WEIGHT`. In both regimes a
 passage very close to a coded example moves towards it: up for a positive, down for
 a rejection, by `similarity ** 3` of the way (so only near-duplicates count).
 Suggested themes also get "similar" evidence: the (up to) three coded passages with
-that theme most like this one (TF-IDF cosine).
+that theme most like this one (TF-IDF cosine). Term evidence names each word once per
+theme and never a stop word.
 
-The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 8,
-REJECTED_WEIGHT = 2, BLEND_HALF = 20, C = 16. The output is deterministic: fixed
+The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 5,
+REJECTED_WEIGHT = 2, BLEND_HALF = 10, C = 16. The output is deterministic: fixed
 solver, sorted ties, no dependence on set or hash order.
 """
 

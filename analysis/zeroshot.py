@@ -11,8 +11,10 @@ Each theme gets, per language, a set of weighted term patterns:
 
 A passage's evidence for a theme is the sum of the weights of the distinct terms found
 (a repeated term adds `REPEAT_BONUS` of its weight, twice at most; negative terms of
-the lexicon subtract, never below zero), and its score is
-`1 - 2 ** (-evidence / SUGGEST_AT)`: 0.5 at `SUGGEST_AT` points, towards 1 beyond.
+the lexicon subtract, never below zero): `evidence_points`. Suggestions use
+`suggestion_points`, which keep evidence distinctive rather than ambient (context
+terms never suggest on their own, long passages need more, themes compete), and the
+score is `1 - 2 ** (-points / SUGGEST_AT)`: 0.5 at `SUGGEST_AT` points, towards 1 beyond.
 """
 
 from __future__ import annotations
