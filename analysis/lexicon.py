@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from analysis.terms import split_sense
+
 _LEXICON: dict[str, dict[str, str]] = {
     "dependency": {
         "nl": """
@@ -684,9 +686,140 @@ def lexicon_entries(key: str, language: str) -> tuple[tuple[str, float], ...]:
     best: dict[str, float] = {}
     for pattern, weight in entries:
         best[pattern] = max(weight, best.get(pattern, weight))
+    # A sense entry replaces the plain pattern: its marker and its weight win.
+    for pattern, weight in _parse(_SENSES.get(key, {}).get(language, "")):
+        best.pop(split_sense(pattern)[0], None)
+        best[pattern] = weight
     return tuple(sorted(best.items()))
 
 
 def has_lexicon(key: str) -> bool:
     """Return whether `key` is a default theme with a built-in lexicon."""
     return key in _LEXICON
+
+
+# Other senses of the themes' words, written from the theme definitions and from how
+# report prose uses the same words (not from any benchmark passage). A pattern here
+# overrides the same pattern of `_LEXICON`/`_BROADER` (with or without its sense
+# marker): `?word` needs another term of the theme nearby (only for words with another
+# meaning: "rôle des communes" is an institution's remit, not the worker's role;
+# general words of the right meaning stay plain), `^word` must be a noun
+# after a determiner, weight 0 marks another sense and hides the theme's shorter
+# terms inside it ("pouvoirs publics" is not power), 0.5 demotes an ambient word of
+# the whole field (digitalisation, public services, associations) to context.
+_SENSES: dict[str, dict[str, str]] = {
+    "dependency": {
+        "nl": """
+        1: ?terugkomen; ?overnemen;
+        0.5: ?alleen
+        0: in eerste plaats; in de eerste plaats; in tweede plaats; in de tweede plaats;
+           in laatste plaats; terugkomen op
+        """,
+        "fr": """
+        1: ^pouvoir; ?seul; ?le seul; ?la seule; ?revenir; ?ramener; ?indispensable;
+           ^proche; =proches; ^aidant; =aidants; ?par l'intermédiaire;
+           ?intermédiaire
+        0: pouvoirs publics; pouvoir public; pouvoirs locaux; pouvoir local; pouvoir d'achat;
+           pouvoir subsidiant; pouvoirs subsidiants; pouvoir organisateur; seul moyen;
+           seule façon; revenir sur; en aidant
+        """,
+        "en": """
+        1: ?come back;
+           ^relative; =relatives; ?power
+        0: power of attorney; purchasing power; public powers; power supply; power cut;
+           relative to; come back to; the only way; the only thing
+        """,
+    },
+    "privacy": {
+        "nl": """
+        1.5: ?privé; ?privé bedrijf; ?privébedrijf; ?private firma; ?mandaat; ?namens
+        1: ?toegang; ?veiligheid; ?controle; ?vertrouwen; ?beheren
+        0: privésector; privé-sector; private sector; private partners; private actoren;
+           private spelers; toegang tot rechten; toegang tot * rechten; toegang tot hulp;
+           toegang tot diensten; toegang tot zorg; toegang tot de dienstverlening;
+           deontologische code; sociale veiligheid
+        """,
+        "fr": """
+        1.5: ?privé; ?privée; ?société privée; ?entreprise privée; ?opérateur privé; ?mandat;
+           ?au nom de
+        1: ?accès; ?contrôle; ?gérer; ?sécurité; ?sécuriser
+        0: secteur privé; privé de; privée de; privés de; privées de; acteurs privés;
+           partenaires privés; prestataires privés; accès aux droits; accès à * droits;
+           accès au droit; accès aux services; accès aux soins; accès à l'aide;
+           sécurité sociale; code de déontologie; code déontologique; code postal;
+           code du travail; code pénal; code civil; code de conduite; tenir compte;
+           en compte; rendre compte; compte tenu; au bout du compte; du personnel;
+           le personnel; de personnel; membres du personnel
+        """,
+        "en": """
+        1.5: ?private; ?private company; ?private operator; ?private firm; ?mandate;
+           ?on behalf of
+        1: ?access; ?control; ?manage; ?secure; ?store; ?security
+        0: private sector; private actors; private partners; private providers;
+           private sector's; access to rights; access to * rights; access to services;
+           access to benefits; access to support; access to care; access to the internet;
+           social security; code of conduct; code of ethics; postal code; post code;
+           take into account; taking into account; taken into account; account for;
+           accounts for; on account of
+        """,
+    },
+    "outsourcing": {
+        "nl": """
+        1.5: ?sluiting; ?verwijzen naar;
+           ?verwezen naar
+        1: ?gesloten; ?sluiten; ?dicht; ?sturen; ?verwijzen;
+        0.5: digitalisering; openbare dienst; overheid; vzw; vereniging; organisatie;
+           sociale dienst; gemeente; dienst
+        """,
+        "fr": """
+        1.5:
+        1: ?renvoyer; ?orienter; ?économie; ?économies; ?poste;
+           ?agence; ?attente; ?renvoi; ne * plus que; ne * plus qu'
+        0.5: digitalisation; dématérialisation; service public; services publics;
+           association; associations; asbl; organisme; commune; service social
+        0: plus que
+        """,
+        "en": """
+        1.5: ?refer; ?referred
+        1: direct * to; directed * to; directs * to; pointed !out; =closed|closes|closing;
+           ?shift; ?union
+        0.5: digitalisation; digitalization; public service; public services; association;
+           organisation; organization; non-profit; municipality; social service
+        0: direct; pointed; point out; pointed out; points out; close; closed;
+           =refers to; referred to as; refer to as; counter to; to counter
+        """,
+    },
+    "role_confusion": {
+        "nl": """
+        1: ?rol; ?rollen
+        1.5: ?aangifte
+        1: ?samen met; ?hoe ver; ?tot waar; ?controleren;
+           ?secretariaat; ?grens; ?grenzen; ?de staat; ?het systeem; ?functie;
+           ?controle
+        0.5: sociaal werk
+        """,
+        "fr": """
+        1: ?rôle; ?rôles
+        1.5: ?faire avec;
+           ?comptable
+        1: ?jusqu'où; ?limite; ?limites;
+           ?contrôler; ?secrétariat; ?agent; ?technique;
+           ?contrôle;
+           ?mandat;
+        0.5: travail social
+        0: secrétaire d'état; secrétaire général; secrétaire générale
+        """,
+        "en": """
+        1: ?role; ?roles
+        1.5: ?do with;
+           ?controller
+        1: ?how far;
+           ?mandate;
+           ?control; ?limit; ?limits;
+           ?meaning;
+        0.5: social work
+        0: to do with; nothing to do with; has to do with; have to do with; had to do with;
+           secretary of state; secretary general; data controller
+        """,
+    },
+}

@@ -17,10 +17,13 @@ from analysis.nlp import PreparedText, prepare_many
 Progress = Callable[[float], None]
 EXAMPLE_TEXT = str | PreparedText
 
-MIN_POSITIVES = 8
-MIN_NEGATIVES = 8
+MIN_POSITIVES = 5  # a rare theme is learned early (8 kept dependency zero-shot for long)
+MIN_NEGATIVES = 5
 REJECTED_WEIGHT = 2.0
 BLEND_HALF = 20  # examples at which learned and zero-shot weigh the same
+CALIBRATE_FROM = 20  # coded passages before per-theme cut-offs are calibrated
+SCALES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
+SHRINK = 0.05  # F1 a scale must gain per unit of |log2 scale| to move off 1
 ZERO_SHOT_SCALE = 1.0  # weight of the zero-shot evidence columns next to TF-IDF
 C = 16.0  # inverse regularisation of the logistic regressions (dev CV: 1 < 4 < 16)
 MEMORY_POWER = 3  # similarity ** 3: only near-duplicates of coded examples move a score
@@ -81,6 +84,33 @@ def _with_zero_shot(matrix, points: np.ndarray):
     from scipy import sparse
 
     return sparse.hstack([matrix, _zero_shot_columns(points)]).tocsr()
+
+
+def calibrate(points: np.ndarray, examples, keys: Sequence[str], at: float) -> np.ndarray:
+    """Return a point multiplier per theme that best separates the coded examples.
+
+    Zero-shot points of coded passages (any language: the points are language
+    independent) against their codes, rejections as negatives; the multiplier
+    maximising F1 at the cut `at`, shrunk towards 1 so that a few codings move it
+    only when the gain is clear. With fewer than CALIBRATE_FROM codings, all ones.
+    """
+    scales = np.ones(len(keys))
+    if len(examples) < CALIBRATE_FROM:
+        return scales
+    for column, key in enumerate(keys):
+        positive = np.array([key in example.labels for example in examples])
+        if not positive.any():
+            continue
+        best, best_value = 1.0, -1.0
+        for scale in SCALES:
+            predicted = points[:, column] * scale >= at
+            tp = int((predicted & positive).sum())
+            f1 = 2 * tp / (predicted.sum() + positive.sum())
+            value = f1 - SHRINK * abs(np.log2(scale))
+            if value > best_value + 1e-12:
+                best, best_value = scale, value
+        scales[column] = best
+    return scales
 
 
 class LearnedThemes:

@@ -1,23 +1,31 @@
 """Theme suggestions for passages: zero-shot from the codebook, learned from codings.
 
 One model, two regimes per theme:
-- zero-shot: the codebook's terms (see `analysis.zeroshot`); suggested when the score
-  reaches `THRESHOLD` (about 2 evidence points);
+- zero-shot: the codebook's terms (see `analysis.zeroshot`), read in their sense
+  (`analysis.terms`: ambiguous words need theme context, nouns a determiner), turned
+  into suggestion points: context words count at most as much as the theme's own
+  evidence, long passages need more evidence, themes compete within a passage;
+  suggested when the score reaches `THRESHOLD` (about 2 points);
+- calibration: from `CALIBRATE_FROM` (20) coded passages, in any language (the
+  points are language independent) with rejections as negatives, each theme's points
+  get the multiplier that best separates its codings, shrunk towards 1;
 - learned, once the study has at least `MIN_POSITIVES` examples coded with the theme and
   `MIN_NEGATIVES` examples without it: a logistic regression (balanced classes) over
-  lemma unigrams and bigrams (TF-IDF) plus every theme's zero-shot evidence, blended
-  with the zero-shot score: `w * learned + (1 - w) * zero_shot` where
-  `w = n / (n + BLEND_HALF)` and n is the smaller of the positive and negative counts.
+  lemma unigrams and bigrams (TF-IDF) plus every theme's calibrated points, trained on
+  the codings of every language, blended with the zero-shot score:
+  `w * learned + (1 - w) * zero_shot` where `w = n / (n + BLEND_HALF)` and n is the
+  smaller of the positive and negative counts.
 
 Every example not coded with a theme is a negative for it; a suggestion the
 facilitator rejected is a negative of weight `REJECTED_WEIGHT`. In both regimes a
 passage very close to a coded example moves towards it: up for a positive, down for
 a rejection, by `similarity ** 3` of the way (so only near-duplicates count).
 Suggested themes also get "similar" evidence: the (up to) three coded passages with
-that theme most like this one (TF-IDF cosine).
+that theme most like this one (TF-IDF cosine). Term evidence names each word once per
+theme and never a stop word.
 
-The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 8,
-REJECTED_WEIGHT = 2, BLEND_HALF = 20, C = 16. The output is deterministic: fixed
+The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 5,
+REJECTED_WEIGHT = 2, BLEND_HALF = 10, C = 16. The output is deterministic: fixed
 solver, sorted ties, no dependence on set or hash order.
 """
 
@@ -35,10 +43,11 @@ from analysis.nlp import PreparedText
 from analysis.scoring import (
     LearnedThemes,
     Progress,
+    calibrate,
     prepare_items,
     report,
 )
-from analysis.zeroshot import ZeroShot, score_from_points
+from analysis.zeroshot import SUGGEST_AT, ZeroShot, score_from_points
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +154,10 @@ class ThemeSuggester:
             report(progress, 0.0, 0.6),
         )
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        points = self._points(matches)
-        self.learned_ = LearnedThemes(self.keys).fit(prepared, points, self.examples)
+        scaled = self._points(matches, prepared)
+        self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
+        scaled = scaled * self.scales_
+        self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples)
         self.regimes_ = {
             key: "learned" if key in self.learned_.models_ else "zero-shot" for key in self.keys
         }
@@ -154,12 +165,15 @@ class ThemeSuggester:
             progress(1.0)
         return self
 
-    def _points(self, matches) -> np.ndarray:
-        """Return the zero-shot evidence points as a (passages × themes) array."""
-        rows = [self.zero_shot_.evidence_points(found) for found in matches]
-        return np.array([[row[key] for key in self.keys] for row in rows]).reshape(
-            len(matches), len(self.keys)
-        )
+    def _points(self, matches, prepared) -> np.ndarray:
+        """Return the suggestion points (passages × themes); see ZeroShot.suggestion_points."""
+        keys = self.keys
+        rows = [
+            self.zero_shot_.suggestion_points(found, len(passage))
+            for found, passage in zip(matches, prepared, strict=True)
+        ]
+        values = [[row[key] for key in keys] for row in rows]
+        return np.array(values, dtype=np.float64).reshape(len(rows), len(keys))
 
     def suggest(
         self,
@@ -173,21 +187,27 @@ class ThemeSuggester:
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        points = self._points(matches)
-        prior = score_from_points(points)
+        scaled = self._points(matches, prepared) * self.scales_
+        prior = score_from_points(scaled)
         # "similar" evidence explains a suggestion: only suggested themes get it.
-        scores, similar = self.learned_.predict(prepared, points, prior, self.threshold)
+        scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold)
         results = []
+        keys = self.keys
         for row, ((item_id, _), passage) in enumerate(zip(items, prepared, strict=True)):
-            terms: dict[str, list[Evidence]] = {key: [] for key in self.keys}
+            terms: dict[str, list[Evidence]] = {key: [] for key in keys}
+            shown: set[tuple[str, str]] = set()
             for m in matches[row]:
                 if m.term.weight <= 0:  # counter-evidence lowers the score, explains nothing
                     continue
-                terms[m.term.theme].append(
-                    Evidence("term", passage.text[m.start : m.end], m.start, m.end)
-                )
+                if m.first == m.last and passage.stop[m.first]:
+                    continue  # a stop word ("vous") explains nothing to a reader
+                text = passage.text[m.start : m.end]
+                if (m.term.theme, text.lower()) in shown:
+                    continue  # each word once: the list explains, the highlight counts
+                shown.add((m.term.theme, text.lower()))
+                terms[m.term.theme].append(Evidence("term", text, m.start, m.end))
             themes = []
-            for column, key in enumerate(self.keys):
+            for column, key in enumerate(keys):
                 score = round(float(scores[row, column]), 6)
                 evidence = terms[key] + [
                     Evidence("similar", example_id=example_id, score=round(sim, 4))

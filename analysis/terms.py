@@ -11,10 +11,21 @@ so "mots de passe" also finds "mot de passe" and "wachtwoorden" finds "wachtwoor
                       French possessive as "son"; "mon rôle" is not "leur rôle")
     bank*             a word that starts with "bank" (bankkaart, bankapp)
     *leverancier      a word that ends with "leverancier" (energieleverancier)
+    pointed !out      `!`: any one word but these ("pointed her to", not "pointed out")
+    ?privé            leading `?`: an ambiguous word, kept only when another term of the
+                      same theme (weight >= CONTEXT_WEIGHT, not itself ambiguous) lies within
+                      `CONTEXT_WINDOW` words ("privé" beside "données", not "secteur privé")
+    ^pouvoir          leading `^`: a noun, kept only after a determiner ("le pouvoir",
+                      "leur pouvoir"; not the modal verb "pour pouvoir payer")
 
 A word matches on its lemma or on its lowercased surface form. In Dutch a single
-plain word of six letters or more also matches as the head of a compound
-("wachtwoord" finds "bankwachtwoord"). Matches never cross a sentence boundary.
+plain word of six letters or more, of weight `COMPOUND_WEIGHT` or more (a word that
+belongs to its theme), also matches as the head of a compound ("wachtwoord" finds
+"bankwachtwoord"), but not after a verb particle and not as a past participle
+("uitgesloten" is not "gesloten"). Matches never cross a sentence boundary.
+A term of weight 0 matches but counts nothing: it marks another sense of a word, and
+a shorter term of the same theme inside it is dropped ("pouvoirs publics" hides
+"pouvoir"; see `longest_per_theme`).
 """
 
 from __future__ import annotations
@@ -27,13 +38,122 @@ from analysis.nlp import PreparedText, prepare_many
 
 GAP = 3  # words a `..` may skip
 _COMPOUND_MIN = 6  # letters of a Dutch word before it also matches as a compound head
+COMPOUND_WEIGHT = 1.5  # weaker words ("dienst", "vertrouwen") are not compound heads
+CONTEXT_WINDOW = 12  # words either side where an ambiguous term looks for its theme
+CONTEXT_WEIGHT = 1.5  # only a distinctive term of the theme vouches for an ambiguous one
+# Verb particles: "uitgesloten", "opgeslagen", "doorgestuurd" are verbs, not compounds.
+_PARTICLES = frozenset(
+    [
+        "aan",
+        "af",
+        "bij",
+        "door",
+        "in",
+        "mee",
+        "na",
+        "om",
+        "onder",
+        "op",
+        "over",
+        "terug",
+        "toe",
+        "uit",
+        "vast",
+        "voor",
+        "weg",
+        "samen",
+    ]
+)
+# Words after which a noun is expected (the `^` marker); "de"/"of" are left out on
+# purpose: "afin de pouvoir" is the verb.
+DETERMINERS = {
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "l'",
+            "l’",
+            "un",
+            "une",
+            "des",
+            "du",
+            "au",
+            "aux",
+            "son",
+            "sa",
+            "ses",
+            "leur",
+            "leurs",
+            "mon",
+            "ma",
+            "mes",
+            "ton",
+            "ta",
+            "tes",
+            "notre",
+            "nos",
+            "votre",
+            "vos",
+            "ce",
+            "cet",
+            "cette",
+            "ces",
+            "quel",
+            "quelle",
+            "quels",
+            "quelles",
+        ]
+    ),
+    "nl": frozenset(
+        [
+            "de",
+            "het",
+            "een",
+            "zijn",
+            "haar",
+            "hun",
+            "mijn",
+            "onze",
+            "ons",
+            "jouw",
+            "uw",
+            "die",
+            "deze",
+            "dat",
+            "dit",
+            "geen",
+        ]
+    ),
+    "en": frozenset(
+        [
+            "the",
+            "a",
+            "an",
+            "his",
+            "her",
+            "their",
+            "my",
+            "our",
+            "your",
+            "its",
+            "this",
+            "that",
+            "these",
+            "those",
+            "no",
+            "any",
+            "some",
+        ]
+    ),
+}
 
 
 @dataclass(frozen=True)
 class Slot:
     """One position of a pattern: exact words, a prefix, a suffix, any word or a gap."""
 
-    kind: str  # "word", "form", "prefix", "suffix", "any", "gap"
+    kind: str  # "word", "form", "prefix", "suffix", "any", "gap", "not"
     words: frozenset[str] = frozenset()
     affix: str = ""
     compound: bool = False  # "word" that also matches as a Dutch compound head
@@ -42,11 +162,11 @@ class Slot:
         if self.kind == "word":
             if lemma in self.words or form in self.words:
                 return True
-            return self.compound and any(
-                lemma.endswith(word) and len(lemma) > len(word) + 2 for word in self.words
-            )
+            return self.compound and any(_compound_of(lemma, word) for word in self.words)
         if self.kind == "form":
             return form in self.words
+        if self.kind == "not":
+            return lemma not in self.words and form not in self.words
         if self.kind == "prefix":
             return lemma.startswith(self.affix) or form.startswith(self.affix)
         if self.kind == "suffix":
@@ -62,6 +182,7 @@ class Term:
     source: str
     weight: float
     slots: tuple[Slot, ...]
+    sense: str = ""  # "", "context" (`?`) or "noun" (`^`)
 
 
 class Match(NamedTuple):
@@ -77,6 +198,24 @@ class Match(NamedTuple):
     end: int
 
 
+def _compound_of(lemma: str, head: str) -> bool:
+    """Whether `lemma` is a Dutch compound ending in `head` (not a particle verb)."""
+    if not lemma.endswith(head) or len(lemma) <= len(head) + 2 or head.startswith("ge"):
+        return False
+    modifier = lemma[: -len(head)]
+    return modifier.rstrip("s") not in _PARTICLES and modifier not in _PARTICLES
+
+
+def split_sense(pattern: str) -> tuple[str, str]:
+    """Return (pattern without its sense marker, sense): "?privé" -> ("privé", "context")."""
+    pattern = pattern.strip()
+    if pattern[:1] == "?" and len(pattern) > 1:
+        return pattern[1:].strip(), "context"
+    if pattern[:1] == "^" and len(pattern) > 1:
+        return pattern[1:].strip(), "noun"
+    return pattern, ""
+
+
 def _plain_words(raw: Sequence[str], language: str) -> list[PreparedText]:
     return prepare_many(list(raw), [language] * len(raw))
 
@@ -87,21 +226,24 @@ def compile_terms(entries: Iterable[tuple[str, str, float]], language: str) -> l
     # Lemmatise every plain word of every pattern in one batch.
     pieces: dict[str, None] = {}
     for _, pattern, _ in entries:
-        for part in pattern.lower().split():
-            if part in ("*", "..") or part.startswith(("*", "=")) or part.endswith("*"):
+        for part in split_sense(pattern)[0].lower().split():
+            if part in ("*", "..") or part.startswith(("*", "=", "!")) or part.endswith("*"):
                 continue
             for alternative in part.split("|"):
                 pieces.setdefault(alternative, None)
     prepared = dict(zip(pieces, _plain_words(list(pieces), language), strict=True))
     terms = []
     for theme, pattern, weight in entries:
-        slots = _slots(pattern, prepared, language)
-        if slots and slots[0].kind != "gap" and slots[-1].kind != "gap":
-            terms.append(Term(theme, pattern, weight, tuple(slots)))
+        bare, sense = split_sense(pattern)
+        slots = _slots(bare, prepared, language, weight)
+        if slots and slots[0].kind not in ("gap", "not") and slots[-1].kind != "gap":
+            terms.append(Term(theme, pattern, weight, tuple(slots), sense))
     return terms
 
 
-def _slots(pattern: str, prepared: dict[str, PreparedText], language: str) -> list[Slot]:
+def _slots(
+    pattern: str, prepared: dict[str, PreparedText], language: str, weight: float
+) -> list[Slot]:
     slots: list[Slot] = []
     parts = pattern.lower().split()
     for part in parts:
@@ -115,6 +257,8 @@ def _slots(pattern: str, prepared: dict[str, PreparedText], language: str) -> li
             slots.append(Slot("suffix", affix=part[1:]))
         elif part.startswith("=") and len(part) > 1:
             slots.append(Slot("form", frozenset(part[1:].split("|"))))
+        elif part.startswith("!") and len(part) > 1:
+            slots.append(Slot("not", frozenset(part[1:].split("|"))))
         else:
             alternatives = [prepared[a] for a in part.split("|") if a]
             if all(len(p) <= 1 for p in alternatives):
@@ -132,7 +276,8 @@ def _slots(pattern: str, prepared: dict[str, PreparedText], language: str) -> li
                     for lemma, s, e in zip(p.lemmas, p.starts, p.ends, strict=True):
                         slots.append(Slot("word", frozenset({lemma, p.text[s:e].lower()})))
     single = len(slots) == 1 and slots[0].kind == "word"
-    if language == "nl" and single and all(len(w) >= _COMPOUND_MIN for w in slots[0].words):
+    long_enough = single and all(len(w) >= _COMPOUND_MIN for w in slots[0].words)
+    if language == "nl" and long_enough and weight >= COMPOUND_WEIGHT:
         slots[0] = Slot("word", slots[0].words, compound=True)
     return slots
 
@@ -261,6 +406,31 @@ def _match_from(slots: Sequence[Slot], s: int, i: int, lemmas, forms, limit: int
         s += 1
         i += 1
     return i - 1
+
+
+def in_sense(matches: Sequence[Match], prepared: PreparedText) -> list[Match]:
+    """Drop ambiguous (`?`) terms without theme context, and `^` nouns used otherwise."""
+    if not any(m.term.sense for m in matches):
+        return list(matches)
+    determiners = DETERMINERS.get(prepared.language, frozenset())
+    forms = prepared.forms
+    kept = []
+    for match in matches:
+        sense = match.term.sense
+        if sense == "noun":
+            if match.first == 0 or forms[match.first - 1] not in determiners:
+                continue
+        elif sense == "context" and not any(
+            other.term.theme == match.term.theme
+            and other.term.weight >= CONTEXT_WEIGHT
+            and other.term.sense != "context"
+            and abs(other.first - match.first) <= CONTEXT_WINDOW
+            and (other.start, other.end) != (match.start, match.end)
+            for other in matches
+        ):
+            continue
+        kept.append(match)
+    return kept
 
 
 def longest_per_theme(matches: Sequence[Match]) -> list[Match]:

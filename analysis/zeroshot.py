@@ -11,8 +11,10 @@ Each theme gets, per language, a set of weighted term patterns:
 
 A passage's evidence for a theme is the sum of the weights of the distinct terms found
 (a repeated term adds `REPEAT_BONUS` of its weight, twice at most; negative terms of
-the lexicon subtract, never below zero), and its score is
-`1 - 2 ** (-evidence / SUGGEST_AT)`: 0.5 at `SUGGEST_AT` points, towards 1 beyond.
+the lexicon subtract, never below zero): `evidence_points`. Suggestions use
+`suggestion_points`, which keep evidence distinctive rather than ambient (context
+terms never suggest on their own, long passages need more, themes compete), and the
+score is `1 - 2 ** (-points / SUGGEST_AT)`: 0.5 at `SUGGEST_AT` points, towards 1 beyond.
 """
 
 from __future__ import annotations
@@ -27,13 +29,24 @@ from analysis.codebook import ThemeSpec
 from analysis.language import LANGUAGES
 from analysis.lexicon import has_lexicon, lexicon_entries
 from analysis.nlp import PreparedText, prepare_many
-from analysis.terms import Match, TermIndex, compile_terms, longest_per_theme
+from analysis.terms import (
+    Match,
+    TermIndex,
+    compile_terms,
+    in_sense,
+    longest_per_theme,
+    split_sense,
+)
 
 SEED_WEIGHT = 1.0
 BORROWED_WEIGHT = 0.5
 DEFINITION_WEIGHT = 0.3
 REPEAT_BONUS = 0.25
 SUGGEST_AT = 2.0  # evidence points for a score of 0.5
+STRONG = 1.0  # terms of this weight or more are evidence; lighter ones are context
+LENGTH_FREE = 50  # words of a passage before more evidence is needed
+LENGTH_POWER = 0.5  # needed evidence grows with the square root of the length beyond
+RIVAL_SHARE = 0.3  # a theme with less than this share of the passage's top theme yields
 # Words of definitions that say nothing about one theme in particular.
 _GENERIC_WORDS = (
     "personne persoon person mens people gens travailleur werker worker social sociaal"
@@ -77,9 +90,11 @@ class ZeroShot:
                     if t.strip()
                 ]
                 seed_weight = BORROWED_WEIGHT
+            # A seed the lexicon also lists keeps the lexicon's weight and sense marker.
+            marked = {split_sense(pattern)[0]: pattern for pattern in weights}
             for seed in seeds:
                 pattern = seed.strip().lower()
-                if pattern not in weights:
+                if pattern not in weights and pattern not in marked:
                     weights[pattern] = seed_weight
             if not has_lexicon(theme.key):
                 for word in definition_words.get(theme.key, []):
@@ -89,7 +104,8 @@ class ZeroShot:
 
     def matches(self, prepared: PreparedText) -> list[Match]:
         """Return the term matches of every theme in a passage (longest per theme)."""
-        return longest_per_theme(self.index(prepared.language).find(prepared))
+        found = longest_per_theme(self.index(prepared.language).find(prepared))
+        return in_sense(found, prepared)
 
     def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
         """Return the evidence points per theme key for a passage's matches."""
@@ -104,6 +120,44 @@ class ZeroShot:
             elif count <= 3:
                 points[term.theme] += REPEAT_BONUS * term.weight
         return {key: max(value, 0.0) for key, value in points.items()}
+
+    def suggestion_points(self, matches: Sequence[Match], words: int) -> dict[str, float]:
+        """Return the points per theme on the suggestion scale (suggested at SUGGEST_AT).
+
+        Distinctive evidence, not ambient: context terms (weight < STRONG) count at
+        most as much as the theme's own evidence, so they never make a suggestion on
+        their own; a long passage needs more evidence (points grow with length, a
+        passage mentions the whole field); themes compete within the passage: one
+        with less than RIVAL_SHARE of the top theme's points is kept below the cut.
+        """
+        strong = dict.fromkeys(self.keys, 0.0)
+        context = dict.fromkeys(self.keys, 0.0)
+        seen: Counter[tuple[str, str]] = Counter()
+        for match in matches:
+            term = match.term
+            seen[(term.theme, term.source)] += 1
+            count = seen[(term.theme, term.source)]
+            if count > 3:
+                continue
+            weight = term.weight if count == 1 else REPEAT_BONUS * term.weight
+            if term.weight >= STRONG or term.weight < 0:
+                strong[term.theme] += weight
+            else:
+                context[term.theme] += weight
+        points = {
+            key: max(strong[key] + min(context[key], max(strong[key], 0.0)), 0.0)
+            for key in self.keys
+        }
+        scale = max(1.0, words / LENGTH_FREE) ** LENGTH_POWER
+        top = max(points.values(), default=0.0)
+        result = {}
+        for key, value in points.items():
+            value /= scale
+            if value < RIVAL_SHARE * top:
+                # Below the cut whatever its size; still ranked by its share of the top.
+                value = min(value, SUGGEST_AT * 0.99) * value * scale / (RIVAL_SHARE * top)
+            result[key] = value
+        return result
 
 
 def score_from_points(points):
