@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from analysis import normalise_text
+from app.exchange.codebook_block import is_container, read_container
 from app.exchange.codebook_qdc import (
     MAX_LABEL,
     CodebookEntry,
@@ -81,9 +82,9 @@ class Reader:
 
     def read(self) -> Plan:
         self._check_guids()
+        self.notes = self._notes()
         entries = self._codebook()
         self.codes = {entry.guid for entry in entries}
-        self.notes = self._notes()
         self.used_notes: set[str] = set()
         cases = self._cases()
         sources = []
@@ -134,7 +135,7 @@ class Reader:
         for element in copy.iter(etree.Element):
             element.tag = f"{{{CODEBOOK_NS}}}{etree.QName(element).localname}"
         try:
-            walked = _walk(copy, self.source)
+            walked = _walk(copy, self.source, self.container)
             keys = _assign_keys(walked, self.source)
             entries = []
             for code, key in zip(walked, keys, strict=True):
@@ -155,12 +156,16 @@ class Reader:
     # --- notes and cases -----------------------------------------------------------------
 
     def _notes(self) -> dict[str, tuple[str, int]]:
-        notes = {}
+        """Return the notes by GUID; our codebook container is kept apart (`self.container`)."""
+        notes, self.container = {}, {}
         for note in self.root.iterfind(f"{q('Notes')}/{q('Note')}"):
             text = note.findtext(q("PlainTextContent"))
             if text is None and note.get("plainTextPath"):
                 path = self._member(note.get("plainTextPath"), note.sourceline)
                 text = self._read_text(path, note.sourceline) if path else ""
+            if is_container(text):
+                self.container = read_container(text)
+                continue
             notes[canonical_guid(note.get("guid"))] = (normalise_text(text or ""), note.sourceline)
         return notes
 
@@ -279,11 +284,13 @@ class Reader:
                 continue
             refs = list(selection.iterfind(q("NoteRef")))
             refs += [r for _guid, c in codes for r in c.iterfind(q("NoteRef"))]
-            found.append((start, end, [g for g, _c in codes], self._memo(refs, line), line))
+            # QualCoder, NVivo and MAXQDA keep a coding memo in the selection's Description.
+            described = normalise_text(selection.findtext(q("Description")) or "").strip()
+            memo = self._memo(refs, line, [described] if described else [])
+            found.append((start, end, [g for g, _c in codes], memo, line))
         return found
 
-    def _memo(self, refs: list[etree._Element], line: int) -> str:
-        texts = []
+    def _memo(self, refs: list[etree._Element], line: int, texts: list[str]) -> str:
         for ref in refs:
             guid = canonical_guid(ref.get("targetGUID"))
             if guid not in self.notes:

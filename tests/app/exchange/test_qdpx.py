@@ -276,7 +276,8 @@ def test_export_is_schema_valid_and_every_selection_slices_its_quote(app, owner,
     notes = [
         n.findtext("q:PlainTextContent", namespaces=NS) for n in root.iterfind(".//q:Note", NS)
     ]
-    assert "Chevauchement voulu 😀\nsur deux lignes." in notes
+    memos = [d.text for d in root.iterfind(".//q:PlainTextSelection/q:Description", NS)]
+    assert "Chevauchement voulu 😀\nsur deux lignes." in memos
     assert any("validation=not_submitted" in n for n in notes)
     codes = root.find("q:CodeBook/q:Codes", NS)
     nested = codes.find("q:Code/q:Code/q:Code", NS)
