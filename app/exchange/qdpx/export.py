@@ -88,14 +88,21 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     if sources:
         sources_element = _sub(root, "Sources")
         for source in sources:
-            for note_guid in statements["sessions"].get(source["session_id"], []):
-                _sub(source["element"], "NoteRef", targetGUID=note_guid)  # after selections
             sources_element.append(source["element"])
+    note_files = []
     if notes:
+        # QualCoder imports a Note only as a text file (plainTextPath) with a name and a date.
         notes_element = _sub(root, "Notes")
         for guid, name, text, created in notes:
-            note = _sub(notes_element, "Note", guid=guid, name=name, creationDateTime=created)
-            _sub(note, "PlainTextContent", text)
+            _sub(
+                notes_element,
+                "Note",
+                guid=guid,
+                name=name,
+                plainTextPath=f"internal://{guid}.txt",
+                creationDateTime=created,
+            )
+            note_files.append((f"sources/{guid}.txt", text))
     _sub(root, "Description", block(study.description, [("language", study.language)]))
     for note_guid in statements["study"]:
         _sub(root, "NoteRef", targetGUID=note_guid)
@@ -103,7 +110,7 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
         root, encoding="UTF-8", pretty_print=True
     )
     _check_valid(xml)
-    return _zip(xml, [(s["path"], s["text"]) for s in sources])
+    return _zip(xml, [(s["path"], s["text"]) for s in sources] + note_files)
 
 
 def _users(root: etree._Element, sources: list[dict], user_id: int | None, guids: Guids) -> None:
@@ -305,7 +312,7 @@ def _value(parent: etree._Element, kind: str, value) -> None:
 
 def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
     """Add the syntheses' current statements with their validation state as Notes."""
-    where = {"study": [], "sessions": {}, "themes": {}}
+    where = {"study": [], "themes": {}}
     syntheses = db.session.execute(
         db.select(Synthesis).filter_by(study_id=study.id).order_by(Synthesis.id)
     ).scalars()
@@ -325,14 +332,17 @@ def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
                 lines.append(f"[magwb] answers={counts}")
             if validation.revised:
                 lines.append("[magwb] revised_after_validation=true")
+            if synthesis.group_session_id is not None:
+                # Not a NoteRef on the TextSource: QualCoder takes those for annotations
+                # with a position, and drops a note without one.
+                session_guid = guids("group_session", synthesis.group_session_id)
+                lines.append(f"[magwb] session={session_guid}")
             guid = guids("statement", statement.id)
             name = f"{statement.kind.value}: {validation.state.value}"
             created = _timestamp(statement.current.created_at)
             notes.append((guid, name, "\n".join(lines), created))
             if synthesis.group_session_id is None:
                 where["study"].append(guid)
-            else:
-                where["sessions"].setdefault(synthesis.group_session_id, []).append(guid)
             for theme in statement.themes:
                 where["themes"].setdefault(theme.id, []).append(guid)
     return where
