@@ -86,6 +86,18 @@ def read_container(text: str) -> dict[str, dict[str, str]]:
     return codes
 
 
+def codes_by_name(container: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Index the container's codes by the name they were exported under (unique names only).
+
+    Another program that re-exports a project may give the codes new GUIDs but keeps names.
+    """
+    names: dict[str, list[dict[str, str]]] = {}
+    for fields in container.values():
+        shown = fields.get(f"label_{fields.get('language')}") or fields.get("label_en")
+        names.setdefault(shown or fields.get("key", ""), []).append(fields)
+    return {name: found[0] for name, found in names.items() if len(found) == 1}
+
+
 def split_description(text: str) -> tuple[str, dict[str, str] | None]:
     """Return the visible definition and an old-style trailing block's fields (or None)."""
     if is_container(text):

@@ -32,6 +32,7 @@ from lxml import etree
 
 from app.exchange.codebook_block import (
     CONTAINER_NAME,
+    codes_by_name,
     container_guid,
     container_text,
     is_container,
@@ -311,6 +312,9 @@ def _walk(
     description is the visible definition), else from an old-style block in the description.
     """
     found: list[_Code] = []
+    present = {canonical_guid(code.get("guid", "")) for code in codes.iter(_q("Code"))}
+    container = container or {}
+    orphans = codes_by_name({g: f for g, f in container.items() if g not in present})
     stack = _children(codes, None, 1)
     while stack:
         element, parent, position, depth = stack.pop()
@@ -321,7 +325,9 @@ def _walk(
             message = "this code has an empty name; name it in the other program."
             raise CodebookFormatError(source, message, line=element.sourceline)
         description = element.findtext(_q("Description")) or ""
-        fields = (container or {}).get(canonical_guid(element.get("guid")))
+        fields = container.get(canonical_guid(element.get("guid")))
+        if fields is None and orphans:  # another program gave the codes new GUIDs
+            fields = orphans.get(element.get("name", "").strip())
         visible = description
         if fields is None:
             visible, fields = split_description(description)

@@ -338,7 +338,8 @@ def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
                 session_guid = guids("group_session", synthesis.group_session_id)
                 lines.append(f"[magwb] session={session_guid}")
             guid = guids("statement", statement.id)
-            name = f"{statement.kind.value}: {validation.state.value}"
+            # Unique: QualCoder crashes on a second journal of the same name (randint bug).
+            name = f"{statement.kind.value} {statement.id}: {validation.state.value}"
             created = _timestamp(statement.current.created_at)
             notes.append((guid, name, "\n".join(lines), created))
             if synthesis.group_session_id is None:

@@ -85,6 +85,10 @@ class Reader:
         self.notes = self._notes()
         entries = self._codebook()
         self.codes = {entry.guid for entry in entries}
+        self.users = {
+            canonical_guid(user.get("guid")): " ".join((user.get("name") or "").split())
+            for user in self.root.iterfind(f"{q('Users')}/{q('User')}")
+        }
         self.used_notes: set[str] = set()
         cases = self._cases()
         sources = []
@@ -105,6 +109,7 @@ class Reader:
             cases=cases,
             sources=sources,
             warnings=self.report.warnings,
+            source=self.source,
         )
 
     # --- identity ------------------------------------------------------------------------
@@ -253,7 +258,7 @@ class Reader:
             raise QdpxError(self.source, problem, member=member) from error
 
     def _selections(self, source: etree._Element, length: int) -> list[tuple]:
-        """Check positions and code references; return (start, end, codes, memo, line)."""
+        """Check positions and code references; return (start, end, codes, memo, coder)."""
         found = []
         for selection in source.iterfind(q("PlainTextSelection")):
             start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
@@ -287,7 +292,9 @@ class Reader:
             # QualCoder, NVivo and MAXQDA keep a coding memo in the selection's Description.
             described = normalise_text(selection.findtext(q("Description")) or "").strip()
             memo = self._memo(refs, line, [described] if described else [])
-            found.append((start, end, [g for g, _c in codes], memo, line))
+            user = selection.get("creatingUser") or codes[0][1].get("creatingUser")
+            coder = self.users.get(canonical_guid(user), "") if user else ""
+            found.append((start, end, [g for g, _c in codes], memo, coder))
         return found
 
     def _memo(self, refs: list[etree._Element], line: int, texts: list[str]) -> str:
@@ -314,7 +321,11 @@ class Reader:
                     if offsets is not None and 0 <= turn.start <= turn.end < len(offsets):
                         turn.start, turn.end = offsets[turn.start], offsets[turn.end]
                     if turn.participant is not None and turn.participant not in self.known_cases:
-                        turn.participant = UNATTRIBUTED
+                        # Another program re-keyed the cases (QualCoder does): the speaker's
+                        # name still opens the turn's line.
+                        line = text.rfind("\n", 0, turn.start) + 1
+                        label = text[line : turn.start].removesuffix(": ")
+                        turn.participant = self.case_keys.get(pseudonym_key(label), UNATTRIBUTED)
                 if turns_fit(turns, text):
                     return turns
             self.report.block_mismatch(name)
@@ -341,7 +352,7 @@ class Reader:
         """Clip each selection to the passages it covers; split it when it covers several."""
         starts = [turn.start for turn in plan.turns]
         split = clipped = empty = 0
-        for raw_start, raw_end, codes, memo, _line in selections:
+        for raw_start, raw_end, codes, memo, coder in selections:
             start, end = raw_start, raw_end
             if offsets is not None:
                 start, end = offsets[raw_start], offsets[raw_end]
@@ -363,7 +374,7 @@ class Reader:
                 clipped += 1
             for guid in codes:
                 for index, low, high in parts:
-                    plan.codings.append(PlanCoding(index, low, high, guid, memo))
+                    plan.codings.append(PlanCoding(index, low, high, guid, memo, coder))
         if split:
             self.report.split(split, plan.name)
         if clipped:
@@ -386,6 +397,3 @@ class Reader:
         )
         if extras:
             self.report.extras(extras)
-        users = len(self.root.findall(f"{q('Users')}/{q('User')}"))
-        if users:
-            self.report.users(users)
