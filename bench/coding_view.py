@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from app.accounts.users import create_user  # noqa: E402
-from app.platform.extensions import db  # noqa: E402
 from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from app.studies.studies import create_study  # noqa: E402
 
 TEXT = (

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report_docx import CODINGS, PASSAGES_PER_SESSION, SESSIONS, build  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.platform.extensions import db  # noqa: E402
-from app.models import Study, User  # noqa: E402
 from app.exchange.qdpx import export_qdpx, import_qdpx  # noqa: E402
+from app.models import Study, User  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 
 
 def main() -> None:

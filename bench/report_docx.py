@@ -29,7 +29,7 @@ import docx  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.accounts.users import create_user  # noqa: E402
-from app.platform.extensions import db  # noqa: E402
+from app.exchange.reports import build_report  # noqa: E402
 from app.models import (  # noqa: E402
     Coding,
     Consent,
@@ -52,7 +52,7 @@ from app.models import (  # noqa: E402
     Verdict,
 )
 from app.models.base import utcnow  # noqa: E402
-from app.exchange.reports import build_report  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
 from app.studies.studies import create_study  # noqa: E402
 
 TEXT = (

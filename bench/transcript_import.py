@@ -14,15 +14,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.app.test_imports import _long_transcript  # noqa: E402
+
 from app import create_app  # noqa: E402
 from app.accounts.users import create_user  # noqa: E402
-from app.platform.database import upgrade_schema  # noqa: E402
-from app.platform.extensions import db  # noqa: E402
-from app.models import Participant  # noqa: E402
-from app.studies.studies import create_study  # noqa: E402
 from app.capture.formats import speakers  # noqa: E402
 from app.capture.transcripts import import_sessions, map_speakers, read_files  # noqa: E402
-from tests.app.test_imports import _long_transcript  # noqa: E402
+from app.models import Participant  # noqa: E402
+from app.platform.database import upgrade_schema  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.studies.studies import create_study  # noqa: E402
 
 
 def main() -> None:
