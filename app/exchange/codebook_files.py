@@ -157,7 +157,7 @@ def import_file(study_id: int):
                 raise ValidationError(
                     _l("%(file)s is not UTF-8 text. Save it as CSV UTF-8.", file=name), "file"
                 ) from None
-            entries = import_csv(text, source=name)
+            entries = import_csv(text, source=name, language=g.study.language)
         else:
             raise ValidationError(
                 _l("%(file)s is neither a .qdc nor a .csv file.", file=name), "file"

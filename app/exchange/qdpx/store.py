@@ -65,8 +65,10 @@ def import_qdpx(
     if not 1 <= default_phase <= 11:
         raise ValueError(f"default_phase must be 1 to 11, not {default_phase}")
     archive = Archive(data, filename)
-    root = parse_project(archive.read(PROJECT_MEMBER, MAX_PROJECT_BYTES), filename)
+    forgiven: list = []
+    root = parse_project(archive.read(PROJECT_MEMBER, MAX_PROJECT_BYTES), filename, forgiven)
     plan = Reader(archive, root, language=language, default_phase=default_phase).read()
+    plan.warnings[:0] = forgiven
     with db.session.begin_nested():
         study, counts = _store(plan, filename=filename, owner_id=owner_id, language=language)
     return ImportResult(study=study, counts=counts, warnings=plan.warnings)
