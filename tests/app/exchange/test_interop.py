@@ -114,7 +114,9 @@ def test_qdpx_with_nowtz_dates_imports_with_a_warning_naming_the_element(app, ma
     owner_id = make_user("owner@example.org", password=None)
     data = _with_project(
         (CORPUS / "qualcoder-roundtrip.qdpx").read_bytes(),
-        lambda body: re.sub(rb'creationDateTime="[^"]*"', b'creationDateTime="nowTZ"', body, 3),
+        lambda body: re.sub(
+            rb'creationDateTime="[^"]*"', b'creationDateTime="nowTZ"', body, count=3
+        ),
     )
     root, _archive = _project(data)
     assert len(root.xpath("//*[@creationDateTime='nowTZ']")) == 3
