@@ -22,7 +22,7 @@ from app.models import Participant  # noqa: E402
 from app.platform.database import upgrade_schema  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.studies.studies import create_study  # noqa: E402
-from tests.app.test_imports import _long_transcript  # noqa: E402
+from tests.app.capture.test_imports import _long_transcript  # noqa: E402
 
 
 def main() -> None:

@@ -5,6 +5,10 @@ Columns are `COLUMNS`; seed terms are joined with "; ". Export writes parents be
 gives the entries back exactly when they are in that order. Import accepts a UTF-8 BOM and
 ";" or tab as delimiter (Excel in Belgium writes ";"), guessed from the header line; extra
 columns are ignored. Rows are counted as a spreadsheet shows them: the header is row 1.
+
+Taguette's codebook CSV (`tag`, `description`, counts) is read too: each tag becomes a theme
+named after it in every language, its description the definition in the study's language, and
+its GUID the one Taguette gives the same tag in its .qdc, so both files describe one theme.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from app.exchange.codebook_qdc import (
 )
 from app.platform.cells import from_spreadsheet_cell, spreadsheet_cell
 from app.platform.config import LANGUAGES
+from app.studies.theme_keys import slugify, unique_key
 
 COLUMNS = (
     "key",
@@ -40,6 +45,9 @@ COLUMNS = (
     *(f"seed_terms_{lang}" for lang in LANGUAGES),
 )
 MAX_CSV_CHARS = 5 * 1024 * 1024
+TAGUETTE_COLUMNS = ("tag", "description")
+# Taguette derives a tag's REFI-QDA GUID as uuid5(this namespace, tag path) (taguette/export.py).
+TAGUETTE_NAMESPACE = uuid.UUID("51B2B2B7-27EB-4ECB-9D56-E75B0A0496C2")
 
 
 def export_csv(entries: Sequence[CodebookEntry]) -> str:
@@ -58,7 +66,7 @@ def export_csv(entries: Sequence[CodebookEntry]) -> str:
     return out.getvalue()
 
 
-def import_csv(text: str, *, source: str) -> list[CodebookEntry]:
+def import_csv(text: str, *, source: str, language: str = "en") -> list[CodebookEntry]:
     """Read a codebook CSV in file order; raise CodebookFormatError naming the row at fault."""
     text = text.removeprefix("\ufeff")
     if len(text) > MAX_CSV_CHARS:
@@ -73,6 +81,8 @@ def import_csv(text: str, *, source: str) -> list[CodebookEntry]:
     if not rows:
         raise CodebookFormatError(source, "the file is empty; export the codebook again.")
     header = [name.strip().lower() for name in rows[0][1]]
+    if "key" not in header and all(name in header for name in TAGUETTE_COLUMNS):
+        return _taguette(header, rows[1:], source, language)
     if missing := [name for name in COLUMNS if name not in header]:
         message = (
             f"columns missing: {', '.join(missing)}. The header must name {', '.join(COLUMNS)}."
@@ -85,6 +95,29 @@ def import_csv(text: str, *, source: str) -> list[CodebookEntry]:
         cells = dict(zip(header, padded, strict=False))
         entries.append(_entry(cells, siblings, source=source, row=number))
     _check_tree(entries, [number for number, _ in rows[1:]], source)
+    return entries
+
+
+def _taguette(header: list[str], rows: list, source: str, language: str) -> list[CodebookEntry]:
+    """Read Taguette's codebook rows: tag, description (the counts are ignored)."""
+    entries, taken = [], set()
+    for number, row in rows:
+        cells = dict(zip(header, [from_spreadsheet_cell(c) for c in row], strict=False))
+        tag = " ".join(cells.get("tag", "").split())
+        if not tag:
+            raise CodebookFormatError(source, "the tag is empty; name every tag.", row=number)
+        if len(tag) > MAX_LABEL:
+            message = f"the tag has {len(tag)} characters; shorten it to {MAX_LABEL}."
+            raise CodebookFormatError(source, message, row=number)
+        entries.append(
+            CodebookEntry(
+                key=unique_key(slugify(tag), taken),
+                guid=str(uuid.uuid5(TAGUETTE_NAMESPACE, cells.get("tag", "").strip())),
+                position=len(entries),
+                **{f"label_{lang}": tag for lang in LANGUAGES},
+                **{f"definition_{language}": cells.get("description", "").strip()},
+            )
+        )
     return entries
 
 

@@ -147,8 +147,9 @@ def import_file(study_id: int):
             raise ValidationError(_l("Choose a .qdc or .csv file to import."), "file")
         name = upload.filename
         data = upload.read()
+        warnings: list = []
         if name.lower().endswith(".qdc"):
-            entries = import_qdc(data, source=name, language=g.study.language)
+            entries = import_qdc(data, source=name, language=g.study.language, warnings=warnings)
         elif name.lower().endswith(".csv"):
             try:
                 text = data.decode("utf-8-sig")
@@ -156,7 +157,7 @@ def import_file(study_id: int):
                 raise ValidationError(
                     _l("%(file)s is not UTF-8 text. Save it as CSV UTF-8.", file=name), "file"
                 ) from None
-            entries = import_csv(text, source=name)
+            entries = import_csv(text, source=name, language=g.study.language)
         else:
             raise ValidationError(
                 _l("%(file)s is neither a .qdc nor a .csv file.", file=name), "file"
@@ -170,4 +171,6 @@ def import_file(study_id: int):
         return codebook_page(None, error, 422)
     db.session.commit()
     flash(_("Codebook imported: %(added)d themes added, %(updated)d updated.", **counts), "success")
+    for warning in warnings:
+        flash(str(warning), "warning")
     return redirect(url_for("codebook.index", study_id=study_id))

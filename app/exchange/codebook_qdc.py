@@ -5,22 +5,12 @@ A codebook travels as a list of `CodebookEntry` values (one per theme); the call
 rules here.
 
 REFI-QDA has one name and one description per code. `export_qdc` writes the label and the
-definition in the chosen language there, then keeps everything else at the END of the
-description, after a separator line, one `[magwb] field=value` line per field::
-
-    <definition in the export language>
-
-    --- MAG Workbench data: keep this block to re-import without loss ---
-    [magwb] language=fr
-    [magwb] key=role_confusion
-    [magwb] label_nl=Rolverwarring
-    [magwb] definition_en=First line\\nSecond line
-    [magwb] seed_terms_nl=rol; taak; niet mijn job
-
-Empty values are left out. Values escape a backslash as `\\\\`, a line feed as `\\n` and
-a carriage return as `\\r`. On import the block restores the key and the other languages; a
-name or description edited in the other tool wins over the block for the language the file
-was exported in. Files without the block (NVivo, ATLAS.ti, MAXQDA, QualCoder) get keys
+definition in the chosen language there (what other programs show as the code's memo), and
+keeps everything else in one marked `<Set>` whose description is our container
+(`app.exchange.codebook_block`). On import the container restores the key and the other
+languages; a name or description edited in the other tool wins over it for the language the
+file was exported in; older files with the block at the end of each description still read.
+Files without the block (NVivo, ATLAS.ti, MAXQDA, QualCoder) get keys
 slugged from the code names ("Vie privée" -> vie_privee, repeats _2, _3), the name as label
 in every language and the description as definition in the import language. Colours, guids,
 nesting and sibling order always come from the XML itself; sets are ignored. So the round
@@ -37,8 +27,18 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
+from app.exchange.codebook_block import (
+    CONTAINER_NAME,
+    codes_by_name,
+    container_guid,
+    container_text,
+    is_container,
+    read_container,
+    split_description,
+)
 from app.platform.config import LANGUAGES
 from app.studies.theme_keys import MAX_KEY, slugify, unique_key
 
@@ -49,14 +49,10 @@ DEFAULT_COLOUR = "#777777"
 MAX_LABEL = 120  # Theme.label_* are String(120)
 MAX_DEPTH = 12  # levels of nesting; deeper trees are almost surely a broken file
 MAX_QDC_BYTES = 5 * 1024 * 1024
-SEPARATOR = "--- MAG Workbench data: keep this block to re-import without loss ---"
-PREFIX = "[magwb] "
 
 _SLUG = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# Letters that NFKD does not decompose into ASCII but French and Dutch names use.
-_UNESCAPE = {"\\": "\\", "n": "\n", "r": "\r"}
 
 SeedTerms = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -186,6 +182,15 @@ def export_qdc(entries: Sequence[CodebookEntry], *, language: str) -> bytes:
         )
         etree.SubElement(code, _q("Description")).text = _description(entry, language)
         parents[entry.key] = code
+    data_set = etree.SubElement(
+        etree.SubElement(root, _q("Sets")),
+        _q("Set"),
+        guid=container_guid(ordered),
+        name=CONTAINER_NAME,
+    )
+    etree.SubElement(data_set, _q("Description")).text = container_text(ordered, language)
+    for entry in ordered:
+        etree.SubElement(data_set, _q("MemberCode"), guid=entry.guid)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
         root, encoding="UTF-8", pretty_print=True
     )
@@ -200,37 +205,9 @@ def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _description(entry: CodebookEntry, language: str) -> str:
-    fields = {"language": language, "key": entry.key}
-    for kind in ("label", "definition"):
-        for lang in LANGUAGES:
-            fields[f"{kind}_{lang}"] = getattr(entry, f"{kind}_{lang}")
-    for lang, terms in entry.seed_terms:
-        fields[f"seed_terms_{lang}"] = "; ".join(terms)
-    lines = [f"{PREFIX}{name}={_escape(value)}" for name, value in fields.items() if value]
-    block = "\n".join([SEPARATOR, *lines])
-    visible = getattr(entry, f"definition_{language}")
-    return f"{visible}\n\n{block}" if visible else block
-
-
-def _split_description(text: str) -> tuple[str, dict[str, str] | None]:
-    """Return the visible definition and our block's fields (None when there is no block)."""
-    if text == SEPARATOR or text.startswith(SEPARATOR + "\n"):
-        visible, block = "", text[len(SEPARATOR) :]
-    elif (at := text.rfind(f"\n\n{SEPARATOR}\n")) >= 0:
-        visible, block = text[:at], text[at + 2 + len(SEPARATOR) :]
-    else:
-        return text, None
-    fields = {}
-    for line in block.split("\n"):
-        if line.startswith(PREFIX) and "=" in line:
-            name, _, value = line.removeprefix(PREFIX).partition("=")
-            fields[name.strip()] = re.sub(r"\\([\\nr])", lambda m: _UNESCAPE[m[1]], value)
-    return visible, fields
+    """Return what other programs show as the code's memo: the definition, nothing else."""
+    return getattr(entry, f"definition_{language}")
 
 
 class _Code(NamedTuple):
@@ -241,10 +218,17 @@ class _Code(NamedTuple):
     fields: dict[str, str] | None
 
 
-def import_qdc(data: bytes, *, source: str, language: str) -> list[CodebookEntry]:
-    """Read a REFI-QDA codebook from any tool, in tree order; raise CodebookFormatError."""
+def import_qdc(
+    data: bytes, *, source: str, language: str, warnings: list | None = None
+) -> list[CodebookEntry]:
+    """Read a REFI-QDA codebook from any tool, in tree order; raise CodebookFormatError.
+
+    What a known program writes wrongly but can be read unambiguously (Taguette's empty
+    `<Sets/>`) is skipped with a message appended to `warnings`.
+    """
     _check_language(language)
-    codes = _walk(_parse_qdc(data, source).find(_q("Codes")), source)
+    root = _parse_qdc(data, source, [] if warnings is None else warnings)
+    codes = _walk(root.find(_q("Codes")), source, _container(root))
     keys = _assign_keys(codes, source)
     entries, guids = [], {}
     for code, key in zip(codes, keys, strict=True):
@@ -261,7 +245,25 @@ def import_qdc(data: bytes, *, source: str, language: str) -> list[CodebookEntry
     return entries
 
 
-def _parse_qdc(data: bytes, source: str) -> etree._Element:
+def _container(root: etree._Element) -> dict[str, dict[str, str]]:
+    """Return our container's fields by code GUID, from the marked Set (empty without one)."""
+    for description in root.iterfind(f"{_q('Sets')}/{_q('Set')}/{_q('Description')}"):
+        if is_container(description.text):
+            return read_container(description.text)
+    return {}
+
+
+def empty_sets_warning(source: str, line: int) -> str:
+    """Say that an empty <Sets/> was skipped (Taguette writes one; the schema wants a Set)."""
+    return _l(
+        "%(file)s, line %(line)d: the element <Sets/> is empty, which the REFI-QDA schema "
+        "does not allow (Taguette writes it); it was ignored.",
+        file=source,
+        line=line,
+    )
+
+
+def _parse_qdc(data: bytes, source: str, warnings: list) -> etree._Element:
     if len(data) > MAX_QDC_BYTES:
         message = f"the file is over {MAX_QDC_BYTES // 2**20} MB; choose a codebook (.qdc)."
         raise CodebookFormatError(source, message)
@@ -283,6 +285,10 @@ def _parse_qdc(data: bytes, source: str) -> etree._Element:
     if root.tag != _q("CodeBook"):
         message = f"the root element is not a REFI-QDA CodeBook ({NS}); export a codebook (.qdc)."
         raise CodebookFormatError(source, message, line=root.sourceline)
+    for sets in root.findall(_q("Sets")):
+        if len(sets) == 0 and not (sets.text or "").strip():
+            warnings.append(empty_sets_warning(source, sets.sourceline))
+            root.remove(sets)
     schema = _schema()
     if not schema.validate(root):
         error = schema.error_log[0]
@@ -297,9 +303,18 @@ def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA), parser))
 
 
-def _walk(codes: etree._Element, source: str) -> list[_Code]:
-    """List the codes depth-first, parents first, each with its parent's index in the list."""
+def _walk(
+    codes: etree._Element, source: str, container: dict[str, dict[str, str]] | None = None
+) -> list[_Code]:
+    """List the codes depth-first, parents first, each with its parent's index in the list.
+
+    A code's fields come from our container when it has the code's GUID (then the whole
+    description is the visible definition), else from an old-style block in the description.
+    """
     found: list[_Code] = []
+    present = {canonical_guid(code.get("guid", "")) for code in codes.iter(_q("Code"))}
+    container = container or {}
+    orphans = codes_by_name({g: f for g, f in container.items() if g not in present})
     stack = _children(codes, None, 1)
     while stack:
         element, parent, position, depth = stack.pop()
@@ -309,7 +324,13 @@ def _walk(codes: etree._Element, source: str) -> list[_Code]:
         if not element.get("name", "").strip():
             message = "this code has an empty name; name it in the other program."
             raise CodebookFormatError(source, message, line=element.sourceline)
-        visible, fields = _split_description(element.findtext(_q("Description")) or "")
+        description = element.findtext(_q("Description")) or ""
+        fields = container.get(canonical_guid(element.get("guid")))
+        if fields is None and orphans:  # another program gave the codes new GUIDs
+            fields = orphans.get(element.get("name", "").strip())
+        visible = description
+        if fields is None:
+            visible, fields = split_description(description)
         found.append(_Code(element, parent, position, visible, fields))
         stack.extend(_children(element, len(found) - 1, depth + 1))
     return found

@@ -183,8 +183,12 @@ class Archive:
         return b"".join(chunks)
 
 
-def parse_project(data: bytes, source: str) -> etree._Element:
-    """Parse project.qde with entities, DTDs and network off, and validate it against the XSD."""
+def parse_project(data: bytes, source: str, warnings: list | None = None) -> etree._Element:
+    """Parse project.qde with entities, DTDs and network off, and validate it against the XSD.
+
+    Mistakes of known programs that lose no data (QualCoder's `creationDateTime="nowTZ"`, an
+    empty `<Sets/>`) are removed before validation, each with a warning naming the element.
+    """
     refused = _l(
         "document type declarations and entities (<!DOCTYPE ...>) are refused for safety; "
         "export the project again as .qdpx."
@@ -206,6 +210,7 @@ def parse_project(data: bytes, source: str) -> etree._Element:
         raise QdpxError(source, problem, member=PROJECT_MEMBER, line=error.lineno or 1) from error
     if root.getroottree().docinfo.internalDTD is not None:  # a DOCTYPE in UTF-16, say
         raise QdpxError(source, refused, member=PROJECT_MEMBER, line=1)
+    _forgive(root, source, [] if warnings is None else warnings)
     schema = project_schema()
     if not schema.validate(root):
         errors = list(schema.error_log)[:MAX_SCHEMA_ERRORS]
@@ -217,6 +222,46 @@ def parse_project(data: bytes, source: str) -> etree._Element:
         )
         raise QdpxError(source, problem, member=PROJECT_MEMBER, line=errors[0].line)
     return root
+
+
+_DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+_DATED = ("creationDateTime", "modifiedDateTime")
+
+
+def _forgive(root: etree._Element, source: str, warnings: list) -> None:
+    """Drop unreadable dates (metadata only) and empty <Sets/>; say which, where."""
+    bad: dict[tuple[str, str], list] = {}
+    for element in root.iter(etree.Element):
+        for name in _DATED:
+            value = element.get(name)
+            if value is not None and not _DATETIME.fullmatch(value.strip()):
+                tag = etree.QName(element).localname
+                bad.setdefault((tag, name), []).append((element.sourceline, value))
+                del element.attrib[name]
+    for (tag, name), found in bad.items():
+        warnings.append(
+            _l(
+                "%(file)s, line %(line)d: %(count)d <%(element)s> elements have %(attribute)s="
+                '"%(value)s", which is not a date; the date was left out.',
+                file=source,
+                line=found[0][0],
+                count=len(found),
+                element=tag,
+                attribute=name,
+                value=found[0][1][:40],
+            )
+        )
+    for sets in root.findall(q("Sets")):
+        if len(sets) == 0:
+            root.remove(sets)
+            warnings.append(
+                _l(
+                    "%(file)s, line %(line)d: the element <Sets/> is empty, which the REFI-QDA "
+                    "schema does not allow; it was ignored.",
+                    file=source,
+                    line=sets.sourceline,
+                )
+            )
 
 
 @cache

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from lxml import etree
 from sqlalchemy.orm import selectinload
 
+from app.exchange.codebook_block import CONTAINER_NAME, container_guid, container_text
 from app.exchange.codebook_files import codebook_entries
 from app.exchange.codebook_qdc import _description, default_language_label
 from app.exchange.qdpx.archive import PROJECT_MEMBER, PROJECT_NS, project_schema, q
@@ -70,7 +71,8 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
             db.select(Participant).filter_by(study_id=study.id).order_by(Participant.id)
         ).scalars()
     )
-    notes: list[tuple[str, str, str | None]] = []  # (guid, name, text) in document order
+    # (guid, name, text, created) in document order; QualCoder needs every Note dated.
+    notes: list[tuple[str, str, str | None, str | None]] = []
     sources = [_session_source(s, guids, notes) for s in sessions]
     root = etree.Element(
         q("Project"),
@@ -81,19 +83,26 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     )
     _users(root, sources, user_id, guids)
     statements = _statement_notes(study, guids, notes)
-    _codebook(root, study, statements["themes"])
+    _codebook(root, study, statements["themes"], notes)
     _cases(root, participants, sources, guids)
     if sources:
         sources_element = _sub(root, "Sources")
         for source in sources:
-            for note_guid in statements["sessions"].get(source["session_id"], []):
-                _sub(source["element"], "NoteRef", targetGUID=note_guid)  # after selections
             sources_element.append(source["element"])
+    note_files = []
     if notes:
+        # QualCoder imports a Note only as a text file (plainTextPath) with a name and a date.
         notes_element = _sub(root, "Notes")
-        for guid, name, text in notes:
-            note = _sub(notes_element, "Note", guid=guid, name=name)
-            _sub(note, "PlainTextContent", text)
+        for guid, name, text, created in notes:
+            _sub(
+                notes_element,
+                "Note",
+                guid=guid,
+                name=name,
+                plainTextPath=f"internal://{guid}.txt",
+                creationDateTime=created,
+            )
+            note_files.append((f"sources/{guid}.txt", text))
     _sub(root, "Description", block(study.description, [("language", study.language)]))
     for note_guid in statements["study"]:
         _sub(root, "NoteRef", targetGUID=note_guid)
@@ -101,7 +110,7 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
         root, encoding="UTF-8", pretty_print=True
     )
     _check_valid(xml)
-    return _zip(xml, [(s["path"], s["text"]) for s in sources])
+    return _zip(xml, [(s["path"], s["text"]) for s in sources] + note_files)
 
 
 def _users(root: etree._Element, sources: list[dict], user_id: int | None, guids: Guids) -> None:
@@ -174,11 +183,7 @@ def _session_source(session: GroupSession, guids: Guids, notes: list) -> dict:
         if is_withheld(passage):
             continue  # its words are not in the file, nor are its codings and memos
         for coding in passage.codings:
-            selection = _selection(source, coding, start, guids)
-            if coding.memo:
-                memo_guid = guids("memo", coding.id)
-                notes.append((memo_guid, "Memo", coding.memo))
-                _sub(selection, "NoteRef", targetGUID=memo_guid)
+            _selection(source, coding, start, guids)
             codings.append(coding)
             if passage.participant_id:
                 speakers[passage.participant_id].append(guids("coding", coding.id))
@@ -204,6 +209,8 @@ def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids)
         creatingUser=coder,
         creationDateTime=_timestamp(coding.created_at),
     )
+    if coding.memo:  # QualCoder, NVivo and MAXQDA read a coding memo from here, not a NoteRef
+        _sub(selection, "Description", coding.memo)
     element = _sub(
         selection,
         "Coding",
@@ -215,10 +222,15 @@ def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids)
     return selection
 
 
-def _codebook(root: etree._Element, study: Study, theme_notes: dict[int, list[str]]) -> None:
+def _codebook(
+    root: etree._Element, study: Study, theme_notes: dict[int, list[str]], notes: list
+) -> None:
     entries = codebook_entries(study.id)
     if not entries:
         return
+    # Keys, other languages and seed terms: one marked Note, not each code's memo.
+    text = container_text(entries, study.language)
+    notes.append((container_guid(entries), CONTAINER_NAME, text, _timestamp(study.created_at)))
     themes = {
         t.key: t
         for t in db.session.execute(db.select(Theme).filter_by(study_id=study.id)).scalars()
@@ -300,7 +312,7 @@ def _value(parent: etree._Element, kind: str, value) -> None:
 
 def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
     """Add the syntheses' current statements with their validation state as Notes."""
-    where = {"study": [], "sessions": {}, "themes": {}}
+    where = {"study": [], "themes": {}}
     syntheses = db.session.execute(
         db.select(Synthesis).filter_by(study_id=study.id).order_by(Synthesis.id)
     ).scalars()
@@ -320,14 +332,18 @@ def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
                 lines.append(f"[magwb] answers={counts}")
             if validation.revised:
                 lines.append("[magwb] revised_after_validation=true")
+            if synthesis.group_session_id is not None:
+                # Not a NoteRef on the TextSource: QualCoder takes those for annotations
+                # with a position, and drops a note without one.
+                session_guid = guids("group_session", synthesis.group_session_id)
+                lines.append(f"[magwb] session={session_guid}")
             guid = guids("statement", statement.id)
-            notes.append(
-                (guid, f"{statement.kind.value}: {validation.state.value}", "\n".join(lines))
-            )
+            # Unique: QualCoder crashes on a second journal of the same name (randint bug).
+            name = f"{statement.kind.value} {statement.id}: {validation.state.value}"
+            created = _timestamp(statement.current.created_at)
+            notes.append((guid, name, "\n".join(lines), created))
             if synthesis.group_session_id is None:
                 where["study"].append(guid)
-            else:
-                where["sessions"].setdefault(synthesis.group_session_id, []).append(guid)
             for theme in statement.themes:
                 where["themes"].setdefault(theme.id, []).append(guid)
     return where

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from analysis import normalise_text
 from app.capture.formats.headings import MARKDOWN_HEADING, PHASE_NAMES, phase_of_title
 from app.capture.formats.markdown import speaker_line
-from app.exchange.codebook_qdc import PREFIX, SEPARATOR
+from app.exchange.codebook_block import PREFIX, SEPARATOR
 from app.platform.forms import pseudonym_key
 
 _NAME_INDEX = {"fr": 0, "nl": 1, "en": 2}  # the order of PHASE_NAMES

@@ -45,6 +45,7 @@ class PlanCoding:
     end: int
     code_guid: str
     memo: str
+    coder: str = ""  # the REFI-QDA user's name; the store matches it to an account
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Plan:
     cases: list[PlanCase]
     sources: list[PlanSource]
     warnings: list[str]
+    source: str = ""  # the file name, for messages made when storing
 
 
 def _unique(name: str, taken: set[str]) -> str:

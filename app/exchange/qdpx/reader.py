@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from analysis import normalise_text
+from app.exchange.codebook_block import is_container, read_container
 from app.exchange.codebook_qdc import (
     MAX_LABEL,
     CodebookEntry,
@@ -81,9 +82,13 @@ class Reader:
 
     def read(self) -> Plan:
         self._check_guids()
+        self.notes = self._notes()
         entries = self._codebook()
         self.codes = {entry.guid for entry in entries}
-        self.notes = self._notes()
+        self.users = {
+            canonical_guid(user.get("guid")): " ".join((user.get("name") or "").split())
+            for user in self.root.iterfind(f"{q('Users')}/{q('User')}")
+        }
         self.used_notes: set[str] = set()
         cases = self._cases()
         sources = []
@@ -104,6 +109,7 @@ class Reader:
             cases=cases,
             sources=sources,
             warnings=self.report.warnings,
+            source=self.source,
         )
 
     # --- identity ------------------------------------------------------------------------
@@ -134,7 +140,7 @@ class Reader:
         for element in copy.iter(etree.Element):
             element.tag = f"{{{CODEBOOK_NS}}}{etree.QName(element).localname}"
         try:
-            walked = _walk(copy, self.source)
+            walked = _walk(copy, self.source, self.container)
             keys = _assign_keys(walked, self.source)
             entries = []
             for code, key in zip(walked, keys, strict=True):
@@ -155,12 +161,16 @@ class Reader:
     # --- notes and cases -----------------------------------------------------------------
 
     def _notes(self) -> dict[str, tuple[str, int]]:
-        notes = {}
+        """Return the notes by GUID; our codebook container is kept apart (`self.container`)."""
+        notes, self.container = {}, {}
         for note in self.root.iterfind(f"{q('Notes')}/{q('Note')}"):
             text = note.findtext(q("PlainTextContent"))
             if text is None and note.get("plainTextPath"):
                 path = self._member(note.get("plainTextPath"), note.sourceline)
                 text = self._read_text(path, note.sourceline) if path else ""
+            if is_container(text):
+                self.container = read_container(text)
+                continue
             notes[canonical_guid(note.get("guid"))] = (normalise_text(text or ""), note.sourceline)
         return notes
 
@@ -248,7 +258,7 @@ class Reader:
             raise QdpxError(self.source, problem, member=member) from error
 
     def _selections(self, source: etree._Element, length: int) -> list[tuple]:
-        """Check positions and code references; return (start, end, codes, memo, line)."""
+        """Check positions and code references; return (start, end, codes, memo, coder)."""
         found = []
         for selection in source.iterfind(q("PlainTextSelection")):
             start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
@@ -279,11 +289,15 @@ class Reader:
                 continue
             refs = list(selection.iterfind(q("NoteRef")))
             refs += [r for _guid, c in codes for r in c.iterfind(q("NoteRef"))]
-            found.append((start, end, [g for g, _c in codes], self._memo(refs, line), line))
+            # QualCoder, NVivo and MAXQDA keep a coding memo in the selection's Description.
+            described = normalise_text(selection.findtext(q("Description")) or "").strip()
+            memo = self._memo(refs, line, [described] if described else [])
+            user = selection.get("creatingUser") or codes[0][1].get("creatingUser")
+            coder = self.users.get(canonical_guid(user), "") if user else ""
+            found.append((start, end, [g for g, _c in codes], memo, coder))
         return found
 
-    def _memo(self, refs: list[etree._Element], line: int) -> str:
-        texts = []
+    def _memo(self, refs: list[etree._Element], line: int, texts: list[str]) -> str:
         for ref in refs:
             guid = canonical_guid(ref.get("targetGUID"))
             if guid not in self.notes:
@@ -307,7 +321,11 @@ class Reader:
                     if offsets is not None and 0 <= turn.start <= turn.end < len(offsets):
                         turn.start, turn.end = offsets[turn.start], offsets[turn.end]
                     if turn.participant is not None and turn.participant not in self.known_cases:
-                        turn.participant = UNATTRIBUTED
+                        # Another program re-keyed the cases (QualCoder does): the speaker's
+                        # name still opens the turn's line.
+                        line = text.rfind("\n", 0, turn.start) + 1
+                        label = text[line : turn.start].removesuffix(": ")
+                        turn.participant = self.case_keys.get(pseudonym_key(label), UNATTRIBUTED)
                 if turns_fit(turns, text):
                     return turns
             self.report.block_mismatch(name)
@@ -334,7 +352,7 @@ class Reader:
         """Clip each selection to the passages it covers; split it when it covers several."""
         starts = [turn.start for turn in plan.turns]
         split = clipped = empty = 0
-        for raw_start, raw_end, codes, memo, _line in selections:
+        for raw_start, raw_end, codes, memo, coder in selections:
             start, end = raw_start, raw_end
             if offsets is not None:
                 start, end = offsets[raw_start], offsets[raw_end]
@@ -356,7 +374,7 @@ class Reader:
                 clipped += 1
             for guid in codes:
                 for index, low, high in parts:
-                    plan.codings.append(PlanCoding(index, low, high, guid, memo))
+                    plan.codings.append(PlanCoding(index, low, high, guid, memo, coder))
         if split:
             self.report.split(split, plan.name)
         if clipped:
@@ -379,6 +397,3 @@ class Reader:
         )
         if extras:
             self.report.extras(extras)
-        users = len(self.root.findall(f"{q('Users')}/{q('User')}"))
-        if users:
-            self.report.users(users)

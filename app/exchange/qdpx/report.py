@@ -205,14 +205,15 @@ class Report:
             )
         )
 
-    def users(self, num: int) -> None:
+    def users(self, names: list[str]) -> None:
         self.warnings.append(
             ngettext(
-                "%(file)s: the project's user (coder) is not an account here; the imported "
-                "codings have no coder.",
-                "%(file)s: the project's %(num)d users (coders) are not accounts here; the "
-                "imported codings have no coder.",
-                num,
+                "%(file)s: no account here is named %(names)s; the codings of this coder "
+                "were imported without a coder.",
+                "%(file)s: no accounts here are named %(names)s; the codings of these "
+                "coders were imported without a coder.",
+                len(names),
                 file=self.source,
+                names=", ".join(names),
             )
         )

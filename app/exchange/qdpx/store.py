@@ -17,6 +17,7 @@ from app.exchange.codebook_qdc import CodebookEntry, tree_order
 from app.exchange.qdpx.archive import MAX_PROJECT_BYTES, PROJECT_MEMBER, Archive, parse_project
 from app.exchange.qdpx.plan import Plan, PlanSource
 from app.exchange.qdpx.reader import Reader
+from app.exchange.qdpx.report import Report
 from app.models import (
     Coding,
     GroupSession,
@@ -29,6 +30,7 @@ from app.models import (
     SpeakerKind,
     Study,
     Theme,
+    User,
 )
 from app.platform.config import LANGUAGES
 from app.platform.extensions import db
@@ -63,8 +65,10 @@ def import_qdpx(
     if not 1 <= default_phase <= 11:
         raise ValueError(f"default_phase must be 1 to 11, not {default_phase}")
     archive = Archive(data, filename)
-    root = parse_project(archive.read(PROJECT_MEMBER, MAX_PROJECT_BYTES), filename)
+    forgiven: list = []
+    root = parse_project(archive.read(PROJECT_MEMBER, MAX_PROJECT_BYTES), filename, forgiven)
     plan = Reader(archive, root, language=language, default_phase=default_phase).read()
+    plan.warnings[:0] = forgiven
     with db.session.begin_nested():
         study, counts = _store(plan, filename=filename, owner_id=owner_id, language=language)
     return ImportResult(study=study, counts=counts, warnings=plan.warnings)
@@ -95,6 +99,7 @@ def _store(plan: Plan, *, filename: str, owner_id: int, language: str) -> tuple[
         db.session.add(participant)
         participants[case.key] = participant
     passages, codings = [], []
+    coders = _coders(plan)
     numbers = _session_numbers(plan.sources)
     for source, number in zip(plan.sources, numbers, strict=True):
         stored = _session(study, source, number, participants, language=study.language)
@@ -108,7 +113,7 @@ def _store(plan: Plan, *, filename: str, owner_id: int, language: str) -> tuple[
                 Coding(
                     passage=passage,
                     theme=themes[planned.code_guid],
-                    coder_id=None,
+                    coder_id=coders.get(planned.coder),
                     start_offset=planned.start,
                     end_offset=end,
                     memo=planned.memo,
@@ -129,6 +134,27 @@ def _store(plan: Plan, *, filename: str, owner_id: int, language: str) -> tuple[
     # The file name is not recorded: it may carry a person's name.
     record("study.import", study, user_id=owner_id, study_id=study.id, details=counts)
     return study, counts
+
+
+def _coders(plan: Plan) -> dict[str, int]:
+    """Match the project's coders to accounts by display name (one account each, or none).
+
+    A coder only labels codings (agreement, history): matching grants no access to the study.
+    """
+    names = sorted({c.coder for source in plan.sources for c in source.codings if c.coder})
+    found: dict[str, list[int]] = {}
+    if names:
+        rows = db.session.execute(
+            db.select(User.id, User.display_name).where(User.display_name.in_(names))
+        )
+        for user_id, name in rows:
+            found.setdefault(name, []).append(user_id)
+    coders = {name: ids[0] for name, ids in found.items() if len(ids) == 1}
+    if missing := [name for name in names if name not in coders]:
+        report = Report(plan.source)
+        report.users(missing)
+        plan.warnings.extend(report.warnings)
+    return coders
 
 
 def _scan_new_texts(study: Study, passages: list[Passage], memos: list[Coding]) -> None:

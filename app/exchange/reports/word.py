@@ -20,7 +20,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Cm, Emu
+from docx.shared import Cm, Emu, Pt
 from lxml.etree import XMLSyntaxError
 
 AUTHOR = "MAG Workbench"
@@ -140,6 +140,8 @@ class Writer:
         }
         section = self.document.sections[-1]
         self.text_width = Emu(section.page_width - section.left_margin - section.right_margin)
+        self._toc = None  # the TOC field's paragraph and placeholder run, once placed
+        self._toc_entries: list[tuple[int, str]] = []
 
     def _style(self, name: str, style_type: WD_STYLE_TYPE):
         try:
@@ -161,6 +163,8 @@ class Writer:
     def heading(self, text: str, level: int, *, new_page: bool = False):
         """Add a heading with the built-in "Heading N" style (N capped at 4)."""
         paragraph = self.paragraph(text, f"h{min(max(level, 1), 4)}")
+        if level <= 3:
+            self._toc_entries.append((level, clean(text)))
         if new_page:
             paragraph.paragraph_format.page_break_before = True
         return paragraph
@@ -185,12 +189,58 @@ class Writer:
                 text.text = instruction
                 run.append(text)
             paragraph._p.append(run)
-        paragraph.add_run(placeholder).italic = True
+        placeholder_run = paragraph.add_run(placeholder)
+        placeholder_run.italic = True
+        self._toc = (paragraph, placeholder_run)
+
+    def _fill_toc(self) -> None:
+        """Write the headings as the TOC field's result, so every reader shows them.
+
+        LibreOffice and Word show a field's last result until it is updated; Word updates it
+        on opening (w:updateFields), adding page numbers. The field ends after the last entry.
+        """
+        if self._toc is None:
+            return
+        paragraph, placeholder = self._toc
+        last = paragraph
+        if self._toc_entries:
+            placeholder._r.getparent().remove(placeholder._r)
+            for index, (level, text) in enumerate(self._toc_entries):
+                if index == 0:
+                    target = paragraph
+                else:
+                    target = self.document.add_paragraph()
+                    last._p.addnext(target._p)
+                target.paragraph_format.left_indent = Cm(0.6 * (level - 1))
+                target.paragraph_format.space_after = Pt(2)
+                target.add_run(text).bold = level == 1
+                last = target
         end = OxmlElement("w:r")
         char = OxmlElement("w:fldChar")
         char.set(qn("w:fldCharType"), "end")
         end.append(char)
-        paragraph._p.append(end)
+        last._p.append(end)
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        self.document.settings.element.append(update)
+
+    def page_numbers(self) -> None:
+        """Put the page number (a PAGE field) centred in every page's footer."""
+        for section in self.document.sections:
+            footer = section.footer
+            if footer._element.xpath(".//w:fldSimple | .//w:instrText"):
+                continue  # the reference document numbers its pages already
+            footer.is_linked_to_previous = False
+            paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            field = OxmlElement("w:fldSimple")
+            field.set(qn("w:instr"), " PAGE ")
+            run = OxmlElement("w:r")
+            text = OxmlElement("w:t")
+            text.text = "1"
+            run.append(text)
+            field.append(run)
+            paragraph._p.append(field)
 
     def table(
         self,
@@ -273,6 +323,8 @@ class Writer:
         properties.language = LANGUAGE_TAGS.get(self.language, self.language)
         properties.created = properties.modified = now
         properties.revision = 1
+        self._fill_toc()
+        self.page_numbers()
         self._default_language()
         out = io.BytesIO()
         self.document.save(out)

@@ -10,11 +10,11 @@ import uuid
 import pytest
 from lxml import etree
 
+from app.exchange.codebook_block import CONTAINER_NAME, SEPARATOR
 from app.exchange.codebook_csv import COLUMNS, export_csv, import_csv
 from app.exchange.codebook_qdc import (
     NS,
     SCHEMA,
-    SEPARATOR,
     CodebookEntry,
     CodebookFormatError,
     default_language_label,
@@ -247,15 +247,66 @@ def test_export_names_codes_in_language_with_upper_case_colours():
     assert all(code.get("isCodable") == "true" for code in codes)
 
 
-def test_export_description_starts_with_definition_and_ends_with_block():
-    """Other programs show the definition first; our data follows after the separator line."""
+def test_export_description_is_only_the_definition_other_tools_show_as_memo():
+    """QualCoder and others show a code's description as its memo: it holds the definition only."""
     root = etree.fromstring(export_qdc(ENTRIES, language="fr"))
-    description = root.findtext("q:Codes/q:Code/q:Description", namespaces=Q)
-    definition, block = description.split(f"\n\n{SEPARATOR}\n")
-    assert definition == ENTRIES[0].definition_fr
-    assert "[magwb] key=privacy" in block.splitlines()
-    assert "[magwb] seed_terms_nl=wachtwoord; AVG" in block.splitlines()
+    descriptions = [d.text or "" for d in root.xpath("//q:Code/q:Description", namespaces=Q)]
+    assert descriptions[0] == ENTRIES[0].definition_fr
+    assert not any("[magwb]" in d and "key=evil" not in d for d in descriptions)
+    assert max(len(d) for d in descriptions) < 200
+
+
+def test_export_keeps_other_languages_in_one_marked_set():
+    """Keys, other languages and seed terms travel in one marked Set listing every code."""
+    root = etree.fromstring(export_qdc(ENTRIES, language="fr"))
+    (data_set,) = root.xpath("q:Sets/q:Set", namespaces=Q)
+    assert data_set.get("name") == CONTAINER_NAME
+    members = [m.get("guid") for m in data_set.xpath("q:MemberCode", namespaces=Q)]
+    assert sorted(members) == sorted(e.guid for e in ENTRIES)
+    block = data_set.findtext("q:Description", namespaces=Q).splitlines()
+    assert block[0] == SEPARATOR
+    assert f"[magwb] code={guid(1)}" in block
+    assert "[magwb] key=privacy" in block
+    assert "[magwb] seed_terms_nl=wachtwoord; AVG" in block
     assert '[magwb] definition_en=Data, "quotes", a back\\\\slash and a literal \\\\n' in block
+
+
+def test_qdc_import_reads_the_old_block_at_the_end_of_descriptions():
+    """Files exported before the marked Set (block after the definition) still round-trip."""
+    old = f"""<?xml version="1.0" encoding="UTF-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="MAG Workbench"><Codes>
+<Code guid="{guid(1)}" name="Vie privée" isCodable="true" color="#2471A3">
+<Description>Définition
+
+{SEPARATOR}
+[magwb] language=fr
+[magwb] key=privacy
+[magwb] label_nl=Privacy
+[magwb] seed_terms_nl=wachtwoord; AVG</Description></Code></Codes></CodeBook>"""
+    (entry,) = import_qdc(old.encode(), source="old.qdc", language="fr")
+    assert (entry.key, entry.label_nl, entry.definition_fr) == ("privacy", "Privacy", "Définition")
+    assert entry.seed_terms[0] == ("nl", ("wachtwoord", "AVG"))
+
+
+def test_qdc_import_accepts_taguettes_empty_sets_with_a_warning():
+    """Taguette writes an empty <Sets/> (invalid): the codes import and a warning names it."""
+    data = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Taguette 1.5.2"><Codes>
+<Code guid="0e6b1a52-3c4d-4f6a-9b8c-1d2e3f4a5b6c" name="interesting" isCodable="true">
+<Description>Further review required</Description></Code></Codes><Sets/></CodeBook>"""
+    warnings = []
+    (entry,) = import_qdc(data, source="taguette.qdc", language="en", warnings=warnings)
+    assert (entry.key, entry.definition_en) == ("interesting", "Further review required")
+    assert len(warnings) == 1 and "<Sets/>" in str(warnings[0]) and "line 4" in str(warnings[0])
+
+
+def test_qdc_import_stays_strict_about_a_broken_code():
+    """Leniency stops at data: a code without a GUID is still refused, naming the line."""
+    data = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>
+<Code name="no guid" isCodable="true"/></Codes><Sets/></CodeBook>"""
+    with pytest.raises(CodebookFormatError, match="line 3"):
+        import_qdc(data, source="broken.qdc", language="en", warnings=[])
 
 
 def test_export_refuses_empty_codebook_and_cycles():

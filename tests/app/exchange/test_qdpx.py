@@ -274,9 +274,11 @@ def test_export_is_schema_valid_and_every_selection_slices_its_quote(app, owner,
     }
     assert cases["Amina"].findall("q:SelectionRef", NS)  # her coded passages
     notes = [
-        n.findtext("q:PlainTextContent", namespaces=NS) for n in root.iterfind(".//q:Note", NS)
+        archive.read("sources/" + n.get("plainTextPath").removeprefix("internal://")).decode()
+        for n in root.iterfind(".//q:Note", NS)
     ]
-    assert "Chevauchement voulu 😀\nsur deux lignes." in notes
+    memos = [d.text for d in root.iterfind(".//q:PlainTextSelection/q:Description", NS)]
+    assert "Chevauchement voulu 😀\nsur deux lignes." in memos
     assert any("validation=not_submitted" in n for n in notes)
     codes = root.find("q:CodeBook/q:Codes", NS)
     nested = codes.find("q:Code/q:Code/q:Code", NS)
@@ -340,11 +342,14 @@ def test_our_export_reimported_is_the_same_study(app, owner, study_id):
         ).scalar_one()
         assert (membership.user_id, membership.role) == (owner, Role.OWNER)
         again = export_qdpx(result.study, user_id=owner)
-    # The re-export's texts are the same files (GUIDs differ: another study).
-    first, second = _project(data)[1], _project(again)[1]
-    assert sorted(first.read(n) for n in first.namelist()[1:]) == sorted(
-        second.read(n) for n in second.namelist()[1:]
-    )
+    # The re-export's session texts are the same files (GUIDs differ: another study).
+    texts = []
+    for root, archive in (_project(data), _project(again)):
+        paths = [s.get("plainTextPath") for s in root.iterfind(".//q:TextSource", NS)]
+        texts.append(
+            sorted(archive.read("sources/" + p.removeprefix("internal://")) for p in paths)
+        )
+    assert texts[0] == texts[1]
 
 
 # --- another program's project ------------------------------------------------------------------

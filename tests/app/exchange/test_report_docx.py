@@ -219,17 +219,33 @@ def test_methodology_counts_roles_and_never_names_anyone(app, demo):
     assert re.search(r"Session 1: “.+”", methodology)  # the chosen narrative's title
 
 
-def test_toc_field_alt_text_and_metadata(app, demo):
-    """The file has a TOC field, pictures with alt text, and our own core properties."""
+def test_toc_is_filled_with_the_headings_and_pages_are_numbered(app, demo):
+    """The TOC shows every chapter without updating fields; footers carry the page number."""
     document = _build(app, demo["id"], language="nl")
     body = document.element.body
     instructions = "".join(t.text for t in body.iter(qn("w:instrText")))
     assert 'TOC \\o "1-3" \\h \\z \\u' in instructions
+    paragraphs = list(body.iter(qn("w:p")))
+    begin = next(
+        i for i, p in enumerate(paragraphs) if p.xpath(".//w:fldChar[@w:fldCharType='begin']")
+    )
+    end = next(i for i, p in enumerate(paragraphs) if p.xpath(".//w:fldChar[@w:fldCharType='end']"))
+    entries = [
+        "".join(t.text or "" for t in p.iter(qn("w:t"))) for p in paragraphs[begin : end + 1]
+    ]
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading ")]
+    assert len(entries) > 5 and entries[0] in headings and set(entries) <= set(headings)
     with app.app_context(), force_locale("nl"):
-        placeholder = gettext(
-            "Right-click here and choose “Update field” to build the table of contents."
-        )
-    assert placeholder in "".join(t.text or "" for t in body.iter(qn("w:t")))
+        assert gettext("Methodology") in entries
+    assert document.settings.element.xpath("w:updateFields/@w:val") == ["true"]
+    footer = document.sections[0].footer._element
+    assert footer.xpath(".//w:fldSimple/@w:instr") == [" PAGE "]
+
+
+def test_pictures_alt_text_and_metadata(app, demo):
+    """Pictures carry alt text, and the core properties are ours."""
+    document = _build(app, demo["id"], language="nl")
+    body = document.element.body
     pictures = list(
         body.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")
     )
