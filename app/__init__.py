@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         studies,
         suggestions,
         syntheses,
+        theme_sweep,
         validation_rounds,
     )
     from app.cli import register_cli
@@ -97,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
         suggestions,
         exports,
         incidents,
+        theme_sweep,
     )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
