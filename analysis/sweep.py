@@ -14,7 +14,8 @@ accepts or rejects each. `ThemeSweep` ranks the passages not reviewed yet:
   prior rules until the decisions outnumber it);
 - `probabilities_` map scores to the chance that a passage belongs to the theme
   (a one-feature logistic calibration on the reviewed passages, once there are
-  `CALIBRATE_FROM` of each kind; the raw scores before), and `expected_remaining` sums them over the passages not reviewed;
+  `CALIBRATE_FROM` of each kind; the raw scores before), and `expected_remaining`
+  sums them over the passages not reviewed;
 - `ranking` puts the top-scored passages first; after `warmup` decisions, every
   `explore_every`-th place goes to the passage the model is least sure about
   (probability nearest 0.5): uncertainty sampling mixed with the top of the list.
@@ -59,7 +60,10 @@ class SweepItem:
     spans: Mapping[str, tuple[tuple[int, int], ...]]
 
 
-def clean_spans(prepared: PreparedText, matches: Iterable) -> dict[str, tuple[tuple[int, int], ...]]:
+Spans = tuple[tuple[int, int], ...]
+
+
+def clean_spans(prepared: PreparedText, matches: Iterable) -> dict[str, Spans]:
     """Return per theme the evidence spans: positive terms, not only stop words, each once."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for match in matches:
@@ -220,9 +224,8 @@ class ThemeSweep:
     def expected_remaining(self, exclude: Iterable[Hashable] = ()) -> float:
         """Return the expected number of theme passages among those not reviewed."""
         skip = self.reviewed_ | frozenset(exclude)
-        return float(
-            sum(p for item_id, p in zip(self.ids_, self.probabilities_, strict=True) if item_id not in skip)
-        )
+        pairs = zip(self.ids_, self.probabilities_, strict=True)
+        return float(sum(p for item_id, p in pairs if item_id not in skip))
 
     def ranking(self, exclude: Iterable[Hashable] = (), limit: int | None = None) -> list[Ranked]:
         """Return the passages not reviewed (nor excluded), in the order to review them."""
@@ -242,7 +245,8 @@ class ThemeSweep:
         tops, unsures = iter(top), iter(unsure)
         done = len(self.reviewed_)
         while len(order) < wanted:
-            explore = exploring and (done + len(order)) % self.explore_every == self.explore_every - 1
+            place = done + len(order)
+            explore = exploring and place % self.explore_every == self.explore_every - 1
             source, reason = (unsures, "uncertain") if explore else (tops, "top")
             row = next((r for r in source if r not in taken), None)
             if row is None:

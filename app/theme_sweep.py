@@ -344,6 +344,10 @@ def _json_state(state: SweepState, theme: Theme, message: str = "", status: int 
     body = {
         "progress": state.progress(),
         "current": {"id": current.passage.id, "text_hash": current.text_hash} if current else None,
+        "queue": [
+            {"id": entry.passage.id, "score": round(entry.score, 4), "reason": entry.reason}
+            for entry in state.queue
+        ],
         "skipped": state.skipped,
         "html": _render_queue(state, theme),
         "message": message,
@@ -365,9 +369,7 @@ def page(study_id: int, theme_id: int):
     theme = _theme(theme_id)
     state = sweep_state(g.study, theme, _skipped(request.args.get("skipped")))
     # The page shows passages of every session: recorded like the other transcript views.
-    record_event(
-        "theme.sweep_view", "theme", theme.id, user_id=current_user.id, study_id=study_id
-    )
+    record_event("theme.sweep_view", "theme", theme.id, user_id=current_user.id, study_id=study_id)
     db.session.commit()
     return render_template(
         "sweep/page.html", study=g.study, theme=theme, state=state, **_words(theme)

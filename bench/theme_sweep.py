@@ -119,9 +119,7 @@ def recall_table(path: Path, params: dict) -> None:
         }
         for name, value in counts.items():
             totals[name] += value
-        cells = "".join(
-            f"{value:>7.0f} ({value / len(rows):>4.0%})" for value in counts.values()
-        )
+        cells = "".join(f"{value:>7.0f} ({value / len(rows):>4.0%})" for value in counts.values())
         print(f"{key:<16}{int(positive.sum()):>10}{cells}")
     cells = "".join(f"{value:>14.0f}" for value in totals.values())
     print(f"{'all themes':<16}{'':>10}{cells}")
@@ -173,7 +171,8 @@ def speed(passages: int) -> None:
             sweep.expected_remaining()
             times.append(time.perf_counter() - begin)
         print(
-            f"one update after {count:>3} decisions: median {statistics.median(times) * 1000:.1f} ms,"
+            f"one update after {count:>3} decisions:"
+            f" median {statistics.median(times) * 1000:.1f} ms,"
             f" max {max(times) * 1000:.1f} ms"
         )
 
@@ -227,13 +226,16 @@ def app_speed(passages: int) -> None:
             ).scalar_one()
             assert db.session.get(Study, study_id)
         client = app.test_client()
-        client.post("/login", data={"email": "bench@example.org", "password": "correct horse battery"})
+        login = {"email": "bench@example.org", "password": "correct horse battery"}
+        client.post("/login", data=login)
         base = f"/studies/{study_id}/sweep/{theme_id}"
         begin = time.perf_counter()
         first = client.get(base)
         assert first.status_code == 200, first.status_code
-        print(f"\nweb app, {passages} passages (SQLite): first page load (lemmatises, caches) "
-              f"{(time.perf_counter() - begin) * 1000:.0f} ms")
+        print(
+            f"\nweb app, {passages} passages (SQLite): first page load (lemmatises, caches) "
+            f"{(time.perf_counter() - begin) * 1000:.0f} ms"
+        )
         times = []
         for step in range(30):
             state = client.get(f"{base}/state").get_json()
