@@ -84,14 +84,16 @@ def test_reviewed_passages_leave_the_ranking_and_skipped_can_be_excluded(matrix)
     assert not {6, 8, 7} & set(ranked) and len(ranked) == len(TEXTS) - 3
 
 
-def test_uncertain_passages_are_mixed_in_once_the_model_has_learned(matrix):
-    """After the warm-up, some places of the ranking go to passages the model is unsure of."""
+def test_uncertain_passages_are_mixed_in_once_the_model_is_unsure(matrix):
+    """After the warm-up, once the model doubts its best passage, unsure ones get places."""
     decisions = {0: True, 1: True, 6: True, 8: False, 9: False}
-    sweep = ThemeSweep(warmup=4, explore_every=3).fit(matrix, decisions)
-    reasons = [entry.reason for entry in sweep.ranking(limit=9)]
+    unsure = ThemeSweep(warmup=4, explore_every=3, unsure_below=1.0).fit(matrix, decisions)
+    reasons = [entry.reason for entry in unsure.ranking(limit=9)]
     assert "uncertain" in reasons and reasons.count("top") >= 5
-    no_explore = ThemeSweep(explore_every=10**6).fit(matrix, decisions)
-    assert {entry.reason for entry in no_explore.ranking(limit=9)} == {"top"}
+    sure = ThemeSweep(warmup=4, explore_every=3, unsure_below=0.0).fit(matrix, decisions)
+    assert {entry.reason for entry in sure.ranking(limit=9)} == {"top"}
+    early = ThemeSweep(warmup=10, unsure_below=1.0).fit(matrix, decisions)
+    assert {entry.reason for entry in early.ranking(limit=9)} == {"top"}
 
 
 def test_expected_remaining_falls_as_positives_are_found(matrix):
