@@ -276,7 +276,7 @@ class ThemeSweep:
         return order
 
 
-def _platt(x: np.ndarray, y: np.ndarray, ridge: float = 5.0) -> tuple[float, float]:
+def _platt(x: np.ndarray, y: np.ndarray, ridge: float = 1.0) -> tuple[float, float]:
     """Fit p = sigmoid(a * x + b) by Newton's method, a pulled towards 1 and b towards 0.
 
     Two parameters only, so a few Newton steps in numpy beat a general solver; the

@@ -43,6 +43,7 @@ from analysis import (  # noqa: E402
 
 SEED = 20261206
 TARGET = 0.8
+ESTIMATE_AT = (10, 20, 40)
 DEFAULT_DATA = [
     ROOT / "bench/data/themes_eval.jsonl",
     Path("/work/wt-data/bench/data/report_eval.jsonl"),
@@ -65,18 +66,32 @@ def needed(order: list[int], positive: np.ndarray) -> int:
     return len(order)
 
 
-def simulate_sweep(matrix, positive: np.ndarray, **params) -> int:
-    """Review in the sweep's order, refitting after each decision; return the count."""
+def simulate_sweep(matrix, positive: np.ndarray, **params) -> tuple[int, dict[int, float]]:
+    """Review in the sweep's order, refitting after each decision.
+
+    Returns the count, and the error of the "estimated still to find" figure (estimate
+    minus the true number of theme passages not reviewed yet) after 10, 20 and 40.
+    """
     goal = int(np.ceil(TARGET * positive.sum()))
     decisions: dict = {}
+    errors: dict[int, float] = {}
     found = 0
-    while found < goal:
+    while found < goal or len(decisions) <= max(ESTIMATE_AT):
         sweep = ThemeSweep(**params).fit(matrix, decisions)
-        head = sweep.ranking(limit=1)[0]
-        row = matrix.ids.index(head.id)
-        decisions[head.id] = bool(positive[row])
+        if len(decisions) in ESTIMATE_AT:
+            truth = sum(
+                bool(p) for i, p in zip(matrix.ids, positive, strict=True) if i not in decisions
+            )
+            errors[len(decisions)] = sweep.expected_remaining() - truth
+        ranked = sweep.ranking(limit=1)
+        if not ranked:
+            break
+        row = matrix.ids.index(ranked[0].id)
+        decisions[ranked[0].id] = bool(positive[row])
         found += bool(positive[row])
-    return len(decisions)
+        if found >= goal and "count" not in errors:
+            errors["count"] = len(decisions)
+    return int(errors.pop("count", len(decisions))), errors
 
 
 def simulate_static(prior: np.ndarray, positive: np.ndarray, seeds: int = 20) -> float:
@@ -107,13 +122,16 @@ def recall_table(path: Path, params: dict) -> None:
     print(f"\n{path.name}: {len(rows)} passages, find {TARGET:.0%} of each theme's passages")
     print(f"{'theme':<16}{'positives':>10}{'sweep':>14}{'static':>14}{'random':>14}")
     totals = {"sweep": 0.0, "static": 0.0, "random": 0.0}
+    estimates = []
     for key in keys:
         positive = np.array([key in row["labels"] for row in rows])
         if not positive.any():
             continue
         matrix = sweep_matrix(items, keys, key)
+        count, errors = simulate_sweep(matrix, positive, **params)
+        estimates.append((key, errors))
         counts = {
-            "sweep": simulate_sweep(matrix, positive, **params),
+            "sweep": count,
             "static": simulate_static(matrix.prior, positive),
             "random": simulate_random(positive),
         }
@@ -123,6 +141,9 @@ def recall_table(path: Path, params: dict) -> None:
         print(f"{key:<16}{int(positive.sum()):>10}{cells}")
     cells = "".join(f"{value:>14.0f}" for value in totals.values())
     print(f"{'all themes':<16}{'':>10}{cells}")
+    print("'estimated still to find' minus the truth, after 10 / 20 / 40 reviewed:")
+    for key, errors in estimates:
+        print(f"  {key:<16}" + " / ".join(f"{errors[n]:+.0f}" for n in ESTIMATE_AT))
 
 
 def study_texts(passages: int) -> list[str]:
