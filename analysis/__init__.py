@@ -32,6 +32,15 @@ from analysis.suggest import (
     ThemeScore,
     ThemeSuggester,
 )
+from analysis.sweep import (
+    Ranked,
+    SweepItem,
+    SweepMatrix,
+    ThemeSweep,
+    evidence_terms,
+    sweep_items,
+    sweep_matrix,
+)
 from analysis.text import normalise_text
 
 __all__ = [
@@ -44,6 +53,13 @@ __all__ = [
     "ThemeScore",
     "ThemeSpec",
     "ThemeSuggester",
+    "ThemeSweep",
+    "Ranked",
+    "SweepItem",
+    "SweepMatrix",
+    "evidence_terms",
+    "sweep_items",
+    "sweep_matrix",
     "cluster",
     "codebook_from_json",
     "default_codebook",

@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.privacy import queue as privacy
     from app.studies import codebook, participants, studies
     from app.suggestions import jobs as _analysis_jobs  # noqa: F401  (registers the job handlers)
+    from app.suggestions import sweep_views as sweep
     from app.suggestions import views as suggestions
     from app.synthesis import dashboard, respond
     from app.synthesis import editor as synthesis_editor
@@ -84,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
         suggestions,
         views,
         sheets,
+        sweep,
     )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)

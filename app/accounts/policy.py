@@ -42,6 +42,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "participant.erase": frozenset({OWNER}),
     "codebook.edit": frozenset({OWNER, FACILITATOR}),
     "coding.edit": frozenset({OWNER, FACILITATOR, RESEARCHER}),
+    # The theme sweep codes and rejects passages: the people who code.
+    "theme.sweep": frozenset({OWNER, FACILITATOR, RESEARCHER}),
     "audit.view": frozenset({OWNER}),
     "privacy.review": frozenset({OWNER, FACILITATOR}),
     "synthesis.view": frozenset({OWNER, FACILITATOR, RESEARCHER, OBSERVER}),
