@@ -40,7 +40,6 @@ import numpy as np
 
 from analysis.codebook import ThemeSpec
 from analysis.errors import AnalysisError
-from analysis.evidence_model import EvidenceModel, evidence_features
 from analysis.nlp import PreparedText
 from analysis.scoring import (
     LearnedThemes,
@@ -54,7 +53,6 @@ from analysis.zeroshot import SUGGEST_AT, ZeroShot, personal_share, score_from_p
 log = logging.getLogger(__name__)
 
 THRESHOLD = 0.5
-EVIDENCE_MODEL = False  # experiment: no gain on the dev learning curves (BENCHMARKS)
 
 
 @dataclass(frozen=True)
@@ -160,13 +158,10 @@ class ThemeSuggester:
         scaled = self._points(matches, prepared)
         self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
         scaled = scaled * self.scales_
-        self.evidence_ = EvidenceModel(self.keys)
-        if EVIDENCE_MODEL:
-            features = self._features(matches, prepared, scaled)
-            self.evidence_.fit(features, score_from_points(scaled), self.examples)
         self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples)
-        learned = {self.keys[c] for c in self.evidence_.models_} | set(self.learned_.models_)
-        self.regimes_ = {key: "learned" if key in learned else "zero-shot" for key in self.keys}
+        self.regimes_ = {
+            key: "learned" if key in self.learned_.models_ else "zero-shot" for key in self.keys
+        }
         if progress is not None:
             progress(1.0)
         return self
@@ -180,16 +175,6 @@ class ThemeSuggester:
         ]
         values = [[row[key] for key in keys] for row in rows]
         return np.array(values, dtype=np.float64).reshape(len(rows), len(keys))
-
-    def _features(self, matches, prepared, scaled) -> np.ndarray:
-        """Return the language-independent evidence features (see analysis.evidence_model)."""
-        return evidence_features(
-            matches,
-            scaled,
-            [len(p) for p in prepared],
-            [personal_share(p) for p in prepared],
-            self.keys,
-        )
 
     def suggest(
         self,
@@ -205,8 +190,6 @@ class ThemeSuggester:
         matches = [self.zero_shot_.matches(p) for p in prepared]
         scaled = self._points(matches, prepared) * self.scales_
         prior = score_from_points(scaled)
-        if self.evidence_.models_:
-            prior = self.evidence_.predict(self._features(matches, prepared, scaled), prior)
         # "similar" evidence explains a suggestion: only suggested themes get it.
         scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold)
         results = []
