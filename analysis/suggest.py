@@ -4,8 +4,7 @@ One model, two regimes per theme:
 - zero-shot: the codebook's terms (see `analysis.zeroshot`), read in their sense
   (`analysis.terms`: ambiguous words need theme context, nouns a determiner), turned
   into suggestion points: context words count at most as much as the theme's own
-  evidence, long passages need more evidence (unless told in the first person),
-  themes compete within a passage;
+  evidence, long passages need more evidence, themes compete within a passage;
   suggested when the score reaches `THRESHOLD` (about 2 points);
 - calibration: from `CALIBRATE_FROM` (20) coded passages, in any language (the
   points are language independent) with rejections as negatives, each theme's points
@@ -48,7 +47,7 @@ from analysis.scoring import (
     prepare_items,
     report,
 )
-from analysis.zeroshot import SUGGEST_AT, ZeroShot, personal_share, score_from_points
+from analysis.zeroshot import SUGGEST_AT, ZeroShot, score_from_points
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +169,7 @@ class ThemeSuggester:
         """Return the suggestion points (passages × themes); see ZeroShot.suggestion_points."""
         keys = self.keys
         rows = [
-            self.zero_shot_.suggestion_points(found, len(passage), personal_share(passage))
+            self.zero_shot_.suggestion_points(found, len(passage))
             for found, passage in zip(matches, prepared, strict=True)
         ]
         values = [[row[key] for key in keys] for row in rows]

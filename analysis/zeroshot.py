@@ -47,36 +47,6 @@ STRONG = 1.0  # terms of this weight or more are evidence; lighter ones are cont
 LENGTH_FREE = 50  # words of a passage before more evidence is needed
 LENGTH_POWER = 0.5  # needed evidence grows with the square root of the length beyond
 RIVAL_SHARE = 0.3  # a theme with less than this share of the passage's top theme yields
-# A first-person account is not a survey of the field: the length rule fades out as the
-# share of first/second-person words grows, and is off from NARRATIVE_SHARE of them
-# (report prose: median 0; spoken turns: median 0.07-0.08; quoted interview turns too).
-NARRATIVE_SHARE = 0.1
-_PERSONAL = {
-    "nl": frozenset(
-        ["ik", "je", "jij", "we", "wij", "mij", "me", "mijn", "ons", "onze", "u", "jou", "jouw"]
-    ),
-    "fr": frozenset(
-        [
-            "je",
-            "j'",
-            "j’",
-            "tu",
-            "moi",
-            "me",
-            "m'",
-            "m’",
-            "nous",
-            "vous",
-            "mon",
-            "ma",
-            "mes",
-            "notre",
-            "nos",
-            "on",
-        ]
-    ),
-    "en": frozenset(["i", "me", "my", "we", "us", "our", "you", "your"]),
-}
 # Words of definitions that say nothing about one theme in particular.
 _GENERIC_WORDS = (
     "personne persoon person mens people gens travailleur werker worker social sociaal"
@@ -151,17 +121,13 @@ class ZeroShot:
                 points[term.theme] += REPEAT_BONUS * term.weight
         return {key: max(value, 0.0) for key, value in points.items()}
 
-    def suggestion_points(
-        self, matches: Sequence[Match], words: int, personal: float = 0.0
-    ) -> dict[str, float]:
+    def suggestion_points(self, matches: Sequence[Match], words: int) -> dict[str, float]:
         """Return the points per theme on the suggestion scale (suggested at SUGGEST_AT).
 
         Distinctive evidence, not ambient: context terms (weight < STRONG) count at
         most as much as the theme's own evidence, so they never make a suggestion on
         their own; a long passage needs more evidence (points grow with length, a
-        passage mentions the whole field), unless it is a first-person account
-        (`personal`: share of first/second-person words, see `personal_share`); themes
-        compete within the passage: one
+        passage mentions the whole field); themes compete within the passage: one
         with less than RIVAL_SHARE of the top theme's points is kept below the cut.
         """
         strong = dict.fromkeys(self.keys, 0.0)
@@ -182,8 +148,7 @@ class ZeroShot:
             key: max(strong[key] + min(context[key], max(strong[key], 0.0)), 0.0)
             for key in self.keys
         }
-        power = LENGTH_POWER * min(max(1.0 - personal / NARRATIVE_SHARE, 0.0), 1.0)
-        scale = max(1.0, words / LENGTH_FREE) ** power
+        scale = max(1.0, words / LENGTH_FREE) ** LENGTH_POWER
         top = max(points.values(), default=0.0)
         result = {}
         for key, value in points.items():
@@ -193,13 +158,6 @@ class ZeroShot:
                 value = min(value, SUGGEST_AT * 0.99) * value * scale / (RIVAL_SHARE * top)
             result[key] = value
         return result
-
-
-def personal_share(prepared: PreparedText) -> float:
-    """Return the share of a passage's words that are first or second person."""
-    words = _PERSONAL.get(prepared.language, frozenset())
-    forms = prepared.forms
-    return sum(form in words for form in forms) / len(forms) if forms else 0.0
 
 
 def score_from_points(points):

@@ -271,24 +271,3 @@ def test_a_theme_coded_five_times_is_learned_from_any_language(dev_rows, dev_pre
     for result in suggester.suggest(dutch):
         theme = next(t for t in result.themes if t.key == "dependency")
         assert theme.regime == "learned"
-
-
-LONG_TURN = (
-    "I want to tell you about a man I have followed for years. He used to come once a year "
-    "for his tax return. Since the offices closed he comes every week, for his rent, his "
-    "pension, a letter from the city he does not understand. He has no children and no "
-    "family here. I am the only one he still has. And I see that he tries less and less "
-    "himself. He used to say: show me. Now he just pushes his papers over to me."
-)
-
-
-def test_a_long_first_person_account_is_not_held_to_the_length_rule(zero_shot):
-    """Long report prose needs more evidence; a long turn told in the first person does not."""
-    suggested = zero_shot.suggest([("p", LONG_TURN)], language="en")[0].suggested()
-    assert "dependency" in suggested
-    zs = zero_shot.zero_shot_
-    prepared = prepare_many([LONG_TURN], ["en"])[0]
-    matches = zs.matches(prepared)
-    as_narrative = zs.suggestion_points(matches, len(prepared), 0.12)["dependency"]
-    as_report = zs.suggestion_points(matches, len(prepared), 0.0)["dependency"]
-    assert as_narrative > as_report
