@@ -35,118 +35,20 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from analysis.nlp import PreparedText, prepare_many
+from analysis.senses import (  # noqa: F401 (re-exported: the matcher's public names)
+    CONTEXT_WEIGHT,
+    CONTEXT_WINDOW,
+    DETERMINERS,
+    _words,
+    in_sense,
+    longest_per_theme,
+)
 
 GAP = 3  # words a `..` may skip
 _COMPOUND_MIN = 6  # letters of a Dutch word before it also matches as a compound head
 COMPOUND_WEIGHT = 1.5  # weaker words ("dienst", "vertrouwen") are not compound heads
-CONTEXT_WINDOW = 12  # words either side where an ambiguous term looks for its theme
-CONTEXT_WEIGHT = 1.5  # only a distinctive term of the theme vouches for an ambiguous one
 # Verb particles: "uitgesloten", "opgeslagen", "doorgestuurd" are verbs, not compounds.
-_PARTICLES = frozenset(
-    [
-        "aan",
-        "af",
-        "bij",
-        "door",
-        "in",
-        "mee",
-        "na",
-        "om",
-        "onder",
-        "op",
-        "over",
-        "terug",
-        "toe",
-        "uit",
-        "vast",
-        "voor",
-        "weg",
-        "samen",
-    ]
-)
-# Words after which a noun is expected (the `^` marker); "de"/"of" are left out on
-# purpose: "afin de pouvoir" is the verb.
-DETERMINERS = {
-    "fr": frozenset(
-        [
-            "le",
-            "la",
-            "les",
-            "l'",
-            "l’",
-            "un",
-            "une",
-            "des",
-            "du",
-            "au",
-            "aux",
-            "son",
-            "sa",
-            "ses",
-            "leur",
-            "leurs",
-            "mon",
-            "ma",
-            "mes",
-            "ton",
-            "ta",
-            "tes",
-            "notre",
-            "nos",
-            "votre",
-            "vos",
-            "ce",
-            "cet",
-            "cette",
-            "ces",
-            "quel",
-            "quelle",
-            "quels",
-            "quelles",
-        ]
-    ),
-    "nl": frozenset(
-        [
-            "de",
-            "het",
-            "een",
-            "zijn",
-            "haar",
-            "hun",
-            "mijn",
-            "onze",
-            "ons",
-            "jouw",
-            "uw",
-            "die",
-            "deze",
-            "dat",
-            "dit",
-            "geen",
-        ]
-    ),
-    "en": frozenset(
-        [
-            "the",
-            "a",
-            "an",
-            "his",
-            "her",
-            "their",
-            "my",
-            "our",
-            "your",
-            "its",
-            "this",
-            "that",
-            "these",
-            "those",
-            "no",
-            "any",
-            "some",
-        ]
-    ),
-}
+_PARTICLES = _words("aan af bij door in mee na om onder op over samen terug toe uit vast voor weg")
 
 
 @dataclass(frozen=True)
@@ -406,48 +308,3 @@ def _match_from(slots: Sequence[Slot], s: int, i: int, lemmas, forms, limit: int
         s += 1
         i += 1
     return i - 1
-
-
-def in_sense(matches: Sequence[Match], prepared: PreparedText) -> list[Match]:
-    """Drop ambiguous (`?`) terms without theme context, and `^` nouns used otherwise."""
-    if not any(m.term.sense for m in matches):
-        return list(matches)
-    determiners = DETERMINERS.get(prepared.language, frozenset())
-    forms = prepared.forms
-    kept = []
-    for match in matches:
-        sense = match.term.sense
-        if sense == "noun":
-            if match.first == 0 or forms[match.first - 1] not in determiners:
-                continue
-        elif sense == "context" and not any(
-            other.term.theme == match.term.theme
-            and other.term.weight >= CONTEXT_WEIGHT
-            and other.term.sense != "context"
-            and abs(other.first - match.first) <= CONTEXT_WINDOW
-            and (other.start, other.end) != (match.start, match.end)
-            for other in matches
-        ):
-            continue
-        kept.append(match)
-    return kept
-
-
-def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
-    """Drop matches lying inside a longer match of the same theme ("code" in "code PIN")."""
-    by_theme: dict[str, list[Match]] = {}
-    for match in matches:
-        by_theme.setdefault(match.term.theme, []).append(match)
-    kept = []
-    for group in by_theme.values():
-        if len(group) == 1:
-            kept.append(group[0])
-            continue
-        group.sort(key=lambda m: (m.start - m.end, -m.term.weight, m.start))
-        taken: list[tuple[int, int]] = []
-        for match in group:
-            if not any(s <= match.start and match.end <= e for s, e in taken):
-                taken.append((match.start, match.end))
-                kept.append(match)
-    kept.sort(key=lambda m: (m.start, m.end, m.term.theme, m.term.source))
-    return kept

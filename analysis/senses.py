@@ -1,0 +1,88 @@
+"""Reading term matches in their sense: ambiguous words need theme context, nouns a
+determiner, and a longer match of a theme hides the shorter ones inside it.
+
+Used by `analysis.terms` (which re-exports these names) on the matches of a `TermIndex`:
+
+    ?privé    an ambiguous word, kept only when another term of the same theme (weight
+              >= CONTEXT_WEIGHT, not itself ambiguous) lies within CONTEXT_WINDOW words
+              ("privé" beside "données", not "secteur privé")
+    ^pouvoir  a noun, kept only after a determiner ("le pouvoir", "leur pouvoir"; not
+              the modal verb "pour pouvoir payer")
+
+A term of weight 0 matches but counts nothing: it marks another sense of a word, and a
+shorter term of the same theme inside it is dropped ("pouvoirs publics" hides
+"pouvoir"; see `longest_per_theme`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analysis.nlp import PreparedText
+    from analysis.terms import Match
+
+CONTEXT_WINDOW = 12  # words either side where an ambiguous term looks for its theme
+CONTEXT_WEIGHT = 1.5  # only a distinctive term of the theme vouches for an ambiguous one
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words after which a noun is expected (the `^` marker); "de"/"of" are left out on
+# purpose: "afin de pouvoir" is the verb.
+DETERMINERS = {
+    "fr": _words(
+        "au aux ce ces cet cette des du l' la le les leur leurs l’ ma mes "
+        "mon nos notre quel quelle quelles quels sa ses son ta tes ton un une vos votre"
+    ),
+    "nl": _words("dat de deze die dit een geen haar het hun jouw mijn ons onze uw zijn"),
+    "en": _words("a an any her his its my no our some that the their these this those your"),
+}
+
+
+def in_sense(matches: Sequence[Match], prepared: PreparedText) -> list[Match]:
+    """Drop ambiguous (`?`) terms without theme context, and `^` nouns used otherwise."""
+    if not any(m.term.sense for m in matches):
+        return list(matches)
+    determiners = DETERMINERS.get(prepared.language, frozenset())
+    forms = prepared.forms
+    kept = []
+    for match in matches:
+        sense = match.term.sense
+        if sense == "noun":
+            if match.first == 0 or forms[match.first - 1] not in determiners:
+                continue
+        elif sense == "context" and not any(
+            other.term.theme == match.term.theme
+            and other.term.weight >= CONTEXT_WEIGHT
+            and other.term.sense != "context"
+            and abs(other.first - match.first) <= CONTEXT_WINDOW
+            and (other.start, other.end) != (match.start, match.end)
+            for other in matches
+        ):
+            continue
+        kept.append(match)
+    return kept
+
+
+def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
+    """Drop matches lying inside a longer match of the same theme ("code" in "code PIN")."""
+    by_theme: dict[str, list[Match]] = {}
+    for match in matches:
+        by_theme.setdefault(match.term.theme, []).append(match)
+    kept = []
+    for group in by_theme.values():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        group.sort(key=lambda m: (m.start - m.end, -m.term.weight, m.start))
+        taken: list[tuple[int, int]] = []
+        for match in group:
+            if not any(s <= match.start and match.end <= e for s, e in taken):
+                taken.append((match.start, match.end))
+                kept.append(match)
+    kept.sort(key=lambda m: (m.start, m.end, m.term.theme, m.term.source))
+    return kept
