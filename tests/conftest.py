@@ -133,6 +133,33 @@ def add_member(app):
     return factory
 
 
+@pytest.fixture
+def make_passages(app):
+    """Add a session of one participant's phase-5 passages; return (session id, passage ids)."""
+    from app.models import GroupSession, Participant, Passage, SpeakerKind
+
+    def factory(study_id: int, texts, *, language: str = "fr") -> tuple[int, list[int]]:
+        with app.app_context():
+            group_session = GroupSession(study_id=study_id, number=1, language=language)
+            person = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
+            passages = [
+                Passage(
+                    group_session=group_session,
+                    phase=5,
+                    position=position,
+                    speaker_kind=SpeakerKind.PARTICIPANT,
+                    participant=person,
+                    text=text,
+                )
+                for position, text in enumerate(texts, start=1)
+            ]
+            db.session.add_all([group_session, person, *passages])
+            db.session.commit()
+            return group_session.id, [passage.id for passage in passages]
+
+    return factory
+
+
 def login(client, email: str, password: str = PASSWORD):
     """Log a test client in through the real login form."""
     response = client.post("/login", data={"email": email, "password": password})

@@ -6,10 +6,6 @@ import pytest
 
 from app.models import (
     Coding,
-    GroupSession,
-    Participant,
-    Passage,
-    SpeakerKind,
     Suggestion,
     SuggestionStatus,
     Theme,
@@ -48,33 +44,13 @@ OTHER = [
 
 
 @pytest.fixture
-def sweep_url(app, live_server, make_user, make_study, add_member):
+def sweep_url(app, live_server, make_user, make_study, add_member, make_passages):
     """A French session of 24 passages, half about privacy; a researcher sweeps privacy."""
     owner = make_user("owner@example.org")
     study_id = make_study(owner)
     add_member(study_id, make_user("coder@example.org"), "researcher")
+    make_passages(study_id, [text for pair in zip(PRIVATE, OTHER, strict=True) for text in pair])
     with app.app_context():
-        group_session = GroupSession(study_id=study_id, number=1, language="fr")
-        person = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
-        texts = [text for pair in zip(PRIVATE, OTHER, strict=True) for text in pair]
-        db.session.add_all(
-            [
-                group_session,
-                person,
-                *[
-                    Passage(
-                        group_session=group_session,
-                        phase=5,
-                        position=position,
-                        speaker_kind=SpeakerKind.PARTICIPANT,
-                        participant=person,
-                        text=text,
-                    )
-                    for position, text in enumerate(texts, start=1)
-                ],
-            ]
-        )
-        db.session.commit()
         theme_id = db.session.execute(
             db.select(Theme.id).filter_by(study_id=study_id, key="privacy")
         ).scalar_one()

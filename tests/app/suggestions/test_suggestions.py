@@ -10,13 +10,11 @@ from app.models import (
     CodingOrigin,
     Grouping,
     GroupingStatus,
-    GroupSession,
     Job,
     JobStatus,
     Participant,
     Passage,
     PassageAnalysis,
-    SpeakerKind,
     Suggestion,
     SuggestionStatus,
     Theme,
@@ -39,29 +37,15 @@ def app(make_app):
 
 
 @pytest.fixture
-def session_world(app, client, make_user, make_study):
+def session_world(app, client, make_user, make_study, make_passages):
     owner = make_user("owner@example.org")
     study_id = make_study(owner)
+    session_id, passage_ids = make_passages(study_id, TEXTS)
     with app.app_context():
-        group_session = GroupSession(study_id=study_id, number=1, language="fr")
-        person = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
-        passages = [
-            Passage(
-                group_session=group_session,
-                phase=5,
-                position=i,
-                speaker_kind=SpeakerKind.PARTICIPANT,
-                participant=person,
-                text=text,
-            )
-            for i, text in enumerate(TEXTS, start=1)
-        ]
-        db.session.add_all([group_session, person, *passages])
-        db.session.commit()
         ids = {
             "study": study_id,
-            "session": group_session.id,
-            "passages": [p.id for p in passages],
+            "session": session_id,
+            "passages": passage_ids,
             "themes": {
                 t.key: t.id
                 for t in db.session.execute(db.select(Theme).filter_by(study_id=study_id)).scalars()

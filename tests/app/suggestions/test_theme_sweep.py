@@ -8,10 +8,7 @@ from app.models import (
     AuditEvent,
     Coding,
     CodingOrigin,
-    GroupSession,
-    Participant,
     Passage,
-    SpeakerKind,
     Suggestion,
     SuggestionStatus,
     Theme,
@@ -33,29 +30,15 @@ TEXTS = (
 
 
 @pytest.fixture
-def world(app, make_user, make_study, add_member):
+def world(app, make_user, make_study, add_member, make_passages):
     """A French session of eight passages; an owner, a researcher, an observer, an outsider."""
     owner = make_user("owner@example.org")
     study_id = make_study(owner)
     add_member(study_id, make_user("coder@example.org"), "researcher")
     add_member(study_id, make_user("observer@example.org"), "observer")
     make_user("outsider@example.org")
+    _session_id, passage_ids = make_passages(study_id, TEXTS)
     with app.app_context():
-        group_session = GroupSession(study_id=study_id, number=1, language="fr")
-        person = Participant(study_id=study_id, pseudonym="Amina", pseudonym_key="amina")
-        passages = [
-            Passage(
-                group_session=group_session,
-                phase=5,
-                position=i,
-                speaker_kind=SpeakerKind.PARTICIPANT,
-                participant=person,
-                text=text,
-            )
-            for i, text in enumerate(TEXTS, start=1)
-        ]
-        db.session.add_all([group_session, person, *passages])
-        db.session.commit()
         theme = db.session.execute(
             db.select(Theme).filter_by(study_id=study_id, key="privacy")
         ).scalar_one()
@@ -63,7 +46,7 @@ def world(app, make_user, make_study, add_member):
             "owner": owner,
             "study": study_id,
             "theme": theme.id,
-            "passages": [p.id for p in passages],
+            "passages": passage_ids,
             "base": f"/studies/{study_id}/sweep/{theme.id}",
         }
 
