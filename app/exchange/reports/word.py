@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Emu, Pt
@@ -326,9 +327,17 @@ class Writer:
         self._fill_toc()
         self.page_numbers()
         self._default_language()
+        self._drop_thumbnail()
         out = io.BytesIO()
         self.document.save(out)
         return out.getvalue()
+
+    def _drop_thumbnail(self) -> None:
+        """Drop the template's thumbnail: a blank page that file browsers show as the preview."""
+        package = self.document.part.package
+        for r_id, relationship in list(package.rels.items()):
+            if relationship.reltype == RT.THUMBNAIL:
+                package.rels.pop(r_id)
 
     def _default_language(self) -> None:
         """Make Word proofread the text in the report's language."""
