@@ -150,7 +150,9 @@ def test_child_themes_are_heading_2_sections_of_their_parent(app, demo):
 def test_quotes_carry_pseudonym_role_and_session(app, demo):
     """Every quote ends with "— pseudonym, position (organisation), session N"."""
     document = _build(app, demo["id"])
-    quotes = [p.text for p in document.paragraphs if p.style.name == "Quote"]
+    texts = [p.text for p in document.paragraphs]
+    before_incidents = document.paragraphs[: texts.index("Incident sheets")]
+    quotes = [p.text for p in before_incidents if p.style.name == "Quote"]
     assert quotes
     for quote in quotes:
         assert re.search(r"\n— [^,]+, [^,]+ \([^)]+\), session [12]$", quote), quote
@@ -162,9 +164,11 @@ def _quoted_passage(app, document, pseudonym: str) -> tuple[int, str]:
     for paragraph in document.paragraphs:
         if paragraph.style.name == "Quote" and f"— {pseudonym}," in paragraph.text:
             words = paragraph.text.split("\n")[0].strip("“”")
+            # Quotation marks inside a quote are the report's own (nested) marks.
+            plain = max(re.split("[‘’“”]", words), key=len)
             with app.app_context():
                 passage = db.session.execute(
-                    db.select(Passage).where(Passage.text.contains(words[:30]))
+                    db.select(Passage).where(Passage.text.contains(plain[:30]))
                 ).scalar_one()
                 return passage.id, words
     raise AssertionError(f"no quote by {pseudonym}")
