@@ -454,23 +454,21 @@ def _add_synthesis(app, study_id: int) -> None:
         db.session.commit()
 
 
-def test_statements_appear_under_their_theme_with_validation_state(app, demo):
-    """Convergences, divergences and proposals show under their themes with their validation."""
+def test_statements_appear_in_the_synthesis_and_are_referred_to_by_theme(app, demo):
+    """Statements are written in the synthesis chapter; theme chapters list their numbers."""
     _add_synthesis(app, demo["id"])
     document = _build(app, demo["id"])
-    dependency = "\n".join(_chapter(document, "Dependency"))
-    assert "Convergence (Session 1): The worker has become the last resort." in dependency
-    assert "Contested: at least one participant disagrees" in dependency
-    assert "Disagreement: Not in our OCMW: the counter still helps." in dependency
-    privacy = "\n".join(_chapter(document, "Privacy"))
-    assert "Whether a PIN code may be typed for someone." in privacy  # linked through a coding
-    assert "Positions: OCMW workers: never; volunteers: when asked." in privacy
-    assert "Not yet submitted for validation" in privacy
-    assert "Keep a staffed counter open." in "\n".join(_chapter(document, "Outsourcing"))
-    proposals = _chapter(document, "Proposals by level")
-    policy = proposals.index("Policy (macro level)")
-    assert "Keep a staffed counter open." in "\n".join(proposals[policy:])
-    assert "Keep a staffed counter open." not in "\n".join(proposals[:policy])
+    synthesis = "\n".join(_chapter(document, "Synthesis and validation"))
+    assert re.search(r"\d\.\d+ Convergence: The worker has become the last resort\.", synthesis)
+    assert "Disagreement: Not in our OCMW: the counter still helps." in synthesis
+    assert "Positions: OCMW workers: never; volunteers: when asked." in synthesis
+    assert "Not yet submitted for validation" in synthesis
+    divergence = re.search(r"(\d\.\d+) Divergence: Whether a PIN code", synthesis).group(1)
+    assert f"{divergence} Divergence" in _chapter(document, "Privacy")  # through a coding
+    proposal = re.search(r"(\d\.\d+) Proposal: Keep a staffed counter open\.", synthesis)
+    assert f"{proposal.group(1)} Proposal" in _chapter(document, "Outsourcing")
+    policy = synthesis.rindex("Policy (macro level)", 0, proposal.start())
+    assert "Practice (micro level)" not in synthesis[policy : proposal.start()]
 
 
 def test_agreement_figures_when_two_coders_coded_a_session(app, demo):
