@@ -150,8 +150,8 @@ def test_child_themes_are_heading_2_sections_of_their_parent(app, demo):
 def test_quotes_carry_pseudonym_role_and_session(app, demo):
     """Every quote ends with "— pseudonym, position (organisation), session N"."""
     document = _build(app, demo["id"])
-    texts = [p.text for p in document.paragraphs]
-    before_incidents = document.paragraphs[: texts.index("Incident sheets")]
+    chapters = [(p.style.name, p.text) for p in document.paragraphs]
+    before_incidents = document.paragraphs[: chapters.index(("Heading 1", "Incident sheets"))]
     quotes = [p.text for p in before_incidents if p.style.name == "Quote"]
     assert quotes
     for quote in quotes:
