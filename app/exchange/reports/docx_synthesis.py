@@ -13,6 +13,7 @@ from typing import Protocol
 from flask_babel import format_date, gettext, ngettext
 
 from app.exchange.reports.data import QuoteItem, ReportData, StatementItem
+from app.exchange.reports.typography import colon
 from app.exchange.reports.word import Writer
 from app.models.phases import PHASE_BY_NUMBER
 
@@ -107,7 +108,7 @@ def statement(report: Chapters, item: StatementItem) -> None:
     w = report.w
     paragraph = w.paragraph("")
     paragraph.add_run(f"{item.number} {report.kind_labels[item.kind]}").bold = True
-    paragraph.add_run(f": {item.text}")
+    paragraph.add_run(f"{colon(report.language)}{item.text}")
     w.paragraph(answers(report, item), "bullet2")
     if item.revised:
         w.paragraph(gettext("The wording has changed since it was validated."), "bullet2")

@@ -51,6 +51,11 @@ def quoted(text: str, language: str) -> str:
     return f"{outer_open}{_INNER_DOUBLE.sub(inner, text.strip())}{outer_close}"
 
 
+def colon(language: str) -> str:
+    """Return the separator before an explanation: French puts a no-break space before ":"."""
+    return "\u00a0: " if language == "fr" else ": "
+
+
 def decimal(value: float, language: str, digits: int = 2) -> str:
     """Return `value` with `digits` decimals in the language's notation (0,39 in fr and nl)."""
     return format_decimal(value, format="0." + "0" * digits, locale=language)

@@ -248,3 +248,10 @@ def test_phase_sub_headings_are_headings_and_no_thumbnail_is_packed(app, demo): 
     with zipfile.ZipFile(io.BytesIO(_raw(document))) as package:
         assert not [name for name in package.namelist() if "thumbnail" in name]
         assert b"thumbnail" not in package.read("_rels/.rels")
+
+
+def test_french_statements_put_a_no_break_space_before_the_colon(app, demo):  # noqa: F811
+    """fr: "1.6 Convergence : …" with a no-break space, as French typography wants."""
+    synthesis = _chapter(_build(app, demo["id"], language="fr"), "Synthèse et validation")
+    numbered = [t for t in synthesis if re.match(r"\d\.\d+ ", t)]
+    assert numbered and all(re.match(r"\d\.\d+ [^:]+\u00a0: ", t) for t in numbered)
