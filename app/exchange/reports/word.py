@@ -28,6 +28,7 @@ AUTHOR = "MAG Workbench"
 TABLE_FONT_HALF_POINTS = 18  # 9 pt
 # Characters XML 1.0 cannot carry; python-docx would refuse the whole string.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NUMBER_TEXT = re.compile(r"[-−]?\d[\d.,\u00a0\u202f ]*%?")
 _TEMPLATE_TYPE = b"wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = b"wordprocessingml.document.main+xml"
 # Children of w:rPr that must follow w:lang (ECMA-376 sequence).
@@ -289,7 +290,10 @@ class Writer:
 
     @staticmethod
     def _cell(value, width: int | None, bold: bool) -> str:
-        number = isinstance(value, int | float) and not bold
+        # Localised numbers arrive as text ("0,39", "96 %"): align them like numbers.
+        number = not bold and (
+            isinstance(value, int | float) or bool(_NUMBER_TEXT.fullmatch(str(value)))
+        )
         lines = [escape(line) for line in clean(str(value)).split("\n")]
         text = "<w:br/>".join(f'<w:t xml:space="preserve">{line}</w:t>' for line in lines)
         run_properties = ("<w:b/>" if bold else "") + f'<w:sz w:val="{TABLE_FONT_HALF_POINTS}"/>'
