@@ -34,6 +34,11 @@ STUDY = click.option("--study", "study_id", required=True, type=int, help="Study
 OUTPUT = click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write."
 )
+SHEET_LANGUAGE = click.option(
+    "--language",
+    type=click.Choice(["nl", "fr", "en"]),
+    help="Language of the headers, phase names and theme labels (default: the study's).",
+)
 
 
 def _study(study_id: int) -> Study:
@@ -128,12 +133,13 @@ def export_qdc_command(study_id, output, language):
 @export.command("csv")
 @STUDY
 @OUTPUT
-def export_csv_command(study_id, output):
+@SHEET_LANGUAGE
+def export_csv_command(study_id, output, language):
     """The coded segments (only quotable ones) as CSV."""
     from app.exchange.spreadsheets import segments_csv
 
-    _study(study_id)
-    data = segments_csv(study_id, SegmentFilters())
+    study = _study(study_id)
+    data = segments_csv(study_id, SegmentFilters(), language=language or study.language)
     _audit(study_id, "segments")
     _write(output, data)
 
@@ -142,12 +148,16 @@ def export_csv_command(study_id, output):
 @STUDY
 @OUTPUT
 @click.option("--matrices", is_flag=True, help="The theme matrices instead of the segments.")
-def export_xlsx_command(study_id, output, matrices):
+@SHEET_LANGUAGE
+def export_xlsx_command(study_id, output, matrices, language):
     """The coded segments (or, with --matrices, the theme matrices) as XLSX."""
     from app.exchange.spreadsheets import matrix_xlsx, segments_xlsx
 
-    _study(study_id)
-    data = matrix_xlsx(study_id) if matrices else segments_xlsx(study_id, SegmentFilters())
+    language = language or _study(study_id).language
+    if matrices:
+        data = matrix_xlsx(study_id, language=language)
+    else:
+        data = segments_xlsx(study_id, SegmentFilters(), language=language)
     _audit(study_id, "matrices" if matrices else "segments")
     _write(output, data)
 

@@ -18,8 +18,9 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -43,6 +44,11 @@ _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 def _language(language: str | None) -> str:
     return language or str(get_locale() or "en")
+
+
+def _in_language(language: str | None):
+    """Translate headers and phase names into `language` (default: the interface language)."""
+    return force_locale(language) if language else nullcontext()
 
 
 def _attribute_label(name: str) -> str:
@@ -110,8 +116,8 @@ def _segment_table(
     return header, rows
 
 
-def segments_csv(study_id: int, filters: SegmentFilters, *, language: str | None = None) -> bytes:
-    """Return the quotable coded segments matching `filters` as UTF-8 CSV (with BOM, for Excel)."""
+def _segments_csv(study_id: int, filters: SegmentFilters, *, language: str | None = None) -> bytes:
+    """Write the segment CSV in the current locale."""
     header, rows = _segment_table(study_id, filters, language)
     out = io.StringIO(newline="")
     writer = csv.writer(out)
@@ -171,8 +177,8 @@ def _xlsx_bytes(workbook: Workbook) -> bytes:
     return out.getvalue()
 
 
-def segments_xlsx(study_id: int, filters: SegmentFilters, *, language: str | None = None) -> bytes:
-    """Return the quotable coded segments matching `filters` as an XLSX workbook."""
+def _segments_xlsx(study_id: int, filters: SegmentFilters, *, language: str | None = None) -> bytes:
+    """Write the segment workbook in the current locale."""
     header, rows = _segment_table(study_id, filters, language)
     workbook = Workbook()
     sheet = workbook.active
@@ -191,10 +197,10 @@ def _sheet_title(title: str) -> str:
     return _SHEET_TITLE_FORBIDDEN.sub(" ", title).strip()[:31] or "Sheet"
 
 
-def matrix_xlsx(
+def _matrix_xlsx(
     study_id: int, *, attribute: str = "organisation_type", language: str | None = None
 ) -> bytes:
-    """Return the four matrices of the matrices page as one XLSX workbook, a sheet each."""
+    """Write the matrix workbook in the current locale."""
     language = _language(language)
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -231,3 +237,26 @@ def matrix_xlsx(
         _fill_sheet(sheet, header, rows, widths={2: 50})
         sheet.freeze_panes = "C2"
     return _xlsx_bytes(workbook)
+
+
+def segments_csv(study_id: int, filters: SegmentFilters, *, language: str | None = None) -> bytes:
+    """Return the quotable coded segments matching `filters` as UTF-8 CSV (with BOM, for Excel).
+
+    Headers, phase names and theme labels are in `language`, or the interface language.
+    """
+    with _in_language(language):
+        return _segments_csv(study_id, filters, language=language)
+
+
+def segments_xlsx(study_id: int, filters: SegmentFilters, *, language: str | None = None) -> bytes:
+    """Return the quotable coded segments matching `filters` as an XLSX workbook, in `language`."""
+    with _in_language(language):
+        return _segments_xlsx(study_id, filters, language=language)
+
+
+def matrix_xlsx(
+    study_id: int, *, attribute: str = "organisation_type", language: str | None = None
+) -> bytes:
+    """Return the four matrices of the matrices page as one XLSX workbook, a sheet each."""
+    with _in_language(language):
+        return _matrix_xlsx(study_id, attribute=attribute, language=language)

@@ -27,6 +27,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -261,10 +262,12 @@ def segments(study_id: int, fmt: str):
     from app.exchange.spreadsheets import segments_csv, segments_xlsx
 
     filters = filters_from_args()
+    language = str(get_locale() or "en")  # the interface language the user reads
     if fmt == "csv":
-        data, mimetype = segments_csv(study_id, filters), "text/csv; charset=utf-8"
+        data = segments_csv(study_id, filters, language=language)
+        mimetype = "text/csv; charset=utf-8"
     else:
-        data, mimetype = segments_xlsx(study_id, filters), XLSX
+        data, mimetype = segments_xlsx(study_id, filters, language=language), XLSX
     _audit(study_id, f"segments.{fmt}")
     return download(data, file_name(g.study.title, fmt), mimetype)
 
@@ -276,7 +279,7 @@ def matrices(study_id: int):
     from app.exchange.spreadsheets import matrix_xlsx
 
     attribute = request.args.get("attribute", "organisation_type")[:60]
-    data = matrix_xlsx(study_id, attribute=attribute)
+    data = matrix_xlsx(study_id, attribute=attribute, language=str(get_locale() or "en"))
     _audit(study_id, "matrices.xlsx")
     return download(data, file_name(g.study.title + "-matrices", "xlsx"), XLSX)
 

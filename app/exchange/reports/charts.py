@@ -77,3 +77,27 @@ def heatmap(labels: list[str], matrix: list[list[int]], *, title: str) -> bytes:
     ax.set_title(title, fontsize=10)
     figure.colorbar(image, ax=ax, shrink=0.8)
     return _png(figure)
+
+
+def count_panels(panels: list[tuple[str, list[tuple[str, int]]]], *, colour: str) -> bytes:
+    """Return horizontal bar charts of labelled counts, two panels per row, largest on top."""
+    colour = colour if _HEX.match(colour or "") else "#777777"
+    rows = (len(panels) + 1) // 2
+    tallest = max((len(data) for _title, data in panels), default=1)
+    figure = Figure(figsize=(7.0, rows * max(1.6, 0.3 * tallest + 0.8)), layout="constrained")
+    axes = figure.subplots(rows, 2, squeeze=False).flatten()
+    for ax, (title, data) in zip(axes, panels, strict=False):
+        data = list(reversed(data))  # barh draws bottom-up
+        ax.barh(range(len(data)), [n for _label, n in data], color=colour, edgecolor="#333333")
+        ax.set_yticks(range(len(data)), [_short(label) for label, _n in data], fontsize=7)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    return _png(figure)
+
+
+def _short(label: str, limit: int = 28) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"

@@ -17,12 +17,15 @@ from analysis import agreement_by_theme
 from app.exchange.reports.data import (
     AgreementRow,
     AgreementTable,
+    IncidentSummary,
     ReportData,
     SessionInfo,
     StatementItem,
     ThemeSection,
 )
-from app.exchange.reports.quotes import pick_quotes, role
+from app.exchange.reports.incidents import incident_summary
+from app.exchange.reports.quotes import linked_quotes, pick_quotes, role
+from app.exchange.reports.statements import in_mag_order, next_number, round_info
 from app.models import (
     Coding,
     GroupSession,
@@ -31,7 +34,6 @@ from app.models import (
     Passage,
     PiiFinding,
     Statement,
-    StatementKind,
     StatementLink,
     Study,
     Synthesis,
@@ -39,15 +41,6 @@ from app.models import (
 from app.platform.extensions import db
 from app.studies.codebook import theme_tree
 from app.synthesis.state import statement_validation
-
-# Statement kinds shown under their themes, in this order.
-THEME_STATEMENT_KINDS = (
-    StatementKind.CONVERGENCE,
-    StatementKind.DIVERGENCE,
-    StatementKind.TENSION,
-    StatementKind.HYPOTHESIS,
-    StatementKind.PROPOSAL,
-)
 
 
 def selected_sessions(study_id: int, session_ids: Sequence[int] | None) -> list[GroupSession]:
@@ -135,7 +128,7 @@ def report_data(study: Study, sessions: list[GroupSession], whole_study: bool) -
     linked_passages = {link.passage_id for st in statements for link in st.links}
     _count(sections, lineage, codings, passage_by_id, number_of)
     withheld = pick_quotes(sections, codings, passage_by_id, number_of, linked_passages)
-    items = _statement_items(statements, sections)
+    items = _statement_items(statements, sections, number_of)
     participants = _participants(study.id, sessions, passages)
     phase_counts = Counter(p.phase for p in passages)
     return ReportData(
@@ -149,9 +142,11 @@ def report_data(study: Study, sessions: list[GroupSession], whole_study: bool) -
         coder_count=len({c[3] for c in codings if c[3] is not None}),
         withheld_passages=withheld,
         themes=list(sections.values()),
-        proposals=[i for i in items if i.kind == StatementKind.PROPOSAL],
+        statements=items,
         cooccurrence=_cooccurrence(codings, lineage),
         agreement=_agreement(sessions, passages, codings, tree),
+        incidents=incident_summary(study.id) if whole_study else IncidentSummary(),
+        whole_study=whole_study,
     )
 
 
@@ -211,20 +206,29 @@ def _statements(study_id: int, session_ids: list[int], whole_study: bool) -> lis
                 selectinload(Statement.versions),
                 selectinload(Statement.themes),
                 selectinload(Statement.links).selectinload(StatementLink.coding),
+                selectinload(Statement.links)
+                .selectinload(StatementLink.passage)
+                .selectinload(Passage.participant)
+                .selectinload(Participant.consents),
+                selectinload(Statement.links)
+                .selectinload(StatementLink.passage)
+                .selectinload(Passage.group_session),
                 selectinload(Statement.synthesis).selectinload(Synthesis.group_session),
             )
         ).scalars()
     )
 
 
-def _statement_items(statements: list[Statement], sections) -> list[StatementItem]:
-    """Attach each shown statement, with its validation, to its themes; return them all."""
+def _statement_items(statements: list[Statement], sections, number_of) -> list[StatementItem]:
+    """Return every statement once, numbered in MAG order per synthesis; note it on its themes."""
     shown = []
-    for statement in statements:
-        if statement.kind not in THEME_STATEMENT_KINDS or not statement.versions:
+    rounds: dict = {}  # round id → RoundInfo, one query per round
+    for statement in in_mag_order(statements):
+        if not statement.versions:
             continue
         validation = statement_validation(statement)
         session = statement.synthesis.group_session
+        quotes, withheld = linked_quotes(statement.links, number_of)
         item = StatementItem(
             kind=statement.kind.value,
             text=statement.current.text,
@@ -235,6 +239,12 @@ def _statement_items(statements: list[Statement], sections) -> list[StatementIte
             revised=validation.revised,
             disagreements=tuple(validation.disagreements),
             nuances=tuple(validation.nuances),
+            number=next_number(shown, session.number if session else None),
+            group_label=statement.group_label or "",
+            counts=dict(validation.counts),
+            round=round_info(validation.round_id, rounds),
+            quotes=quotes,
+            withheld_quotes=withheld,
         )
         theme_ids = {t.id for t in statement.themes}
         theme_ids |= {link.coding.theme_id for link in statement.links if link.coding}
@@ -242,9 +252,6 @@ def _statement_items(statements: list[Statement], sections) -> list[StatementIte
             if theme_id in sections:
                 sections[theme_id].statements.append(item)
         shown.append(item)
-    order = {kind.value: n for n, kind in enumerate(THEME_STATEMENT_KINDS)}
-    for section in sections.values():
-        section.statements.sort(key=lambda i: (order[i.kind], i.session_number or 0))
     return shown
 
 

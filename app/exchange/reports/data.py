@@ -29,6 +29,15 @@ class QuoteItem:
 
 
 @dataclass(frozen=True)
+class RoundInfo:
+    """The newest validation round that put a statement to the group."""
+
+    invited: int  # participants who received a link
+    is_open: bool
+    closes_on: date | None  # while open: the day the links stop working
+
+
+@dataclass(frozen=True)
 class StatementItem:
     kind: str
     text: str
@@ -39,6 +48,33 @@ class StatementItem:
     revised: bool
     disagreements: tuple[str, ...]
     nuances: tuple[str, ...]
+    number: str = ""  # "1.3": the third statement of session 1; "T.2" in the transversal one
+    group_label: str = ""  # interpretations: the heading the facilitators grouped them under
+    counts: dict[str, int] = field(default_factory=dict)  # verdict → answers
+    round: RoundInfo | None = None
+    quotes: tuple[QuoteItem, ...] = ()  # the linked passages that may be quoted
+    withheld_quotes: int = 0  # linked passages that may not
+
+
+@dataclass
+class IncidentExample:
+    organisation: str
+    channel: str
+    consequence: str  # Consequence value
+    narrative: str
+
+
+@dataclass
+class IncidentSummary:
+    """The incident sheets of the study, counted; narratives only where they may be quoted."""
+
+    total: int = 0
+    by_organisation: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)
+    by_consequence: Counter = field(default_factory=Counter)  # Consequence value → sheets
+    by_theme: Counter = field(default_factory=Counter)  # theme id → sheets
+    examples: list[IncidentExample] = field(default_factory=list)
+    withheld_examples: int = 0  # narratives left out: open personal-data findings
 
 
 @dataclass
@@ -55,7 +91,7 @@ class ThemeSection:
     by_session_phase: Counter = field(default_factory=Counter)  # (session number, phase)
     by_role: Counter = field(default_factory=Counter)  # (position, organisation type)
     quotes: list[QuoteItem] = field(default_factory=list)
-    statements: list[StatementItem] = field(default_factory=list)
+    statements: list[StatementItem] = field(default_factory=list)  # written in the synthesis
 
 
 @dataclass(frozen=True)
@@ -86,6 +122,8 @@ class ReportData:
     coder_count: int
     withheld_passages: int  # coded passages whose words may not be quoted
     themes: list[ThemeSection]
-    proposals: list[StatementItem]
+    statements: list[StatementItem]  # each once, by synthesis then MAG order
     cooccurrence: Counter  # (theme id, theme id) → passages coded with both
     agreement: list[AgreementTable]
+    incidents: IncidentSummary = field(default_factory=IncidentSummary)
+    whole_study: bool = True  # incident sheets and the transversal analysis belong to it

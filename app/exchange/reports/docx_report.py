@@ -14,9 +14,10 @@ from datetime import date
 from babel import Locale
 from flask_babel import format_date, gettext, ngettext
 
-from app.exchange.reports import charts, docx_transversal
-from app.exchange.reports.data import ReportData, StatementItem, ThemeSection
+from app.exchange.reports import charts, docx_incidents, docx_synthesis, docx_transversal
+from app.exchange.reports.data import QuoteItem, ReportData, ThemeSection
 from app.exchange.reports.quotes import MAX_QUOTES_PER_THEME, MIN_QUOTE_CHARS
+from app.exchange.reports.typography import quoted, sort_key
 from app.exchange.reports.word import Writer
 from app.models.phases import PHASE_BY_NUMBER
 
@@ -39,7 +40,8 @@ def render(
         report.theme(section)
         if progress:
             progress(0.3 + 0.5 * done / len(chapters))
-    docx_transversal.proposals(report)
+    docx_synthesis.synthesis(report)
+    docx_incidents.incidents(report)
     docx_transversal.cooccurrence(report)
     docx_transversal.agreement(report)
     docx_transversal.codebook(report)
@@ -68,11 +70,14 @@ class Chapters:
             "not_submitted": gettext("Not yet submitted for validation"),
         }
         self.kind_labels = {
+            "summary": gettext("Summary of the story"),
+            "interpretation": gettext("Interpretation"),
             "convergence": gettext("Convergence"),
             "divergence": gettext("Divergence"),
             "tension": gettext("Tension"),
             "hypothesis": gettext("Hypothesis"),
             "proposal": gettext("Proposal"),
+            "evaluation": gettext("Evaluation"),
         }
         self.level_labels = {
             "practice": gettext("Practice (micro level)"),
@@ -144,7 +149,12 @@ class Chapters:
             w.paragraph(gettext("No story has been chosen yet in these sessions."))
         for number, title in data.narratives:
             w.paragraph(
-                gettext("Session %(number)d: “%(title)s”", number=number, title=title), "bullet"
+                gettext(
+                    "Session %(number)d: %(title)s",
+                    number=number,
+                    title=quoted(title, self.language),
+                ),
+                "bullet",
             )
         self._coding_method()
 
@@ -163,10 +173,13 @@ class Chapters:
                 data.participant_count,
             )
         )
-        rows = [
-            [position or self.not_specified, organisation or self.not_specified, n]
-            for position, organisation, n in data.composition
-        ]
+        rows = sorted(
+            (
+                [position or self.not_specified, organisation or self.not_specified, n]
+                for position, organisation, n in data.composition
+            ),
+            key=lambda row: (-row[2], sort_key(row[0]), sort_key(row[1])),
+        )
         header = [gettext("Position"), gettext("Organisation type"), gettext("Participants")]
         w.table(header, rows, widths=[7.0, 6.0, 3.6])
 
@@ -233,12 +246,20 @@ class Chapters:
         else:
             self._occurrence(section)
         w.heading(gettext("Quotes"), level + 1)
-        self._quotes(section)
+        self._quotes(section, level + 2)
         w.heading(gettext("Synthesis statements"), level + 1)
         if not section.statements:
             w.paragraph(gettext("No synthesis statement is linked to this theme."))
-        for item in section.statements:
-            self.statement(item, with_level=True)
+            return
+        w.paragraph(
+            gettext(
+                "Statements linked to this theme, written out with their quotes and "
+                "answers in the chapter %(chapter)s:",
+                chapter=quoted(docx_synthesis.chapter_title(), self.language),
+            )
+        )
+        for item in section.statements:  # each statement is written once, in that chapter
+            w.paragraph(f"{item.number} {self.kind_labels[item.kind]}", "bullet")
 
     def _occurrence(self, section: ThemeSection) -> None:
         w = self.w
@@ -284,16 +305,17 @@ class Chapters:
 
     def _roles(self, section: ThemeSection) -> None:
         rows = []
-        for role, n in sorted(section.by_role.items(), key=lambda item: (-item[1], str(item[0]))):
+        for role, n in section.by_role.items():
             if role is None:
                 rows.append([gettext("Facilitators"), "", n])
             else:
                 rows.append([role[0] or self.not_specified, role[1] or self.not_specified, n])
+        rows.sort(key=lambda row: (-row[2], sort_key(row[0]), sort_key(row[1])))
         self.w.paragraph(gettext("Coded segments by the speaker's position."), "caption")
         header = [gettext("Position"), gettext("Organisation type"), gettext("Coded segments")]
         self.w.table(header, rows, widths=[7.0, 6.0, 3.6])
 
-    def _quotes(self, section: ThemeSection) -> None:
+    def _quotes(self, section: ThemeSection, level: int) -> None:
         w = self.w
         if not section.quotes:
             w.paragraph(gettext("No quotable passage is coded with this theme."))
@@ -302,51 +324,30 @@ class Chapters:
         for quote in section.quotes:
             if quote.phase != current:
                 current = quote.phase
-                w.paragraph().add_run(self._phase(quote.phase)).bold = True
-            role = ", ".join(filter(None, [quote.position]))
-            if quote.organisation_type:
-                role = f"{role} ({quote.organisation_type})" if role else quote.organisation_type
-            if role:
-                attribution = gettext(
-                    "— %(pseudonym)s, %(role)s, session %(number)d",
-                    pseudonym=quote.pseudonym,
-                    role=role,
-                    number=quote.session_number,
-                )
-            else:
-                attribution = gettext(
-                    "— %(pseudonym)s, session %(number)d",
-                    pseudonym=quote.pseudonym,
-                    number=quote.session_number,
-                )
-            paragraph = w.paragraph(f"“{quote.text}”", "quote")
-            run = paragraph.add_run()
-            run.add_break()
-            paragraph.add_run(attribution).italic = False
+                w.heading(self._phase(quote.phase), level)
+            self.quote(quote)
 
-    def statement(self, item: StatementItem, *, with_level: bool) -> None:
-        """Write a statement with its validation state, positions, disagreements, nuances."""
-        w = self.w
-        paragraph = w.paragraph("", "bullet")
-        kind = self.kind_labels[item.kind]
-        if with_level and item.kind == "proposal":
-            kind = f"{kind} — {self.level_labels[item.level]}"
-        paragraph.add_run(kind).bold = True
-        where = (
-            gettext("Session %(number)d", number=item.session_number)
-            if item.session_number is not None
-            else gettext("Transversal analysis")
-        )
-        paragraph.add_run(f" ({where}): {item.text}")
-        w.paragraph(self.state_labels[item.state], "bullet2")
-        if item.revised:
-            w.paragraph(gettext("The wording has changed since it was validated."), "bullet2")
-        if item.positions:
-            w.paragraph(gettext("Positions: %(positions)s", positions=item.positions), "bullet2")
-        for comment in item.disagreements:
-            w.paragraph(gettext("Disagreement: %(comment)s", comment=comment), "bullet2")
-        for comment in item.nuances:
-            w.paragraph(gettext("Nuance: %(comment)s", comment=comment), "bullet2")
+    def quote(self, quote: QuoteItem) -> None:
+        """Write a quote in the language's quotation marks, attributed by pseudonym and role."""
+        role = quote.position
+        if quote.organisation_type:
+            role = f"{role} ({quote.organisation_type})" if role else quote.organisation_type
+        if role:
+            attribution = gettext(
+                "— %(pseudonym)s, %(role)s, session %(number)d",
+                pseudonym=quote.pseudonym,
+                role=role,
+                number=quote.session_number,
+            )
+        else:
+            attribution = gettext(
+                "— %(pseudonym)s, session %(number)d",
+                pseudonym=quote.pseudonym,
+                number=quote.session_number,
+            )
+        paragraph = self.w.paragraph(quoted(quote.text, self.language), "quote")
+        paragraph.add_run().add_break()
+        paragraph.add_run(attribution).italic = False
 
     def _phase(self, number: int) -> str:
         phase = PHASE_BY_NUMBER.get(number)

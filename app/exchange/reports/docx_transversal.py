@@ -1,4 +1,4 @@
-"""The report's study-wide chapters: proposals by level, co-occurrence, agreement, codebook.
+"""The report's study-wide chapters: co-occurrence, agreement, codebook.
 
 Called by `docx_report.render`, under the report's locale, after the theme chapters.
 """
@@ -11,7 +11,8 @@ from babel import Locale
 from flask_babel import gettext, ngettext
 
 from app.exchange.reports import charts
-from app.exchange.reports.data import ReportData, StatementItem
+from app.exchange.reports.data import ReportData
+from app.exchange.reports.typography import decimal, percent
 from app.exchange.reports.word import Writer
 
 
@@ -23,27 +24,6 @@ class Chapters(Protocol):
     language: str
     locale: Locale
     labels: dict[int, str]
-    level_labels: dict[str | None, str]
-
-    def statement(self, item: StatementItem, *, with_level: bool) -> None: ...
-
-
-def proposals(report: Chapters) -> None:
-    """Write every proposal under its level: practice, organisation, policy."""
-    w = report.w
-    w.heading(gettext("Proposals by level"), 1, new_page=True)
-    if not report.data.proposals:
-        w.paragraph(gettext("No proposal has been recorded in the syntheses of these sessions."))
-        return
-    for level in ("practice", "organisation", "policy", None):
-        found = [p for p in report.data.proposals if p.level == level]
-        if level is None and not found:
-            continue
-        w.heading(report.level_labels[level], 2)
-        if not found:
-            w.paragraph(gettext("No proposal at this level."))
-        for item in found:
-            report.statement(item, with_level=False)
 
 
 def cooccurrence(report: Chapters) -> None:
@@ -120,9 +100,9 @@ def agreement(report: Chapters) -> None:
             [
                 report.labels[row.theme_id],
                 row.units,
-                f"{row.percent * 100:.0f} %",
-                "—" if row.kappa is None else f"{row.kappa:.2f}",
-                "—" if row.alpha is None else f"{row.alpha:.2f}",
+                percent(row.percent, report.language),
+                "—" if row.kappa is None else decimal(row.kappa, report.language),
+                "—" if row.alpha is None else decimal(row.alpha, report.language),
             ]
             for row in table.rows
         ]

@@ -80,6 +80,30 @@ def pick_quotes(sections, codings, passage_by_id, number_of, linked_passages) ->
     return withheld
 
 
+def linked_quotes(links, number_of) -> tuple[tuple[QuoteItem, ...], int]:
+    """Return the quotable passages linked to a statement, and how many were withheld.
+
+    The same rule as theme quotes (`is_quotable`); a link to a coding quotes its span,
+    a link to a passage the whole passage. Each span is quoted once.
+    """
+    quotes, seen, withheld = [], set(), 0
+    for link in links:
+        passage = link.passage
+        if not is_quotable(passage):
+            withheld += 1
+            continue
+        start, end = (
+            (link.coding.start_offset, link.coding.end_offset)
+            if link.coding is not None
+            else (0, len(passage.text))
+        )
+        if (passage.id, start, end) in seen:
+            continue
+        seen.add((passage.id, start, end))
+        quotes.append(_quote(passage, start, end, number_of))
+    return tuple(sorted(quotes, key=lambda q: q.order)), withheld
+
+
 def _merge_spans(codings) -> list[tuple[int, int, set]]:
     """Merge overlapping spans of one theme; keep who coded each merged span."""
     merged: list[tuple[int, int, set]] = []
@@ -97,10 +121,10 @@ def _quote(passage: Passage, start: int, end: int, number_of) -> QuoteItem:
     if len(text) > LONGEST_QUOTE:
         text = text[:LONGEST_QUOTE].rsplit(" ", 1)[0] + " […]"
     position, organisation = role(passage.participant)
-    session_number = number_of[passage.group_session_id]
+    session_number = number_of.get(passage.group_session_id, passage.group_session.number)
     return QuoteItem(
         text=text,
-        pseudonym=passage.participant.pseudonym,
+        pseudonym=passage.participant.pseudonym if passage.participant else passage.speaker_name,
         position=position,
         organisation_type=organisation,
         session_number=session_number,

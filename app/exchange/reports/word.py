@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Emu, Pt
@@ -27,6 +28,7 @@ AUTHOR = "MAG Workbench"
 TABLE_FONT_HALF_POINTS = 18  # 9 pt
 # Characters XML 1.0 cannot carry; python-docx would refuse the whole string.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NUMBER_TEXT = re.compile(r"[-−]?\d[\d.,\u00a0\u202f ]*%?")
 _TEMPLATE_TYPE = b"wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = b"wordprocessingml.document.main+xml"
 # Children of w:rPr that must follow w:lang (ECMA-376 sequence).
@@ -288,7 +290,10 @@ class Writer:
 
     @staticmethod
     def _cell(value, width: int | None, bold: bool) -> str:
-        number = isinstance(value, int | float) and not bold
+        # Localised numbers arrive as text ("0,39", "96 %"): align them like numbers.
+        number = not bold and (
+            isinstance(value, int | float) or bool(_NUMBER_TEXT.fullmatch(str(value)))
+        )
         lines = [escape(line) for line in clean(str(value)).split("\n")]
         text = "<w:br/>".join(f'<w:t xml:space="preserve">{line}</w:t>' for line in lines)
         run_properties = ("<w:b/>" if bold else "") + f'<w:sz w:val="{TABLE_FONT_HALF_POINTS}"/>'
@@ -326,9 +331,17 @@ class Writer:
         self._fill_toc()
         self.page_numbers()
         self._default_language()
+        self._drop_thumbnail()
         out = io.BytesIO()
         self.document.save(out)
         return out.getvalue()
+
+    def _drop_thumbnail(self) -> None:
+        """Drop the template's thumbnail: a blank page that file browsers show as the preview."""
+        package = self.document.part.package
+        for r_id, relationship in list(package.rels.items()):
+            if relationship.reltype == RT.THUMBNAIL:
+                package.rels.pop(r_id)
 
     def _default_language(self) -> None:
         """Make Word proofread the text in the report's language."""

@@ -17,6 +17,7 @@ from app.models import Coding, ConsentScope, GroupSession, Participant, Passage,
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.synthesis.quotations import has_quotation_consent
+from tests.conftest import login
 
 EVIL_MEMO = '=HYPERLINK("http://evil.example/x","click")'
 
@@ -210,3 +211,41 @@ def test_matrix_workbook_has_one_sheet_per_matrix_with_the_page_counts(app, demo
     matrix = list(book["Co-occurrence"].iter_rows(min_row=2, values_only=True))
     assert [row[2 + i] for i, row in enumerate(matrix)] == diagonal
     assert book["Co-occurrence"].freeze_panes == "C2"
+
+
+@pytest.mark.parametrize(
+    ("language", "session", "theme"),
+    [("fr", "Séance", "Dépendance"), ("nl", "Sessie", "Afhankelijkheid")],
+)
+def test_command_line_exports_speak_the_chosen_language(
+    app, demo, tmp_path, language, session, theme
+):
+    """`flask export csv|xlsx --language` translates headers, phase names and theme labels."""
+    runner = app.test_cli_runner()
+    base = ["--study", str(demo["study"]), "--language", language]
+    csv_path, xlsx_path = tmp_path / "segments.csv", tmp_path / "matrices.xlsx"
+    assert runner.invoke(args=["export", "csv", *base, "-o", str(csv_path)]).exit_code == 0
+    assert (
+        runner.invoke(args=["export", "xlsx", *base, "--matrices", "-o", str(xlsx_path)]).exit_code
+        == 0
+    )
+    rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    assert rows[0][0] == session
+    assert theme in {
+        row[rows[0].index("Thème" if language == "fr" else "Thema")] for row in rows[1:]
+    }
+    workbook = openpyxl.load_workbook(xlsx_path)
+    assert workbook.worksheets[0]["B1"].value in {"Thème", "Thema"}
+    assert workbook.worksheets[0]["B2"].value == theme
+
+
+def test_web_exports_follow_the_interface_language(app, client, demo, make_user):
+    """The segment CSV downloaded from a French interface has French headers and labels."""
+    login(client, "owner@example.org")
+    response = client.get(
+        f"/studies/{demo['study']}/exports/segments.csv",
+        headers={"Accept-Language": "fr-BE,fr;q=0.9"},
+    )
+    assert response.status_code == 200
+    header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert header[:2] == ["Séance", "Titre de la séance"]
