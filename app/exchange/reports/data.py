@@ -37,6 +37,8 @@ class StatementItem:
     session_number: int | None  # None: the transversal synthesis
     state: str
     revised: bool
+    answered: int
+    invited: int
     disagreements: tuple[str, ...]
     nuances: tuple[str, ...]
 

@@ -64,7 +64,8 @@ class Chapters:
             "validated": gettext("Validated by the group"),
             "validated_with_nuances": gettext("Validated with nuances"),
             "contested": gettext("Contested: at least one participant disagrees"),
-            "pending": gettext("Submitted for validation, no answer yet"),
+            "pending": gettext("Submitted for validation, the round is still open"),
+            "no_answers": gettext("Submitted for validation, nobody answered"),
             "not_submitted": gettext("Not yet submitted for validation"),
         }
         self.kind_labels = {
@@ -338,7 +339,16 @@ class Chapters:
             else gettext("Transversal analysis")
         )
         paragraph.add_run(f" ({where}): {item.text}")
-        w.paragraph(self.state_labels[item.state], "bullet2")
+        state = self.state_labels[item.state]
+        if item.invited:
+            answered = ngettext(
+                "%(answered)d of %(num)d participant answered",
+                "%(answered)d of %(num)d participants answered",
+                item.invited,
+                answered=item.answered,
+            )
+            state = f"{state} ({answered})"
+        w.paragraph(state, "bullet2")
         if item.revised:
             w.paragraph(gettext("The wording has changed since it was validated."), "bullet2")
         if item.positions:

@@ -366,7 +366,7 @@ def test_a_word_template_is_accepted_and_a_non_word_file_refused(app, demo):
         ]
 
 
-def _add_synthesis(app, study_id: int) -> None:
+def _add_synthesis(app, study_id: int, *, closed: bool = True) -> None:
     """A session-1 synthesis: a contested convergence, a divergence, a policy proposal."""
     with app.app_context():
         themes = {
@@ -415,7 +415,10 @@ def _add_synthesis(app, study_id: int) -> None:
             db.session.add_all([synthesis, convergence, divergence, proposal])
         db.session.flush()
         round_ = ValidationRound(
-            study_id=study_id, synthesis=synthesis, expires_at=utcnow() + timedelta(days=7)
+            study_id=study_id,
+            synthesis=synthesis,
+            expires_at=utcnow() + timedelta(days=7),
+            closed_at=utcnow() if closed else None,
         )
         db.session.add(RoundStatement(round=round_, statement=convergence, version=version))
         lotte = db.session.execute(
@@ -440,7 +443,9 @@ def test_statements_appear_under_their_theme_with_validation_state(app, demo):
     document = _build(app, demo["id"])
     dependency = "\n".join(_chapter(document, "Dependency"))
     assert "Convergence (Session 1): The worker has become the last resort." in dependency
-    assert "Contested: at least one participant disagrees" in dependency
+    assert "Contested: at least one participant disagrees (1 of 1 participant answered)" in (
+        dependency
+    )
     assert "Disagreement: Not in our OCMW: the counter still helps." in dependency
     privacy = "\n".join(_chapter(document, "Privacy"))
     assert "Whether a PIN code may be typed for someone." in privacy  # linked through a coding
@@ -451,6 +456,18 @@ def test_statements_appear_under_their_theme_with_validation_state(app, demo):
     policy = proposals.index("Policy (macro level)")
     assert "Keep a staffed counter open." in "\n".join(proposals[policy:])
     assert "Keep a staffed counter open." not in "\n".join(proposals[:policy])
+
+
+def test_an_open_round_is_not_printed_as_the_groups_validation(app, demo):
+    """While the round is open the report says so and how many answered, never "contested"."""
+    _add_synthesis(app, demo["id"], closed=False)
+    document = _build(app, demo["id"])
+    dependency = "\n".join(_chapter(document, "Dependency"))
+    assert (
+        "Submitted for validation, the round is still open (1 of 1 participant answered)"
+        in dependency
+    )
+    assert "Contested" not in dependency and "Validated" not in dependency
 
 
 def test_agreement_figures_when_two_coders_coded_a_session(app, demo):
