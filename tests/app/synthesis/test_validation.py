@@ -381,6 +381,15 @@ def test_anonymous_rounds_hide_who_answered_and_shared_answers_hide_names(app, c
     assert "Bart" not in dashboard.split('id="silent-heading"')[1]
     other = app.test_client().get(urls["Amina"]).text
     assert "Pas du tout." in other and "Bart" not in other
+    # Once Bart withdraws his quotation consent, his words no longer reach the group.
+    from app.studies.participants import record_consent
+
+    with app.app_context():
+        bart = db.session.get(Participant, w["Bart"])
+        record_consent(bart, "quotation", False, utcnow().date(), user_id=w["owner"])
+        db.session.commit()
+    other = app.test_client().get(urls["Amina"]).text
+    assert "Pas du tout." not in other
 
 
 def test_validation_state_follows_the_answers(app, client, world):
