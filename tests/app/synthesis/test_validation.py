@@ -437,3 +437,18 @@ def test_participant_links_are_rate_limited_against_guessing(make_app):
     visitor = limited.test_client()
     statuses = [visitor.get(f"/v/guess-{n}").status_code for n in range(4)]
     assert statuses == [404, 404, 404, 429]
+
+
+def test_an_erased_label_never_reaches_the_other_participants_pages(app, client, world):
+    """Statements naming an erased participant show the marker, not `erased-N`, to the group."""
+    from app.studies.participants import erase_participant
+
+    w = world
+    sid = _statement(client, w, "session1", "Bart et Amina divergent.", positions="Bart: non.")
+    _, links = _open_round(client, w, "session1", [sid])
+    with app.app_context():
+        erase_participant(db.session.get(Participant, w["Bart"]), user_id=w["owner"], real_names=[])
+        db.session.commit()
+    page = app.test_client().get(links["Amina"]).text
+    assert "erased-" not in page and "Bart" not in page
+    assert "[…] et Amina divergent." in page
