@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.incidents import sheets
     from app.jobs import views as job_views
     from app.platform.database import MIGRATIONS_DIR, include_name
-    from app.platform.errors import register_error_handlers
+    from app.platform.errors import refuse_lone_surrogates, register_error_handlers
     from app.platform.i18n import CheckedDomain, report_missing_translations, select_locale
     from app.privacy import queue as privacy
     from app.studies import codebook, participants, studies
@@ -93,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(views.imports_bp)
     app.before_request(_refuse_oversized)
     app.before_request(enforce_access)
+    app.before_request(refuse_lone_surrogates)
     app.after_request(report_missing_translations)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale  # macros see globals, not context

@@ -5,14 +5,17 @@ The database upgrade is Flask-Migrate's `flask --app app db upgrade`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.accounts.users import create_user, find_user
+from app.accounts.users import adopt_ownerless_studies, create_user, find_user
 from app.demo import load_demo
 from app.models import Membership, Role, Study, User
 from app.platform.extensions import db
+from app.platform.files import create_private, private_sqlite
 from app.platform.forms import ValidationError, clean_password
 from app.studies.studies import create_study
 
@@ -41,7 +44,15 @@ def _user_by_email(email: str) -> User:
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")
 @click.password_option(help="Asked interactively when not given.")
 def create_user_command(email: str, display_name: str, admin: bool, password: str) -> None:
-    """Create an account with a password."""
+    """Create an account with a password.
+
+    The first account that can log in adopts the studies nobody owns (the demo loaded on
+    the first start), as the web setup page does: otherwise nobody could reach them.
+    """
+    first = (
+        db.session.execute(db.select(User.id).where(User.password_hash.is_not(None))).first()
+        is None
+    )
     try:
         user = create_user(
             email,
@@ -51,8 +62,11 @@ def create_user_command(email: str, display_name: str, admin: bool, password: st
         )
     except ValidationError as error:
         _fail(error)
+    adopted = adopt_ownerless_studies(user) if first else []
     db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}>")
+    for study in adopted:
+        click.echo(f"{user.email} now owns study {study.id} ({study.title}), which had no owner.")
 
 
 @studies.command("create")
@@ -93,14 +107,36 @@ def list_studies_command() -> None:
 @demo.command("load")
 @click.option("--owner", "owner_email", default=None, help="Make this account the demo's owner.")
 def load_demo_command(owner_email: str | None) -> None:
-    """Load the demo study from sessions/demo/ unless it is already there."""
-    owner_id = _user_by_email(owner_email).id if owner_email else None
-    study = load_demo(owner_id=owner_id)
-    db.session.commit()
+    """Load the demo study from sessions/demo/ unless it is already there.
+
+    With --owner, an already loaded demo that nobody owns gets that owner, so it is reachable.
+    """
+    owner = _user_by_email(owner_email) if owner_email else None
+    study = load_demo(owner_id=owner.id if owner else None)
+    if study is not None:
+        db.session.commit()
+        click.echo(f"Loaded the demo study as study {study.id}")
+        return
+    existing = db.session.execute(
+        db.select(Study).where(Study.demo_key.is_not(None)).order_by(Study.id)
+    ).scalar()
+    owned = (
+        existing is not None
+        and db.session.execute(
+            db.select(Membership.id).filter_by(study_id=existing.id, role=Role.OWNER)
+        ).first()
+    )
+    if owner is not None and existing is not None and not owned:
+        db.session.add(Membership(study=existing, user_id=owner.id, role=Role.OWNER))
+        db.session.commit()
+        click.echo(
+            f"The demo study is already loaded (study {existing.id}); {owner.email} now owns it."
+        )
+        return
     click.echo(
-        f"Loaded the demo study as study {study.id}"
-        if study
-        else "The demo study is already loaded."
+        "The demo study is already loaded"
+        + (f" (study {existing.id})." if existing is not None else ".")
+        + ("" if owned else " Nobody owns it yet: run `demo load --owner EMAIL`.")
     )
 
 
@@ -199,6 +235,7 @@ def backup_command(output: str) -> None:
     import sqlite3
 
     source = sqlite3.connect(_sqlite_path())
+    create_private(Path(output))  # a backup holds every transcript: 0600 from the start
     target = sqlite3.connect(output)
     with target:
         source.backup(target)  # a consistent snapshot, even with writers active
@@ -219,17 +256,56 @@ def restore_command(backup: str, yes: bool) -> None:
 
     if not yes:
         raise click.ClickException("Restoring replaces every study in this database: add --yes.")
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    check = source.execute("PRAGMA integrity_check").fetchone()[0]
+    try:
+        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        check = source.execute("PRAGMA integrity_check").fetchone()[0]
+        schema = source.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('alembic_version', 'study')"
+        ).fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(
+            f"{backup} is not a SQLite database or is damaged ({error}); nothing was changed."
+        ) from None
     if check != "ok":
         raise click.ClickException(f"{backup} is damaged ({check}); nothing was changed.")
+    if schema != 2:
+        raise click.ClickException(
+            f"{backup} is not a MAG Workbench database; nothing was changed."
+        )
     db.engine.dispose()
-    target = sqlite3.connect(_sqlite_path())
+    path = _sqlite_path()
+    _refuse_if_in_use(path)
+    target = sqlite3.connect(path)
     with target:
         source.backup(target)
     source.close()
     target.close()
+    private_sqlite(Path(path))
     click.echo(f"Restored from {backup}")
+
+
+def _refuse_if_in_use(path: str) -> None:
+    """Refuse to restore under a running app: any other open connection holds the file.
+
+    Leaving WAL mode needs the only connection to the database; if another process
+    (the app, a worker) has it open, SQLite says "locked" and nothing is touched.
+    """
+    import sqlite3
+
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        mode = probe.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        if mode == "delete":
+            probe.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        mode = "locked"
+    finally:
+        probe.close()
+    if mode != "delete":
+        raise click.ClickException(
+            "The database is in use (is the app or a worker still running?): stop it, then "
+            "restore. Nothing was changed."
+        )
 
 
 def register_cli(app: Flask) -> None:

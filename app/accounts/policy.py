@@ -94,12 +94,20 @@ def membership_of(user_id: int, study_id: int) -> Membership | None:
 
 
 def _check_csrf() -> None:
-    """Check the CSRF token of unsafe requests, except token-authenticated API calls."""
-    from app.accounts.tokens import bearer_token
+    """Check the CSRF token of unsafe requests, except API calls whose bearer token is valid.
+
+    A header alone proves nothing: an invalid or revoked token next to a session cookie
+    must not switch the check off, so the token is checked first.
+    """
+    from app.accounts.tokens import bearer_token, user_for_token
     from app.platform.extensions import csrf
 
-    if current_app.config.get("WTF_CSRF_ENABLED", True) and not bearer_token():
-        csrf.protect()
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    token = bearer_token()
+    if token and user_for_token(token) is not None:
+        return  # authenticated by the token, which a forged cross-site request cannot carry
+    csrf.protect()
 
 
 def enforce_access():

@@ -30,6 +30,12 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.accounts.audit import record, record_event
+from app.accounts.logins import (
+    SESSION_KEY,
+    end_login_session,
+    login_session_is_live,
+    start_login_session,
+)
 from app.accounts.policy import login_required, public
 from app.models import Membership, Role, Study, User
 from app.models.accounts import new_session_token
@@ -152,13 +158,19 @@ def load_user(login_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
+    if not login_session_is_live(user):  # logged out on the server, or an old cookie
+        return None
     return user if user.is_active else None
 
 
 def _start_login(user: User) -> None:
+    """Log this browser in: a new server-side login row, committed, then the cookie."""
     # Drop whatever the anonymous session held before granting a login.
     session.clear()
+    token = start_login_session(user)
+    db.session.commit()
     login_user(user, remember=False)
+    session[SESSION_KEY] = token
 
 
 def _safe_next(target: str | None) -> str:
@@ -261,7 +273,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """End this browser's login."""
+    """End this browser's login, on the server too: a copy of the cookie stops working."""
+    end_login_session()
+    record("user.logout", current_user._get_current_object(), user_id=current_user.id)
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("accounts.login"))

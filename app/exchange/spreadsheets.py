@@ -34,7 +34,7 @@ from app.models import Coding, Participant
 from app.models.phases import PHASE_BY_NUMBER, PHASES
 from app.platform.cells import spreadsheet_cell
 from app.platform.extensions import db
-from app.synthesis.quotations import is_quotable
+from app.synthesis.quotations import Redactor, is_quotable
 
 # Excel refuses longer cells; a longer quote is cut and marked.
 MAX_CELL = 32_767
@@ -91,6 +91,7 @@ def _segment_table(
         _("Coded on"),
     ]
     rows = []
+    redact = Redactor(study_id, publication=False)  # erased labels in quotes, memos, titles
     for coding in exported_segments(study_id, filters):
         passage = coding.passage
         group_session = passage.group_session
@@ -99,7 +100,7 @@ def _segment_table(
         rows.append(
             [
                 group_session.number,
-                group_session.title,
+                redact(group_session.title),
                 group_session.held_on,
                 passage.phase,
                 str(phase.name) if phase else "",
@@ -107,8 +108,8 @@ def _segment_table(
                 *[str(speaker_attributes.get(name, "")) for name in attributes],
                 coding.theme.key,
                 coding.theme.label(language),
-                coding.quote,
-                coding.memo,
+                redact(coding.quote),
+                redact(coding.memo),
                 coding.coder.display_name if coding.coder else "",
                 coding.created_at.date(),
             ]

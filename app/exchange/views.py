@@ -37,6 +37,7 @@ from app.coding.segments import filters_from_args
 from app.jobs.queue import JobError, enqueue, handler
 from app.models import GroupSession, Job, JobStatus, Participant, Passage
 from app.platform.extensions import db
+from app.platform.files import private_folder, write_private
 from app.platform.forms import ValidationError, as_id, clean_language
 
 bp = Blueprint("exports", __name__, url_prefix="/studies/<int:study_id>/exports")
@@ -53,8 +54,7 @@ def export_dir() -> Path:
     folder = Path(
         current_app.config.get("EXPORT_DIR") or Path(current_app.instance_path) / "exports"
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_folder(folder)  # reports hold quotes: the service user's only
 
 
 def _tidy(folder: Path) -> None:
@@ -146,7 +146,7 @@ def run_report(job: Job, progress) -> dict:
             (folder / params["reference"]).unlink(missing_ok=True)
     # A random part in the name: a file is only ever served for the job that made it.
     name = f"job-{job.id}-{secrets.token_hex(8)}.docx"
-    (folder / name).write_bytes(data)
+    write_private(folder / name, data)
     db.session.commit()  # build_report recorded its audit events in the session
     _tidy(folder)
     return {
@@ -209,7 +209,7 @@ def report(study_id: int):
             )
             return redirect(url_for("exports.index", study_id=study_id), code=303)
         name = f"reference-{study_id}-{time.time_ns()}.docx"
-        (export_dir() / name).write_bytes(data)
+        write_private(export_dir() / name, data)
         params["reference"] = name
     job = enqueue(study_id, "export.docx", params, user_id=current_user.id)
     return redirect(url_for("jobs.status", study_id=study_id, job_id=job.id), code=303)

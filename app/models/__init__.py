@@ -1,6 +1,6 @@
 """The domain model; import models from here."""
 
-from app.models.accounts import User
+from app.models.accounts import LoginSession, User
 from app.models.analysis import (
     Grouping,
     GroupingStatus,
@@ -90,4 +90,5 @@ __all__ = [
     "ValidationLink",
     "ValidationRound",
     "Verdict",
+    "LoginSession",
 ]

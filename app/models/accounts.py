@@ -55,3 +55,19 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Only enabled accounts with a password may be logged in."""
         return self.is_enabled and bool(self.password_hash)
+
+
+class LoginSession(db.Model):
+    """One browser's login: logging out ends it on the server, whatever the cookie says.
+
+    The cookie carries the random token; only its SHA-256 is stored. A login is valid
+    while its row exists, is not ended, and the user's `session_token` still matches.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.platform.files import private_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("nl", "fr", "en")
 
@@ -27,7 +29,7 @@ def instance_secret_key(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_folder(instance_path)
     key = secrets.token_urlsafe(48)
     # O_EXCL: if two workers start together, one creates it and both read it.
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.platform.config import ROOT
+from app.platform.files import FOLDER_MODE, private_sqlite
 
 MIGRATIONS_DIR = ROOT / "migrations"
 BUSY_TIMEOUT_MS = 15_000
@@ -31,6 +32,11 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     # Let SQLAlchemy's "begin" hook below emit BEGIN itself.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The file holds transcripts: 0600 before the WAL exists (SQLite gives the WAL and
+    # shm files the database file's mode), and narrowed if an older start left it 0644.
+    path = cursor.execute("PRAGMA database_list").fetchone()[2]
+    if path:
+        private_sqlite(Path(path))
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -54,7 +60,9 @@ def upgrade_schema(app: Flask) -> None:
     """Bring the database schema to the newest migration."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(
+            mode=FOLDER_MODE, parents=True, exist_ok=True
+        )
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
 

@@ -5,7 +5,24 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from app.platform.forms import ValidationError
+from app.platform.forms import SURROGATE_MESSAGE, ValidationError, has_lone_surrogate
+
+
+def refuse_lone_surrogates():
+    """Answer 422 to a JSON body holding a lone UTF-16 surrogate, before any view reads it.
+
+    Every API and live capture read JSON; a string such as "a\\ud800b" parses, then fails
+    when it is stored or written to a file. Refusing it here covers them all.
+    """
+    if not request.is_json:
+        return None
+    try:
+        body = request.get_json(silent=True)  # cached: the view reads the same object
+    except RecursionError:
+        return None  # the view answers absurd nesting itself
+    if has_lone_surrogate(body):
+        raise ValidationError(SURROGATE_MESSAGE)
+    return None
 
 
 def wants_json() -> bool:

@@ -33,9 +33,40 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
 
 
+# Lone UTF-16 surrogates: JSON can carry them ("\\ud800"), but no UTF-8 text can hold them,
+# so the database, the Word writer and every file export would fail on them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_MESSAGE = _l(
+    "The text contains an invalid character (a lone UTF-16 surrogate); nothing was saved."
+)
+
+
+def refuse_surrogates(text: str, field: str | None = None) -> str:
+    """Return `text`, or raise ValidationError if it holds a lone surrogate."""
+    if _SURROGATE.search(text):
+        raise ValidationError(SURROGATE_MESSAGE, field)
+    return text
+
+
+def has_lone_surrogate(value) -> bool:
+    """Tell whether parsed JSON (any nesting, keys too) holds a string with a lone surrogate."""
+    pending = [value]
+    while pending:  # no recursion: nesting depth is the sender's choice
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def clean_text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str:
     """Normalise a one-line text (NFC, trimmed) and check its length."""
-    text = unicodedata.normalize("NFC", (value or "").strip())
+    text = unicodedata.normalize("NFC", refuse_surrogates((value or "").strip(), field))
     if required and not text:
         raise ValidationError(_l("This field is required."), field)
     if len(text) > max_length:
@@ -50,7 +81,7 @@ def clean_text(value: str | None, field: str, *, max_length: int, required: bool
 
 def clean_long_text(value: str | None, field: str, *, max_length: int = 10_000) -> str:
     """Normalise a multi-line text (NFC, Unix line endings) and check its length."""
-    text = normalise_text(value or "")
+    text = normalise_text(refuse_surrogates(value or "", field))
     if len(text) > max_length:
         raise ValidationError(
             _l("Use at most %(max)d characters (this has %(n)d).", max=max_length, n=len(text)),

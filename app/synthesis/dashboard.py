@@ -31,7 +31,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
-from app.synthesis.links import link_url
+from app.synthesis.links import link_url, participant_barred
 from app.synthesis.rounds import create_round, dashboard_data
 from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
 
@@ -101,8 +101,12 @@ def dashboard(study_id: int, round_id: int):
 def links(study_id: int, round_id: int):
     """A printable list of the personal links, with QR codes."""
     round_ = _round(round_id)
-    rows = []
+    rows, barred = [], {}
     for link in sorted(round_.links, key=lambda link: link.participant.pseudonym.casefold()):
+        barred[link.id] = participant_barred(link.participant)
+        if barred[link.id]:  # no address to hand out: that door is shut for good
+            rows.append((link, None, None))
+            continue
         url = link_url(link)
         rows.append((link, url, segno.make(url, error="m").svg_data_uri(scale=4)))
     return render_template(
@@ -110,6 +114,7 @@ def links(study_id: int, round_id: int):
         study=g.study,
         round=round_,
         rows=rows,
+        barred=barred,
         synthesis_url=_synthesis_url(round_.synthesis),
     )
 
@@ -129,8 +134,14 @@ def revoke(study_id: int, round_id: int, link_id: int):
 @bp.post("/rounds/<int:round_id>/links/<int:link_id>/reissue")
 @study_action("validation.manage")
 def reissue(study_id: int, round_id: int, link_id: int):
-    """Give a participant a new link; the old address stops working, answers stay."""
+    """Give a participant a new link; the old address stops working, answers stay.
+
+    Never for an erased participant or one who withdrew participation: that door stays shut.
+    """
     link = _link(_round(round_id), link_id)
+    if participant_barred(link.participant):
+        flash(_("This participant was erased or withdrew from the study: no new link."), "error")
+        return redirect(url_for("rounds.links", study_id=study_id, round_id=round_id), code=303)
     link.nonce, link.revoked_at = secrets.token_urlsafe(24), None
     record("validation.reissue", link, user_id=current_user.id, study_id=study_id)
     db.session.commit()

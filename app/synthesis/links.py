@@ -2,6 +2,8 @@
 
 A link's token is the link id and its nonce, signed with the instance's secret key
 (itsdangerous), so facilitators can reprint a link and revoking it takes effect at once.
+A participant who was erased or withdrew their participation consent has no door
+left: their links stop working and cannot be reissued (`participant_barred`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.models import (
+    ConsentScope,
+    Participant,
     ValidationLink,
 )
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import as_id
+from app.synthesis.quotations import consent_in_force
 
 TOKEN_SALT = "magwb-validation-link"  # noqa: S105  (a namespace, not a secret)
 
@@ -51,8 +56,21 @@ def link_from_token(token: str) -> ValidationLink:
     return link
 
 
+def participant_barred(participant: Participant) -> str | None:
+    """Return why a participant may not answer at all ("erased", "withdrawn"), or None."""
+    if participant.erased_at is not None:
+        return "erased"
+    if consent_in_force(participant, ConsentScope.PARTICIPATION) is False:
+        return "withdrawn"
+    return None
+
+
 def link_problem(link: ValidationLink) -> str | None:
-    """Return why a link no longer works ("revoked", "closed", "expired"), or None."""
+    """Return why a link no longer works ("erased", "withdrawn", "revoked", "closed",
+    "expired"), or None."""
+    barred = participant_barred(link.participant)
+    if barred:
+        return barred
     if link.revoked_at is not None:
         return "revoked"
     round_ = link.round

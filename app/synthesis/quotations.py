@@ -1,25 +1,39 @@
-"""What may leave the tool: the one rule every export and report applies to passages.
+"""What may leave the tool: the one rule every export and report applies.
 
-A passage is shown in a report, a spreadsheet of coded segments or an
-exchange file only if nobody has taken it back:
+Every word a participant said or wrote — passages, validation comments,
+rewordings, story titles they proposed — leaves the tool only while nobody has
+taken it back:
 - its speaker asked, in a validation round, for it to be withdrawn
-  (`Passage.quote_withdrawn_at`);
+  (`Passage.quote_withdrawn_at`, passages only);
 - its speaker's data was erased (`Participant.erased_at`);
-- for quotes (reports, coded segments): its speaker has not granted the
-  quotation consent (the newest consent for that scope decides).
-Facilitators' own passages are always quotable. The passage itself stays in
-the transcript for the facilitators; only what leaves is filtered.
+- its speaker's newest quotation consent is not a grant (none recorded, or
+  withdrawn).
+Facilitators' own words are always quotable. The words stay in the tool for the
+facilitators; only what leaves is filtered.
+
+Names follow the same rule: an erased participant's neutral label
+(`erased-12`) never leaves the tool, wherever it was written (other people's
+quotes, statements, memos), and a publication (the Word report) never names a
+participant who may not be quoted. `Redactor` does both, for one study.
+
+The study archive is the one exception: it is a backup for the same team,
+restored losslessly, and kept as safely as the database (see README).
 """
 
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable
 
 from app.models import ConsentScope, Participant, Passage
+from app.platform.extensions import db
 
-# What an exchange file carries instead of a withheld passage's words, so its
-# structure (who spoke when) stays intact.
+# What an export carries instead of withheld words or names, so its structure
+# (who spoke when) stays intact.
 WITHHELD_TEXT = "[…]"
+# The label `studies.participants.erase_participant` gives an erased participant.
+ERASED_LABEL = re.compile(r"(?<!\w)erased-\d+(?!\w)")
 
 
 class QuoteProblem(enum.StrEnum):
@@ -30,46 +44,91 @@ class QuoteProblem(enum.StrEnum):
     NO_CONSENT = "no_quotation_consent"
 
 
-def has_quotation_consent(participant: Participant) -> bool:
-    """Return whether the newest quotation consent of `participant` grants it."""
+def consent_in_force(participant: Participant, scope: ConsentScope) -> bool | None:
+    """Return the newest decision of `participant` for `scope`, or None if none was recorded."""
     newest = None
     for consent in participant.consents:  # ordered by date, then id
-        if consent.scope == ConsentScope.QUOTATION:
+        if consent.scope == scope:
             newest = consent
-    return bool(newest and newest.granted)
+    return None if newest is None else bool(newest.granted)
+
+
+def has_quotation_consent(participant: Participant) -> bool:
+    """Return whether the newest quotation consent of `participant` grants it."""
+    return bool(consent_in_force(participant, ConsentScope.QUOTATION))
+
+
+def participant_problem(participant: Participant | None) -> QuoteProblem | None:
+    """Return why words of `participant` may not leave the tool, or None (also for facilitators)."""
+    if participant is None:
+        return None
+    if participant.erased_at is not None:
+        return QuoteProblem.ERASED
+    if not has_quotation_consent(participant):
+        return QuoteProblem.NO_CONSENT
+    return None
+
+
+def may_quote(participant: Participant | None) -> bool:
+    """Return whether words written or said by `participant` may leave the tool."""
+    return participant_problem(participant) is None
 
 
 def quote_problem(passage: Passage) -> QuoteProblem | None:
     """Return why `passage` may not be quoted, or None when it may."""
     if passage.quote_withdrawn_at is not None:
         return QuoteProblem.WITHDRAWN
-    speaker = passage.participant
-    if speaker is None:
-        return None
-    if speaker.erased_at is not None:
-        return QuoteProblem.ERASED
-    if not has_quotation_consent(speaker):
-        return QuoteProblem.NO_CONSENT
-    return None
+    return participant_problem(passage.participant)
 
 
 def is_quotable(passage: Passage) -> bool:
-    """Return whether reports and segment exports may show words of `passage`."""
+    """Return whether any export may show words of `passage`."""
     return quote_problem(passage) is None
 
 
 def is_withheld(passage: Passage) -> bool:
-    """Return whether an exchange file must leave out this passage's words entirely.
-
-    Stricter than "not quotable" only in what it ignores: a missing quotation
-    consent keeps the passage in a transcript exchanged for analysis, but a
-    withdrawal or an erasure does not.
-    """
-    if passage.quote_withdrawn_at is not None:
-        return True
-    return passage.participant is not None and passage.participant.erased_at is not None
+    """Return whether an exchange file must replace this passage's words by the marker."""
+    return not is_quotable(passage)
 
 
 def exported_text(passage: Passage) -> str:
     """Return the passage's words for an exchange file, or the withheld marker."""
     return WITHHELD_TEXT if is_withheld(passage) else passage.text
+
+
+def exportable_comments(comments: Iterable[tuple[Participant | None, str]]) -> list[str]:
+    """Return the comments (author, text) whose authors may be quoted, in order."""
+    return [text for author, text in comments if text and may_quote(author)]
+
+
+class Redactor:
+    """Scrub one study's texts of names that may not leave the tool.
+
+    Always: erased participants' labels. For a publication (`publication=True`,
+    the Word report) also the pseudonyms of participants who may not be quoted,
+    as whole words, so "Positions: Marc (worker) against…" names nobody who
+    did not consent.
+    """
+
+    def __init__(self, study_id: int, *, publication: bool) -> None:
+        names = []
+        if publication:
+            participants = db.session.execute(
+                db.select(Participant).filter_by(study_id=study_id)
+            ).scalars()
+            names = sorted(
+                (p.pseudonym for p in participants if not may_quote(p) and p.pseudonym),
+                key=len,
+                reverse=True,  # "Anne-Marie" before "Anne"
+            )
+        words = "|".join(re.escape(name) for name in names)
+        self._names = re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE) if words else None
+
+    def __call__(self, text: str | None) -> str:
+        """Return `text` with every name that may not leave replaced by the marker."""
+        if not text:
+            return text or ""
+        text = ERASED_LABEL.sub(WITHHELD_TEXT, text)
+        if self._names is not None:
+            text = self._names.sub(WITHHELD_TEXT, text)
+        return text

@@ -25,6 +25,7 @@ from app.models import (
 from app.platform.extensions import db, limiter
 from app.platform.forms import ValidationError
 from app.synthesis.links import link_from_token, link_problem
+from app.synthesis.quotations import Redactor, may_quote
 from app.synthesis.rounds import dashboard_data, own_quotes, save_answers, visible_quotes
 from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
 
@@ -51,7 +52,13 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
         d.passage_id: d
         for d in db.session.execute(db.select(QuoteDecision).filter_by(link_id=link.id)).scalars()
     }
-    shared = dashboard_data(round_)["answers"] if round_.share_answers else {}
+    shared = {}
+    if round_.share_answers:
+        # Only words whose author may still be quoted reach the rest of the group.
+        shared = {
+            statement_id: [a for a in answers_ if may_quote(a.link.participant)]
+            for statement_id, answers_ in dashboard_data(round_)["answers"].items()
+        }
     return render_template(
         "validation/participant.html",
         link=link,
@@ -62,6 +69,8 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
         own=own_quotes(link),
         quotes=visible_quotes(link),
         shared=shared,
+        # Participants are outside the team: erased labels stay home here too.
+        redact=Redactor(round_.study_id, publication=False),
         kinds=KIND_NAMES,
         levels=LEVEL_NAMES,
         error=error,

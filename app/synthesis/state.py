@@ -2,11 +2,16 @@
 
 The newest validation round that put the statement to the group decides:
 - "not_submitted": no round has included it;
-- "pending": in a round, no answer yet;
-- "contested": at least one participant disagrees (their comments are the
-  stated disagreement);
-- "validated_with_nuances": nobody disagrees, someone nuanced it;
-- "validated": everyone who answered agrees.
+- "pending": the round is still open (however many answered: a few early
+  answers are not the group's validation);
+- "no_answers": the round closed (or expired) and nobody answered;
+- once the round closed or expired:
+  - "contested": at least one participant disagrees (their comments are the
+    stated disagreement);
+  - "validated_with_nuances": nobody disagrees, someone nuanced it;
+  - "validated": everyone who answered agrees.
+`answered` of `invited` says how many of the round's participants answered;
+pages and reports print it next to the state.
 `revised` is true when the statement's text changed after that round, so a
 report can say the validated wording is not the current one.
 """
@@ -16,7 +21,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from app.models import RoundStatement, Statement, StatementAnswer, ValidationRound, Verdict
+from app.models import (
+    Participant,
+    RoundStatement,
+    Statement,
+    StatementAnswer,
+    ValidationRound,
+    Verdict,
+)
+from app.models.base import utcnow
 from app.platform.extensions import db
 
 
@@ -25,6 +38,7 @@ class ValidationState(enum.StrEnum):
 
     NOT_SUBMITTED = "not_submitted"
     PENDING = "pending"
+    NO_ANSWERS = "no_answers"
     VALIDATED = "validated"
     NUANCED = "validated_with_nuances"
     CONTESTED = "contested"
@@ -38,9 +52,25 @@ class StatementValidation:
     round_id: int | None = None
     revised: bool = False
     counts: dict[str, int] = field(default_factory=dict)
-    # Comments only, never who wrote them: reports state disagreements, not names.
+    answered: int = 0
+    invited: int = 0
+    # (author, comment) of every nuance and disagreement, for what leaves the tool
+    # to filter by the author's consent (`quotations.exportable_comments`).
+    nuance_comments: list[tuple[Participant, str]] = field(default_factory=list)
+    disagreement_comments: list[tuple[Participant, str]] = field(default_factory=list)
+    # Comments only, never who wrote them: pages state disagreements, not names.
     nuances: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
+
+
+def round_is_open(round_: ValidationRound) -> bool:
+    """Return whether participants can still answer: not closed and not expired."""
+    if round_.closed_at is not None:
+        return False
+    expires = round_.expires_at
+    if expires.tzinfo is None:  # SQLite returns naive UTC datetimes
+        expires = expires.replace(tzinfo=utcnow().tzinfo)
+    return expires > utcnow()
 
 
 def statement_validation(statement: Statement) -> StatementValidation:
@@ -73,14 +103,23 @@ def statement_validation(statement: Statement) -> StatementValidation:
         revised=bool(statement.versions) and item.version_id != statement.current.id,
         counts={verdict.value: 0 for verdict in Verdict},
     )
+    round_ = db.session.get(ValidationRound, item.round_id)
+    result.invited = len(round_.links)
+    result.answered = len({answer.link_id for answer in answers})
     for answer in answers:
         result.counts[answer.verdict.value] += 1
         comment = answer.comment.strip()
+        author = answer.link.participant
         if answer.verdict == Verdict.DISAGREE and comment:
             result.disagreements.append(comment)
+            result.disagreement_comments.append((author, comment))
         elif answer.verdict == Verdict.NUANCE and comment:
             result.nuances.append(comment)
+            result.nuance_comments.append((author, comment))
+    if round_is_open(round_):
+        return result
     if not answers:
+        result.state = ValidationState.NO_ANSWERS
         return result
     if result.counts[Verdict.DISAGREE]:
         result.state = ValidationState.CONTESTED

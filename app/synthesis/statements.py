@@ -209,8 +209,12 @@ def statements_by_kind(synthesis: Synthesis | None, *, archived: bool = False) -
 
 
 def group_participants(synthesis: Synthesis) -> list:
-    """Return the participants a synthesis belongs to: its session's group, or everyone."""
+    """Return the participants a synthesis belongs to: its session's group, or everyone.
+
+    Erased participants and those who withdrew their participation are left out.
+    """
     from app.models import Participant
+    from app.synthesis.links import participant_barred
 
     query = db.select(Participant).where(
         Participant.study_id == synthesis.study_id, Participant.erased_at.is_(None)
@@ -222,7 +226,8 @@ def group_participants(synthesis: Synthesis) -> list:
         )
         seated = [pid for pid in group_session.seating if isinstance(pid, int)]
         query = query.where(Participant.id.in_(speakers) | Participant.id.in_(seated))
-    return list(db.session.execute(query.order_by(Participant.pseudonym)).scalars())
+    found = db.session.execute(query.order_by(Participant.pseudonym)).scalars()
+    return [participant for participant in found if not participant_barred(participant)]
 
 
 # --- views ----------------------------------------------------------------

@@ -98,3 +98,42 @@ def test_db_upgrade_command_runs(runner):
     """`flask db upgrade` on an up-to-date database succeeds and changes nothing."""
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
+
+
+def test_on_an_empty_database_the_first_account_created_on_the_command_line_owns_the_demo(
+    make_app,
+):
+    """The demo loaded on first start has no owner: `users create` must not strand it."""
+    app = make_app(LOAD_DEMO=True)
+    with app.app_context():
+        demo_id = db.session.execute(db.select(Study.id)).scalar_one()
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "first@example.org", "--name", "First"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "now owns study" in result.output
+    with app.app_context():
+        membership = db.session.execute(
+            db.select(Membership).filter_by(study_id=demo_id)
+        ).scalar_one()
+        assert membership.role == Role.OWNER
+
+
+def test_demo_load_with_an_owner_gives_an_ownerless_demo_that_owner(runner, app, make_user):
+    """`demo load --owner` on an already loaded, ownerless demo makes it reachable."""
+    from app.demo import load_demo
+
+    with app.app_context():
+        demo_id = load_demo().id
+        db.session.commit()
+    make_user("own@example.org")
+    result = runner.invoke(args=["demo", "load"])
+    assert "Nobody owns it yet" in result.output
+    result = runner.invoke(args=["demo", "load", "--owner", "own@example.org"])
+    assert result.exit_code == 0 and "now owns it" in result.output
+    with app.app_context():
+        membership = db.session.execute(
+            db.select(Membership).filter_by(study_id=demo_id)
+        ).scalar_one()
+        assert membership.role == Role.OWNER

@@ -257,3 +257,15 @@ def test_nul_characters_are_dropped_or_refused_everywhere(client, app, world):
         client.post("/login", data={"email": "a\x00@example.org", "password": "x"}).status_code
         == 401
     )
+
+
+def test_services_refuse_lone_surrogates_whatever_the_entry_point():
+    """The shared text rules refuse them too: no form, import or CLI path can store one."""
+    from app.platform.forms import clean_long_text, clean_text
+
+    for rule in (
+        lambda: clean_text("a\ud800b", "title", max_length=50),
+        lambda: clean_long_text("a\ud800b", "memo"),
+    ):
+        with pytest.raises(ValidationError):
+            rule()

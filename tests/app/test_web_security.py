@@ -34,10 +34,20 @@ def _login(client, email):
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize("bearer", [None, "Bearer magwb_forged-token", "Bearer "])
 @pytest.mark.parametrize("visitor", ["anonymous", "owner", "admin-no-role"])
-def test_every_unsafe_route_refuses_requests_without_csrf_token(app, world, visitor):  # noqa: F811
-    """No POST, PATCH or DELETE changes anything without the session's CSRF token."""
+def test_every_unsafe_route_refuses_requests_without_csrf_token(
+    app,
+    world,  # noqa: F811
+    visitor,
+    bearer,
+):
+    """No POST, PATCH or DELETE changes anything without the session's CSRF token.
+
+    An Authorization header whose token does not authenticate changes nothing either.
+    """
     accounts, ids = world
+    headers = {"Authorization": bearer} if bearer else {}
     client = app.test_client()
     if visitor != "anonymous":
         _login(client, accounts[visitor])
@@ -46,7 +56,7 @@ def test_every_unsafe_route_refuses_requests_without_csrf_token(app, world, visi
     for endpoint, method, rule in _routes():
         if method not in UNSAFE:
             continue
-        response = client.open(_url(rule, ids), method=method, data={"x": "1"})
+        response = client.open(_url(rule, ids), method=method, data={"x": "1"}, headers=headers)
         assert response.status_code == 400, f"{method} {endpoint}: {response.status_code}"
         checked += 1
     assert checked > 30
@@ -130,3 +140,40 @@ def test_login_attempts_are_in_the_audit_log(make_app, make_user):
         ("login.failure", user_id),
         ("login.success", user_id),
     ]
+
+
+LONE = "a\ud800b"  # a lone UTF-16 surrogate: valid JSON escape, not storable text
+
+
+def test_lone_surrogates_in_json_get_422_on_every_api_and_live_capture(
+    app,
+    client,
+    world,  # noqa: F811
+):
+    """Every JSON route (API, live capture) refuses a lone surrogate with 422, not a 500."""
+    accounts, ids = world
+    _login(client, accounts["owner"])
+    headers = {"X-CSRFToken": csrf_token(client.get("/account").data)}
+    body = {
+        "memo": LONE,
+        "text": LONE,
+        "passage_id": 1,
+        "start": 0,
+        "end": 3,
+        "theme": "dependency",
+        "phase": 3,
+        "client_key": "k1",
+        LONE: [LONE],
+    }
+    before = _row_counts(app)
+    checked = set()
+    for endpoint, method, rule in _routes():
+        if method not in {"POST", "PUT", "PATCH", "DELETE"}:
+            continue
+        if not (rule.rule.startswith("/api/") or endpoint == "live.contribute"):
+            continue
+        response = client.open(_url(rule, ids), method=method, json=body, headers=headers)
+        assert response.status_code == 422, f"{method} {endpoint}: {response.status_code}"
+        checked.add(endpoint)
+    assert "live.contribute" in checked and len(checked) >= 3
+    assert _row_counts(app) == before

@@ -158,3 +158,38 @@ def test_the_page_reflows_at_320_pixels_and_works_without_javascript(browser, ro
     scripted.goto(w["link"])
     assert scripted.evaluate(OVERFLOW) <= 0
     context.close()
+
+
+DUPLICATE_IDS = """() => { const seen = {}, twice = [];
+  for (const el of document.querySelectorAll('[id]')) {
+    if (seen[el.id]) twice.push(el.id); seen[el.id] = true; }
+  return twice; }"""
+
+
+def test_a_quote_linked_to_two_statements_is_decided_once_and_the_withdrawal_holds(
+    phone, app, round_world
+):
+    """One radio group per quote: a withdrawal cannot be undone by another statement's block."""
+    w = round_world
+    first, _second, third = w["statements"]
+    with app.app_context():
+        statement = db.session.get(Statement, third)
+        statement.links.append(StatementLink(passage_id=w["passage"]))
+        db.session.commit()
+    phone.goto(w["link"])
+    assert phone.evaluate(DUPLICATE_IDS) == []
+    radios = phone.locator(f"input[name=quote-{w['passage']}]")
+    assert radios.count() == 3  # keep, rephrase, withdraw: once on the page
+    # The third statement shows the quote and points to where it is decided.
+    third_card = phone.locator("section.statement-card").nth(2)
+    assert "Amina" not in third_card.locator("fieldset legend").all_inner_texts()
+    assert third_card.locator(f"a[href='#quote-{w['passage']}']").count() == 1
+    phone.check(f"input[name=quote-{w['passage']}][value=withdraw]")
+    phone.check(f"input[name=verdict-{first}][value=agree]")
+    phone.check(f"input[name=verdict-{third}][value=agree]")
+    phone.click("button.primary")
+    phone.wait_for_url("**saved=1**")
+    phone.reload()
+    assert phone.is_checked(f"input[name=quote-{w['passage']}][value=withdraw]")
+    with app.app_context():
+        assert db.session.get(Passage, w["passage"]).quote_withdrawn_at is not None

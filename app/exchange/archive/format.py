@@ -18,8 +18,8 @@ refer to (members, coders, authors, audit log): never password hashes, session o
 API tokens. Not archived, on purpose: `job` (runs and progress of one instance,
 results that are files of that instance; a `job_id` elsewhere is stored as null),
 `import_draft` (uploaded files that can hold real names; they live a day at most),
-`api_token` (personal credentials) and `passage_analysis` (a cache of lemmas that the
-analysis rebuilds from the text).
+`api_token` and `login_session` (personal credentials), and `passage_analysis` (a cache
+of lemmas that the analysis rebuilds from the text).
 
 A restore checks everything before it stores anything: zip limits (member count,
 total size, compression ratio) and member names (no absolute or `..` paths, no
@@ -116,7 +116,9 @@ TABLES: dict[str, tuple[str, str | None]] = {
 
 
 # Left out on purpose (see the module doc); `user` is archived apart, as USER_COLUMNS only.
-EXCLUDED = frozenset({"user", "job", "import_draft", "api_token", "passage_analysis"})
+EXCLUDED = frozenset(
+    {"user", "job", "import_draft", "api_token", "login_session", "passage_analysis"}
+)
 
 
 # JSON columns holding ids: (table, column) → the table they name, and how they hold them.

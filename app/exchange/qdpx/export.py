@@ -1,9 +1,10 @@
 """Writing a study as a REFI-QDA project (.qdpx): project.qde plus one text file per session.
 
-What leaves the tool follows `app.synthesis.quotations`: a withdrawn passage or an erased
-participant's passage shows the withheld marker, and its codings and memos are
-left out. Participants appear under their pseudonyms only (never the study's
-list of real names). GUIDs are stable: themes keep theirs, everything else gets
+What leaves the tool follows `app.synthesis.quotations`: a passage that may not be quoted
+(withdrawn, erased speaker, no quotation consent) shows the withheld marker, and its codings
+and memos are left out; an erased participant is no case and speaks as the marker, and their
+label is scrubbed from every text. Participants appear under their pseudonyms only (never the
+study's list of real names). GUIDs are stable: themes keep theirs, everything else gets
 a uuid5 derived from the study id and the row id, so two exports of an
 unchanged study differ only in the project's creationDateTime.
 """
@@ -25,7 +26,7 @@ from app.exchange.qdpx.archive import PROJECT_MEMBER, PROJECT_NS, project_schema
 from app.exchange.qdpx.layout import Turn, block, build_text, passage_field
 from app.models import Coding, GroupSession, Participant, Passage, Study, Synthesis, Theme, User
 from app.platform.extensions import db
-from app.synthesis.quotations import exported_text, is_withheld
+from app.synthesis.quotations import WITHHELD_TEXT, Redactor, exported_text, is_withheld
 from app.synthesis.state import statement_validation
 
 ORIGIN = "MAG Workbench"
@@ -65,24 +66,27 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes
 def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     """Return the study as a .qdpx archive, its project.qde valid against Project.xsd."""
     guids = Guids(study)
+    redact = Redactor(study.id, publication=False)
     sessions = _load_sessions(study)
     participants = list(
         db.session.execute(
-            db.select(Participant).filter_by(study_id=study.id).order_by(Participant.id)
+            db.select(Participant)
+            .filter_by(study_id=study.id, erased_at=None)
+            .order_by(Participant.id)
         ).scalars()
     )
     # (guid, name, text, created) in document order; QualCoder needs every Note dated.
     notes: list[tuple[str, str, str | None, str | None]] = []
-    sources = [_session_source(s, guids, notes) for s in sessions]
+    sources = [_session_source(s, guids, notes, redact) for s in sessions]
     root = etree.Element(
         q("Project"),
         nsmap={None: PROJECT_NS},
-        name=study.title,
+        name=redact(study.title),
         origin=ORIGIN,
         creationDateTime=_timestamp(datetime.now(UTC)),
     )
     _users(root, sources, user_id, guids)
-    statements = _statement_notes(study, guids, notes)
+    statements = _statement_notes(study, guids, notes, redact)
     _codebook(root, study, statements["themes"], notes)
     _cases(root, participants, sources, guids)
     if sources:
@@ -103,7 +107,7 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
                 creationDateTime=created,
             )
             note_files.append((f"sources/{guid}.txt", text))
-    _sub(root, "Description", block(study.description, [("language", study.language)]))
+    _sub(root, "Description", block(redact(study.description), [("language", study.language)]))
     for note_guid in statements["study"]:
         _sub(root, "NoteRef", targetGUID=note_guid)
     xml = b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(
@@ -142,10 +146,21 @@ def _load_sessions(study: Study) -> list[GroupSession]:
     )
 
 
-def _session_source(session: GroupSession, guids: Guids, notes: list) -> dict:
+def _erased(passage: Passage) -> bool:
+    return passage.participant is not None and passage.participant.erased_at is not None
+
+
+def _session_source(session: GroupSession, guids: Guids, notes: list, redact) -> dict:
     """Build a TextSource, its text and the codings exported with it."""
     passages = sorted(session.passages, key=lambda p: (p.phase, p.position, p.id))
-    items = [(p.phase, p.speaker_name, exported_text(p)) for p in passages]
+    items = [
+        (
+            p.phase,
+            WITHHELD_TEXT if _erased(p) else redact(p.speaker_name),
+            redact(exported_text(p)),
+        )
+        for p in passages
+    ]
     text, starts = build_text(items, session.language)
     guid = guids("group_session", session.id)
     turns = [
@@ -153,8 +168,8 @@ def _session_source(session: GroupSession, guids: Guids, notes: list) -> dict:
             p.phase,
             start,
             start + len(item[2]),
-            guids("participant", p.participant_id) if p.participant_id else None,
-            p.speaker_label,
+            guids("participant", p.participant_id) if p.participant_id and not _erased(p) else None,
+            WITHHELD_TEXT if _erased(p) else redact(p.speaker_label),
             p.start_time,
             p.end_time,
         )
@@ -162,9 +177,9 @@ def _session_source(session: GroupSession, guids: Guids, notes: list) -> dict:
     ]
     fields = [
         ("number", str(session.number)),
-        ("title", session.title),
+        ("title", redact(session.title)),
         ("held_on", session.held_on.isoformat() if session.held_on else ""),
-        ("place", session.place),
+        ("place", redact(session.place)),
         ("language", session.language),
         ("status", session.status.value),
         *(("passage", passage_field(turn)) for turn in turns),
@@ -172,18 +187,20 @@ def _session_source(session: GroupSession, guids: Guids, notes: list) -> dict:
     source = etree.Element(
         q("TextSource"),
         guid=guid,
-        name=f"{session.number}. {session.title}" if session.title else f"Session {session.number}",
+        name=f"{session.number}. {redact(session.title)}"
+        if session.title
+        else f"Session {session.number}",
         plainTextPath=f"internal://{guid}.txt",
     )
     _sub(source, "Description", block("", fields))
     codings, speakers = [], {}
     for passage, start in zip(passages, starts, strict=True):
-        if passage.participant_id:
+        if passage.participant_id and not _erased(passage):
             speakers.setdefault(passage.participant_id, [])
         if is_withheld(passage):
             continue  # its words are not in the file, nor are its codings and memos
         for coding in passage.codings:
-            _selection(source, coding, start, guids)
+            _selection(source, coding, start, guids, redact)
             codings.append(coding)
             if passage.participant_id:
                 speakers[passage.participant_id].append(guids("coding", coding.id))
@@ -198,7 +215,7 @@ def _session_source(session: GroupSession, guids: Guids, notes: list) -> dict:
     }
 
 
-def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids):
+def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids, redact):
     coder = guids("user", coding.coder_id) if coding.coder_id else None
     selection = _sub(
         source,
@@ -210,7 +227,7 @@ def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids)
         creationDateTime=_timestamp(coding.created_at),
     )
     if coding.memo:  # QualCoder, NVivo and MAXQDA read a coding memo from here, not a NoteRef
-        _sub(selection, "Description", coding.memo)
+        _sub(selection, "Description", redact(coding.memo))
     element = _sub(
         selection,
         "Coding",
@@ -310,7 +327,7 @@ def _value(parent: etree._Element, kind: str, value) -> None:
         _sub(parent, "TextValue", value if isinstance(value, str) else str(value))
 
 
-def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
+def _statement_notes(study: Study, guids: Guids, notes: list, redact) -> dict:
     """Add the syntheses' current statements with their validation state as Notes."""
     where = {"study": [], "themes": {}}
     syntheses = db.session.execute(
@@ -321,11 +338,11 @@ def _statement_notes(study: Study, guids: Guids, notes: list) -> dict:
             if statement.archived_at is not None or not statement.versions:
                 continue
             validation = statement_validation(statement)
-            lines = [statement.current.text, "", f"[magwb] kind={statement.kind.value}"]
+            lines = [redact(statement.current.text), "", f"[magwb] kind={statement.kind.value}"]
             if statement.level is not None:
                 lines.append(f"[magwb] level={statement.level.value}")
             if statement.group_label:
-                lines.append(f"[magwb] group={statement.group_label}")
+                lines.append(f"[magwb] group={redact(statement.group_label)}")
             lines.append(f"[magwb] validation={validation.state.value}")
             if validation.counts:
                 counts = ", ".join(f"{k} {v}" for k, v in validation.counts.items())

@@ -40,6 +40,7 @@ from app.models import (
 )
 from app.platform.extensions import db
 from app.studies.codebook import theme_tree
+from app.synthesis.quotations import Redactor, exportable_comments, may_quote
 from app.synthesis.state import statement_validation
 
 
@@ -127,17 +128,22 @@ def report_data(study: Study, sessions: list[GroupSession], whole_study: bool) -
     statements = _statements(study.id, list(number_of), whole_study)
     linked_passages = {link.passage_id for st in statements for link in st.links}
     _count(sections, lineage, codings, passage_by_id, number_of)
-    withheld = pick_quotes(sections, codings, passage_by_id, number_of, linked_passages)
-    items = _statement_items(statements, sections, number_of)
+    # Names that may not leave (erased labels; pseudonyms without quotation consent)
+    # are scrubbed from every text the report prints, whoever wrote it.
+    redact = Redactor(study.id, publication=True)
+    withheld = pick_quotes(sections, codings, passage_by_id, number_of, linked_passages, redact)
+    items = _statement_items(statements, sections, number_of, redact)
     participants = _participants(study.id, sessions, passages)
     phase_counts = Counter(p.phase for p in passages)
     return ReportData(
-        study_title=study.title,
-        sessions=[SessionInfo(s.id, s.number, s.title, s.held_on, s.language) for s in sessions],
+        study_title=redact(study.title),
+        sessions=[
+            SessionInfo(s.id, s.number, redact(s.title), s.held_on, s.language) for s in sessions
+        ],
         participant_count=len(participants),
         composition=_composition(participants),
         phases=sorted(phase_counts.items()),
-        narratives=_narratives(number_of),
+        narratives=[(n, redact(title)) for n, title in _narratives(number_of)],
         coding_count=len(codings),
         coder_count=len({c[3] for c in codings if c[3] is not None}),
         withheld_passages=withheld,
@@ -219,7 +225,9 @@ def _statements(study_id: int, session_ids: list[int], whole_study: bool) -> lis
     )
 
 
-def _statement_items(statements: list[Statement], sections, number_of) -> list[StatementItem]:
+def _statement_items(
+    statements: list[Statement], sections, number_of, redact
+) -> list[StatementItem]:
     """Return every statement once, numbered in MAG order per synthesis; note it on its themes."""
     shown = []
     rounds: dict = {}  # round id → RoundInfo, one query per round
@@ -228,19 +236,24 @@ def _statement_items(statements: list[Statement], sections, number_of) -> list[S
             continue
         validation = statement_validation(statement)
         session = statement.synthesis.group_session
-        quotes, withheld = linked_quotes(statement.links, number_of)
+        quotes, withheld = linked_quotes(statement.links, number_of, redact)
         item = StatementItem(
             kind=statement.kind.value,
-            text=statement.current.text,
-            positions=statement.current.positions,
+            text=redact(statement.current.text),
+            positions=redact(statement.current.positions),
             level=statement.level.value if statement.level else None,
             session_number=session.number if session else None,
             state=validation.state.value,
             revised=validation.revised,
-            disagreements=tuple(validation.disagreements),
-            nuances=tuple(validation.nuances),
+            answered=validation.answered,
+            invited=validation.invited,
+            # Participants' own words: only under their quotation consent.
+            disagreements=tuple(
+                redact(c) for c in exportable_comments(validation.disagreement_comments)
+            ),
+            nuances=tuple(redact(c) for c in exportable_comments(validation.nuance_comments)),
             number=next_number(shown, session.number if session else None),
-            group_label=statement.group_label or "",
+            group_label=redact(statement.group_label or ""),
             counts=dict(validation.counts),
             round=round_info(validation.round_id, rounds),
             quotes=quotes,
@@ -280,12 +293,17 @@ def _composition(participants) -> list[tuple[str, str, int]]:
 
 
 def _narratives(number_of: dict[int, int]) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        db.select(Narrative.group_session_id, Narrative.title)
+    """Return the chosen stories' titles whose proposer may be quoted (their words)."""
+    narratives = db.session.execute(
+        db.select(Narrative)
         .where(Narrative.group_session_id.in_(list(number_of)), Narrative.is_chosen.is_(True))
         .order_by(Narrative.id)
-    ).tuples()
-    return sorted((number_of[session_id], title) for session_id, title in rows)
+    ).scalars()
+    return sorted(
+        (number_of[n.group_session_id], n.title)
+        for n in narratives
+        if may_quote(n.proposer) and may_quote(n.narrator)
+    )
 
 
 def _cooccurrence(codings, lineage) -> Counter:

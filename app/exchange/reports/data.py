@@ -46,6 +46,8 @@ class StatementItem:
     session_number: int | None  # None: the transversal synthesis
     state: str
     revised: bool
+    answered: int
+    invited: int
     disagreements: tuple[str, ...]
     nuances: tuple[str, ...]
     number: str = ""  # "1.3": the third statement of session 1; "T.2" in the transversal one

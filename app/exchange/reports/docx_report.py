@@ -66,7 +66,8 @@ class Chapters:
             "validated": gettext("Validated by the group"),
             "validated_with_nuances": gettext("Validated with nuances"),
             "contested": gettext("Contested: at least one participant disagrees"),
-            "pending": gettext("Submitted for validation, no answer yet"),
+            "pending": gettext("Submitted for validation, the round is still open"),
+            "no_answers": gettext("Submitted for validation, nobody answered"),
             "not_submitted": gettext("Not yet submitted for validation"),
         }
         self.kind_labels = {

@@ -34,7 +34,7 @@ def role(participant: Participant | None) -> tuple[str, str]:
     )
 
 
-def pick_quotes(sections, codings, passage_by_id, number_of, linked_passages) -> int:
+def pick_quotes(sections, codings, passage_by_id, number_of, linked_passages, redact) -> int:
     """Pick each theme's strongest quotable spans; return how many coded passages were withheld.
 
     A candidate is the union of overlapping spans of one theme in one participant's
@@ -42,6 +42,7 @@ def pick_quotes(sections, codings, passage_by_id, number_of, linked_passages) ->
     in this order: at least MIN_QUOTE_CHARS long; the passage supports a synthesis
     statement; the number of coders who coded the theme there; the number of themes
     coded on the span; its length up to LENGTH_CAP. Ties go to transcript order.
+    `redact` scrubs names that may not leave from the quoted words.
     """
     by_passage: dict[int, list[tuple]] = defaultdict(list)
     for coding in codings:
@@ -69,7 +70,9 @@ def pick_quotes(sections, codings, passage_by_id, number_of, linked_passages) ->
                     len(themes),
                     min(length, LENGTH_CAP),
                 )
-                candidates[theme_id].append((strength, _quote(passage, start, end, number_of)))
+                candidates[theme_id].append(
+                    (strength, _quote(passage, start, end, number_of, redact))
+                )
     for theme_id, found in candidates.items():
         if theme_id not in sections:
             continue
@@ -80,7 +83,7 @@ def pick_quotes(sections, codings, passage_by_id, number_of, linked_passages) ->
     return withheld
 
 
-def linked_quotes(links, number_of) -> tuple[tuple[QuoteItem, ...], int]:
+def linked_quotes(links, number_of, redact) -> tuple[tuple[QuoteItem, ...], int]:
     """Return the quotable passages linked to a statement, and how many were withheld.
 
     The same rule as theme quotes (`is_quotable`); a link to a coding quotes its span,
@@ -100,7 +103,7 @@ def linked_quotes(links, number_of) -> tuple[tuple[QuoteItem, ...], int]:
         if (passage.id, start, end) in seen:
             continue
         seen.add((passage.id, start, end))
-        quotes.append(_quote(passage, start, end, number_of))
+        quotes.append(_quote(passage, start, end, number_of, redact))
     return tuple(sorted(quotes, key=lambda q: q.order)), withheld
 
 
@@ -116,8 +119,8 @@ def _merge_spans(codings) -> list[tuple[int, int, set]]:
     return merged
 
 
-def _quote(passage: Passage, start: int, end: int, number_of) -> QuoteItem:
-    text = passage.text[start:end].strip()
+def _quote(passage: Passage, start: int, end: int, number_of, redact) -> QuoteItem:
+    text = redact(passage.text[start:end].strip())
     if len(text) > LONGEST_QUOTE:
         text = text[:LONGEST_QUOTE].rsplit(" ", 1)[0] + " […]"
     position, organisation = role(passage.participant)

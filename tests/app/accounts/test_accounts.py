@@ -94,6 +94,21 @@ def test_logout_ends_the_login(client, make_user):
     assert client.get("/studies/").status_code == 302
 
 
+def test_logout_ends_that_session_on_the_server_even_for_a_copied_cookie(app, make_user):
+    """A cookie copied before "Log out" does not work after it; other browsers stay logged in."""
+    make_user("dora@example.org")
+    laptop, phone, thief = app.test_client(), app.test_client(), app.test_client()
+    login(laptop, "dora@example.org")
+    login(phone, "dora@example.org")
+    cookie = laptop.get_cookie("session")
+    thief.set_cookie("session", cookie.value, domain=cookie.domain or "localhost")
+    assert thief.get("/studies/").status_code == 200  # the copy works while logged in
+    laptop.post("/logout")
+    response = thief.get("/studies/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert phone.get("/studies/").status_code == 200  # plain logout ends this login only
+
+
 def test_logout_everywhere_revokes_other_browsers(app, make_user):
     """A stolen or forgotten cookie stops working when the user logs out everywhere."""
     make_user("eva@example.org")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from lxml import etree
 from app.exchange.codebook_csv import import_csv
 from app.exchange.codebook_qdc import CodebookFormatError, import_qdc
 from app.exchange.qdpx import QdpxError, export_qdpx, import_qdpx
-from app.models import Coding, Study, User
+from app.models import Coding, Consent, ConsentScope, Study, User
 from app.platform.extensions import db
 from tests.app.exchange.test_qdpx import owner, study_id  # noqa: F401 (fixtures)
 
@@ -101,6 +102,13 @@ def test_qualcoder_export_of_our_project_comes_back_whole(app, make_user):
         coders = {c.coder_id for c in db.session.execute(db.select(Coding)).scalars()}
         assert sara.id in coders
         assert any("Yves Delcourt (demo)" in str(w) for w in result.warnings)
+        # Consent records do not travel in a .qdpx: record them again before re-exporting,
+        # or the quotation rule keeps every participant's words home.
+        for person in result.study.participants:
+            person.consents.append(
+                Consent(scope=ConsentScope.QUOTATION, granted=True, given_on=date(2026, 1, 1))
+            )
+        db.session.flush()
         again = export_qdpx(result.study, user_id=owner_id)
         second = import_qdpx(again, filename="again.qdpx", owner_id=owner_id, language="fr")
         assert {k: v for k, v in second.counts.items() if k != "warnings"} == {

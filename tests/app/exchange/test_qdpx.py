@@ -23,6 +23,8 @@ from app.exchange.qdpx.archive import SCHEMA
 from app.exchange.qdpx.layout import normalise_with_offsets
 from app.models import (
     Coding,
+    Consent,
+    ConsentScope,
     GroupSession,
     KnownName,
     Membership,
@@ -109,6 +111,10 @@ def study_id(app, owner, make_study):
             attributes={"organisation_type": "OCMW"},
         )
         zoe = Participant(study=study, pseudonym="Zoé", pseudonym_key="zoé", attributes={})
+        for person in (amina, jonas, zoe):  # their words may leave the tool
+            person.consents.append(
+                Consent(scope=ConsentScope.QUOTATION, granted=True, given_on=date(2026, 1, 1))
+            )
         db.session.add(KnownName(study_id=study_id, name=REAL_NAME))
         first = GroupSession(
             study=study,
@@ -322,6 +328,26 @@ def test_withdrawn_and_erased_passages_leave_only_the_marker(app, owner, study_i
     assert etree.XMLSchema(etree.parse(str(SCHEMA))).validate(root)
 
 
+def test_words_without_current_quotation_consent_leave_only_the_marker(app, owner, study_id):
+    """A participant who withdrew quotation consent: their words and codings stay home."""
+    with app.app_context():
+        amina = db.session.execute(db.select(Participant).filter_by(pseudonym="Amina")).scalar_one()
+        amina.consents.append(
+            Consent(scope=ConsentScope.QUOTATION, granted=False, given_on=date(2026, 2, 1))
+        )
+        texts = [p.text for p in amina_passages(amina)]
+        db.session.commit()
+    data = _export(app, study_id, owner)
+    _root, archive = _project(data)
+    sources = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("sources/"))
+    assert texts and all(text.encode() not in sources for text in texts)
+    assert b"Amina: " + WITHHELD_TEXT.encode() in sources
+
+
+def amina_passages(amina):
+    return db.session.execute(db.select(Passage).filter_by(participant_id=amina.id)).scalars()
+
+
 # --- round trip ---------------------------------------------------------------------------------
 
 
@@ -341,6 +367,14 @@ def test_our_export_reimported_is_the_same_study(app, owner, study_id):
             db.select(Membership).filter_by(study_id=result.study.id)
         ).scalar_one()
         assert (membership.user_id, membership.role) == (owner, Role.OWNER)
+        # Consent records do not travel in a .qdpx: record them again before re-exporting.
+        for person in db.session.execute(
+            db.select(Participant).filter_by(study_id=result.study.id)
+        ).scalars():
+            person.consents.append(
+                Consent(scope=ConsentScope.QUOTATION, granted=True, given_on=date(2026, 1, 1))
+            )
+        db.session.flush()
         again = export_qdpx(result.study, user_id=owner)
     # The re-export's session texts are the same files (GUIDs differ: another study).
     texts = []

@@ -386,7 +386,7 @@ def test_a_word_template_is_accepted_and_a_non_word_file_refused(app, demo):
         ]
 
 
-def _add_synthesis(app, study_id: int) -> None:
+def _add_synthesis(app, study_id: int, *, closed: bool = True) -> None:
     """A session-1 synthesis: a contested convergence, a divergence, a policy proposal."""
     with app.app_context():
         themes = {
@@ -435,7 +435,10 @@ def _add_synthesis(app, study_id: int) -> None:
             db.session.add_all([synthesis, convergence, divergence, proposal])
         db.session.flush()
         round_ = ValidationRound(
-            study_id=study_id, synthesis=synthesis, expires_at=utcnow() + timedelta(days=7)
+            study_id=study_id,
+            synthesis=synthesis,
+            expires_at=utcnow() + timedelta(days=7),
+            closed_at=utcnow() if closed else None,
         )
         db.session.add(RoundStatement(round=round_, statement=convergence, version=version))
         lotte = db.session.execute(
@@ -469,6 +472,18 @@ def test_statements_appear_in_the_synthesis_and_are_referred_to_by_theme(app, de
     assert f"{proposal.group(1)} Proposal" in _chapter(document, "Outsourcing")
     policy = synthesis.rindex("Policy (macro level)", 0, proposal.start())
     assert "Practice (micro level)" not in synthesis[policy : proposal.start()]
+
+
+def test_an_open_round_is_not_printed_as_the_groups_validation(app, demo):
+    """While the round is open the report says so and how many answered, never "contested"."""
+    _add_synthesis(app, demo["id"], closed=False)
+    document = _build(app, demo["id"])
+    synthesis = "\n".join(_chapter(document, "Synthesis and validation"))
+    assert re.search(
+        r"Validation round still open until [^:]+, so far: 0 of 1 agree, 1 disagreement\.",
+        synthesis,
+    )
+    assert "Contested" not in synthesis and "Validated" not in synthesis
 
 
 def test_agreement_figures_when_two_coders_coded_a_session(app, demo):

@@ -75,7 +75,7 @@ def _answer_more(app, study_id: int) -> None:
 
 def test_each_statement_appears_once_with_its_answers_and_open_round(app, demo):  # noqa: F811
     """A statement linked to two themes is written once, with counts and the round said open."""
-    _add_synthesis(app, demo["id"])
+    _add_synthesis(app, demo["id"], closed=False)
     _answer_more(app, demo["id"])
     document = _build(app, demo["id"])
     texts = _texts(document)

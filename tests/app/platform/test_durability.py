@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.models import GroupSession, Participant, Passage, SpeakerKind
+from app.models import GroupSession, Participant, Passage, SpeakerKind, Study
 from app.platform.database import upgrade_schema
 from app.platform.extensions import db
 from app.studies.studies import create_study
@@ -130,3 +130,95 @@ def test_restore_refuses_a_damaged_backup(sqlite_file, tmp_path):
     connection = sqlite3.connect(sqlite_file)
     assert connection.execute("SELECT count(*) FROM passage").fetchone()[0] == 1
     connection.close()
+
+
+def _env(sqlite_file) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{sqlite_file}",
+        "MAGWB_LOAD_DEMO": "0",
+        "SECRET_KEY": "backup-test",
+    }
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_database_wal_and_backups_are_private_to_the_service_user(tmp_path):
+    """Even under umask 022, the database, its WAL and a backup are 0600 in a 0700 folder."""
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)  # as an operator or an older version left it
+    path = folder / "magwb.sqlite3"
+    previous = os.umask(0o022)
+    try:
+        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        upgrade_schema(app)
+        with app.app_context():
+            db.session.add(Study(title="Private"))
+            db.session.commit()
+            assert _mode(folder) == 0o700
+            for name in ("magwb.sqlite3", "magwb.sqlite3-wal", "magwb.sqlite3-shm"):
+                assert _mode(folder / name) == 0o600, name
+            db.engine.dispose()
+    finally:
+        os.umask(previous)
+    copy = tmp_path / "backup.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "backup", str(copy)],
+        cwd=ROOT,
+        env=_env(path),
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert result.returncode == 0, result.stderr
+    assert _mode(copy) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["text", "other-sqlite"])
+def test_restore_of_something_else_gives_the_documented_message(sqlite_file, tmp_path, kind):
+    """A non-SQLite file or another program's SQLite database: a clear message, no traceback."""
+    other = tmp_path / "other.sqlite3"
+    if kind == "text":
+        other.write_text("Ceci n'est pas une base de données.\n" * 200)
+    else:
+        connection = sqlite3.connect(other)
+        connection.execute("CREATE TABLE notes (x)")
+        connection.close()
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "restore", "--yes", str(other)],
+        cwd=ROOT,
+        env=_env(sqlite_file),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "nothing was changed" in result.stderr
+    connection = sqlite3.connect(sqlite_file)
+    assert connection.execute("SELECT count(*) FROM passage").fetchone()[0] == 1
+    connection.close()
+
+
+def test_restore_refuses_while_the_app_has_the_database_open(sqlite_file, tmp_path):
+    """A running app (an open connection) makes restore stop before touching anything."""
+    copy = tmp_path / "backup.sqlite3"
+    env = _env(sqlite_file)
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run([*flask, "backup", str(copy)], cwd=ROOT, env=env, check=True)
+    live = sqlite3.connect(sqlite_file)  # what a running app's pool holds
+    live.execute("PRAGMA journal_mode=WAL")
+    live.execute("SELECT count(*) FROM passage").fetchone()
+    try:
+        result = subprocess.run(
+            [*flask, "restore", "--yes", str(copy)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        live.close()
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "in use" in result.stderr and "Nothing was changed" in result.stderr

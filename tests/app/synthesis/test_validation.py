@@ -304,6 +304,44 @@ def test_dead_links_get_a_clear_page_and_change_nothing(app, client, world, how)
         assert db.session.execute(db.select(StatementAnswer)).first() is None
 
 
+@pytest.mark.parametrize("how", ["erased", "withdrew"])
+def test_erasure_and_withdrawal_close_every_door_even_reissue(app, client, world, how):
+    """An erased or withdrawn participant's link stays dead, and reissuing it changes nothing."""
+    from app.studies.participants import erase_participant, record_consent
+
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé.")
+    round_id, links = _open_round(client, w, "session1", [sid])
+    with app.app_context():
+        person = db.session.get(Participant, w["Amina"])
+        link = db.session.execute(
+            db.select(ValidationLink).filter_by(participant_id=person.id)
+        ).scalar_one()
+        link_id, nonce = link.id, link.nonce
+        if how == "erased":
+            erase_participant(person, user_id=w["owner"], real_names=[])
+        else:
+            record_consent(person, "participation", False, utcnow().date(), user_id=w["owner"])
+        db.session.commit()
+    base = f"/studies/{w['study']}/rounds/{round_id}"
+    assert client.post(f"{base}/links/{link_id}/reissue").status_code == 303
+    links_page = client.get(f"{base}/links").text
+    assert "cannot be renewed" in links_page or "ne peut pas" in links_page
+    with app.app_context():
+        link = db.session.get(ValidationLink, link_id)
+        assert link.nonce == nonce  # no new address was made
+    visitor = app.test_client()
+    page = visitor.get(links["Amina"])
+    posted = visitor.post(links["Amina"], data={f"verdict-{sid}": "agree"})
+    assert page.status_code == posted.status_code == 410
+    assert "erased-" not in page.text and "Amina" not in page.text
+    with app.app_context():
+        assert db.session.execute(db.select(StatementAnswer)).first() is None
+    # A new round does not invite them either.
+    _, new_links = _open_round(client, w, "session1", [sid])
+    assert "Amina" not in new_links and not any(n.startswith("erased-") for n in new_links)
+
+
 def test_an_answered_round_survives_a_restart(app, client, world, make_app):
     w = world
     sid = _statement(client, w, "session1", "Un énoncé durable.")
@@ -343,28 +381,55 @@ def test_anonymous_rounds_hide_who_answered_and_shared_answers_hide_names(app, c
     assert "Bart" not in dashboard.split('id="silent-heading"')[1]
     other = app.test_client().get(urls["Amina"]).text
     assert "Pas du tout." in other and "Bart" not in other
+    # Once Bart withdraws his quotation consent, his words no longer reach the group.
+    from app.studies.participants import record_consent
+
+    with app.app_context():
+        bart = db.session.get(Participant, w["Bart"])
+        record_consent(bart, "quotation", False, utcnow().date(), user_id=w["owner"])
+        db.session.commit()
+    other = app.test_client().get(urls["Amina"]).text
+    assert "Pas du tout." not in other
 
 
 def test_validation_state_follows_the_answers(app, client, world):
+    """While the round is open the state says how many answered, never "validated"."""
     from app.synthesis.state import ValidationState, statement_validation
 
     w = world
     sid = _statement(client, w, "session1", "Un énoncé.")
-    _, links = _open_round(client, w, "session1", [sid])
+    round_id, links = _open_round(client, w, "session1", [sid])
     visitor = app.test_client()
     with app.app_context():
         state = statement_validation(db.session.get(Statement, sid))
         assert state.state == ValidationState.PENDING
+        assert (state.answered, state.invited) == (0, 2)
     visitor.post(links["Amina"], data={f"verdict-{sid}": "agree"})
     with app.app_context():
         state = statement_validation(db.session.get(Statement, sid))
-        assert state.state == ValidationState.VALIDATED
+        assert state.state == ValidationState.PENDING  # one early answer is not the group's
+        assert (state.answered, state.invited) == (1, 2)
+    page = client.get(f"/studies/{w['study']}/sessions/{w['session1']}/synthesis").text
+    assert "validated" not in page and "1 of 2 participants answered" in page
     visitor.post(links["Bart"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": "Non."})
+    client.post(f"/studies/{w['study']}/rounds/{round_id}/close")
     with app.app_context():
         state = statement_validation(db.session.get(Statement, sid))
         assert state.state == ValidationState.CONTESTED and state.disagreements == ["Non."]
     page = client.get(f"/studies/{w['study']}/sessions/{w['session1']}/synthesis").text
-    assert "contested" in page
+    assert "contested" in page and "2 of 2 participants answered" in page
+
+
+def test_a_round_closed_without_answers_says_so(app, client, world):
+    from app.synthesis.state import ValidationState, statement_validation
+
+    w = world
+    sid = _statement(client, w, "session1", "Un énoncé.")
+    round_id, _links = _open_round(client, w, "session1", [sid])
+    client.post(f"/studies/{w['study']}/rounds/{round_id}/close")
+    with app.app_context():
+        state = statement_validation(db.session.get(Statement, sid))
+        assert state.state == ValidationState.NO_ANSWERS
 
 
 def test_participant_links_are_rate_limited_against_guessing(make_app):
@@ -372,3 +437,18 @@ def test_participant_links_are_rate_limited_against_guessing(make_app):
     visitor = limited.test_client()
     statuses = [visitor.get(f"/v/guess-{n}").status_code for n in range(4)]
     assert statuses == [404, 404, 404, 429]
+
+
+def test_an_erased_label_never_reaches_the_other_participants_pages(app, client, world):
+    """Statements naming an erased participant show the marker, not `erased-N`, to the group."""
+    from app.studies.participants import erase_participant
+
+    w = world
+    sid = _statement(client, w, "session1", "Bart et Amina divergent.", positions="Bart: non.")
+    _, links = _open_round(client, w, "session1", [sid])
+    with app.app_context():
+        erase_participant(db.session.get(Participant, w["Bart"]), user_id=w["owner"], real_names=[])
+        db.session.commit()
+    page = app.test_client().get(links["Amina"]).text
+    assert "erased-" not in page and "Bart" not in page
+    assert "[…] et Amina divergent." in page
