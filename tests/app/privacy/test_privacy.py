@@ -192,3 +192,73 @@ def test_an_installed_ner_pipeline_adds_the_names_it_recognises(client, app, stu
         privacy.NER_PIPELINES.update(original)
         privacy.ner_pipeline.cache_clear()
     assert ("person", "Ornella Vicq") in _open(app)
+
+
+def _add(client, study, text: str) -> None:
+    response = client.post(
+        f"{study['base']}/passages", data={"phase": "3", "speaker": "f:Animatrice", "text": text}
+    )
+    assert response.status_code == 302
+
+
+def _passage_texts(app) -> list[str]:
+    with app.app_context():
+        return [
+            p.text for p in db.session.execute(db.select(Passage).order_by(Passage.id)).scalars()
+        ]
+
+
+def _replace_person(client, app, study, name: str, placeholder: str = "[NOM]"):
+    with app.app_context():
+        finding = db.session.execute(
+            db.select(PiiFinding).filter_by(kind="person", status="open", text=name)
+        ).scalar_one()
+        finding_id = finding.id
+    return client.post(
+        f"/studies/{study['id']}/privacy/findings/{finding_id}",
+        data={"action": "placeholder", "placeholder": placeholder},
+    )
+
+
+def test_replacing_a_person_touches_only_the_name(client, app, study):
+    """ "C'est Jeanne Dupont, la voisine…" becomes "C'est [NOM], la voisine…", history too."""
+    text = "C'est Jeanne Dupont, la voisine, qui a tout fait à sa place."
+    _add(client, study, text)
+    assert _replace_person(client, app, study, "Jeanne Dupont").status_code == 302
+    assert "C'est [NOM], la voisine, qui a tout fait à sa place." in _passage_texts(app)
+
+
+def test_a_stored_finding_wider_than_the_name_replaces_only_the_name(client, app, study):
+    """A finding an older detector stored with a neighbouring word never deletes that word."""
+    text = "C'est Jeanne Dupont, la voisine, qui a tout fait à sa place."
+    _add(client, study, text)
+    with app.app_context():
+        db.session.execute(db.delete(PiiFinding).where(PiiFinding.kind == "person"))
+        passage = db.session.execute(db.select(Passage).filter_by(text=text)).scalar_one()
+        db.session.add(
+            PiiFinding(
+                study_id=study["id"],
+                group_session_id=study["session"],
+                object_type="passage",
+                object_id=passage.id,
+                kind="person",
+                start_offset=0,
+                end_offset=19,
+                text="C'est Jeanne Dupont",
+            )
+        )
+        db.session.add(PassageRevision(passage_id=passage.id, version=0, text=text))
+        db.session.commit()
+    assert _replace_person(client, app, study, "C'est Jeanne Dupont").status_code == 302
+    assert "C'est [NOM], la voisine, qui a tout fait à sa place." in _passage_texts(app)
+    with app.app_context():
+        revisions = [r.text for r in db.session.execute(db.select(PassageRevision)).scalars()]
+    assert all(r.startswith("C'est ") for r in revisions if "voisine" in r)
+
+
+def test_replacing_a_name_leaves_longer_words_that_contain_it(client, app, study):
+    """Replacing the name "Jan" keeps "Janssens" and "Janvier" whole (whole words only)."""
+    client.post(f"/studies/{study['id']}/privacy/names", data={"names": "Jan\n"})
+    _add(client, study, "Jan belde naar Janssens in januari.")
+    assert _replace_person(client, app, study, "Jan", placeholder="[N\\1]").status_code == 302
+    assert "[N\\1] belde naar Janssens in januari." in _passage_texts(app)
