@@ -32,12 +32,18 @@
     return form.ownerDocument.querySelector('input[name="speaker"]:checked');
   }
 
-  function advance(fromRadio) {
-    const radios = Array.from(document.querySelectorAll('.queue li input[name="speaker"]'));
-    const item = fromRadio.closest("li");
+  function markSpoken(radio) {
+    const item = radio.closest("li");
     item.classList.add("spoken");
     const state = item.querySelector(".state");
     if (state) state.textContent = "✓";
+    timerStart = Date.now();
+  }
+
+  function advance(fromRadio) {
+    const radios = Array.from(document.querySelectorAll('.queue li input[name="speaker"]'))
+      .filter((radio) => radio.value !== "f:" || radio === fromRadio);
+    markSpoken(fromRadio);
     const start = radios.indexOf(fromRadio);
     for (let i = 1; i <= radios.length; i++) {
       const candidate = radios[(start + i) % radios.length];
@@ -88,13 +94,23 @@
     const radio = selected();
     const content = text.value.trim();
     if (!radio || !content) return;
-    const label = document.querySelector('label[for="' + radio.id + '"]').textContent;
-    const entry = { client_key: newKey(), phase: Number(root.dataset.phase), speaker: radio.value, text: content, label: label, pending: true };
+    let speaker = radio.value;
+    let label = document.querySelector('label[for="' + radio.id + '"]').textContent;
+    if (speaker === "f:") {
+      // A facilitator label typed for this session ("Begeleider Sara").
+      const typed = document.getElementById("facilitator-label").value.trim();
+      if (!typed) { document.getElementById("facilitator-label").focus(); return; }
+      speaker = "f:" + typed;
+      label = typed;
+    }
+    const entry = { client_key: newKey(), phase: Number(root.dataset.phase), speaker: speaker, text: content, label: label, pending: true };
     saveOutbox(outbox().concat([entry]));
     showCaptured(entry);
     text.value = "";
     localStorage.removeItem(draftKey);
-    advance(radio);
+    // In the narrative (3) and the narrator's reaction (6) one person holds the floor.
+    if (root.dataset.keepSpeaker) markSpoken(radio);
+    else advance(radio);
     text.focus();
     flush();
   }

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.policy import in_study, study_action
+from app.capture.group import facilitator_labels
 from app.capture.passages import (
     CodingsAffected,
     EditConflict,
@@ -47,10 +48,13 @@ def _back(session_id: int, passage_id: int | None = None):
 
 
 def speaker_choices(group_session: GroupSession) -> list[tuple[str, str]]:
-    """Return (value, name) for every participant and the session's facilitator labels."""
+    """Return (value, name) for every participant and the session's facilitator labels.
+
+    With no label in the session yet, the word is in the session's language, not the
+    interface's (`capture.group.facilitator_labels`).
+    """
     choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.participants]
-    labels = sorted({p.speaker_label for p in group_session.passages if p.speaker_label})
-    return choices + [(f"f:{label}", label) for label in labels or [_("Facilitator")]]
+    return choices + [(f"f:{label}", label) for label in facilitator_labels(group_session)]
 
 
 def split_points(text: str) -> list[tuple[int, str]]:

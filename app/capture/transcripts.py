@@ -174,6 +174,14 @@ def import_sessions(
             status=SessionStatus.TRANSCRIBED,
         )
         db.session.add(group_session)
+        # The group of the session: the participants its speakers were mapped to.
+        group_session.seating = list(
+            dict.fromkeys(
+                speakers_by_name[t.speaker].participant_id
+                for t in turns
+                if speakers_by_name[t.speaker].participant_id is not None
+            )
+        )
         positions: dict[int, int] = {}
         for turn in turns:
             speaker = speakers_by_name[turn.speaker]
