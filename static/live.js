@@ -17,6 +17,7 @@
   const draftKey = root.dataset.draftKey;
   const outboxKey = root.dataset.outboxKey;
   let sending = false;
+  const warnings = [];
   let timerStart = Date.now();
 
   const load = (key, fallback) => JSON.parse(localStorage.getItem(key) || fallback);
@@ -77,11 +78,23 @@
           body: JSON.stringify(entry),
         });
         if (response.status !== 200 && response.status !== 201) throw new Error(String(response.status));
+        const answer = await response.json();
         saveOutbox(outbox().filter((item) => item.client_key !== entry.client_key));
         const shown = captured.querySelector('[data-key="' + entry.client_key + '"]');
         if (shown) shown.classList.remove("pending");
+        if (answer.warning) {
+          warnings.push(answer.warning);
+          if (shown) {
+            // Next to the contribution it is about, and read out by the status region.
+            const note = document.createElement("span");
+            note.className = "pii-warning";
+            note.textContent = " ⚠ " + root.dataset.msgPii;
+            shown.append(note);
+          }
+        }
       }
-      status.textContent = root.dataset.msgSaved;
+      status.textContent = root.dataset.msgSaved + (warnings.length ? " " + warnings.pop() : "");
+      warnings.length = 0;
     } catch (error) {
       status.textContent = root.dataset.msgWaiting + " (" + outbox().length + ")";
     } finally {

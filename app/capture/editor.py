@@ -25,6 +25,7 @@ from app.models import GroupSession, Passage, PassageRevision
 from app.models.phases import PHASES
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_number
+from app.privacy.queue import save_warning
 
 bp = Blueprint("editor", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>")
 _SENTENCE_END = re.compile(r"[.!?…»”](?=\s)|\n")
@@ -53,7 +54,7 @@ def speaker_choices(group_session: GroupSession) -> list[tuple[str, str]]:
     With no label in the session yet, the word is in the session's language, not the
     interface's (`capture.group.facilitator_labels`).
     """
-    choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.participants]
+    choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.roster]
     return choices + [(f"f:{label}", label) for label in facilitator_labels(group_session)]
 
 
@@ -119,7 +120,15 @@ def create(study_id: int, session_id: int):
         return _back(session_id), 303
     db.session.commit()
     flash(_("Passage added."), "success")
+    _warn_personal_data([passage.id])
     return _back(session_id, passage.id)
+
+
+def _warn_personal_data(passage_ids: list[int]) -> None:
+    """Flash a non-blocking warning when the saved passages hold personal-data findings."""
+    warning = save_warning("passage", passage_ids)
+    if warning:
+        flash(warning, "pii")
 
 
 @bp.route("/passages/<int:passage_id>/edit", methods=["GET", "POST"])
@@ -177,6 +186,7 @@ def edit(study_id: int, session_id: int, passage_id: int):
         db.session.rollback()
         return _edit_page(db.session.get(Passage, passage_id), form, error=error, status=422)
     flash(_("Passage saved."), "success")
+    _warn_personal_data([passage_id])
     return _back(session_id, passage_id)
 
 

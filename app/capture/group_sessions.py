@@ -199,10 +199,15 @@ def overview(study_id: int, session_id: int):
         .scalars()
         .all()
     )
+    # Proposers and narrators come from the session's group (and whoever already is one).
+    members = group_members(group_session) or g.study.roster
+    chosen = {n.proposer_id for n in narratives} | {n.narrator_id for n in narratives}
+    members += [p for p in g.study.roster if p.id in chosen and p not in members]
     return render_template(
         "group_sessions/overview.html",
         study=g.study,
         group_session=group_session,
+        members=members,
         narratives=narratives,
         phases=passages_by_phase(session_id),
         can_edit=allowed(g.membership.role, "session.edit"),

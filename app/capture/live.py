@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -21,6 +21,7 @@ from app.models import GroupSession, Participant, Passage
 from app.models.phases import PHASES
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_number
+from app.privacy.queue import save_warning
 
 bp = Blueprint("live", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>")
 ROUNDS = {5, 7, 11}  # each participant in turn; the narrator listens in 5 and 7
@@ -99,7 +100,7 @@ def page(study_id: int, session_id: int):
         keeps_speaker=phase in FLOOR,
         facilitators=facilitator_labels(group_session),
         client_key=uuid.uuid4().hex,
-        everyone=g.study.participants,
+        everyone=g.study.roster,
         group=[p.id for p in seating(group_session)],
     )
 
@@ -131,10 +132,17 @@ def contribute(study_id: int, session_id: int):
         client_key=key,
     )
     db.session.commit()
+    warning = save_warning("passage", [passage.id])  # shown, never blocking
     if wants_json:
         return jsonify(
-            id=passage.id, created=created, speaker=passage.speaker_name, position=passage.position
+            id=passage.id,
+            created=created,
+            speaker=passage.speaker_name,
+            position=passage.position,
+            warning=warning,
         ), 201 if created else 200
+    if warning:
+        flash(warning, "pii")
     return redirect(url_for("live.page", study_id=study_id, session_id=session_id, phase=phase))
 
 

@@ -153,3 +153,12 @@ def test_an_import_sets_the_group_of_each_session(client, app, groups):
     with app.app_context():
         group_session = db.session.execute(db.select(GroupSession)).scalar_one()
         assert group_session.seating == [groups["Sanne"], groups["Bram"]]
+
+
+def test_story_proposals_offer_the_sessions_group(client, groups):
+    """"Proposed by" lists the session's group, not the other group of the study."""
+    session_id = _new_session(client, groups, [str(groups["Sanne"]), str(groups["Bram"])])
+    page = client.get(f"/studies/{groups['id']}/sessions/{session_id}").text
+    select = page.split('id="proposer-new"', 1)[1].split("</select>", 1)[0]
+    assert ">Sanne<" in select and ">Bram<" in select
+    assert ">Élodie<" not in select and ">Marc<" not in select

@@ -262,3 +262,42 @@ def test_replacing_a_name_leaves_longer_words_that_contain_it(client, app, study
     _add(client, study, "Jan belde naar Janssens in januari.")
     assert _replace_person(client, app, study, "Jan", placeholder="[N\\1]").status_code == 302
     assert "[N\\1] belde naar Janssens in januari." in _passage_texts(app)
+
+
+def test_saving_a_passage_with_personal_data_warns_without_blocking(client, app, study):
+    """The passage is stored, and the next page says what was found and links to the queue."""
+    response = client.post(
+        f"{study['base']}/passages",
+        data={"phase": "4", "speaker": "f:Animatrice", "text": "Son GSM: 0470 98 76 54."},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "may hold personal data (phone number)" in response.text
+    assert f'href="/studies/{study["id"]}/privacy/"' in response.text
+    assert any("0470 98 76 54" in text for text in _passage_texts(app))
+    calm = client.post(
+        f"{study['base']}/passages",
+        data={"phase": "4", "speaker": "f:Animatrice", "text": "Rien de personnel ici."},
+        follow_redirects=True,
+    )
+    assert "may hold personal data" not in calm.text
+
+
+def test_live_capture_answers_with_the_personal_data_warning(client, app, study):
+    """A live contribution with a phone number is saved and its answer carries the warning."""
+    answer = client.post(
+        f"{study['base']}/live/contributions",
+        json={
+            "client_key": "k1",
+            "phase": 5,
+            "speaker": "f:Animatrice",
+            "text": "Appelez le 0470 98 76 54.",
+        },
+    )
+    assert answer.status_code == 201
+    assert "phone number" in answer.get_json()["warning"]
+    quiet = client.post(
+        f"{study['base']}/live/contributions",
+        json={"client_key": "k2", "phase": 5, "speaker": "f:Animatrice", "text": "Merci."},
+    )
+    assert quiet.get_json()["warning"] is None
