@@ -156,7 +156,7 @@ def test_an_import_sets_the_group_of_each_session(client, app, groups):
 
 
 def test_story_proposals_offer_the_sessions_group(client, groups):
-    """"Proposed by" lists the session's group, not the other group of the study."""
+    """ "Proposed by" lists the session's group, not the other group of the study."""
     session_id = _new_session(client, groups, [str(groups["Sanne"]), str(groups["Bram"])])
     page = client.get(f"/studies/{groups['id']}/sessions/{session_id}").text
     select = page.split('id="proposer-new"', 1)[1].split("</select>", 1)[0]
