@@ -36,7 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
     from app.jobs import views as job_views
     from app.platform.database import MIGRATIONS_DIR, include_name
     from app.platform.errors import refuse_lone_surrogates, register_error_handlers
-    from app.platform.i18n import CheckedDomain, report_missing_translations, select_locale
+    from app.platform.i18n import (
+        CheckedDomain,
+        attribute_label,
+        format_date,
+        format_datetime,
+        report_missing_translations,
+        select_locale,
+    )
     from app.privacy import queue as privacy
     from app.studies import codebook, participants, studies
     from app.suggestions import jobs as _analysis_jobs  # noqa: F401  (registers the job handlers)
@@ -61,6 +68,10 @@ def create_app(config: dict | None = None) -> Flask:
         default_translation_directories=str(ROOT / "translations"),
     )
     babel.domain_instance = CheckedDomain()
+    # Dates in the reader's form (English as in Europe, not 3/4/26); attribute keys readable.
+    app.jinja_env.filters.update(
+        dateformat=format_date, datetimeformat=format_datetime, attribute_label=attribute_label
+    )
 
     blueprints = (
         users,

@@ -146,7 +146,7 @@ def load_demo_command(owner_email: str | None) -> None:
     "--language",
     default=None,
     type=click.Choice(["nl", "fr", "en"]),
-    help="Language of the sessions (default: the study's).",
+    help="Language of the sessions (default: detected from each file's text).",
 )
 @click.option(
     "--phase",
@@ -180,7 +180,12 @@ def import_sessions_command(study_id, language, default_phase, maps, facilitator
     from pathlib import Path
 
     from app.capture.formats import speakers as speakers_of
-    from app.capture.transcripts import import_sessions, map_speakers, read_files
+    from app.capture.transcripts import (
+        import_sessions,
+        known_speakers,
+        map_speakers,
+        read_files,
+    )
     from app.platform.forms import pseudonym_key
 
     study = db.session.get(Study, study_id)
@@ -188,7 +193,9 @@ def import_sessions_command(study_id, language, default_phase, maps, facilitator
         raise click.ClickException(f"No study with id {study_id}.")
     try:
         parsed = read_files(
-            [(Path(f).name, Path(f).read_bytes()) for f in files], default_phase=default_phase
+            [(Path(f).name, Path(f).read_bytes()) for f in files],
+            default_phase=default_phase,
+            known=known_speakers(study),
         )
         by_key = {p.pseudonym_key: p for p in study.participants}
         choices, labels = {}, {}
@@ -206,9 +213,7 @@ def import_sessions_command(study_id, language, default_phase, maps, facilitator
             if name not in choices and pseudonym_key(name) in by_key:
                 choices[name] = f"p:{by_key[pseudonym_key(name)].id}"
         mapped = map_speakers(study.id, names, choices, labels)
-        created = import_sessions(
-            study, parsed, mapped, language=language or study.language, user_id=None
-        )
+        created = import_sessions(study, parsed, mapped, language=language, user_id=None)
     except ValidationError as error:
         _fail(error)
     db.session.commit()

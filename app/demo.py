@@ -263,13 +263,16 @@ def _demo_session(study, spec, directory, participants) -> GroupSession:
         )
     path = directory / spec["transcript"]
     turns = parse_markdown(path.read_text(encoding="utf-8"), source=path.name)
-    add_passages(
+    passages = add_passages(
         group_session,
         turns,
         participants=participants,
         facilitators=set(spec["facilitators"]),
         source=path.name,
     )
+    # The session's group: its speakers, in order of first turn (the seating is unknown).
+    members = (p.participant for p in passages if p.participant is not None)
+    group_session.seating = list(dict.fromkeys(member.id for member in members))
     return group_session
 
 

@@ -17,6 +17,7 @@
   const draftKey = root.dataset.draftKey;
   const outboxKey = root.dataset.outboxKey;
   let sending = false;
+  const warnings = [];
   let timerStart = Date.now();
 
   const load = (key, fallback) => JSON.parse(localStorage.getItem(key) || fallback);
@@ -32,12 +33,18 @@
     return form.ownerDocument.querySelector('input[name="speaker"]:checked');
   }
 
-  function advance(fromRadio) {
-    const radios = Array.from(document.querySelectorAll('.queue li input[name="speaker"]'));
-    const item = fromRadio.closest("li");
+  function markSpoken(radio) {
+    const item = radio.closest("li");
     item.classList.add("spoken");
     const state = item.querySelector(".state");
     if (state) state.textContent = "✓";
+    timerStart = Date.now();
+  }
+
+  function advance(fromRadio) {
+    const radios = Array.from(document.querySelectorAll('.queue li input[name="speaker"]'))
+      .filter((radio) => radio.value !== "f:" || radio === fromRadio);
+    markSpoken(fromRadio);
     const start = radios.indexOf(fromRadio);
     for (let i = 1; i <= radios.length; i++) {
       const candidate = radios[(start + i) % radios.length];
@@ -71,11 +78,23 @@
           body: JSON.stringify(entry),
         });
         if (response.status !== 200 && response.status !== 201) throw new Error(String(response.status));
+        const answer = await response.json();
         saveOutbox(outbox().filter((item) => item.client_key !== entry.client_key));
         const shown = captured.querySelector('[data-key="' + entry.client_key + '"]');
         if (shown) shown.classList.remove("pending");
+        if (answer.warning) {
+          warnings.push(answer.warning);
+          if (shown) {
+            // Next to the contribution it is about, and read out by the status region.
+            const note = document.createElement("span");
+            note.className = "pii-warning";
+            note.textContent = " ⚠ " + root.dataset.msgPii;
+            shown.append(note);
+          }
+        }
       }
-      status.textContent = root.dataset.msgSaved;
+      status.textContent = root.dataset.msgSaved + (warnings.length ? " " + warnings.pop() : "");
+      warnings.length = 0;
     } catch (error) {
       status.textContent = root.dataset.msgWaiting + " (" + outbox().length + ")";
     } finally {
@@ -88,13 +107,23 @@
     const radio = selected();
     const content = text.value.trim();
     if (!radio || !content) return;
-    const label = document.querySelector('label[for="' + radio.id + '"]').textContent;
-    const entry = { client_key: newKey(), phase: Number(root.dataset.phase), speaker: radio.value, text: content, label: label, pending: true };
+    let speaker = radio.value;
+    let label = document.querySelector('label[for="' + radio.id + '"]').textContent;
+    if (speaker === "f:") {
+      // A facilitator label typed for this session ("Begeleider Sara").
+      const typed = document.getElementById("facilitator-label").value.trim();
+      if (!typed) { document.getElementById("facilitator-label").focus(); return; }
+      speaker = "f:" + typed;
+      label = typed;
+    }
+    const entry = { client_key: newKey(), phase: Number(root.dataset.phase), speaker: speaker, text: content, label: label, pending: true };
     saveOutbox(outbox().concat([entry]));
     showCaptured(entry);
     text.value = "";
     localStorage.removeItem(draftKey);
-    advance(radio);
+    // In the narrative (3) and the narrator's reaction (6) one person holds the floor.
+    if (root.dataset.keepSpeaker) markSpoken(radio);
+    else advance(radio);
     text.focus();
     flush();
   }

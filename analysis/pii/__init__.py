@@ -20,7 +20,7 @@ from analysis.pii.identifiers import (
     national_number_kind,
 )
 from analysis.pii.lexicon import LANGUAGES, guess_language
-from analysis.pii.persons import find_persons
+from analysis.pii.persons import find_persons, name_span
 
 __all__ = [
     "KINDS",
@@ -34,6 +34,7 @@ __all__ = [
     "find_phones",
     "guess_language",
     "is_valid_iban",
+    "name_span",
     "national_number_kind",
 ]
 

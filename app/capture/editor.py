@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.policy import in_study, study_action
+from app.capture.group import facilitator_labels
 from app.capture.passages import (
     CodingsAffected,
     EditConflict,
@@ -24,6 +25,7 @@ from app.models import GroupSession, Passage, PassageRevision
 from app.models.phases import PHASES
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_number
+from app.privacy.queue import save_warning
 
 bp = Blueprint("editor", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>")
 _SENTENCE_END = re.compile(r"[.!?…»”](?=\s)|\n")
@@ -47,10 +49,13 @@ def _back(session_id: int, passage_id: int | None = None):
 
 
 def speaker_choices(group_session: GroupSession) -> list[tuple[str, str]]:
-    """Return (value, name) for every participant and the session's facilitator labels."""
-    choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.participants]
-    labels = sorted({p.speaker_label for p in group_session.passages if p.speaker_label})
-    return choices + [(f"f:{label}", label) for label in labels or [_("Facilitator")]]
+    """Return (value, name) for every participant and the session's facilitator labels.
+
+    With no label in the session yet, the word is in the session's language, not the
+    interface's (`capture.group.facilitator_labels`).
+    """
+    choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.roster]
+    return choices + [(f"f:{label}", label) for label in facilitator_labels(group_session)]
 
 
 def split_points(text: str) -> list[tuple[int, str]]:
@@ -115,7 +120,15 @@ def create(study_id: int, session_id: int):
         return _back(session_id), 303
     db.session.commit()
     flash(_("Passage added."), "success")
+    _warn_personal_data([passage.id])
     return _back(session_id, passage.id)
+
+
+def _warn_personal_data(passage_ids: list[int]) -> None:
+    """Flash a non-blocking warning when the saved passages hold personal-data findings."""
+    warning = save_warning("passage", passage_ids)
+    if warning:
+        flash(warning, "pii")
 
 
 @bp.route("/passages/<int:passage_id>/edit", methods=["GET", "POST"])
@@ -173,6 +186,7 @@ def edit(study_id: int, session_id: int, passage_id: int):
         db.session.rollback()
         return _edit_page(db.session.get(Passage, passage_id), form, error=error, status=422)
     flash(_("Passage saved."), "success")
+    _warn_personal_data([passage_id])
     return _back(session_id, passage_id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
 from app.capture.editor import speaker_choices
+from app.capture.group import group_members, set_group
 from app.models import GroupSession, Narrative, Passage, SessionStatus
 from app.models.phases import PHASES
 from app.platform.extensions import db
@@ -106,7 +107,14 @@ def passages_by_phase(group_session_id: int) -> list[tuple]:
 # --- views ----------------------------------------------------------------
 
 
-def _form_page(form, error=None, group_session=None, status=200):
+def _members(form) -> list[int]:
+    """The ids of the participants ticked as the session's group."""
+    return [int(v) for v in form.getlist("members") if v.isdigit()]
+
+
+def _form_page(form, error=None, group_session=None, status=200, members=None):
+    if members is None:
+        members = _members(request.form) if request.method == "POST" else []
     return render_template(
         "group_sessions/form.html",
         study=g.study,
@@ -114,6 +122,7 @@ def _form_page(form, error=None, group_session=None, status=200):
         error=error,
         group_session=group_session,
         statuses=list(SessionStatus),
+        members=members,
     ), status
 
 
@@ -132,6 +141,7 @@ def create(study_id: int):
         group_session = save_group_session(
             study_id, session_fields(request.form), user_id=current_user.id
         )
+        set_group(group_session, _members(request.form))
     except ValidationError as error:
         db.session.rollback()
         return _form_page(request.form, error, status=422)
@@ -145,7 +155,7 @@ def create(study_id: int):
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
 @study_action("session.edit")
 def edit(study_id: int, session_id: int):
-    """Change a session's number, date, place, language or status."""
+    """Change a session's number, date, place, language, status or group."""
     group_session = in_study(GroupSession, session_id)
     if request.method == "GET":
         form = {
@@ -156,7 +166,8 @@ def edit(study_id: int, session_id: int):
             "language": group_session.language,
             "status": group_session.status.value,
         }
-        return _form_page(form, group_session=group_session)
+        members = [p.id for p in group_members(group_session)]
+        return _form_page(form, group_session=group_session, members=members)
     try:
         save_group_session(
             study_id,
@@ -164,6 +175,7 @@ def edit(study_id: int, session_id: int):
             user_id=current_user.id,
             group_session=group_session,
         )
+        set_group(group_session, _members(request.form))
     except ValidationError as error:
         db.session.rollback()
         return _form_page(request.form, error, group_session, status=422)
@@ -187,10 +199,15 @@ def overview(study_id: int, session_id: int):
         .scalars()
         .all()
     )
+    # Proposers and narrators come from the session's group (and whoever already is one).
+    members = group_members(group_session) or g.study.roster
+    chosen = {n.proposer_id for n in narratives} | {n.narrator_id for n in narratives}
+    members += [p for p in g.study.roster if p.id in chosen and p not in members]
     return render_template(
         "group_sessions/overview.html",
         study=g.study,
         group_session=group_session,
+        members=members,
         narratives=narratives,
         phases=passages_by_phase(session_id),
         can_edit=allowed(g.membership.role, "session.edit"),

@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from app.accounts.policy import study_action
 from app.capture.formats import speakers
-from app.capture.transcripts import import_sessions, map_speakers, read_files
+from app.capture.transcripts import import_sessions, known_speakers, map_speakers, read_files
 from app.models import ImportDraft
 from app.models.base import utcnow
 from app.platform.extensions import db
@@ -61,7 +61,7 @@ def upload(study_id: int):
     ]
     try:
         clean_language(form.get("language"))
-        read_files(files, default_phase=default_phase)
+        read_files(files, default_phase=default_phase, known=known_speakers(g.study))
     except ValidationError as error:
         return render_template("imports/upload.html", study=g.study, error=error, form=form), 422
     _purge_old()
@@ -88,6 +88,11 @@ def _review_page(drafts, parsed, error=None, status=200):
     by_key = {p.pseudonym_key: p for p in g.study.participants}
     guesses = {name: by_key.get(pseudonym_key(name)) for name in names}
     counts = {name: sum(t.speaker == name for _n, turns in parsed for t in turns) for name in names}
+    # Which files each name comes from: one "Sophie" in two files may be two people.
+    sources = {
+        name: [file for file, turns in parsed if any(t.speaker == name for t in turns)]
+        for name in names
+    }
     return render_template(
         "imports/review.html",
         study=g.study,
@@ -96,6 +101,7 @@ def _review_page(drafts, parsed, error=None, status=200):
         names=names,
         guesses=guesses,
         counts=counts,
+        sources=sources,
         error=error,
         form=request.form,
         language=request.values.get("language", g.study.language),
@@ -108,16 +114,21 @@ def review(study_id: int, batch: str):
     """Map each speaker name of the files to a participant or a facilitator, then import."""
     drafts = _drafts(batch)
     parsed = read_files(
-        [(d.filename, d.data) for d in drafts], default_phase=drafts[0].default_phase
+        [(d.filename, d.data) for d in drafts],
+        default_phase=drafts[0].default_phase,
+        known=known_speakers(g.study),
     )
     if request.method == "GET":
         return _review_page(drafts, parsed)
     names = speakers([turn for _name, turns in parsed for turn in turns])
     choices = {name: request.form.get(f"map-{i}", "") for i, name in enumerate(names)}
     labels = {name: request.form.get(f"label-{i}", "") for i, name in enumerate(names)}
+    pseudonyms = {name: request.form.get(f"pseudonym-{i}", "") for i, name in enumerate(names)}
     try:
         language = clean_language(request.form.get("language"))
-        mapped = map_speakers(study_id, names, choices, labels)
+        mapped = map_speakers(
+            study_id, names, choices, labels, pseudonyms=pseudonyms, user_id=current_user.id
+        )
         created = import_sessions(
             g.study, parsed, mapped, language=language, user_id=current_user.id
         )

@@ -10,26 +10,35 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.accounts.policy import in_study, study_action
+from app.capture.group import facilitator_labels, group_members
 from app.capture.passages import add_passage, parse_speaker
 from app.models import GroupSession, Participant, Passage
 from app.models.phases import PHASES
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_number
+from app.privacy.queue import save_warning
 
 bp = Blueprint("live", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>")
 ROUNDS = {5, 7, 11}  # each participant in turn; the narrator listens in 5 and 7
+FLOOR = {3, 6}  # the narrator holds the floor: the speaker stays after each contribution
 
 
 def seating(group_session: GroupSession) -> list[Participant]:
-    """Return the session's participants in seating order (others follow, by pseudonym)."""
-    by_id = {p.id: p for p in g.study.participants}
-    ordered = [by_id[i] for i in group_session.seating or [] if i in by_id]
-    return ordered + [p for p in g.study.participants if p.id not in set(group_session.seating)]
+    """Return the session's group in seating order (never the rest of the study)."""
+    return group_members(group_session)
+
+
+def opening_phase(group_session: GroupSession) -> int:
+    """Return the phase live capture opens on: the last one with passages, else phase 1."""
+    last = db.session.scalar(
+        db.select(db.func.max(Passage.phase)).filter_by(group_session_id=group_session.id)
+    )
+    return last or 1
 
 
 def narrator_id(group_session: GroupSession) -> int | None:
@@ -51,11 +60,14 @@ def turn_queue(group_session: GroupSession, phase: int) -> list[dict]:
         ).all()
         if pid
     }
-    skip = narrator_id(group_session) if phase in {5, 7} else None
+    narrator = narrator_id(group_session)
+    skip = narrator if phase in {5, 7} else None
     queue = [
         {"participant": p, "spoken": p.id in spoken} for p in seating(group_session) if p.id != skip
     ]
     upcoming = next((entry for entry in queue if not entry["spoken"]), None)
+    if phase in FLOOR:  # the narrator goes on speaking, however often they have spoken
+        upcoming = next((e for e in queue if e["participant"].id == narrator), upcoming)
     for entry in queue:
         entry["next"] = entry is upcoming
     return queue
@@ -66,8 +78,7 @@ def turn_queue(group_session: GroupSession, phase: int) -> list[dict]:
 def page(study_id: int, session_id: int):
     """Show the live-capture page for one phase."""
     group_session = in_study(GroupSession, session_id)
-    phase = request.args.get("phase", "")
-    phase = as_number(phase, default=5, maximum=11) or 5
+    phase = as_number(request.args.get("phase", ""), maximum=11) or opening_phase(group_session)
     passages = (
         db.session.execute(
             db.select(Passage)
@@ -86,8 +97,11 @@ def page(study_id: int, session_id: int):
         queue=turn_queue(group_session, phase),
         passages=passages,
         is_round=phase in ROUNDS,
+        keeps_speaker=phase in FLOOR,
+        facilitators=facilitator_labels(group_session),
         client_key=uuid.uuid4().hex,
-        seated=seating(group_session),
+        everyone=g.study.roster,
+        group=[p.id for p in seating(group_session)],
     )
 
 
@@ -106,26 +120,36 @@ def contribute(study_id: int, session_id: int):
     phase = data.get("phase")
     phase = as_number(phase)
     key = str(data.get("client_key") or "")[:64] or None
+    choice = data.get("speaker")
+    # "f:" with a typed label: a facilitator label not used in this session yet.
+    label = data.get("facilitator_label") if choice == "f:" else None
     passage, created = add_passage(
         group_session,
         phase,
-        parse_speaker(study_id, data.get("speaker")),
+        parse_speaker(study_id, choice, label if isinstance(label, str) else None),
         data.get("text"),
         user_id=current_user.id,
         client_key=key,
     )
     db.session.commit()
+    warning = save_warning("passage", [passage.id])  # shown, never blocking
     if wants_json:
         return jsonify(
-            id=passage.id, created=created, speaker=passage.speaker_name, position=passage.position
+            id=passage.id,
+            created=created,
+            speaker=passage.speaker_name,
+            position=passage.position,
+            warning=warning,
         ), 201 if created else 200
+    if warning:
+        flash(warning, "pii")
     return redirect(url_for("live.page", study_id=study_id, session_id=session_id, phase=phase))
 
 
 @bp.post("/live/seating")
 @study_action("session.edit")
 def save_seating(study_id: int, session_id: int):
-    """Save the seating order (the turn order of the interpretation rounds)."""
+    """Save the group and its seating order (the turn order of the interpretation rounds)."""
     group_session = in_study(GroupSession, session_id)
     seats = []
     for participant in g.study.participants:
@@ -139,6 +163,6 @@ def save_seating(study_id: int, session_id: int):
             "live.page",
             study_id=study_id,
             session_id=session_id,
-            phase=request.form.get("phase", 5),
+            phase=as_number(request.form.get("phase"), maximum=11) or None,
         )
     )

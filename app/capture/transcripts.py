@@ -9,13 +9,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
+from analysis import detect_language
 from app.accounts.audit import record
-from app.capture.formats import Turn, parse_markdown, parse_transcript
+from app.capture.formats import Turn, keep_as_text, parse_markdown, parse_transcript
+from app.capture.formats.markdown import speaker_key
 from app.capture.passages import Speaker, parse_speaker
 from app.models import GroupSession, Participant, Passage, SessionStatus, SpeakerKind, Study
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, pseudonym_key
 from app.privacy.scan import scan_passages
+from app.studies.participants import save_participant
 
 # One transcript file: a 3-hour session is well under 1 MB of text (a .docx with images more).
 MAX_TRANSCRIPT_BYTES = 20 * 2**20
@@ -24,6 +27,7 @@ __all__ = [
     "Turn",
     "add_passages",
     "import_sessions",
+    "known_speakers",
     "map_speakers",
     "parse_markdown",
     "read_files",
@@ -73,17 +77,40 @@ def add_passages(
     return passages
 
 
+KEEP_AS_TEXT = "text"  # the mapping choice for a "speaker" that is a sentence with a colon
+
+
 def map_speakers(
-    study_id: int, names: list[str], choices: dict[str, str], labels: dict[str, str]
-) -> dict[str, Speaker]:
+    study_id: int,
+    names: list[str],
+    choices: dict[str, str],
+    labels: dict[str, str],
+    *,
+    pseudonyms: dict[str, str] | None = None,
+    user_id: int | None = None,
+) -> dict[str, Speaker | None]:
     """Turn the review step's choices into speakers; every name must be mapped.
 
-    `choices[name]` is "p:<participant id>" or "f" (a facilitator, shown under
-    `labels[name]`). The names in the file are used only here: they are not stored.
+    `choices[name]` is "p:<participant id>", "f" (a facilitator, shown under
+    `labels[name]`), "new" (a new participant under `pseudonyms[name]`, created here) or
+    "text" (not a speaker: the line is kept as text of the turn before; mapped to None).
+    The names in the file are used only here: they are not stored.
     """
-    mapped, missing = {}, []
+    mapped: dict[str, Speaker | None] = {}
+    missing = []
     for name in names:
         choice = choices.get(name, "")
+        if choice == KEEP_AS_TEXT:
+            mapped[name] = None
+            continue
+        if choice == "new":
+            pseudonym = " ".join((pseudonyms or {}).get(name, "").split())[:80]
+            if not pseudonym:
+                missing.append(name)
+                continue
+            fields = {"pseudonym": pseudonym, "attributes": {}}
+            participant = save_participant(study_id, fields, user_id=user_id)
+            choice = f"p:{participant.id}"
         if choice == "f":
             choice = "f:" + (labels.get(name) or "").strip()
         try:
@@ -93,7 +120,8 @@ def map_speakers(
     if missing:
         raise ValidationError(
             _l(
-                "Map every speaker to a participant or a facilitator label: %(names)s.",
+                "Map every speaker to a participant, a new participant with its pseudonym, "
+                "a facilitator label or “not a speaker”: %(names)s.",
                 names=", ".join(missing),
             ),
             "mapping",
@@ -101,25 +129,59 @@ def map_speakers(
     return mapped
 
 
+def known_speakers(study: Study) -> set[str]:
+    """Return the `speaker_key`s of the study's pseudonyms and facilitator labels."""
+    labels = db.session.execute(
+        db.select(Passage.speaker_label)
+        .join(GroupSession)
+        .where(GroupSession.study_id == study.id, Passage.speaker_label != "")
+        .distinct()
+    ).scalars()
+    return {speaker_key(p.pseudonym) for p in study.participants} | {
+        speaker_key(label) for label in labels
+    }
+
+
 def import_sessions(
     study: Study,
     files: list[tuple[str, list[Turn]]],
-    speakers_by_name: dict[str, Speaker],
+    speakers_by_name: dict[str, Speaker | None],
     *,
-    language: str,
+    language: str | None,
     user_id: int | None,
 ) -> list[GroupSession]:
-    """Create one session per file with its passages, numbered after the study's last."""
+    """Create one session per file with its passages, numbered after the study's last.
+
+    The file's `# Title` becomes the session title. `language` None means: detect it from
+    each file's text. Names mapped to None are kept as text of the turn before them.
+    """
     number = db.session.scalar(
         db.select(func.coalesce(func.max(GroupSession.number), 0)).filter_by(study_id=study.id)
     )
     created = []
-    for filename, turns in files:
+    as_text = {name for name, speaker in speakers_by_name.items() if speaker is None}
+    for filename, read in files:
         number += 1
+        turns = keep_as_text(read, as_text, source=filename) if as_text else read
+        session_language = language or detect_language(
+            " ".join(turn.text for turn in turns), default=study.language
+        )
         group_session = GroupSession(
-            study_id=study.id, number=number, language=language, status=SessionStatus.TRANSCRIBED
+            study_id=study.id,
+            number=number,
+            title=getattr(read, "title", ""),
+            language=session_language,
+            status=SessionStatus.TRANSCRIBED,
         )
         db.session.add(group_session)
+        # The group of the session: the participants its speakers were mapped to.
+        group_session.seating = list(
+            dict.fromkeys(
+                speakers_by_name[t.speaker].participant_id
+                for t in turns
+                if speakers_by_name[t.speaker].participant_id is not None
+            )
+        )
         positions: dict[int, int] = {}
         for turn in turns:
             speaker = speakers_by_name[turn.speaker]
@@ -152,9 +214,15 @@ def import_sessions(
 
 
 def read_files(
-    files: list[tuple[str, bytes]], *, default_phase: int | None
+    files: list[tuple[str, bytes]],
+    *,
+    default_phase: int | None,
+    known: set[str] | frozenset = frozenset(),
 ) -> list[tuple[str, list[Turn]]]:
-    """Parse every file; the first problem stops everything (with its file and line)."""
+    """Parse every file; the first problem stops everything (with its file and line).
+
+    `known` (see `known_speakers`) are names that are speakers even when not capitalised.
+    """
     if not files:
         raise ValidationError(_l("Choose at least one transcript file."), "files")
     for name, data in files:
@@ -168,5 +236,6 @@ def read_files(
                 "files",
             )
     return [
-        (name, parse_transcript(data, name, default_phase=default_phase)) for name, data in files
+        (name, parse_transcript(data, name, default_phase=default_phase, known=known))
+        for name, data in files
     ]

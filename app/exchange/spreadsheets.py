@@ -34,6 +34,7 @@ from app.models import Coding, Participant
 from app.models.phases import PHASE_BY_NUMBER, PHASES
 from app.platform.cells import spreadsheet_cell
 from app.platform.extensions import db
+from app.platform.i18n import attribute_label
 from app.synthesis.quotations import Redactor, is_quotable
 
 # Excel refuses longer cells; a longer quote is cut and marked.
@@ -52,8 +53,7 @@ def _in_language(language: str | None):
 
 
 def _attribute_label(name: str) -> str:
-    labels = {"organisation_type": _("Organisation type"), "position": _("Position")}
-    return labels.get(name, name)
+    return attribute_label(name)
 
 
 def exported_segments(study_id: int, filters: SegmentFilters) -> list[Coding]:

@@ -92,10 +92,14 @@ def _outdated(job: Job) -> bool:
     return bool(withdrawn or erased)
 
 
-def file_name(study_title: str, suffix: str) -> str:
-    """Return a safe download name: the study title in ASCII, the date, the suffix."""
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", study_title).strip("-")[:60] or "study"
-    return f"{stem}-{datetime.now(UTC):%Y%m%d}.{suffix}"
+def file_name(study_title: str, kind: str, suffix: str) -> str:
+    """Return a safe download name: the study title in ASCII, what it holds, the date.
+
+    `kind` comes after the shortened title, so two exports of one day never share a
+    name (the segments and the matrices are both .xlsx).
+    """
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", study_title).strip("-")[:60].strip("-") or "study"
+    return f"{stem}-{kind}-{datetime.now(UTC):%Y%m%d}.{suffix}"
 
 
 def download(data: bytes, name: str, mimetype: str) -> Response:
@@ -196,6 +200,19 @@ def report(study_id: int):
         "session_ids": session_ids,
         "override_pii": request.form.get("override_pii") == "1",
     }
+    if not params["override_pii"]:
+        # Answer now, with the way to the review queue, instead of a job that fails.
+        from app.exchange.reports import pii_problems
+
+        problems = pii_problems(study_id, session_ids or None)
+        if problems:
+            return render_template(
+                "exports/blocked.html",
+                study=g.study,
+                problems=problems,
+                params=params,
+                can_review=allowed(g.membership.role, "privacy.review"),
+            ), 409
     upload = request.files.get("reference")
     if upload and upload.filename:
         data = upload.read(MAX_REFERENCE_BYTES + 1)
@@ -241,7 +258,7 @@ def report_file(study_id: int, job_id: int):
         details={"format": "docx"},
     )
     db.session.commit()
-    return download(path.read_bytes(), file_name(g.study.title, "docx"), DOCX)
+    return download(path.read_bytes(), file_name(g.study.title, "report", "docx"), DOCX)
 
 
 @bp.get("/project.qdpx")
@@ -252,7 +269,7 @@ def qdpx(study_id: int):
 
     data = export_qdpx(g.study, user_id=current_user.id)
     _audit(study_id, "qdpx")
-    return download(data, file_name(g.study.title, "qdpx"), "application/zip")
+    return download(data, file_name(g.study.title, "project", "qdpx"), "application/zip")
 
 
 @bp.get("/segments.<any(csv, xlsx):fmt>")
@@ -269,7 +286,7 @@ def segments(study_id: int, fmt: str):
     else:
         data, mimetype = segments_xlsx(study_id, filters, language=language), XLSX
     _audit(study_id, f"segments.{fmt}")
-    return download(data, file_name(g.study.title, fmt), mimetype)
+    return download(data, file_name(g.study.title, "segments", fmt), mimetype)
 
 
 @bp.get("/matrices.xlsx")
@@ -281,7 +298,7 @@ def matrices(study_id: int):
     attribute = request.args.get("attribute", "organisation_type")[:60]
     data = matrix_xlsx(study_id, attribute=attribute, language=str(get_locale() or "en"))
     _audit(study_id, "matrices.xlsx")
-    return download(data, file_name(g.study.title + "-matrices", "xlsx"), XLSX)
+    return download(data, file_name(g.study.title, "matrices", "xlsx"), XLSX)
 
 
 @bp.get("/archive.zip")
@@ -292,7 +309,7 @@ def archive(study_id: int):
 
     data = export_study_archive(study_id)
     _audit(study_id, "archive")
-    return download(data, file_name(g.study.title + "-archive", "zip"), "application/zip")
+    return download(data, file_name(g.study.title, "archive", "zip"), "application/zip")
 
 
 def _audit(study_id: int, fmt: str) -> None:

@@ -173,17 +173,27 @@ def index(study_id: int):
     return _page()
 
 
+def _warn_personal_data(sheet_id: int) -> None:
+    """Flash a non-blocking warning when the sheet's texts hold personal-data findings."""
+    from app.privacy.queue import save_warning
+
+    warning = save_warning("incident", [sheet_id])
+    if warning:
+        flash(warning, "pii")
+
+
 @bp.post("/")
 @study_action("incident.edit")
 def create(study_id: int):
     """Record an incident sheet."""
     try:
-        save_incident(study_id, request.form, user_id=current_user.id)
+        sheet = save_incident(study_id, request.form, user_id=current_user.id)
     except ValidationError as error:
         db.session.rollback()
         return _page(form=request.form, error=error, status=422)
     db.session.commit()
     flash(_("Incident sheet recorded."), "success")
+    _warn_personal_data(sheet.id)
     return redirect(url_for("incidents.index", study_id=study_id), code=303)
 
 
@@ -201,6 +211,7 @@ def edit(study_id: int, sheet_id: int):
         return _page(form=request.form, error=error, status=422, editing=_sheet(sheet_id))
     db.session.commit()
     flash(_("Incident sheet saved."), "success")
+    _warn_personal_data(sheet_id)
     return redirect(url_for("incidents.index", study_id=study_id), code=303)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import utcnow
 from app.platform.extensions import db
+from app.platform.i18n import collation_key
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -82,6 +83,14 @@ class Study(db.Model):
     themes = relationship(
         "Theme", back_populates="study", cascade="all, delete-orphan", order_by="Theme.position"
     )
+
+    @property
+    def roster(self) -> list[Participant]:
+        """The participants in the order people read names ("Élodie" before "Sophie").
+
+        SQL sorts by code point, which puts every accented capital after Z.
+        """
+        return sorted(self.participants, key=lambda p: collation_key(p.pseudonym))
 
 
 class Membership(db.Model):

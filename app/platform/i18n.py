@@ -8,8 +8,11 @@ test suite) the request fails, which makes a missing string a test failure.
 
 from __future__ import annotations
 
+import unicodedata
+
+from babel import dates
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import Domain
+from flask_babel import Domain, get_locale, get_timezone
 from flask_login import current_user
 
 from app.platform.config import LANGUAGES
@@ -29,6 +32,45 @@ def select_locale() -> str:
     return (
         request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+# The locale dates are written in. Babel's plain "en" is American (3/4/26 for 4 March);
+# the tool's English readers are in Europe.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+def format_locale() -> str:
+    """Return the locale for dates: the UI (or forced) language, English as in Britain."""
+    language = str(get_locale() or "en")
+    return FORMAT_LOCALES.get(language, language)
+
+
+def format_date(value, format: str = "medium") -> str:
+    """Format a date in the current language (the `dateformat` template filter)."""
+    return dates.format_date(value, format, locale=format_locale())
+
+
+def format_datetime(value, format: str = "medium") -> str:
+    """Format a UTC datetime in the user's time zone (the `datetimeformat` filter)."""
+    return dates.format_datetime(value, format, tzinfo=get_timezone(), locale=format_locale())
+
+
+def attribute_label(name: str) -> str:
+    """Return the readable label of a participant attribute key ("organisation_type")."""
+    from flask_babel import gettext as _
+
+    labels = {"organisation_type": _("Organisation type"), "position": _("Position")}
+    return labels.get(name) or name.replace("_", " ").strip().capitalize()
+
+
+def collation_key(name: str) -> tuple[str, str]:
+    """Sort key for names in nl/fr/en: letters before accents, then case ("Élodie" < "Sophie").
+
+    The first level ignores accents and case, as the Unicode collation algorithm's
+    primary strength does for these languages; ties fall back to the exact text.
+    """
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)), name
 
 
 class _CheckedTranslations:

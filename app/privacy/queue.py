@@ -47,6 +47,45 @@ PLACEHOLDERS = {
 }
 
 
+def kind_names() -> dict[str, str]:
+    """Return the readable (translated) name of each kind of finding."""
+    return {
+        "national_number": _("national register number"),
+        "bis_number": _("BIS number"),
+        "iban": _("bank account"),
+        "phone": _("phone number"),
+        "email": _("e-mail address"),
+        "address": _("address"),
+        "person": _("name"),
+    }
+
+
+def save_warning(object_type: str, object_ids: list[int]) -> str | None:
+    """Return the warning to show after saving texts that hold open findings, or None.
+
+    Saving is never blocked (the words were said); the warning says what was found, never
+    the text, and the page shows it with a link to the review queue (flash category "pii").
+    """
+    kinds = db.session.execute(
+        db.select(PiiFinding.kind)
+        .where(
+            PiiFinding.object_type == object_type,
+            PiiFinding.object_id.in_(object_ids),
+            PiiFinding.status == "open",
+        )
+        .distinct()
+    ).scalars()
+    names = kind_names()
+    found = sorted({names.get(kind, kind) for kind in kinds})
+    if not found:
+        return None
+    return _(
+        "This text may hold personal data (%(kinds)s). It was saved; review it before it "
+        "leaves the tool.",
+        kinds=", ".join(found),
+    )
+
+
 def open_findings(study_id: int) -> list[PiiFinding]:
     """Return the study's findings still to review, by session and position."""
     return list(

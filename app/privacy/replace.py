@@ -12,6 +12,7 @@ import re
 from flask_babel import lazy_gettext as _l
 
 from analysis.anchoring import reanchor
+from analysis.pii import name_span
 from app.accounts.audit import record, record_event
 from app.models import (
     Coding,
@@ -42,15 +43,35 @@ from app.privacy.scan import (
 )
 
 
-def _replace_in_passage(passage: Passage, old: str, new: str) -> int:
-    if old not in passage.text:
+def _literal(replacement: str) -> str:
+    """Escape a replacement for `re.sub`: a typed "\\1" is text, not a group reference."""
+    return replacement.replace("\\", "\\\\")
+
+
+def _replace_in_passage(passage: Passage, pattern: re.Pattern, new: str) -> int:
+    new_text = pattern.sub(new, passage.text)
+    if new_text == passage.text:
         return 0
-    return _rewrite(passage, passage.text.replace(old, new))
+    return _rewrite(passage, new_text)
+
+
+def _words_to_replace(finding: PiiFinding) -> str:
+    """Return what a replacement may touch: the finding's text, for a person only the name.
+
+    The replacement reaches the history, so a word next to the name would be lost for good.
+    """
+    if finding.kind != "person":
+        return finding.text
+    span = name_span(finding.text)
+    if span is None:
+        raise ValidationError(_l("This finding holds no name to replace. Dismiss it instead."))
+    return finding.text[span[0] : span[1]]
 
 
 def replace_words_in_study(study_id: int, word: str, replacement: str) -> int:
     """Replace a whole word in every passage, revision, memo and narrative of a study."""
     pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+    replacement = _literal(replacement)
     passages = (
         db.session.execute(
             db.select(Passage).join(GroupSession).where(GroupSession.study_id == study_id)
@@ -135,24 +156,27 @@ def _rewrite(passage: Passage, new_text: str) -> int:
 
 def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -> int:
     """Replace the finding's text in its whole session: passages, memos and history."""
-    old = finding.text
-    if not old:
+    if not finding.text:
         raise ValidationError(_l("This finding was already handled."))
+    old = _words_to_replace(finding)
+    # Whole words only: replacing "Jan" must not turn "Janssens" into "[NOM]ssens".
+    pattern = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
+    replacement = _literal(replacement)
     passages = (
         db.session.execute(db.select(Passage).filter_by(group_session_id=finding.group_session_id))
         .scalars()
         .all()
     )
-    changed = [p for p in passages if _replace_in_passage(p, old, replacement)]
+    changed = [p for p in passages if _replace_in_passage(p, pattern, replacement)]
     count = len(changed)
     ids = [p.id for p in passages]
     for revision in db.session.execute(
         db.select(PassageRevision).where(PassageRevision.passage_id.in_(ids))
     ).scalars():
-        revision.text = revision.text.replace(old, replacement)
+        revision.text = pattern.sub(replacement, revision.text)
     for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
-        if old in (coding.memo or ""):
-            coding.memo = coding.memo.replace(old, replacement)
+        if pattern.search(coding.memo or ""):
+            coding.memo = pattern.sub(replacement, coding.memo)
     # Synthesis statements of the same session, history included: personal data is not
     # kept in old versions either.
     for sheet in db.session.execute(
@@ -161,8 +185,8 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
         changed_sheet = False
         for name in INCIDENT_FIELDS:
             value = getattr(sheet, name) or ""
-            if old in value:
-                setattr(sheet, name, value.replace(old, replacement))
+            if pattern.search(value):
+                setattr(sheet, name, pattern.sub(replacement, value))
                 changed_sheet = True
         if changed_sheet:
             db.session.flush()
@@ -170,9 +194,9 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
     for grouping in db.session.execute(
         db.select(Grouping).filter_by(study_id=finding.study_id)
     ).scalars():  # labels and terms are words of the passages
-        grouping.label = grouping.label.replace(old, replacement)
-        grouping.labels = {k: v.replace(old, replacement) for k, v in grouping.labels.items()}
-        grouping.terms = [term.replace(old, replacement) for term in grouping.terms]
+        grouping.label = pattern.sub(replacement, grouping.label)
+        grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
+        grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
     links = (
         db.select(ValidationLink.id)
         .join(ValidationRound)
@@ -185,25 +209,26 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
     for answer in db.session.execute(
         db.select(StatementAnswer).where(StatementAnswer.link_id.in_(links))
     ).scalars():
-        answer.comment = answer.comment.replace(old, replacement)
+        answer.comment = pattern.sub(replacement, answer.comment)
     for decision in db.session.execute(
         db.select(QuoteDecision).where(QuoteDecision.link_id.in_(links))
     ).scalars():
-        decision.rephrasing = decision.rephrasing.replace(old, replacement)
+        decision.rephrasing = pattern.sub(replacement, decision.rephrasing)
     rewritten = {}
     for version in _statement_versions(finding.study_id, finding.group_session_id):
-        if old in version.text or old in version.positions:
-            version.text = version.text.replace(old, replacement)
-            version.positions = version.positions.replace(old, replacement)
+        if pattern.search(version.text) or pattern.search(version.positions):
+            version.text = pattern.sub(replacement, version.text)
+            version.positions = pattern.sub(replacement, version.positions)
             rewritten[version.statement_id] = version.statement
     same = (
         db.session.execute(
-            db.select(PiiFinding).filter_by(
+            db.select(PiiFinding)
+            .filter_by(
                 study_id=finding.study_id,
                 group_session_id=finding.group_session_id,
                 status="open",
-                text=old,
             )
+            .where(PiiFinding.text.in_({finding.text, old}))
         )
         .scalars()
         .all()

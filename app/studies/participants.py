@@ -32,6 +32,7 @@ from app.platform.forms import (
     clean_text,
     pseudonym_key,
 )
+from app.platform.i18n import collation_key
 
 bp = Blueprint("participants", __name__, url_prefix="/studies/<int:study_id>/participants")
 
@@ -129,11 +130,11 @@ def _roster(form=None, error=None, status=200):
             db.select(Participant)
             .filter_by(study_id=g.study.id)
             .options(selectinload(Participant.consents).selectinload(Consent.recorded_by))
-            .order_by(Participant.pseudonym_key)
         )
         .scalars()
         .all()
     )
+    participants.sort(key=lambda p: collation_key(p.pseudonym))  # "Élodie" before "Sophie"
     rows = [(p, current_consent(p)) for p in participants]
     return render_template(
         "participants/roster.html",

@@ -106,6 +106,8 @@ def decide_one(study_id: int, suggestion_id: int):
         flash(error.message, "error")
         return _coding_view(session_id)
     db.session.commit()
+    accepted = request.form.get("decision") == "accept"
+    flash(_("Suggestion accepted.") if accepted else _("Suggestion rejected."), "success")
     return _coding_view(session_id)
 
 

@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id
+from app.privacy.queue import save_warning
 from app.synthesis.state import statement_validation
 from app.synthesis.statements import (
     KIND_NAMES,
@@ -124,6 +125,13 @@ def session_synthesis(study_id: int, session_id: int):
     return _render_editor(group_session)
 
 
+def _warn_personal_data(statement_id: int) -> None:
+    """Flash a non-blocking warning when the statement holds personal-data findings."""
+    warning = save_warning("statement", [statement_id])
+    if warning:
+        flash(warning, "pii")
+
+
 @bp.post("/statements")
 @study_action("synthesis.edit")
 def create_statement(study_id: int):
@@ -138,6 +146,7 @@ def create_statement(study_id: int):
         return _render_editor(group_session, error=error, form=request.form, status=422)
     db.session.commit()
     flash(_("Statement added."), "success")
+    _warn_personal_data(statement.id)
     return redirect(_editor_url(synthesis) + f"#statement-{statement.id}", code=303)
 
 
@@ -213,6 +222,7 @@ def edit_statement(study_id: int, statement_id: int):
         return _render_statement(_statement(statement_id), error=error, status=422)
     db.session.commit()
     flash(_("Statement saved."), "success")
+    _warn_personal_data(statement_id)
     return redirect(
         url_for("syntheses.statement_page", study_id=study_id, statement_id=statement_id), code=303
     )

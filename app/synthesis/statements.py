@@ -26,6 +26,7 @@ from app.models import (
 )
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_long_text, clean_text
+from app.platform.i18n import collation_key
 from app.privacy.scan import scan_statement
 
 KIND_NAMES = {
@@ -226,8 +227,9 @@ def group_participants(synthesis: Synthesis) -> list:
         )
         seated = [pid for pid in group_session.seating if isinstance(pid, int)]
         query = query.where(Participant.id.in_(speakers) | Participant.id.in_(seated))
-    found = db.session.execute(query.order_by(Participant.pseudonym)).scalars()
-    return [participant for participant in found if not participant_barred(participant)]
+    found = db.session.execute(query).scalars()
+    kept = [participant for participant in found if not participant_barred(participant)]
+    return sorted(kept, key=lambda p: collation_key(p.pseudonym))
 
 
 # --- views ----------------------------------------------------------------

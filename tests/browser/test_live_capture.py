@@ -88,3 +88,49 @@ def test_resending_the_same_contribution_stores_it_once(page, app, live_server, 
     }""")
     assert statuses == [201, 200]
     assert len(_stored(app)) == 1
+
+
+def test_the_narrator_keeps_the_floor_in_the_narrative(page, app, live_server, live_url):
+    """In phase 3 each Ctrl+Enter stores the next chunk of the story under the narrator."""
+    from app.models import Narrative
+
+    with app.app_context():
+        group_session = db.session.execute(db.select(GroupSession)).scalar_one()
+        elodie = db.session.execute(db.select(Participant).filter_by(pseudonym="Élodie"))
+        elodie_id = elodie.scalar_one().id
+        db.session.add(
+            Narrative(
+                group_session_id=group_session.id,
+                proposer_id=elodie_id,
+                narrator_id=elodie_id,
+                title="De app",
+                is_chosen=True,
+            )
+        )
+        db.session.commit()
+    log_in(page, live_server, "owner@example.org")
+    page.goto(live_url.replace("phase=5", "phase=3"))
+    assert page.is_checked(f"#speaker-{elodie_id}")
+    chunks = ["Het begon met een brief.", "Daarna moest ze de app downloaden."]
+    for chunk in chunks:
+        page.keyboard.type(chunk)
+        page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => !document.querySelector('#captured .pending')")
+    assert _stored(app) == [(3, "Élodie", chunks[0]), (3, "Élodie", chunks[1])]
+    assert page.is_checked(f"#speaker-{elodie_id}")
+
+
+def test_a_typed_facilitator_label_becomes_a_choice(page, app, live_server, live_url):
+    """ "Begeleider Sara" typed once is stored as the speaker and offered after a reload."""
+    log_in(page, live_server, "owner@example.org")
+    page.goto(live_url.replace("phase=5", "phase=1"))
+    assert page.get_attribute("#speaker-facilitator", "value") == "f:Begeleider"
+    page.check("#speaker-facilitator-new")
+    page.fill("#facilitator-label", "Begeleider Sara")
+    page.click("#live-text")
+    page.keyboard.type("Wie wil beginnen?")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => !document.querySelector('#captured .pending')")
+    assert _stored(app) == [(1, "Begeleider Sara", "Wie wil beginnen?")]
+    page.reload()
+    assert page.get_attribute("#speaker-facilitator", "value") == "f:Begeleider Sara"

@@ -8,13 +8,14 @@ in sessions/README.md.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import PurePath
 
 from app.capture.formats.encodings import decode
 from app.capture.formats.headings import PHASE_NAMES
 from app.capture.formats.markdown import parse_markdown
 from app.capture.formats.subtitles import parse_srt, parse_vtt
-from app.capture.formats.turns import TranscriptError, Turn
+from app.capture.formats.turns import TranscriptError, Turn, Turns, keep_as_text
 from app.capture.formats.word import parse_docx
 
 __all__ = [
@@ -22,7 +23,9 @@ __all__ = [
     "PHASE_NAMES",
     "TranscriptError",
     "Turn",
+    "Turns",
     "decode",
+    "keep_as_text",
     "parse_docx",
     "parse_markdown",
     "parse_srt",
@@ -34,17 +37,21 @@ __all__ = [
 EXTENSIONS = (".md", ".markdown", ".txt", ".docx", ".vtt", ".srt")
 
 
-def parse_transcript(data: bytes, filename: str, *, default_phase: int | None = None) -> list[Turn]:
+def parse_transcript(
+    data: bytes, filename: str, *, default_phase: int | None = None, known: Collection[str] = ()
+) -> list[Turn]:
     """Read the turns of a transcript file, choosing the format by its extension.
 
     `default_phase` is the phase of subtitle cues that come before any phase marker;
-    Markdown and .docx files always need their own phase headings.
+    Markdown and .docx files always need their own phase headings. `known` holds the
+    `speaker_key`s of the study's pseudonyms and labels: speakers even when lowercase.
+    The result is a `Turns` list; its `title` is the file's `# Title`, if any.
     """
     extension = PurePath(filename).suffix.lower()
     if extension == ".docx":
-        turns = parse_docx(data, source=filename)
+        turns = parse_docx(data, source=filename, known=known)
     elif extension in (".md", ".markdown", ".txt"):
-        turns = parse_markdown(decode(data, source=filename), source=filename)
+        turns = parse_markdown(decode(data, source=filename), source=filename, known=known)
     elif extension == ".vtt":
         text = decode(data, source=filename)
         turns = parse_vtt(text, source=filename, default_phase=default_phase)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from analysis import normalise_text
 from app.capture.formats.headings import phase_of_marker
-from app.capture.formats.markdown import TURN
+from app.capture.formats.markdown import TURN, reads_as_name
 from app.capture.formats.turns import TranscriptError, Turn, check_phase
 
 _TIME = r"((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)"
@@ -71,7 +71,7 @@ def _pieces(payload: str) -> list[tuple[str | None, str]]:
     for line in parts[0].split("\n"):
         cleaned = _clean(line)
         turn = TURN.match(cleaned)
-        if turn and turn.group(1).strip():
+        if turn and reads_as_name(turn.group(1).strip()):
             pieces.append((turn.group(1).strip(), turn.group(2)))
         elif cleaned and pieces:
             pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {cleaned}")

@@ -19,6 +19,40 @@ class Turn:
     end: float | None = None
 
 
+class Turns(list):
+    """The turns of one transcript file, with its title (a `# Title` that names no phase)."""
+
+    title: str = ""
+
+
+def keep_as_text(turns: list[Turn], names: set[str], *, source: str) -> list[Turn]:
+    """Fold the turns of `names` back into the turn before them, as "Name: text".
+
+    For a "speaker" the user says is not one: a sentence with a colon that the reader
+    took for a speaker prefix ("Bon: ..."). A folded line never starts a file or phase.
+    """
+    kept: list[Turn] = []
+    for turn in turns:
+        if turn.speaker not in names:
+            kept.append(turn)
+            continue
+        if not kept or kept[-1].phase != turn.phase:
+            raise TranscriptError(
+                source,
+                turn.line,
+                f"“{turn.speaker}” is kept as text but opens a phase",
+                "store it as a speaker, or put it after a turn",
+            )
+        previous = kept[-1]
+        text = f"{previous.text}\n{turn.speaker}: {turn.text}"
+        kept[-1] = Turn(
+            previous.phase, previous.speaker, text, previous.line, previous.start, turn.end
+        )
+    result = Turns(kept)
+    result.title = getattr(turns, "title", "")
+    return result
+
+
 class TranscriptError(ValidationError):
     """A transcript file that cannot be read, with the place to fix it.
 
@@ -57,7 +91,7 @@ class TurnCollector:
     def __init__(self, source: str, unit: str = "line") -> None:
         self.source = source
         self.unit = unit
-        self.turns: list[Turn] = []
+        self.turns = Turns()
         self.phase: int | None = None
         self._speaker: str | None = None
         self._lines: list[str] = []
@@ -93,6 +127,11 @@ class TurnCollector:
                 "start the line with “Name: ”",
                 where=f"{self.unit} {number}",
             )
+
+    def title(self, title: str) -> None:
+        """Keep the first title of the file (a level-1 heading that names no phase)."""
+        if not self.turns.title and title.strip():
+            self.turns.title = " ".join(title.split())[:200]
 
     def finish(self) -> list[Turn]:
         """Close the last turn and return them all."""

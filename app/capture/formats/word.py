@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Collection
 
 import docx
 from docx.document import Document
@@ -22,7 +23,7 @@ from lxml import etree
 
 from analysis import normalise_text
 from app.capture.formats.headings import MARKDOWN_HEADING
-from app.capture.formats.markdown import heading_phase, speaker_line
+from app.capture.formats.markdown import heading_phase, seen_speakers, speaker_key, speaker_line
 from app.capture.formats.turns import TranscriptError, Turn, TurnCollector
 
 # Limits against zip bombs; a long transcript is a few MB uncompressed with ratios around 10.
@@ -140,22 +141,29 @@ def _heading(paragraph: Paragraph, text: str, levels: dict[str, int]) -> tuple[i
     return (level, text) if level and text else None
 
 
-def _speaker_paragraph(text: str) -> tuple[str, str] | None:
+def _speaker_paragraph(text: str, seen: set[str]) -> tuple[str, str] | None:
     """Split "Name: text" at the start of a paragraph that may hold line breaks."""
     first, _, more = text.partition("\n")
-    turn = speaker_line(first)
+    turn = speaker_line(first, seen)
     if turn is None:
         return None
     return turn[0], f"{turn[1]}\n{more}" if more else turn[1]
 
 
-def parse_docx(data: bytes, *, source: str) -> list[Turn]:
+def parse_docx(data: bytes, *, source: str, known: Collection[str] = ()) -> list[Turn]:
     """Read the turns of a Word transcript; errors name the file and paragraph."""
     document = _open(data, source)
     collector = TurnCollector(source, unit="paragraph")
     levels = _heading_levels(document)
-    for number, paragraph in enumerate(document.paragraphs, start=1):
-        raw, bold = _read(paragraph)
+    paragraphs = [(paragraph, *_read(paragraph)) for paragraph in document.paragraphs]
+    # Names that open a turn somewhere (bold or capitalised) are speakers everywhere.
+    seen = seen_speakers([normalise_text(raw).partition("\n")[0] for _p, raw, _b in paragraphs])
+    seen |= set(known)
+    for _paragraph, raw, bold in paragraphs:
+        turn = _bold_speaker(raw, bold)
+        if turn:
+            seen.add(speaker_key(turn[0]))
+    for number, (paragraph, raw, bold) in enumerate(paragraphs, start=1):
         text = normalise_text(raw)
         heading = _heading(paragraph, text, levels)
         if heading:
@@ -164,8 +172,10 @@ def parse_docx(data: bytes, *, source: str) -> list[Turn]:
             phase = heading_phase(level, title, source=source, where=where, line=number)
             if phase is not None:
                 collector.heading(number, phase)
+            elif level == 1:
+                collector.title(title)
             continue
-        turn = _bold_speaker(raw, bold) or _speaker_paragraph(text)
+        turn = _bold_speaker(raw, bold) or _speaker_paragraph(text, seen)
         if turn:
             collector.turn(number, turn[0], normalise_text(turn[1]))
         else:

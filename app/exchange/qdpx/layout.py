@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from analysis import normalise_text
 from app.capture.formats.headings import MARKDOWN_HEADING, PHASE_NAMES, phase_of_title
-from app.capture.formats.markdown import speaker_line
+from app.capture.formats.markdown import speaker_key, speaker_line
 from app.exchange.codebook_block import PREFIX, SEPARATOR
 from app.platform.forms import pseudonym_key
 
@@ -178,6 +178,7 @@ def split_lines(
     """
     turns: list[Turn] = []
     phase, speaker, headed, offset = default_phase, default_speaker, False, 0
+    known_names = {speaker_key(name) for name in cases}
     for line in text.split("\n"):
         line_start, offset = offset, offset + len(line) + 1
         stripped = line.strip()
@@ -190,7 +191,8 @@ def split_lines(
             continue
         start = line_start + len(line) - len(line.lstrip())
         end = line_start + len(line.rstrip())
-        turn = speaker_line(stripped)
+        # A case name is a speaker however it is written; a clause before a colon is not.
+        turn = speaker_line(stripped, known_names)
         if turn is not None and turn[1].strip():
             if pseudonym_key(turn[0]) in cases:
                 speaker = cases[pseudonym_key(turn[0])]

@@ -20,7 +20,7 @@ from app.exchange.reports.word import BadReference
 from app.models import Study
 from app.platform.extensions import db
 
-__all__ = ["ReportRefused", "build_report"]
+__all__ = ["ReportRefused", "build_report", "pii_problems"]
 
 LANGUAGES = ("nl", "fr", "en")
 
@@ -31,6 +31,15 @@ class ReportRefused(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+def pii_problems(study_id: int, session_ids: Sequence[int] | None) -> list[str]:
+    """Return what blocks a report of these sessions (all if None): open findings, by place."""
+    sessions = selected_sessions(study_id, session_ids)
+    whole_study = session_ids is None or {s.id for s in sessions} == {
+        s.id for s in selected_sessions(study_id, None)
+    }
+    return [_problem(finding) for finding in open_findings(study_id, sessions, whole_study)]
 
 
 def build_report(

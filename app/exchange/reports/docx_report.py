@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from babel import Locale
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import gettext, ngettext
 
 from app.exchange.reports import charts, docx_incidents, docx_synthesis, docx_transversal
 from app.exchange.reports.data import QuoteItem, ReportData, ThemeSection
@@ -20,6 +20,7 @@ from app.exchange.reports.quotes import MAX_QUOTES_PER_THEME, MIN_QUOTE_CHARS
 from app.exchange.reports.typography import quoted, sort_key
 from app.exchange.reports.word import Writer
 from app.models.phases import PHASE_BY_NUMBER
+from app.platform.i18n import format_date
 
 
 def render(

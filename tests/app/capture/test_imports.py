@@ -251,3 +251,65 @@ def test_cli_refuses_unmapped_speakers_and_bad_files(runner, app, study, tmp_pat
     )
     assert result.exit_code != 0 and "bad.vtt" in result.output
     assert _counts(app) == (0, 0)
+
+
+NL = """# Sessie 2 — groep Brussel
+
+## 3. Vertelling
+Sara: Ze kreeg een brief van de school en ze wist niet wat ze ermee moest doen.
+De school weigerde die facturen rechtstreeks te geven: ze moest eerst de app downloaden.
+Noot: dit is geen spreker.
+Kevin: Dat herken ik, het is altijd hetzelfde verhaal met die scholen en de apps.
+"""
+
+
+def test_mapping_step_names_files_creates_participants_and_keeps_text(client, app, study):
+    """The mapping shows each speaker's file, creates a participant, keeps "Noot:" as text."""
+    response = _upload(client, study, [("een.md", NL.encode()), ("twee.md", MD.encode())])
+    assert response.status_code == 302
+    review = client.get(response.location)
+    assert "De school weigerde" not in review.text  # not offered as a speaker
+    assert "een.md" in review.text and "twee.md" in review.text
+    assert "Sessie 2 — groep Brussel" in review.text
+    names = ["Sara", "Noot", "Kevin", "Amina Benali", "Animatrice", "Julien"]
+    form = {"language": "nl"}
+    choices = ["new", "text", "new", f"p:{study['Amina']}", "f", f"p:{study['Julien']}"]
+    for i, (name, choice) in enumerate(zip(names, choices, strict=True)):
+        assert f'id="map-{i}"' in review.text and f">{name}<" in review.text
+        form[f"map-{i}"] = choice
+    form["pseudonym-0"], form["pseudonym-2"], form["label-4"] = "Saar", "Kobe", "Animatrice"
+    response = client.post(response.location, data=form)
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        first = db.session.execute(db.select(GroupSession).order_by(GroupSession.id)).scalars()
+        first = first.first()
+        assert first.title == "Sessie 2 — groep Brussel"
+        passages = [(p.speaker_name, p.text) for p in first.passages]
+        assert [speaker for speaker, _text in passages] == ["Saar", "Kobe"]
+        assert passages[0][1].endswith("downloaden.\nNoot: dit is geen spreker.")
+        pseudonyms = set(db.session.execute(db.select(Participant.pseudonym)).scalars())
+        assert {"Saar", "Kobe"} <= pseudonyms and "Sara" not in pseudonyms
+
+
+def test_new_participant_without_pseudonym_stores_nothing(client, app, study):
+    """Choosing "new participant" without typing a pseudonym is refused; nothing is stored."""
+    response = _upload(client, study, [("een.md", NL.encode())])
+    form = {"language": "nl", "map-0": "new", "map-1": "text", "map-2": f"p:{study['Julien']}"}
+    refused = client.post(response.location, data=form)
+    assert refused.status_code == 422 and "Sara" in refused.text
+    assert _counts(app) == (0, 0)
+
+
+def test_cli_detects_the_language_of_each_file(runner, app, study, tmp_path):
+    """Without --language a Dutch transcript is stored as Dutch, a French one as French."""
+    dutch, french = tmp_path / "nl.md", tmp_path / "fr.md"
+    dutch.write_text(NL.replace("Noot:", "Noot"), encoding="utf-8")
+    french.write_text(MD, encoding="utf-8")
+    args = ["sessions", "import", "--study", str(study["id"]), "--map", "Sara=Amina"]
+    args += ["--map", "Kevin=Julien", "--map", "Amina Benali=Amina"]
+    args += ["--facilitator", "Animatrice=Animatrice", str(dutch), str(french)]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        sessions = db.session.execute(db.select(GroupSession).order_by(GroupSession.number))
+        assert [s.language for s in sessions.scalars()] == ["nl", "fr"]

@@ -503,3 +503,23 @@ def test_long_vtt_transcript_reads_every_turn(long_session):
     turns = parse_transcript("\n\n".join(blocks).encode("utf-8"), "long.vtt")
     assert [(t.phase, t.speaker, t.text) for t in turns] == long_session
     assert turns[-1].start == 1499 * 7
+
+
+def test_docx_and_subtitle_sentences_with_a_colon_stay_text():
+    """In Word and subtitle files too, a clause before a colon continues the turn."""
+    sentence = "De school weigerde die facturen te geven: ze moest de app downloaden."
+
+    def build(document):
+        document.add_heading("Sessie 4 in Gent", level=1)
+        document.add_paragraph("## 3. Vertelling")
+        bold_turn(document, "Bram", "Het begon met een brief.")
+        document.add_paragraph(sentence)
+
+    turns = parse_docx(make_docx(build), source="v.docx")
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Bram", f"Het begon met een brief.\n{sentence}")
+    ]
+    assert turns.title == "Sessie 4 in Gent"
+    vtt = f"WEBVTT\n\n00:00.000 --> 00:02.000\nBram: Het begon.\n{sentence}\n"
+    turns = parse_vtt(vtt, source="v.vtt", default_phase=3)
+    assert [(t.speaker, t.text) for t in turns] == [("Bram", f"Het begon. {sentence}")]

@@ -90,6 +90,7 @@ def test_the_word_report_is_made_as_a_job_and_downloaded(app, client, demo):
 
 
 def test_open_personal_data_findings_stop_the_report_unless_overridden(app, client, demo):
+    """Open findings answer with a page linking to the review queue; no job fails."""
     with app.app_context():
         group_session = db.session.execute(
             db.select(GroupSession).filter_by(study_id=demo, number=1)
@@ -108,8 +109,12 @@ def test_open_personal_data_findings_stop_the_report_unless_overridden(app, clie
         )
         db.session.commit()
     refused = client.post(f"/studies/{demo}/exports/report", data={"language": "en"})
-    page = client.get(refused.headers["Location"]).text
-    assert "The job failed" in page and "session 1" in page and "0470" not in page
+    assert refused.status_code == 409
+    page = refused.text
+    assert "The report was not made" in page and "session 1" in page and "0470" not in page
+    assert f'href="/studies/{demo}/privacy/"' in page
+    with app.app_context():
+        assert db.session.execute(db.select(Job).filter_by(kind="export.docx")).first() is None
     forced = client.post(
         f"/studies/{demo}/exports/report", data={"language": "en", "override_pii": "1"}
     )
@@ -298,3 +303,17 @@ def test_a_missing_report_file_says_so(app, client, demo):
         job_id = job.id
     response = client.get(f"/studies/{demo}/exports/report/{job_id}.docx")
     assert response.status_code == 410 and "Make the report again" in response.text
+
+
+def test_every_download_has_its_own_file_name_even_with_a_long_title(app, client, demo):
+    """Segments and matrices (both .xlsx) never download under the same name."""
+    with app.app_context():
+        db.session.get(Study, demo).title = "Digitalisering en sociaal werk in Brussel " * 3
+        db.session.commit()
+    names = {}
+    for path in ("segments.xlsx", "matrices.xlsx", "segments.csv", "project.qdpx"):
+        response = client.get(f"/studies/{demo}/exports/{path}")
+        assert response.status_code == 200
+        names[path] = response.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
+    assert len(set(names.values())) == len(names)
+    assert "-segments-" in names["segments.xlsx"] and "-matrices-" in names["matrices.xlsx"]

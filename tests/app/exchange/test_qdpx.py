@@ -548,8 +548,8 @@ def test_without_our_block_the_text_is_split_by_line_with_phases_and_speakers(ap
     assert rows[1] == (1, "Non attribué", "Animatrice: Merci. D'autres propositions ?")
     assert (3, "Amina", EMOJI_TEXT) in rows
     assert (5, "Jonas", "Première ligne") in rows
-    # Without our block a line like "a few words: text" reads as an unknown speaker.
-    assert (5, "Non attribué", "deuxième ligne: avec deux-points.") in rows
+    # A clause before a colon is text of the speaker before, not an unknown speaker (#14).
+    assert (5, "Jonas", "deuxième ligne: avec deux-points.") in rows
     assert "no phase headings" not in "\n".join(result.warnings)
 
 

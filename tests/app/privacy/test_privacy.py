@@ -192,3 +192,112 @@ def test_an_installed_ner_pipeline_adds_the_names_it_recognises(client, app, stu
         privacy.NER_PIPELINES.update(original)
         privacy.ner_pipeline.cache_clear()
     assert ("person", "Ornella Vicq") in _open(app)
+
+
+def _add(client, study, text: str) -> None:
+    response = client.post(
+        f"{study['base']}/passages", data={"phase": "3", "speaker": "f:Animatrice", "text": text}
+    )
+    assert response.status_code == 302
+
+
+def _passage_texts(app) -> list[str]:
+    with app.app_context():
+        return [
+            p.text for p in db.session.execute(db.select(Passage).order_by(Passage.id)).scalars()
+        ]
+
+
+def _replace_person(client, app, study, name: str, placeholder: str = "[NOM]"):
+    with app.app_context():
+        finding = db.session.execute(
+            db.select(PiiFinding).filter_by(kind="person", status="open", text=name)
+        ).scalar_one()
+        finding_id = finding.id
+    return client.post(
+        f"/studies/{study['id']}/privacy/findings/{finding_id}",
+        data={"action": "placeholder", "placeholder": placeholder},
+    )
+
+
+def test_replacing_a_person_touches_only_the_name(client, app, study):
+    """ "C'est Jeanne Dupont, la voisine…" becomes "C'est [NOM], la voisine…", history too."""
+    text = "C'est Jeanne Dupont, la voisine, qui a tout fait à sa place."
+    _add(client, study, text)
+    assert _replace_person(client, app, study, "Jeanne Dupont").status_code == 302
+    assert "C'est [NOM], la voisine, qui a tout fait à sa place." in _passage_texts(app)
+
+
+def test_a_stored_finding_wider_than_the_name_replaces_only_the_name(client, app, study):
+    """A finding an older detector stored with a neighbouring word never deletes that word."""
+    text = "C'est Jeanne Dupont, la voisine, qui a tout fait à sa place."
+    _add(client, study, text)
+    with app.app_context():
+        db.session.execute(db.delete(PiiFinding).where(PiiFinding.kind == "person"))
+        passage = db.session.execute(db.select(Passage).filter_by(text=text)).scalar_one()
+        db.session.add(
+            PiiFinding(
+                study_id=study["id"],
+                group_session_id=study["session"],
+                object_type="passage",
+                object_id=passage.id,
+                kind="person",
+                start_offset=0,
+                end_offset=19,
+                text="C'est Jeanne Dupont",
+            )
+        )
+        db.session.add(PassageRevision(passage_id=passage.id, version=0, text=text))
+        db.session.commit()
+    assert _replace_person(client, app, study, "C'est Jeanne Dupont").status_code == 302
+    assert "C'est [NOM], la voisine, qui a tout fait à sa place." in _passage_texts(app)
+    with app.app_context():
+        revisions = [r.text for r in db.session.execute(db.select(PassageRevision)).scalars()]
+    assert all(r.startswith("C'est ") for r in revisions if "voisine" in r)
+
+
+def test_replacing_a_name_leaves_longer_words_that_contain_it(client, app, study):
+    """Replacing the name "Jan" keeps "Janssens" and "Janvier" whole (whole words only)."""
+    client.post(f"/studies/{study['id']}/privacy/names", data={"names": "Jan\n"})
+    _add(client, study, "Jan belde naar Janssens in januari.")
+    assert _replace_person(client, app, study, "Jan", placeholder="[N\\1]").status_code == 302
+    assert "[N\\1] belde naar Janssens in januari." in _passage_texts(app)
+
+
+def test_saving_a_passage_with_personal_data_warns_without_blocking(client, app, study):
+    """The passage is stored, and the next page says what was found and links to the queue."""
+    response = client.post(
+        f"{study['base']}/passages",
+        data={"phase": "4", "speaker": "f:Animatrice", "text": "Son GSM: 0470 98 76 54."},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "may hold personal data (phone number)" in response.text
+    assert f'href="/studies/{study["id"]}/privacy/"' in response.text
+    assert any("0470 98 76 54" in text for text in _passage_texts(app))
+    calm = client.post(
+        f"{study['base']}/passages",
+        data={"phase": "4", "speaker": "f:Animatrice", "text": "Rien de personnel ici."},
+        follow_redirects=True,
+    )
+    assert "may hold personal data" not in calm.text
+
+
+def test_live_capture_answers_with_the_personal_data_warning(client, app, study):
+    """A live contribution with a phone number is saved and its answer carries the warning."""
+    answer = client.post(
+        f"{study['base']}/live/contributions",
+        json={
+            "client_key": "k1",
+            "phase": 5,
+            "speaker": "f:Animatrice",
+            "text": "Appelez le 0470 98 76 54.",
+        },
+    )
+    assert answer.status_code == 201
+    assert "phone number" in answer.get_json()["warning"]
+    quiet = client.post(
+        f"{study['base']}/live/contributions",
+        json={"client_key": "k2", "phase": 5, "speaker": "f:Animatrice", "text": "Merci."},
+    )
+    assert quiet.get_json()["warning"] is None

@@ -266,3 +266,42 @@ def test_study_list_shows_only_own_studies(client, app, owner, make_study, make_
     make_study(make_user("other@example.org"), "Secret elsewhere")
     page = client.get("/studies/").data
     assert b"Mine" in page and b"Secret elsewhere" not in page
+
+
+def _add_participant(client, study_id, pseudonym, **fields):
+    data = {"pseudonym": pseudonym, "consent": ["participation"], "consent_date": "2026-03-04"}
+    response = client.post(f"/studies/{study_id}/participants/", data={**data, **fields})
+    assert response.status_code == 302
+
+
+def test_rosters_sort_names_as_people_read_them(client, app, owner, make_study):
+    """ "Élodie" comes before "Sophie" (not after "Zoë" as code points would have it)."""
+    study_id = make_study(owner)
+    for name in ("Sophie", "Zoë", "Élodie", "amina"):
+        _add_participant(client, study_id, name)
+    page = client.get(f"/studies/{study_id}/participants/").text
+    positions = [page.index(f">{name}<") for name in ("amina", "Élodie", "Sophie", "Zoë")]
+    assert positions == sorted(positions)
+    form = client.get(f"/studies/{study_id}/sessions/new").text
+    positions = [form.index(f">{name}</label>") for name in ("amina", "Élodie", "Sophie", "Zoë")]
+    assert positions == sorted(positions)
+
+
+def test_english_dates_are_not_written_the_american_way(client, app, owner, make_study):
+    """A consent of 4 March 2026 reads "4 Mar 2026" in English, not "Mar 4, 2026"."""
+    study_id = make_study(owner)
+    _add_participant(client, study_id, "Sophie")
+    page = client.get(f"/studies/{study_id}/participants/", headers={"Accept-Language": "en"})
+    assert "yes, 4 Mar 2026" in page.text and "Mar 4, 2026" not in page.text
+
+
+def test_attribute_keys_are_shown_as_labels_in_filters(client, app, owner, make_study):
+    """The segments filter offers "Organisation type: CPAS", never "organisation_type: CPAS"."""
+    study_id = make_study(owner)
+    _add_participant(client, study_id, "Sophie", organisation_type="CPAS", position="AS")
+    page = client.get(f"/studies/{study_id}/segments", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "Organisation type: CPAS" in page.text and "organisation_type:" not in page.text
+    matrices = client.get(f"/studies/{study_id}/matrices", headers={"Accept-Language": "en"})
+    assert ">Organisation type</option>" in matrices.text
+    assert ">organisation_type</option>" not in matrices.text

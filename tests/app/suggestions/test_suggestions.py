@@ -166,6 +166,20 @@ def test_a_suggestion_for_edited_words_is_refused(app, client, session_world):
     assert "changed since this suggestion was made" in page
 
 
+def test_accepting_one_suggestion_says_so_on_the_page_it_returns_to(app, client, session_world):
+    """Accepting a suggestion confirms it in the (sticky) message area of the coding view."""
+    w = session_world
+    _suggest(client, w)
+    with app.app_context():
+        suggestion_id = db.session.execute(db.select(Suggestion.id)).scalars().first()
+    response = client.post(
+        f"/studies/{w['study']}/analysis/suggestions/{suggestion_id}", data={"decision": "accept"}
+    )
+    assert response.headers["Location"].endswith("#suggestions-heading")
+    page = client.get(response.headers["Location"]).text
+    assert '<div class="flashes">' in page and "Suggestion accepted." in page
+
+
 def test_a_study_without_themes_gets_a_failed_job_with_a_clear_message(app, client, session_world):
     w = session_world
     with app.app_context():
