@@ -168,10 +168,12 @@ class Reader:
             if text is None and note.get("plainTextPath"):
                 path = self._member(note.get("plainTextPath"), note.sourceline)
                 text = self._read_text(path, note.sourceline) if path else ""
+            # Text files can hold bytes XML cannot (NUL, which PostgreSQL refuses): clean first.
+            text = normalise_text(text or "")
             if is_container(text):
                 self.container = read_container(text)
                 continue
-            notes[canonical_guid(note.get("guid"))] = (normalise_text(text or ""), note.sourceline)
+            notes[canonical_guid(note.get("guid"))] = (text, note.sourceline)
         return notes
 
     def _cases(self) -> list[PlanCase]:

@@ -4,6 +4,7 @@ and malformed or hostile archives refused with nothing stored."""
 from __future__ import annotations
 
 import io
+import random
 import re
 import struct
 import zipfile
@@ -756,3 +757,39 @@ def test_offset_map_matches_normalise_text(raw):
         return
     assert len(offsets) == len(raw) + 1 and offsets[-1] == len(text)
     assert all(0 <= a <= b <= len(text) for a, b in zip(offsets, offsets[1:], strict=False))
+
+
+def test_control_bytes_in_text_files_never_reach_the_database(app, owner, study_id):
+    """NUL and other control bytes in a project's text files: a clean import or refusal.
+
+    Sessions and notes travel as text files (QualCoder reads notes only so); a text file
+    can hold bytes XML cannot, and PostgreSQL refuses NUL in text. Seeded, so repeatable.
+    """
+    archive = zipfile.ZipFile(io.BytesIO(_export(app, study_id, owner)))
+    rng = random.Random(20261206)
+    for _trial in range(30):
+        damaged = io.BytesIO()
+        with zipfile.ZipFile(damaged, "w") as out:
+            for info in archive.infolist():
+                body = archive.read(info.filename)
+                if info.filename.startswith("sources/"):
+                    lines = body.split(b"\n")
+                    for _ in range(3):
+                        i = rng.randrange(len(lines))
+                        j = rng.randrange(len(lines[i]) + 1)
+                        junk = rng.choice([b"\x00", b"\x00:", b"\x01", b"A\x00b: "])
+                        lines[i] = lines[i][:j] + junk + lines[i][j:]
+                    body = b"\n".join(lines)
+                out.writestr(info.filename, body)
+        with app.app_context():
+            try:
+                result = import_qdpx(
+                    damaged.getvalue(), filename="nul.qdpx", owner_id=owner, language="en"
+                )
+            except QdpxError:
+                db.session.rollback()
+                continue
+            db.session.flush()
+            for theme in result.study.themes:
+                assert "\x00" not in theme.definition_fr + theme.definition_nl + theme.label_en
+            db.session.rollback()
