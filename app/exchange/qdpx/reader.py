@@ -168,8 +168,7 @@ class Reader:
             if text is None and note.get("plainTextPath"):
                 path = self._member(note.get("plainTextPath"), note.sourceline)
                 text = self._read_text(path, note.sourceline) if path else ""
-            # Text files can hold bytes XML cannot (NUL, which PostgreSQL refuses): clean first.
-            text = normalise_text(text or "")
+            text = normalise_text(text or "")  # a text file can hold NUL; XML cannot
             if is_container(text):
                 self.container = read_container(text)
                 continue
