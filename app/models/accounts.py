@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.platform.extensions import db
 
 
@@ -28,6 +28,7 @@ class User(UserMixin, db.Model):
     """
 
     __tablename__ = "user"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -65,6 +66,7 @@ class LoginSession(db.Model):
     """
 
     __tablename__ = "login_session"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id", ondelete="CASCADE"), index=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, delete, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.models.studies import _enum
 from app.platform.extensions import db
 
@@ -72,6 +72,7 @@ class Suggestion(db.Model):
     """The tool's proposal to code a passage with a theme, with its evidence."""
 
     __tablename__ = "suggestion"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
@@ -112,6 +113,7 @@ class Grouping(db.Model):
     """A thematic group of passages found by clustering, for facilitators to judge."""
 
     __tablename__ = "grouping"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.models.studies import _enum
 from app.platform.extensions import db
 
@@ -26,7 +26,11 @@ class Theme(db.Model):
 
     __tablename__ = "theme"
     # GUIDs are unique per study: a codebook copied into another study keeps its GUIDs.
-    __table_args__ = (UniqueConstraint("study_id", "key"), UniqueConstraint("study_id", "guid"))
+    __table_args__ = (
+        UniqueConstraint("study_id", "key"),
+        UniqueConstraint("study_id", "guid"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
@@ -66,6 +70,7 @@ class Coding(db.Model):
     __tablename__ = "coding"
     __table_args__ = (
         CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="span_valid"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.platform.extensions import db
 from app.platform.i18n import collation_key
 
@@ -55,6 +55,7 @@ class Study(db.Model):
     """A research project: its sessions, participants and codebook."""
 
     __tablename__ = "study"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -97,7 +98,7 @@ class Membership(db.Model):
     """A user's role in a study."""
 
     __tablename__ = "membership"
-    __table_args__ = (UniqueConstraint("study_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("study_id", "user_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
@@ -117,6 +118,7 @@ class GroupSession(db.Model):
     __table_args__ = (
         UniqueConstraint("study_id", "number"),
         CheckConstraint("number >= 1", name="number_positive"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,7 +155,7 @@ class Participant(db.Model):
     """
 
     __tablename__ = "participant"
-    __table_args__ = (UniqueConstraint("study_id", "pseudonym_key"),)
+    __table_args__ = (UniqueConstraint("study_id", "pseudonym_key"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
@@ -179,6 +181,7 @@ class Consent(db.Model):
     """One consent decision for one scope; the newest row per scope is in force."""
 
     __tablename__ = "consent"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(
@@ -199,6 +202,7 @@ class Narrative(db.Model):
     """A story proposed in phase 1; the chosen one is told in phase 3 by its narrator."""
 
     __tablename__ = "narrative"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_session_id: Mapped[int] = mapped_column(

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.models.studies import _enum
 from app.platform.extensions import db
 
@@ -63,6 +63,7 @@ class Synthesis(db.Model):
             sqlite_where=text("group_session_id IS NULL"),
             postgresql_where=text("group_session_id IS NULL"),
         ),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +87,7 @@ class Statement(db.Model):
     """One statement of a synthesis; its text lives in its versions."""
 
     __tablename__ = "statement"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     synthesis_id: Mapped[int] = mapped_column(
@@ -126,7 +128,7 @@ class StatementVersion(db.Model):
     """One text of a statement. Versions are never edited, only added."""
 
     __tablename__ = "statement_version"
-    __table_args__ = (UniqueConstraint("statement_id", "number"),)
+    __table_args__ = (UniqueConstraint("statement_id", "number"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(
@@ -149,7 +151,7 @@ class StatementLink(db.Model):
     """A passage (or one coding in it) that supports a statement: shown as a quote."""
 
     __tablename__ = "statement_link"
-    __table_args__ = (UniqueConstraint("statement_id", "passage_id", "coding_id"),)
+    __table_args__ = (UniqueConstraint("statement_id", "passage_id", "coding_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(

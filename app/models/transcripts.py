@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.models.studies import _enum
 from app.platform.extensions import db
 
@@ -39,6 +39,7 @@ class Passage(db.Model):
             " OR (speaker_kind = 'facilitator' AND participant_id IS NULL)",
             name="speaker_consistent",
         ),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +95,7 @@ class PassageRevision(db.Model):
     """
 
     __tablename__ = "passage_revision"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     passage_id: Mapped[int] = mapped_column(

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import utcnow
+from app.models.base import IDS_NEVER_REUSED, utcnow
 from app.models.studies import _enum
 from app.platform.extensions import db
 
@@ -41,6 +41,7 @@ class ValidationRound(db.Model):
     """One round of validation of (part of) a synthesis by the group that produced it."""
 
     __tablename__ = "validation_round"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
@@ -70,7 +71,7 @@ class RoundStatement(db.Model):
     """A statement version put to the participants in a round."""
 
     __tablename__ = "round_statement"
-    __table_args__ = (UniqueConstraint("round_id", "statement_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "statement_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(
@@ -91,7 +92,7 @@ class ValidationLink(db.Model):
     """A participant's personal link to a round; the URL token is never stored."""
 
     __tablename__ = "validation_link"
-    __table_args__ = (UniqueConstraint("round_id", "participant_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "participant_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(
@@ -114,7 +115,7 @@ class StatementAnswer(db.Model):
     """A participant's current answer to one statement of a round."""
 
     __tablename__ = "statement_answer"
-    __table_args__ = (UniqueConstraint("link_id", "statement_id"),)
+    __table_args__ = (UniqueConstraint("link_id", "statement_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(
@@ -137,7 +138,7 @@ class QuoteDecision(db.Model):
     """A participant's choice about a passage of theirs quoted in the round."""
 
     __tablename__ = "quote_decision"
-    __table_args__ = (UniqueConstraint("link_id", "passage_id"),)
+    __table_args__ = (UniqueConstraint("link_id", "passage_id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(
