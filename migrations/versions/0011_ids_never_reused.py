@@ -174,7 +174,8 @@ def upgrade():
     # table; the pragma is ignored inside a transaction, so the one alembic opened for this
     # revision is committed (it holds nothing yet) and a new one opened with the keys off.
     raw = bind.connection.driver_connection
-    raw.execute("COMMIT")
+    if raw.in_transaction:
+        raw.execute("COMMIT")
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
         raw.execute("BEGIN IMMEDIATE")

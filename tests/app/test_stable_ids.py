@@ -301,3 +301,28 @@ def test_upgrading_a_0010_database_keeps_every_row_and_stops_reusing_ids(sqlite_
             with pytest.raises(IntegrityError):
                 db.session.execute(text(statement))
             db.session.rollback()
+
+
+def test_starting_the_app_on_a_0010_database_upgrades_it_and_reuses_no_id(sqlite_0010):
+    """The embedded start path (auto upgrade) rebuilds the tables; the API then gives new ids."""
+    old = _study_at_0010(sqlite_0010)
+    started = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": sqlite_0010.config["SQLALCHEMY_DATABASE_URI"],
+            "AUTO_UPGRADE": True,
+        }
+    )
+    client = started.test_client()
+    response = client.post("/login", data={"email": "owner@example.org", "password": "x" * 12})
+    assert response.status_code == 302
+    created = client.post(
+        f"/api/studies/{old['study']}/codings",
+        json={"passage_id": old["passages"][0], "start": 0, "end": 2, "theme": "privacy"},
+    )
+    assert created.status_code == 201
+    assert created.json["id"] > old["deleted coding"]
+    with started.app_context():
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0011"
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        db.engine.dispose()
