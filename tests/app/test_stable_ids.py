@@ -326,3 +326,29 @@ def test_starting_the_app_on_a_0010_database_upgrades_it_and_reuses_no_id(sqlite
         assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == "0011"
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
         db.engine.dispose()
+
+
+def test_0011_run_again_after_a_stop_before_stamping_changes_nothing(sqlite_0010):
+    """0011 commits its rebuild before alembic stamps it: a second run finds it done."""
+    from flask_migrate import stamp
+
+    app = sqlite_0010
+    _study_at_0010(app)
+    upgrade_schema(app)
+    with app.app_context():
+        connection = db.session.connection()
+        rows, sequences = (
+            _rows(connection),
+            connection.execute(text("SELECT * FROM sqlite_sequence")).all(),
+        )
+        db.session.rollback()
+        stamp(directory=str(MIGRATIONS_DIR), revision="0010")
+    upgrade_schema(app)
+    with app.app_context():
+        connection = db.session.connection()
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0011"
+        )
+        assert _rows(connection) == rows
+        assert connection.execute(text("SELECT * FROM sqlite_sequence")).all() == sequences
+        db.session.rollback()
