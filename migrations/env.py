@@ -94,9 +94,33 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-
-        with context.begin_transaction():
-            context.run_migrations()
+        if connection.dialect.name != "sqlite":
+            with context.begin_transaction():
+                context.run_migrations()
+            return
+        # SQLite rebuilds a table to alter it (batch mode: create, copy, DROP, rename). With
+        # foreign keys on, the DROP deletes the old table's rows first and cascades to every
+        # child table: upgrading a database with data from 0001 lost every coding in 0002.
+        # The pragma is ignored inside a transaction, so it is set on the driver connection
+        # while none is open. Alembic commits each SQLite revision on its own, so the keys
+        # are checked after the last one: a violation stops the start with its list.
+        raw = connection.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            broken_before = set(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
+            connection.rollback()
+            with context.begin_transaction():
+                context.run_migrations()
+            broken = set(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
+            connection.rollback()
+            if broken - broken_before:
+                raise RuntimeError(
+                    f"migration broke foreign keys: {sorted(broken - broken_before)[:10]}"
+                )
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

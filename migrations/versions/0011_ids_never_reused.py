@@ -174,6 +174,8 @@ def upgrade():
     # table; the pragma is ignored inside a transaction, so the one alembic opened for this
     # revision is committed (it holds nothing yet) and a new one opened with the keys off.
     raw = bind.connection.driver_connection
+    # env.py already runs SQLite upgrades with the keys off; the state found is restored.
+    keys_were_on = raw.execute("PRAGMA foreign_keys").fetchone()[0]
     if raw.in_transaction:
         raw.execute("COMMIT")
     raw.execute("PRAGMA foreign_keys=OFF")
@@ -191,7 +193,7 @@ def upgrade():
             raw.execute("ROLLBACK")
             raise
     finally:
-        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute(f"PRAGMA foreign_keys={'ON' if keys_were_on else 'OFF'}")
         raw.execute("BEGIN IMMEDIATE")  # alembic stamps 0011 in the transaction it opened
 
 
