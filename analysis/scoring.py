@@ -21,7 +21,6 @@ MIN_POSITIVES = 5  # a rare theme is learned early (8 kept dependency zero-shot 
 MIN_NEGATIVES = 5
 REJECTED_WEIGHT = 2.0
 BLEND_HALF = 20  # examples at which learned and zero-shot weigh the same
-GATE_BELOW = 10  # below this many codings (the smaller class), a model must beat the prior in CV
 CALIBRATE_FROM = 20  # coded passages before per-theme cut-offs are calibrated
 SCALES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
 SHRINK = 0.05  # F1 a scale must gain per unit of |log2 scale| to move off 1
@@ -146,10 +145,6 @@ class LearnedThemes:
                     continue
                 weights = np.where(rejected, REJECTED_WEIGHT, 1.0)
                 target = positive.astype(int)
-                if min(n_pos, n_neg) < GATE_BELOW and not _beats_prior(
-                    features, target, weights, points[:, self.keys.index(key)]
-                ):
-                    continue  # too few codings to trust a model the codings do not support
                 model = _logistic().fit(features, target, sample_weight=weights)
                 self.models_[key] = (model, min(n_pos, n_neg))
         return self
@@ -206,34 +201,6 @@ class LearnedThemes:
                 ]
                 if found:
                     similar[row][key] = found
-
-
-def _beats_prior(features, target, weights, points, folds: int = 5) -> bool:
-    """Whether the blended model beats the prior in cross-validation inside the codings."""
-    from analysis.zeroshot import score_from_points
-
-    prior = score_from_points(points)
-    # Deal positives and negatives round-robin, so every fold holds both.
-    order = np.argsort(-target, kind="stable")
-    fold_of = np.empty(len(target), dtype=int)
-    fold_of[order] = np.arange(len(target)) % folds
-    blended = np.array(prior, copy=True)
-    for fold in range(folds):
-        train, test = fold_of != fold, fold_of == fold
-        y = target[train]
-        n_pos, n_neg = int(y.sum()), int((1 - y).sum())
-        if n_pos < 2 or n_neg < 2:
-            continue
-        model = _logistic().fit(features[train], y, sample_weight=weights[train])
-        learned = model.predict_proba(features[test])[:, 1]
-        blended[test] = _blend(learned, prior[test], min(n_pos, n_neg))
-    truth = target.astype(bool)
-    return _f1(blended >= 0.5, truth) > _f1(prior >= 0.5, truth)
-
-
-def _f1(predicted: np.ndarray, truth: np.ndarray) -> float:
-    tp = int((predicted & truth).sum())
-    return 2 * tp / max(int(predicted.sum()) + int(truth.sum()), 1)
 
 
 def _logistic():

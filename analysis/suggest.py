@@ -14,10 +14,7 @@ One model, two regimes per theme:
   lemma unigrams and bigrams (TF-IDF) plus every theme's calibrated points, trained on
   the codings of every language, blended with the zero-shot score:
   `w * learned + (1 - w) * zero_shot` where `w = n / (n + BLEND_HALF)` and n is the
-  smaller of the positive and negative counts. While n is under `GATE_BELOW` (10), the
-  model is kept only if, in 5-fold cross-validation inside the codings, its blended
-  score separates them better (F1 at the cut) than the calibrated zero-shot score: a
-  few codings the codebook already gets right teach nothing, and keep it zero-shot.
+  smaller of the positive and negative counts.
 
 Every example not coded with a theme is a negative for it; a suggestion the
 facilitator rejected is a negative of weight `REJECTED_WEIGHT`. In both regimes a
@@ -28,7 +25,7 @@ that theme most like this one (TF-IDF cosine). Term evidence names each word onc
 theme and never a stop word.
 
 The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 5,
-REJECTED_WEIGHT = 2, BLEND_HALF = 20, GATE_BELOW = 10, C = 16. The output is deterministic: fixed
+REJECTED_WEIGHT = 2, BLEND_HALF = 10, C = 16. The output is deterministic: fixed
 solver, sorted ties, no dependence on set or hash order.
 """
 

@@ -258,11 +258,11 @@ def test_a_weaker_rival_theme_is_not_suggested_beside_a_clear_one(zero_shot):
     assert zero_shot.suggest([("p", text)], language="fr")[0].suggested() == ["privacy"]
 
 
-def test_a_theme_coded_ten_times_is_learned_from_any_language(dev_rows, dev_prepared):
-    """Ten codings of a theme, in French and English, already train it for Dutch passages."""
+def test_a_theme_coded_five_times_is_learned_from_any_language(dev_rows, dev_prepared):
+    """Five codings of a theme, in French and English, already train it for Dutch passages."""
     coded = [(row, p) for row, p in zip(dev_rows, dev_prepared, strict=True) if row["lang"] != "nl"]
-    positives = [(r, p) for r, p in coded if "dependency" in r["labels"]][:10]
-    negatives = [(r, p) for r, p in coded if "dependency" not in r["labels"]][:30]
+    positives = [(r, p) for r, p in coded if "dependency" in r["labels"]][:5]
+    negatives = [(r, p) for r, p in coded if "dependency" not in r["labels"]][:15]
     examples = [Example(r["id"], p, frozenset(r["labels"])) for r, p in positives + negatives]
     suggester = ThemeSuggester(default_codebook(), examples).fit()
     dutch = [
@@ -271,21 +271,3 @@ def test_a_theme_coded_ten_times_is_learned_from_any_language(dev_rows, dev_prep
     for result in suggester.suggest(dutch):
         theme = next(t for t in result.themes if t.key == "dependency")
         assert theme.regime == "learned"
-
-
-def test_few_codings_the_codebook_already_gets_right_keep_a_theme_zero_shot(
-    zero_shot, dev_rows, dev_prepared
-):
-    """Five codings that agree with the zero-shot suggestions teach nothing: no model yet."""
-    items = [(row["id"], p) for row, p in zip(dev_rows, dev_prepared, strict=True)]
-    suggested = {r.id: "dependency" in r.suggested() for r in zero_shot.suggest(items)}
-    agreeing = [
-        (row, p)
-        for row, p in zip(dev_rows, dev_prepared, strict=True)
-        if suggested[row["id"]] == ("dependency" in row["labels"])
-    ]
-    positives = [(r, p) for r, p in agreeing if "dependency" in r["labels"]][:5]
-    negatives = [(r, p) for r, p in agreeing if "dependency" not in r["labels"]][:15]
-    examples = [Example(r["id"], p, frozenset(r["labels"])) for r, p in positives + negatives]
-    suggester = ThemeSuggester(default_codebook(), examples).fit()
-    assert suggester.regimes_["dependency"] == "zero-shot"
