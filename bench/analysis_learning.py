@@ -89,7 +89,9 @@ def run_variant(name, rows, points, features, labels, fold_of, keys, repeats, op
             table = scores(pred, labels, keys)
             macros.append(table["macro"])
             per.append(table["suggested"])
-        out.append(f"{np.mean(macros):.3f}")
+        # The range over draws: differences between variants below it are not readable.
+        spread = f"±{(max(macros) - min(macros)) / 2:.3f}" if len(macros) > 1 else ""
+        out.append(f"{np.mean(macros):.3f}{spread}")
     return out
 
 
@@ -115,7 +117,7 @@ def main() -> None:
             )
             print(f"{Path(path).stem:<12} {name:<14} {' '.join(vals)}", flush=True)
             results.setdefault(name, []).append((Path(path).stem, vals))
-    print("variant / set: zero-shot, " + ", ".join(str(c) for c in CURVE))
+    print("variant / set: zero-shot, " + ", ".join(str(c) for c in CURVE) + " (± half range)")
     for name, cells in results.items():
         line = "  ".join(f"{stem}: {' '.join(vals)}" for stem, vals in cells)
         print(f"{name:<14} {line}")
