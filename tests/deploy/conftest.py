@@ -19,7 +19,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -139,9 +139,29 @@ def worker(env: dict[str, str], log: Path, *extra: str) -> Iterator[subprocess.P
         _stop(process)
 
 
+def _children(pid: int) -> list[int]:
+    """Return the ids of a process's descendants (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL a process and its children (an RQ worker and the work horse it forked)."""
-    os.killpg(process.pid, signal.SIGKILL)
+    """SIGKILL an RQ worker and the work horse it forked (which starts a session of its own)."""
+    doomed = [process.pid, *_children(process.pid)]
+    for pid in doomed:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     process.wait()
 
 
