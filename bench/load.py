@@ -213,13 +213,14 @@ def build(args, database_url: str) -> dict:
         ValidationLink,
     )
     from app.models.base import utcnow
+    from app.platform.config import normalise_database_url
     from app.platform.extensions import db
     from app.studies.studies import create_study
     from app.synthesis.links import link_token
 
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
             "SECRET_KEY": SECRET,
             "LOAD_DEMO": False,
             "WTF_CSRF_ENABLED": False,
@@ -493,10 +494,15 @@ def worker_kill(args, base, ids, env, logs: Path, holder: dict) -> dict:
 def verify(database_url: str, rec: Recorder, kill: dict | None) -> list[str]:
     from app import create_app
     from app.models import AuditEvent, Coding, Job, StatementAnswer, Suggestion
+    from app.platform.config import normalise_database_url
     from app.platform.extensions import db
 
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET, "LOAD_DEMO": False}
+        {
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+            "SECRET_KEY": SECRET,
+            "LOAD_DEMO": False,
+        }
     )
     lines = []
     with app.app_context():
