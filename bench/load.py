@@ -342,15 +342,17 @@ async def staff_user(args, base, ids, email, rec: Recorder, deadline: float) -> 
     study = ids["study"]
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         page = await rec.call(client, "login page", "GET", "/login")
-        if page is None:
+        found = CSRF.search(page.text) if page is not None else None
+        if found is None:
             return
-        token = CSRF.search(page.text).group(1)
-        data = {"email": email, "password": PASSWORD, "csrf_token": token}
+        data = {"email": email, "password": PASSWORD, "csrf_token": found.group(1)}
         if (await rec.call(client, "login", "POST", "/login", data=data)) is None:
             return
         page = await rec.call(client, "study page", "GET", f"/studies/{study}")
-        token = CSRF.search(page.text).group(1) if page is not None else ""
-        headers = {"X-CSRFToken": token}
+        found = CSRF.search(page.text) if page is not None and page.status_code == 200 else None
+        if found is None:  # the login failed (counted in its statuses): this user stops
+            return
+        headers = {"X-CSRFToken": found.group(1)}
         while await pause(args, deadline):
             session_id = rng.choice(list(ids["sessions"]))
             passage_id = rng.choice(ids["sessions"][session_id])
@@ -398,11 +400,14 @@ async def participant(args, base, link_id, token, rec: Recorder, deadline: float
             if page is None or page.status_code != 200:
                 continue
             statements = [int(s) for s in VERDICT.findall(page.text)]
+            found = CSRF.search(page.text)
+            if found is None:
+                continue
             if not await pause(args, deadline):
                 return
             chosen = {s: rng.choice(("agree", "nuance", "disagree")) for s in set(statements)}
             data = {f"verdict-{s}": v for s, v in chosen.items()}
-            data["csrf_token"] = CSRF.search(page.text).group(1)
+            data["csrf_token"] = found.group(1)
             sent = await rec.call(client, "participant answer", "POST", f"/v/{token}", data=data)
             if sent is not None and sent.status_code < 400:
                 rec.answer_events += sum(1 for s, v in chosen.items() if mine.get(s) != v)
