@@ -306,14 +306,13 @@ class Recorder:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, Counter] = defaultdict(Counter)
-        self.created: dict[
-            int, tuple
-        ] = {}  # acknowledged codings: id -> (passage, start, end, theme)
-        self.deleted: set[int] = set()
+        # Acknowledged coding writes by id. SQLite reuses the id of a deleted last row, so one id
+        # can be created, deleted and created again: count, do not assume one life per id.
+        self.created: dict[int, list[tuple]] = defaultdict(list)  # id -> spans, in order
+        self.deleted: Counter = Counter()
         self.unacknowledged = 0
-        self.answers: dict[
-            int, dict[int, str]
-        ] = {}  # link -> statement -> last acknowledged verdict
+        # link -> statement -> last acknowledged verdict
+        self.answers: dict[int, dict[int, str]] = {}
         self.answer_events = 0
 
     async def call(self, client: httpx.AsyncClient, name: str, method: str, url: str, **kw):
@@ -382,13 +381,13 @@ async def staff_user(args, base, ids, email, rec: Recorder, deadline: float) -> 
                 if made is None or made.status_code != 201:
                     continue
                 coding_id = made.json()["id"]
-                rec.created[coding_id] = span
+                rec.created[coding_id].append(span)
                 if rng.random() < 0.5:
                     gone = await rec.call(
                         client, "coding API delete", "DELETE", f"{url}/{coding_id}", headers=headers
                     )
                     if gone is not None and gone.status_code == 204:
-                        rec.deleted.add(coding_id)
+                        rec.deleted[coding_id] += 1
 
 
 async def participant(args, base, link_id, token, rec: Recorder, deadline: float) -> None:
@@ -515,15 +514,21 @@ def verify(database_url: str, rec: Recorder, kill: dict | None) -> list[str]:
             c.id: (c.passage_id, c.start_offset, c.end_offset, c.theme.key)
             for c in db.session.execute(db.select(Coding)).scalars()
         }
-        kept = {cid: span for cid, span in rec.created.items() if cid not in rec.deleted}
+        creates = sum(len(spans) for spans in rec.created.values())
+        deletes = sum(rec.deleted.values())
+        # Present iff created once more than deleted, with the span of its last creation.
+        kept = {
+            cid: spans[-1] for cid, spans in rec.created.items() if len(spans) > rec.deleted[cid]
+        }
         wrong = [cid for cid, span in kept.items() if stored.get(cid) != span]
-        resurrected = [cid for cid in rec.deleted if cid in stored]
+        resurrected = [cid for cid in rec.created if cid not in kept and cid in stored]
         extra = set(stored) - set(kept)
+        reused = sum(1 for spans in rec.created.values() if len(spans) > 1)
         lines.append(
-            f"codings: {len(rec.created)} acknowledged creates, {len(rec.deleted)} acknowledged"
-            f" deletes; missing or changed {len(wrong)}, deleted but present {len(resurrected)},"
-            f" stored without acknowledgement {len(extra)}"
-            f" (unacknowledged writes: {rec.unacknowledged})"
+            f"codings: {creates} acknowledged creates, {deletes} acknowledged deletes"
+            f" ({reused} ids given again after a delete); missing or changed {len(wrong)},"
+            f" deleted but present {len(resurrected)}, stored without acknowledgement"
+            f" {len(extra)} (unacknowledged writes: {rec.unacknowledged})"
         )
         events = Counter(
             (action, object_id)
@@ -533,8 +538,8 @@ def verify(database_url: str, rec: Recorder, kill: dict | None) -> list[str]:
                 )
             )
         )
-        no_create = [cid for cid in rec.created if events[("coding.create", cid)] != 1]
-        no_delete = [cid for cid in rec.deleted if events[("coding.delete", cid)] != 1]
+        no_create = [c for c, s in rec.created.items() if events[("coding.create", c)] != len(s)]
+        no_delete = [c for c, n in rec.deleted.items() if events[("coding.delete", c)] != n]
         answers = db.session.execute(
             db.select(
                 StatementAnswer.link_id, StatementAnswer.statement_id, StatementAnswer.verdict
