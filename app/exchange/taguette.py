@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from analysis import normalise_text
 from app.accounts.audit import record
 from app.exchange.codebook_csv import TAGUETTE_NAMESPACE
 from app.exchange.codebook_qdc import DEFAULT_COLOUR, MAX_LABEL
@@ -106,7 +107,8 @@ def read_rows(data: bytes, filename: str) -> list[Row]:
         raise HighlightsError(filename, [f"{filename}: {problem}"])
     rows = []
     for line, cells in records[1:]:
-        cells = [*cells, "", "", "", ""][:4]
+        # Control characters (NUL) never reach a theme label; see analysis.normalise_text.
+        cells = [normalise_text(c) for c in [*cells, "", "", "", ""][:4]]
         if any(cells):
             rows.append(Row(line, cells[1].strip(), " ".join(cells[2].split()), cells[3]))
     return rows
@@ -195,7 +197,8 @@ def import_highlights(
         where = f"{filename}, line {row.line}"
         if not row.tag:
             result.skipped += 1
-            result.warnings.append(f"{where}: {_l('a highlight without a tag was skipped.')}")
+            skipped = _l("a highlight without a tag was skipped.")
+            result.warnings.append(f"{where}: {skipped}")
             continue
         matches = [
             s for s in sessions if _key(_EXTENSION.sub("", row.document)) in _session_names(s)

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from analysis import normalise_text
 from app.exchange.codebook_block import escape, unescape
 from app.exchange.codebook_qdc import canonical_guid
 from app.models import (
@@ -167,11 +168,11 @@ def read_study_block(text: str) -> StudyBlock:
         match = _LINE.match(line)
         if not match:
             continue
-        name, value = match[1], unescape(match[2])
+        name, value = match[1], normalise_text(unescape(match[2]))  # "\\r" unescapes to CR
         words = value.split()
-        if name == "source" and len(words) == 2 and words[1].isdigit():
+        if name == "source" and len(words) == 2 and words[1].isdecimal():
             block.sources[_guid(words[0])] = int(words[1])
-        elif name == "withdrawn" and len(words) == 2 and words[1].isdigit():
+        elif name == "withdrawn" and len(words) == 2 and words[1].isdecimal():
             block.withdrawn.append((_guid(words[0]), int(words[1])))
         elif name == "case":
             case = block.consents.setdefault(_guid(value.strip()), [])
@@ -263,7 +264,7 @@ class BlockStore:
         statement = Statement(
             synthesis=synthesis,
             kind=kind,
-            position=int(position) if position.isdigit() else 0,
+            position=int(position) if position.isdecimal() and len(position) < 7 else 0,
             group_label=fields.get("group", "")[:200],
             level=level,
         )
@@ -295,7 +296,7 @@ class BlockStore:
         return self.syntheses[key]
 
     def _link(self, words: list[str], themes: dict[str, Theme]) -> StatementLink | None:
-        if len(words) not in (2, 5) or not words[1].isdigit():
+        if len(words) not in (2, 5) or not words[1].isdecimal():
             return None
         passage = self._passage(_guid(words[0]), int(words[1]))
         if passage is None:
