@@ -254,9 +254,9 @@ class BlockStore:
             self.dropped += 1
             return None
         text = fields.get("text", "").strip()
-        session_guid = _guid(fields["session"]) if fields.get("session") else None
-        group_session = self.sessions.get(session_guid, (None, []))[0] if session_guid else None
-        if not text or (session_guid and group_session is None):
+        session_guid = _guid(fields["session"]) if "session" in fields else None
+        group_session = self.sessions.get(session_guid, (None, []))[0]
+        if not text or (session_guid is not None and group_session is None):
             self.dropped += 1
             return None
         synthesis = self._synthesis(group_session)
