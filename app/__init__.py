@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.capture import editor, group_sessions, imports, live, narratives
     from app.cli import register_cli
     from app.coding import api, codings, segments
-    from app.exchange import codebook_files, views  # noqa: F401  (codebook_files adds routes to codebook.bp)
+    from app.exchange import codebook_files, taguette_views, views  # noqa: F401  (routes on codebook.bp, exports.bp)
     from app.incidents import sheets
     from app.jobs import views as job_views
     from app.platform.database import MIGRATIONS_DIR, include_name

@@ -5,6 +5,7 @@
     flask --app app export study ID -o study.zip
     flask --app app import study FILE [--owner EMAIL]
     flask --app app import qdpx FILE --owner EMAIL [--language fr]
+    flask --app app import taguette FILE --study ID --coder EMAIL [--check]
 
 Every export is audit-logged like a download; output files are written
 atomically (a temporary file renamed at the end), so a failed export never
@@ -221,5 +222,39 @@ def import_qdpx_command(project, owner_email, language):
         raise click.ClickException(str(error.message)) from error
     db.session.commit()
     click.echo(result.study.id)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@import_.command("taguette")
+@click.argument("highlights", type=click.Path(exists=True, dir_okay=False))
+@STUDY
+@click.option("--coder", "coder_email", required=True, help="The account the codings are by.")
+@click.option(
+    "--check", is_flag=True, help="Check the file and say what it would do; store nothing."
+)
+def import_taguette_command(highlights, study_id, coder_email, check):
+    """Code a study's passages from Taguette's highlights export (.csv or .xlsx)."""
+    from app.exchange.taguette import HighlightsError, import_highlights
+
+    path = Path(highlights)
+    try:
+        result = import_highlights(
+            _study(study_id),
+            path.read_bytes(),
+            filename=path.name,
+            coder_id=_owner_id(coder_email),
+            store=not check,
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        problems = getattr(error, "problems", []) if isinstance(error, HighlightsError) else []
+        raise click.ClickException("\n".join([str(error.message), *problems])) from error
+    if check:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would add" if check else "added"
+    click.echo(f"{verb} {result.codings} codings, {len(result.themes_created)} new themes")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -10,9 +10,10 @@
 Import mapping: one TextSource is one session; our own block restores passages exactly,
 other texts are split one passage per line (`layout.split_lines`). A selection is clipped
 to the passage text it covers and split into one coding per passage when it spans
-several. Not mapped (reported): PDF, picture, audio and video sources, codings of whole
-sources or cases, notes not attached to a coded selection, sets, links, graphs, users
-(codings get no coder), narratives, seating, consents, validation rounds.
+several. Coders are matched to accounts by display name. Our own study data note
+(`study_block.py`) brings consents, withdrawn quotes and statements back. Not mapped
+(reported): PDF, picture, audio and video sources, codings of whole sources or cases, notes
+not attached to a coded selection, sets, links, graphs, narratives, seating, validation rounds.
 """
 
 from app.exchange.qdpx.archive import QdpxError

@@ -24,6 +24,7 @@ from app.exchange.codebook_files import codebook_entries
 from app.exchange.codebook_qdc import _description, default_language_label
 from app.exchange.qdpx.archive import PROJECT_MEMBER, PROJECT_NS, project_schema, q
 from app.exchange.qdpx.layout import Turn, block, build_text, passage_field
+from app.exchange.qdpx.study_block import NAME, export_block
 from app.models import Coding, GroupSession, Participant, Passage, Study, Synthesis, Theme, User
 from app.platform.extensions import db
 from app.synthesis.quotations import WITHHELD_TEXT, Redactor, exported_text, is_withheld
@@ -87,6 +88,8 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     )
     _users(root, sources, user_id, guids)
     statements = _statement_notes(study, guids, notes, redact)
+    if data := export_block(study, participants, sources, guids, redact):  # consents, syntheses
+        notes.append((guids("study-data", study.id), NAME, data, _timestamp(study.created_at)))
     _codebook(root, study, statements["themes"], notes)
     _cases(root, participants, sources, guids)
     if sources:
@@ -212,6 +215,7 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
         "text": text,
         "codings": codings,
         "speakers": speakers,
+        "passages": passages,
     }
 
 

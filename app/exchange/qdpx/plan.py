@@ -9,10 +9,12 @@ from lxml import etree
 from analysis import normalise_text
 from app.exchange.codebook_qdc import (
     CodebookEntry,
+    canonical_guid,
 )
 from app.exchange.qdpx.layout import (
     Turn,
 )
+from app.exchange.qdpx.study_block import StudyBlock
 from app.platform.forms import pseudonym_key
 
 MAX_MEMO = 5000  # Coding.memo, as the coding services allow
@@ -57,6 +59,7 @@ class PlanSource:
     text: str
     turns: list[Turn]
     codings: list[PlanCoding] = field(default_factory=list)
+    guid: str = ""  # the TextSource's, canonical
 
 
 @dataclass
@@ -71,6 +74,21 @@ class Plan:
     sources: list[PlanSource]
     warnings: list[str]
     source: str = ""  # the file name, for messages made when storing
+    study_block: StudyBlock | None = None  # our consents and statements (study_block.py)
+
+
+def repeated_guid(root: etree._Element) -> tuple[str, int, int] | None:
+    """Return (GUID, first line, line) of the first GUID used twice in a project, or None."""
+    seen: dict[str, int] = {}
+    for element in root.iter(etree.Element):
+        value = element.get("guid")
+        if value is None:
+            continue
+        guid = canonical_guid(value)  # the schema checked the shape
+        if guid in seen:
+            return guid, seen[guid], element.sourceline
+        seen[guid] = element.sourceline
+    return None
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -52,18 +52,12 @@ from app.exchange.qdpx.plan import (
     PlanSource,
     _unique,
     _variable_value,
+    repeated_guid,
 )
-from app.exchange.qdpx.report import Report
+from app.exchange.qdpx.report import MEDIA_KINDS, Report
+from app.exchange.qdpx.study_block import is_study_block, read_study_block
 from app.platform.config import LANGUAGES
 from app.platform.forms import pseudonym_key
-
-# Sources that do not become sessions, named for the report.
-_MEDIA = {
-    "PDFSource": _l("PDF"),
-    "PictureSource": _l("picture"),
-    "AudioSource": _l("audio"),
-    "VideoSource": _l("video"),
-}
 
 
 class Reader:
@@ -98,6 +92,8 @@ class Reader:
                 sources.append(plan)
         if any(t.participant == UNATTRIBUTED for s in sources for t in s.turns):
             cases.append(PlanCase(UNATTRIBUTED, self.unattributed_name, {}))
+        if self.study_block is not None:  # each statement's own Note is its readable copy
+            self.used_notes |= {s.guid for s in self.study_block.statements}
         self._leftovers()
         visible, fields = read_block(self.root.findtext(q("Description")) or "")
         language = dict(fields or []).get("language")
@@ -110,26 +106,21 @@ class Reader:
             sources=sources,
             warnings=self.report.warnings,
             source=self.source,
+            study_block=self.study_block,
         )
 
     # --- identity ------------------------------------------------------------------------
 
     def _check_guids(self) -> None:
-        seen: dict[str, int] = {}
-        for element in self.root.iter(etree.Element):
-            value = element.get("guid")
-            if value is None:
-                continue
-            guid = canonical_guid(value)  # the schema checked the shape
-            if guid in seen:
-                problem = _l(
-                    "the GUID %(guid)s is used again (first at line %(first)d); every object "
-                    "needs its own. Export the project again.",
-                    guid=guid,
-                    first=seen[guid],
-                )
-                raise self.error(problem, element.sourceline)
-            seen[guid] = element.sourceline
+        if repeated := repeated_guid(self.root):
+            guid, first, line = repeated
+            problem = _l(
+                "the GUID %(guid)s is used again (first at line %(first)d); every object "
+                "needs its own. Export the project again.",
+                guid=guid,
+                first=first,
+            )
+            raise self.error(problem, line)
 
     def _codebook(self) -> list[CodebookEntry]:
         """Read the codes with the .qdc rules (keys, labels, hierarchy, colours, GUIDs)."""
@@ -162,7 +153,7 @@ class Reader:
 
     def _notes(self) -> dict[str, tuple[str, int]]:
         """Return the notes by GUID; our codebook container is kept apart (`self.container`)."""
-        notes, self.container = {}, {}
+        notes, self.container, self.study_block = {}, {}, None
         for note in self.root.iterfind(f"{q('Notes')}/{q('Note')}"):
             text = note.findtext(q("PlainTextContent"))
             if text is None and note.get("plainTextPath"):
@@ -171,6 +162,9 @@ class Reader:
             text = normalise_text(text or "")  # a text file can hold NUL; XML cannot
             if is_container(text):
                 self.container = read_container(text)
+                continue
+            if is_study_block(text):  # our consents and statements: see study_block.py
+                self.study_block = read_study_block(text)
                 continue
             notes[canonical_guid(note.get("guid"))] = (text, note.sourceline)
         return notes
@@ -213,7 +207,7 @@ class Reader:
         kind = etree.QName(element).localname
         name = element.get("name") or element.get("guid")
         if kind != "TextSource":
-            self.report.media_source(element.sourceline, str(_MEDIA[kind]), name)
+            self.report.media_source(element.sourceline, str(MEDIA_KINDS[kind]), name)
             return None
         raw = element.findtext(q("PlainTextContent"))
         path = element.get("plainTextPath")
@@ -231,6 +225,7 @@ class Reader:
         visible, fields = read_block(element.findtext(q("Description")) or "")
         turns = self._turns(element, name, text, offsets, fields)
         plan = PlanSource(name=name, fields=dict(fields or []), text=text, turns=turns)
+        plan.guid = canonical_guid(element.get("guid"))
         if not (fields and turns_fit(turns, text)):
             plan.fields = {"title": name}
         self._map_selections(plan, selections, offsets)

@@ -7,7 +7,16 @@ the source, never passage text.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+
+# Sources that do not become sessions, named for the report.
+MEDIA_KINDS = {
+    "PDFSource": _l("PDF"),
+    "PictureSource": _l("picture"),
+    "AudioSource": _l("audio"),
+    "VideoSource": _l("video"),
+}
 
 
 class Report:
@@ -215,5 +224,17 @@ class Report:
                 len(names),
                 file=self.source,
                 names=", ".join(names),
+            )
+        )
+
+    def block_links(self, num: int) -> None:
+        self.warnings.append(
+            ngettext(
+                "%(file)s: %(num)d consent, statement or quote link of our study data did not "
+                "fit the imported sessions, participants or codings; it was left out.",
+                "%(file)s: %(num)d consents, statements or quote links of our study data did "
+                "not fit the imported sessions, participants or codings; they were left out.",
+                num,
+                file=self.source,
             )
         )

@@ -18,6 +18,7 @@ from app.exchange.qdpx.archive import MAX_PROJECT_BYTES, PROJECT_MEMBER, Archive
 from app.exchange.qdpx.plan import Plan, PlanSource
 from app.exchange.qdpx.reader import Reader
 from app.exchange.qdpx.report import Report
+from app.exchange.qdpx.study_block import BlockStore
 from app.models import (
     Coding,
     GroupSession,
@@ -98,11 +99,14 @@ def _store(plan: Plan, *, filename: str, owner_id: int, language: str) -> tuple[
         )
         db.session.add(participant)
         participants[case.key] = participant
-    passages, codings = [], []
+    passages, codings, sessions = [], [], {}
     coders = _coders(plan)
     numbers = _session_numbers(plan.sources)
     for source, number in zip(plan.sources, numbers, strict=True):
-        stored = _session(study, source, number, participants, language=study.language)
+        group_session, stored = _session(
+            study, source, number, participants, language=study.language
+        )
+        sessions[source.guid] = (group_session, stored)
         passages.extend(stored)
         for planned in source.codings:
             passage = stored[planned.passage]
@@ -122,6 +126,13 @@ def _store(plan: Plan, *, filename: str, owner_id: int, language: str) -> tuple[
     db.session.add_all(codings)
     db.session.flush()
     _scan_new_texts(study, passages, [c for c in codings if c.memo])
+    carried = {"consents": 0, "statements": 0}
+    if plan.study_block is not None:  # our own extension: consents, withdrawals, statements
+        report = Report(plan.source)
+        carried = BlockStore(plan.study_block, study=study, owner_id=owner_id, report=report).store(
+            participants, sessions, themes
+        )
+        plan.warnings.extend(report.warnings)
     counts = {
         "sessions": len(plan.sources),
         "passages": len(passages),
@@ -129,6 +140,7 @@ def _store(plan: Plan, *, filename: str, owner_id: int, language: str) -> tuple[
         "themes": len(themes),
         "codings": len(codings),
         "memos": sum(1 for c in codings if c.memo),
+        **carried,
         "warnings": len(plan.warnings),
     }
     # The file name is not recorded: it may carry a person's name.
@@ -220,7 +232,7 @@ def _session_numbers(sources: list[PlanSource]) -> list[int]:
 
 def _session(
     study: Study, source: PlanSource, number: int, participants: dict, *, language: str
-) -> list[Passage]:
+) -> tuple[GroupSession, list[Passage]]:
     fields = source.fields
     status = fields.get("status", SessionStatus.TRANSCRIBED.value)
     group_session = GroupSession(
@@ -254,7 +266,7 @@ def _session(
             )
         )
     db.session.add_all(passages)
-    return passages
+    return group_session, passages
 
 
 def _date(value: str) -> date | None:

@@ -141,6 +141,8 @@ EXPECTED = {
     ("exports.segments", "GET"): CODERS,
     ("exports.matrices", "GET"): CODERS,
     ("exports.archive", "GET"): OWNER,
+    ("exports.taguette_form", "GET"): CODERS,
+    ("exports.taguette_import", "POST"): CODERS,
     ("study_imports.study_import", "GET"): LOGGED_IN,
     ("study_imports.study_import", "POST"): LOGGED_IN,
     ("incidents.index", "GET"): ALL_ROLES,
