@@ -209,7 +209,7 @@ def import_sessions(
             details={"passages": len(turns), "format": filename.rsplit(".", 1)[-1].lower()},
         )
         created.append(group_session)
-    scan_passages([p for s in created for p in s.passages])
+    scan_passages([p for s in created for p in s.passages], fresh=True)
     return created
 
 
