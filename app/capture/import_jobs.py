@@ -23,6 +23,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from analysis import detect_language
+from analysis.pii import detect
 from app.capture.formats import speakers
 from app.capture.formats.markdown import speaker_key
 from app.capture.passages import Speaker, parse_speaker
@@ -39,6 +41,7 @@ from app.jobs.queue import JobError, cleanup, handler
 from app.models import GroupSession, ImportDraft, Job, JobStatus, Participant, Passage, Study
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
+from app.privacy.scan import ner_pipeline
 
 KIND = "capture.import"
 BATCH_TURNS = 250  # turns per transaction: ~0.1 s of write lock on this hardware
@@ -83,7 +86,6 @@ def run_import(job: Job, progress) -> dict:
     try:
         study = db.session.get(Study, job.study_id)
         files, mapped = _read(job, study)
-        db.session.commit()  # end the reading transaction before the first write
         return _store(job, study, files, mapped, progress)
     except Exception:
         db.session.rollback()
@@ -92,19 +94,20 @@ def run_import(job: Job, progress) -> dict:
 
 
 def _read(job: Job, study: Study) -> tuple[list, dict]:
+    """Parse the drafts and read the mapping; no transaction stays open while parsing."""
     params = job.params
     drafts = batch_drafts(job.study_id, job.created_by_id, params["batch"])
     if not drafts:
         raise JobError(_("The uploaded files are gone (cancelled, or older than a day)."))
+    files = [(d.filename, d.data) for d in drafts]
+    default_phase = drafts[0].default_phase
+    # As the mapping step read them: before it created the new participants.
+    new = [db.session.get(Participant, i) for i in params.get("new_participants") or []]
+    known = known_speakers(study) - {speaker_key(p.pseudonym) for p in new if p}
+    db.session.commit()  # on SQLite a reading transaction holds the write lock
     try:
-        # As the mapping step read them: before it created the new participants.
-        new = [db.session.get(Participant, i) for i in params.get("new_participants") or []]
-        known = known_speakers(study) - {speaker_key(p.pseudonym) for p in new if p}
-        parsed = read_files(
-            [(d.filename, d.data) for d in drafts],
-            default_phase=drafts[0].default_phase,
-            known=known,
-        )
+        parsed = read_files(files, default_phase=default_phase, known=known)
+        del files, drafts
         names = speakers([turn for _name, turns in parsed for turn in turns])
         if len(names) != len(params["speakers"]):
             raise JobError(_("The uploaded files changed since the mapping; map them again."))
@@ -112,6 +115,7 @@ def _read(job: Job, study: Study) -> tuple[list, dict]:
             name: None if choice == NOT_A_SPEAKER else parse_speaker(study.id, choice)
             for name, choice in zip(names, params["speakers"], strict=True)
         }
+        db.session.commit()
         return fold_text_turns(parsed, mapped), mapped
     except ValidationError as error:
         raise JobError(error.message) from error
@@ -119,11 +123,18 @@ def _read(job: Job, study: Study) -> tuple[list, dict]:
 
 def _store(job: Job, study: Study, files, mapped, progress) -> dict:
     total = sum(len(turns) for _name, turns in files) or 1
-    language = job.params.get("language")
+    language, default = job.params.get("language"), study.language
+    db.session.commit()  # what follows is long and needs no database
+    languages = [
+        language or detect_language(" ".join(t.text for t in turns), default=default)
+        for _name, turns in files
+    ]
+    for each in set(languages):  # load the detectors now, not while holding the write lock
+        detect("", language=each, nlp=ner_pipeline(each))
     number = next_session_number(study.id)
     sessions = []
-    for _name, turns in files:
-        sessions.append(new_session(study, number, turns, mapped, language=language).id)
+    for (_name, turns), each in zip(files, languages, strict=True):
+        sessions.append(new_session(study, number, turns, mapped, language=each).id)
         number += 1
     # Written down with the sessions, so `undo` finds them even after a crash.
     job.params = {**job.params, "sessions": sessions}

@@ -64,9 +64,11 @@ def upload(study_id: int):
     files = [
         (f.filename or "upload", f.read()) for f in request.files.getlist("files") if f.filename
     ]
+    known = known_speakers(g.study)
+    db.session.commit()  # parsing takes seconds: hold no transaction (SQLite: the lock)
     try:
         clean_language(form.get("language"))
-        read_files(files, default_phase=default_phase, known=known_speakers(g.study))
+        read_files(files, default_phase=default_phase, known=known)
     except ValidationError as error:
         return render_template("imports/upload.html", study=g.study, error=error, form=form), 422
     _purge_old()
@@ -121,11 +123,10 @@ def review(study_id: int, batch: str):
     if started is not None:  # confirmed already (a second click, the back button)
         return redirect(url_for("jobs.status", study_id=study_id, job_id=started.id), code=303)
     drafts = _drafts(batch)
-    parsed = read_files(
-        [(d.filename, d.data) for d in drafts],
-        default_phase=drafts[0].default_phase,
-        known=known_speakers(g.study),
-    )
+    files, default_phase = [(d.filename, d.data) for d in drafts], drafts[0].default_phase
+    known = known_speakers(g.study)
+    db.session.commit()  # parsing takes seconds: hold no transaction (SQLite: the lock)
+    parsed = read_files(files, default_phase=default_phase, known=known)
     if request.method == "GET":
         return _review_page(drafts, parsed)
     names = speakers([turn for _name, turns in parsed for turn in turns])
