@@ -6,7 +6,8 @@ study read its session, list and create codings and open the login page in a loo
 while the owner of the first study uploads and imports a long transcript as a job.
 Prints the members' p50/p95/max, the owner's request times and the job's duration.
 
-Run: .venv/bin/python bench/import_under_load.py [turns]
+Run: .venv/bin/python bench/import_under_load.py [turns] [baseline seconds]
+(with a second argument: no import, the members alone for that long, for comparison)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tests.conftest import BASE_CONFIG, PASSWORD  # noqa: E402
 
 def main() -> None:
     turns = int(sys.argv[1]) if len(sys.argv) > 1 else scenario.TURNS
+    idle = float(sys.argv[2]) if len(sys.argv) > 2 else 0  # seconds of baseline, no import
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "STRICT_TRANSLATIONS": False}
     app = create_app(config)
@@ -63,7 +65,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     start = time.perf_counter()
-    job, outcome = scenario.import_under_load(app, base, setup, turns=turns)
+    job, outcome = scenario.import_under_load(app, base, setup, turns=turns, idle=idle)
     elapsed = time.perf_counter() - start
     server.shutdown()
     latencies = sorted(outcome.latencies)
@@ -74,13 +76,22 @@ def main() -> None:
     )
     print(f"import of {turns} turns: job {job['status']}, upload to done {elapsed:.1f} s")
     for name, seconds in outcome.owner:
-        print(f"  owner {name}: {seconds * 1000:.0f} ms")
+        print(f"  owner {name}: {seconds:.1f}")
     print(
         f"{scenario.OTHER_USERS} other members, {len(latencies)} requests, "
         f"{len(outcome.failures)} failures, {len(outcome.acknowledged)} codings stored: "
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {outcome.p95() * 1000:.0f} ms, "
         f"max {latencies[-1] * 1000:.0f} ms"
     )
+    for begun, seconds, kind in sorted(outcome.slow):
+        print(f"  slow: {kind} at {begun:.1f} took {seconds:.1f} s")
+    for kind, times in sorted(outcome.by_request.items()):
+        times.sort()
+        p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+        print(
+            f"  {kind}: n={len(times)} p50 {statistics.median(times) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

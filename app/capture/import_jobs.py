@@ -20,6 +20,9 @@ If the process stops mid-import (thread mode), the restart marks the job failed 
 
 from __future__ import annotations
 
+import time
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -39,12 +42,17 @@ from app.capture.transcripts import (
 )
 from app.jobs.queue import JobError, cleanup, handler
 from app.models import GroupSession, ImportDraft, Job, JobStatus, Participant, Passage, Study
+from app.platform.database import is_sqlite
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
 from app.privacy.scan import ner_pipeline
 
 KIND = "capture.import"
 BATCH_TURNS = 250  # turns per transaction: ~0.1 s of write lock on this hardware
+# A pause between transactions on SQLite: waiting connections poll for the lock (the busy
+# handler sleeps up to 100 ms between tries), so without it the job would take the lock
+# back before any of them woke up, and they would wait for the whole import.
+SQLITE_PAUSE = 0.1
 NOT_A_SPEAKER = "text"
 
 
@@ -139,6 +147,7 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
     # Written down with the sessions, so `undo` finds them even after a crash.
     job.params = {**job.params, "sessions": sessions}
     progress(0.0, _("Storing the turns"))
+    pause = SQLITE_PAUSE if is_sqlite(current_app) else 0
     done = 0
     for session_id, (_name, turns) in zip(sessions, files, strict=True):
         group_session = db.session.get(GroupSession, session_id)
@@ -149,6 +158,8 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
             # The session keeps no list of the passages (store_turns links them by id) and
             # its identity map holds objects weakly: memory stays at one batch.
             progress(done / total, _("%(done)d of %(total)d turns stored", done=done, total=total))
+            if pause:
+                time.sleep(pause)
     for session_id, (name, turns) in zip(sessions, files, strict=True):
         group_session = db.session.get(GroupSession, session_id)
         record_import(group_session, passages=len(turns), filename=name, user_id=job.created_by_id)

@@ -31,9 +31,11 @@ class Outcome:
     """What the other members saw while the import ran."""
 
     latencies: list[float] = field(default_factory=list)
+    by_request: dict[str, list[float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     acknowledged: list[int] = field(default_factory=list)
     owner: list[tuple[str, float]] = field(default_factory=list)  # the importer's requests
+    slow: list[tuple[float, float, str]] = field(default_factory=list)  # (start, seconds, what)
     lock = threading.Lock()
 
     def p95(self) -> float:
@@ -84,6 +86,10 @@ def member_work(base, email, study_id, session_id, passages, theme, stop, outcom
             elapsed = time.perf_counter() - start
             with outcome.lock:
                 outcome.latencies.append(elapsed)
+                kind = f"{method} {url.split('?')[0].removeprefix(base)}"
+                outcome.by_request.setdefault(kind, []).append(elapsed)
+                if elapsed > 1:
+                    outcome.slow.append((start, elapsed, kind))
                 if response.status_code >= 500 or "database is locked" in response.text:
                     outcome.failures.append(f"{method} {url}: {response.status_code}")
                 elif method == "POST":
@@ -94,8 +100,13 @@ def member_work(base, email, study_id, session_id, passages, theme, stop, outcom
         i += 1
 
 
-def import_under_load(app, base: str, setup: dict, *, turns: int = TURNS) -> tuple[dict, Outcome]:
-    """Upload and confirm a long transcript while members work; return the job and outcome."""
+def import_under_load(
+    app, base: str, setup: dict, *, turns: int = TURNS, idle: float = 0
+) -> tuple[dict, Outcome]:
+    """Upload and confirm a long transcript while members work; return the job and outcome.
+
+    `idle` > 0: no import, the members only work for that many seconds (a baseline).
+    """
     outcome, stop = Outcome(), threading.Event()
     workers = [
         threading.Thread(
@@ -116,6 +127,9 @@ def import_under_load(app, base: str, setup: dict, *, turns: int = TURNS) -> tup
     for worker in workers:
         worker.start()
     try:
+        if idle:
+            time.sleep(idle)
+            return {"status": "idle"}, outcome
         owner = login(base, "owner@example.org")
         study = setup["study"]
         clock = time.perf_counter()
@@ -127,15 +141,18 @@ def import_under_load(app, base: str, setup: dict, *, turns: int = TURNS) -> tup
         )
         assert upload.status_code == 302, upload.text[:1000]
         outcome.owner.append(("upload", time.perf_counter() - clock))
+        outcome.owner.append(("(mapping page starts at)", time.perf_counter()))
         review = f"{base}{upload.headers['Location']}"
         clock = time.perf_counter()
         assert owner.get(review).status_code == 200
         outcome.owner.append(("mapping page", time.perf_counter() - clock))
         form = {"language": "fr", "map-0": f"p:{setup['Julien']}", "map-1": f"p:{setup['Amina']}"}
+        outcome.owner.append(("(confirm starts at)", time.perf_counter()))
         clock = time.perf_counter()
         confirm = owner.post(review, data=form, allow_redirects=False)
         assert confirm.status_code == 303, confirm.text[:1000]
         outcome.owner.append(("confirm", time.perf_counter() - clock))
+        outcome.owner.append(("(job starts at)", time.perf_counter()))
         clock = time.perf_counter()
         job_url = f"{base}{confirm.headers['Location']}"
         deadline = time.monotonic() + 600
