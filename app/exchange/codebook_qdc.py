@@ -49,9 +49,7 @@ DEFAULT_COLOUR = "#777777"
 MAX_LABEL = 120  # Theme.label_* are String(120)
 MAX_DEPTH = 12  # levels of nesting; deeper trees are almost surely a broken file
 MAX_QDC_BYTES = 5 * 1024 * 1024
-# Themes per codebook file. MAG codebooks hold tens; a thousand is already far beyond
-# what a group can code with, and every theme is on the coding and codebook pages.
-MAX_THEMES = 1_000
+MAX_THEMES = 1_000  # per file: MAG codebooks hold tens; every theme is on the coding page
 
 _SLUG = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
@@ -231,13 +229,9 @@ def import_qdc(
     """
     _check_language(language)
     root = _parse_qdc(data, source, [] if warnings is None else warnings)
-    count = sum(1 for _code in root.iter(_q("Code")))
-    if count > MAX_THEMES:
-        message = (
-            f"the codebook holds {count:,} codes; a study takes at most {MAX_THEMES:,} per file. "
-            "Import it in parts, or merge codes in the other program first."
-        )
-        raise CodebookFormatError(source, message)
+    if (count := sum(1 for _code in root.iter(_q("Code")))) > MAX_THEMES:
+        message = f"the codebook holds {count:,} codes; a study takes at most {MAX_THEMES:,}"
+        raise CodebookFormatError(source, f"{message} per file. Import it in parts.")
     codes = _walk(root.find(_q("Codes")), source, _container(root))
     keys = _assign_keys(codes, source)
     entries, guids = [], {}
