@@ -188,6 +188,8 @@ def _read_document(data: bytes, source: str) -> tuple[dict[str, int], list[tuple
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return _heading_levels(archive, source), _paragraphs(archive, source)
+    except TranscriptError:
+        raise  # a limit, already naming the file (it is a ValueError too)
     except (
         zipfile.BadZipFile,
         zlib.error,
