@@ -38,7 +38,11 @@ from tests.conftest import BASE_CONFIG, PASSWORD  # noqa: E402
 def main() -> None:
     turns = int(sys.argv[1]) if len(sys.argv) > 1 else scenario.TURNS
     idle = float(sys.argv[2]) if len(sys.argv) > 2 else 0  # seconds of baseline, no import
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    from app.platform.config import normalise_database_url
+
+    url = normalise_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    )
     config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "STRICT_TRANSLATIONS": False}
     app = create_app(config)
     upgrade_schema(app)

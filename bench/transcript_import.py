@@ -133,11 +133,14 @@ def _store(turns: int) -> dict:
     from app.capture.transcripts import import_sessions, map_speakers, read_files
     from app.jobs.queue import run
     from app.models import ImportDraft, Job, Participant
+    from app.platform.config import normalise_database_url
     from app.platform.database import upgrade_schema
     from app.platform.extensions import db
     from app.studies.studies import create_study
 
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    url = normalise_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    )
     config = {"SQLALCHEMY_DATABASE_URI": url, "LOAD_DEMO": False, "SECRET_KEY": "b"}
     app = create_app({**config, "JOBS_MODE": "sync"})
     upgrade_schema(app)

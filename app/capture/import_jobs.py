@@ -49,10 +49,11 @@ from app.privacy.scan import ner_pipeline
 
 KIND = "capture.import"
 BATCH_TURNS = 250  # turns per transaction: ~0.1 s of write lock on this hardware
-# A pause between transactions on SQLite: waiting connections poll for the lock (the busy
-# handler sleeps up to 100 ms between tries), so without it the job would take the lock
-# back before any of them woke up, and they would wait for the whole import.
-SQLITE_PAUSE = 0.1
+# A pause between transactions, on SQLite or when the job runs in the web process: waiting
+# connections poll for the SQLite lock (the busy handler sleeps up to 100 ms between tries)
+# and request threads wait for the interpreter lock; without it the job would take either
+# back before they woke up, and they would wait for the whole import.
+PAUSE = 0.1
 NOT_A_SPEAKER = "text"
 
 
@@ -147,7 +148,8 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
     # Written down with the sessions, so `undo` finds them even after a crash.
     job.params = {**job.params, "sessions": sessions}
     progress(0.0, _("Storing the turns"))
-    pause = SQLITE_PAUSE if is_sqlite(current_app) else 0
+    in_process = current_app.config.get("JOBS_MODE", "thread") == "thread"
+    pause = PAUSE if is_sqlite(current_app) or in_process else 0
     done = 0
     for session_id, (_name, turns) in zip(sessions, files, strict=True):
         group_session = db.session.get(GroupSession, session_id)
