@@ -1,5 +1,8 @@
 """Importing transcript files: upload, map the speakers, then store (all or nothing).
 
+Storing runs as a background job (`import_jobs.py`); the mapping step answers with
+the job's page, which links to the first imported session once every turn is stored.
+
 Uploaded files wait in `import_draft` rows until the speakers are mapped;
 they may contain real names, so they are deleted as soon as the import is
 confirmed or cancelled, and any draft older than a day is purged.
@@ -16,7 +19,9 @@ from flask_login import current_user
 
 from app.accounts.policy import study_action
 from app.capture.formats import speakers
-from app.capture.transcripts import import_sessions, known_speakers, map_speakers, read_files
+from app.capture.import_jobs import KIND, batch_job, choice_of
+from app.capture.transcripts import fold_text_turns, known_speakers, map_speakers, read_files
+from app.jobs.queue import enqueue
 from app.models import ImportDraft
 from app.models.base import utcnow
 from app.platform.extensions import db
@@ -59,9 +64,11 @@ def upload(study_id: int):
     files = [
         (f.filename or "upload", f.read()) for f in request.files.getlist("files") if f.filename
     ]
+    known = known_speakers(g.study)
+    db.session.commit()  # parsing takes seconds: hold no transaction (SQLite: the lock)
     try:
         clean_language(form.get("language"))
-        read_files(files, default_phase=default_phase, known=known_speakers(g.study))
+        read_files(files, default_phase=default_phase, known=known)
     except ValidationError as error:
         return render_template("imports/upload.html", study=g.study, error=error, form=form), 422
     _purge_old()
@@ -112,12 +119,14 @@ def _review_page(drafts, parsed, error=None, status=200):
 @study_action("session.edit")
 def review(study_id: int, batch: str):
     """Map each speaker name of the files to a participant or a facilitator, then import."""
+    started = batch_job(study_id, batch)
+    if started is not None:  # confirmed already (a second click, the back button)
+        return redirect(url_for("jobs.status", study_id=study_id, job_id=started.id), code=303)
     drafts = _drafts(batch)
-    parsed = read_files(
-        [(d.filename, d.data) for d in drafts],
-        default_phase=drafts[0].default_phase,
-        known=known_speakers(g.study),
-    )
+    files, default_phase = [(d.filename, d.data) for d in drafts], drafts[0].default_phase
+    known = known_speakers(g.study)
+    db.session.commit()  # parsing takes seconds: hold no transaction (SQLite: the lock)
+    parsed = read_files(files, default_phase=default_phase, known=known)
     if request.method == "GET":
         return _review_page(drafts, parsed)
     names = speakers([turn for _name, turns in parsed for turn in turns])
@@ -129,17 +138,21 @@ def review(study_id: int, batch: str):
         mapped = map_speakers(
             study_id, names, choices, labels, pseudonyms=pseudonyms, user_id=current_user.id
         )
-        created = import_sessions(
-            g.study, parsed, mapped, language=language, user_id=current_user.id
-        )
+        fold_text_turns(parsed, mapped)  # "not a speaker" that opens a phase: say it now
     except ValidationError as error:
         db.session.rollback()
         return _review_page(drafts, parsed, error, 422)
-    for draft in drafts:
-        db.session.delete(draft)
+    new = [mapped[name].participant_id for name in names if choices[name] == "new"]
     db.session.commit()
-    flash(_("Imported %(n)d sessions.", n=len(created)), "success")
-    return redirect(url_for("group_sessions.overview", study_id=study_id, session_id=created[0].id))
+    # Storing runs as a job (import_jobs.py): a long file must hold no request or lock.
+    params = {
+        "batch": batch,
+        "speakers": [choice_of(mapped[name]) for name in names],
+        "language": language,
+        "new_participants": new,
+    }
+    job = enqueue(study_id, KIND, params, user_id=current_user.id)
+    return redirect(url_for("jobs.status", study_id=study_id, job_id=job.id), code=303)
 
 
 @bp.post("/<batch>/cancel")

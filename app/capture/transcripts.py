@@ -142,6 +142,105 @@ def known_speakers(study: Study) -> set[str]:
     }
 
 
+def new_session(
+    study: Study,
+    number: int,
+    turns: list[Turn],
+    speakers_by_name: dict[str, Speaker | None],
+    *,
+    language: str | None,
+) -> GroupSession:
+    """Add (and flush) the session one file becomes, without its passages.
+
+    `language` None means: detect it from the file's text. Its group is the
+    participants the file's speakers were mapped to, in order of first turn.
+    """
+    session_language = language or detect_language(
+        " ".join(turn.text for turn in turns), default=study.language
+    )
+    group_session = GroupSession(
+        study_id=study.id,
+        number=number,
+        title=getattr(turns, "title", ""),
+        language=session_language,
+        status=SessionStatus.TRANSCRIBED,
+    )
+    group_session.seating = list(
+        dict.fromkeys(
+            speakers_by_name[t.speaker].participant_id
+            for t in turns
+            if speakers_by_name[t.speaker].participant_id is not None
+        )
+    )
+    db.session.add(group_session)
+    db.session.flush()
+    return group_session
+
+
+def store_turns(
+    group_session: GroupSession,
+    turns: list[Turn],
+    speakers_by_name: dict[str, Speaker | None],
+    positions: dict[int, int],
+) -> list[Passage]:
+    """Add (and flush) turns as passages of a new session, and queue their personal data.
+
+    `positions` holds the last position per phase, so a file can be stored in several
+    calls. Passages point at the session by id, not through `group_session.passages`:
+    that collection would keep every passage of a long file in memory.
+    """
+    passages = []
+    for turn in turns:
+        speaker = speakers_by_name[turn.speaker]
+        positions[turn.phase] = positions.get(turn.phase, 0) + 1
+        passages.append(
+            Passage(
+                group_session_id=group_session.id,
+                phase=turn.phase,
+                position=positions[turn.phase],
+                speaker_kind=speaker.kind,
+                participant_id=speaker.participant_id,
+                speaker_label=speaker.label,
+                text=turn.text,
+                start_time=turn.start,
+                end_time=turn.end,
+            )
+        )
+    db.session.add_all(passages)
+    db.session.flush()
+    scan_passages(passages, fresh=True)
+    return passages
+
+
+def next_session_number(study_id: int) -> int:
+    """Return the number a new session of the study gets (after the last one)."""
+    last = db.session.scalar(
+        db.select(func.coalesce(func.max(GroupSession.number), 0)).filter_by(study_id=study_id)
+    )
+    return last + 1
+
+
+def record_import(group_session: GroupSession, *, passages: int, filename: str, user_id) -> None:
+    """Record a session's import in the audit log (never the file name: it may hold a name)."""
+    record(
+        "session.import",
+        group_session,
+        user_id=user_id,
+        study_id=group_session.study_id,
+        details={"passages": passages, "format": filename.rsplit(".", 1)[-1].lower()},
+    )
+
+
+def fold_text_turns(
+    files: list[tuple[str, list[Turn]]], speakers_by_name: dict[str, Speaker | None]
+) -> list[tuple[str, list[Turn]]]:
+    """Fold the turns of names mapped to None ("not a speaker") into the turn before."""
+    as_text = {name for name, speaker in speakers_by_name.items() if speaker is None}
+    if not as_text:
+        return files
+    return [(name, keep_as_text(read, as_text, source=name)) for name, read in files]
+
+
 def import_sessions(
     study: Study,
     files: list[tuple[str, list[Turn]]],
@@ -152,64 +251,19 @@ def import_sessions(
 ) -> list[GroupSession]:
     """Create one session per file with its passages, numbered after the study's last.
 
-    The file's `# Title` becomes the session title. `language` None means: detect it from
-    each file's text. Names mapped to None are kept as text of the turn before them.
+    One unit of work (the command line and the demo); the web runs the same steps
+    as a job in bounded transactions (`app/capture/import_jobs.py`). The file's
+    `# Title` becomes the session title. `language` None means: detect it from each
+    file's text. Names mapped to None are kept as text of the turn before them.
     """
-    number = db.session.scalar(
-        db.select(func.coalesce(func.max(GroupSession.number), 0)).filter_by(study_id=study.id)
-    )
+    number = next_session_number(study.id)
     created = []
-    as_text = {name for name, speaker in speakers_by_name.items() if speaker is None}
-    for filename, read in files:
+    for filename, turns in fold_text_turns(files, speakers_by_name):
+        group_session = new_session(study, number, turns, speakers_by_name, language=language)
         number += 1
-        turns = keep_as_text(read, as_text, source=filename) if as_text else read
-        session_language = language or detect_language(
-            " ".join(turn.text for turn in turns), default=study.language
-        )
-        group_session = GroupSession(
-            study_id=study.id,
-            number=number,
-            title=getattr(read, "title", ""),
-            language=session_language,
-            status=SessionStatus.TRANSCRIBED,
-        )
-        db.session.add(group_session)
-        # The group of the session: the participants its speakers were mapped to.
-        group_session.seating = list(
-            dict.fromkeys(
-                speakers_by_name[t.speaker].participant_id
-                for t in turns
-                if speakers_by_name[t.speaker].participant_id is not None
-            )
-        )
-        positions: dict[int, int] = {}
-        for turn in turns:
-            speaker = speakers_by_name[turn.speaker]
-            positions[turn.phase] = positions.get(turn.phase, 0) + 1
-            db.session.add(
-                Passage(
-                    group_session=group_session,
-                    phase=turn.phase,
-                    position=positions[turn.phase],
-                    speaker_kind=speaker.kind,
-                    participant_id=speaker.participant_id,
-                    speaker_label=speaker.label,
-                    text=turn.text,
-                    start_time=turn.start,
-                    end_time=turn.end,
-                )
-            )
-        db.session.flush()
-        # The file name is not recorded: it may carry a person's name.
-        record(
-            "session.import",
-            group_session,
-            user_id=user_id,
-            study_id=study.id,
-            details={"passages": len(turns), "format": filename.rsplit(".", 1)[-1].lower()},
-        )
+        store_turns(group_session, turns, speakers_by_name, {})
+        record_import(group_session, passages=len(turns), filename=filename, user_id=user_id)
         created.append(group_session)
-    scan_passages([p for s in created for p in s.passages])
     return created
 
 

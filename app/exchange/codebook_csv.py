@@ -23,6 +23,7 @@ from app.exchange.codebook_qdc import (
     DEFAULT_COLOUR,
     MAX_DEPTH,
     MAX_LABEL,
+    MAX_THEMES,
     CodebookEntry,
     CodebookFormatError,
     canonical_guid,
@@ -80,6 +81,12 @@ def import_csv(text: str, *, source: str, language: str = "en") -> list[Codebook
         raise CodebookFormatError(source, f"unreadable CSV ({e}).", row=reader.line_num) from e
     if not rows:
         raise CodebookFormatError(source, "the file is empty; export the codebook again.")
+    if len(rows) - 1 > MAX_THEMES:
+        message = (
+            f"the file holds {len(rows) - 1:,} themes; a study takes at most {MAX_THEMES:,} "
+            "per file. Import it in parts, or merge themes first."
+        )
+        raise CodebookFormatError(source, message)
     header = [name.strip().lower() for name in rows[0][1]]
     if "key" not in header and all(name in header for name in TAGUETTE_COLUMNS):
         return _taguette(header, rows[1:], source, language)

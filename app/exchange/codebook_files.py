@@ -2,7 +2,9 @@
 
 Importing adds the file's themes and updates the study's themes that have the
 same GUID or key (labels, definitions, colour, nesting, seed terms); it never
-deletes a theme or a coding. It is atomic: one problem and nothing changes.
+deletes a theme or a coding. It is atomic: one problem and nothing changes. A file holds
+at most `MAX_THEMES` (1,000) themes; at that size the import is one request of about half a
+second (bench/codebook_import.py), so it is not a background job.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ DEFAULT_COLOUR = "#777777"
 MAX_LABEL = 120  # Theme.label_* are String(120)
 MAX_DEPTH = 12  # levels of nesting; deeper trees are almost surely a broken file
 MAX_QDC_BYTES = 5 * 1024 * 1024
+MAX_THEMES = 1_000  # per file: MAG codebooks hold tens; every theme is on the coding page
 
 _SLUG = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
@@ -228,6 +229,9 @@ def import_qdc(
     """
     _check_language(language)
     root = _parse_qdc(data, source, [] if warnings is None else warnings)
+    if (count := sum(1 for _code in root.iter(_q("Code")))) > MAX_THEMES:
+        message = f"the codebook holds {count:,} codes; a study takes at most {MAX_THEMES:,}"
+        raise CodebookFormatError(source, f"{message} per file. Import it in parts.")
     codes = _walk(root.find(_q("Codes")), source, _container(root))
     keys = _assign_keys(codes, source)
     entries, guids = [], {}

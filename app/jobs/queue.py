@@ -35,6 +35,7 @@ QUEUE_NAME = "magwb"
 Progress = Callable[[float, str], None]
 Handler = Callable[[Job, Progress], dict | None]
 HANDLERS: dict[str, Handler] = {}
+CLEANUPS: dict[str, Callable[[Job], None]] = {}
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -49,6 +50,16 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
     def register(function: Handler) -> Handler:
         HANDLERS[kind] = function
+        return function
+
+    return register
+
+
+def cleanup(kind: str) -> Callable:
+    """Register what undoes a job of `kind` that a stopped process left half done."""
+
+    def register(function: Callable[[Job], None]) -> Callable[[Job], None]:
+        CLEANUPS[kind] = function
         return function
 
     return register
@@ -152,10 +163,12 @@ def interrupt_abandoned_jobs(app: Flask) -> None:
         stale = db.session.execute(
             db.select(Job).where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
         ).scalars()
-        for job in stale:
+        for job in list(stale):
             job.status, job.finished_at = JobStatus.FAILED, utcnow()
             job.error = str(_l("The application restarted while this job ran. Start it again."))
-        db.session.commit()
+            db.session.commit()
+            if job.kind in CLEANUPS:
+                CLEANUPS[job.kind](job)
 
 
 def wait(job_id: int, timeout: float = 60.0) -> Job:

@@ -69,15 +69,19 @@ def _scan(
     text: str,
     language: str,
     names: list[str],
+    *,
+    fresh: bool = False,
 ) -> int:
-    db.session.execute(
-        db.delete(PiiFinding).where(
-            PiiFinding.object_type == object_type,
-            PiiFinding.object_id == object_id,
-            PiiFinding.status == "open",
+    skip: set[tuple[str, int, int]] = set()
+    if not fresh:  # a new object has no findings yet: two queries less per passage
+        db.session.execute(
+            db.delete(PiiFinding).where(
+                PiiFinding.object_type == object_type,
+                PiiFinding.object_id == object_id,
+                PiiFinding.status == "open",
+            )
         )
-    )
-    skip = _dismissed(object_type, object_id)
+        skip = _dismissed(object_type, object_id)
     found = 0
     for finding in detect(text, language=language, names=names, nlp=ner_pipeline(language)):
         if (finding.kind, finding.start, finding.end) in skip:
@@ -98,14 +102,27 @@ def _scan(
     return found
 
 
-def scan_passages(passages: list[Passage]) -> int:
-    """Detect personal data in passages (replacing their open findings); return the count."""
+def scan_passages(passages: list[Passage], *, fresh: bool = False) -> int:
+    """Detect personal data in passages (replacing their open findings); return the count.
+
+    `fresh`: the passages were just created (an import), so they have no findings to
+    replace or dismissals to respect; the scan then costs no query per passage.
+    """
     if not passages:
         return 0
     study_id = passages[0].group_session.study_id
     names = known_names(study_id)
     return sum(
-        _scan(study_id, p.group_session, "passage", p.id, p.text, p.group_session.language, names)
+        _scan(
+            study_id,
+            p.group_session,
+            "passage",
+            p.id,
+            p.text,
+            p.group_session.language,
+            names,
+            fresh=fresh,
+        )
         for p in passages
     )
 

@@ -39,3 +39,12 @@ def test_normalise_text_keeps_non_bmp_characters():
 def test_normalise_text_drops_control_characters_but_keeps_tabs_and_lines():
     """NUL and other control characters go (PostgreSQL refuses NUL); tab and newline stay."""
     assert normalise_text("a\x00b\x07c\td\ne\x1b") == "abc\td\ne"
+
+
+def test_normalise_text_drops_exactly_the_control_category():
+    """Every code point of category Cc but tab and newline goes; every other one stays."""
+    from analysis.text import _CONTROLS
+
+    every = "".join(chr(c) for c in range(0x110000))
+    expected = "".join(ch for ch in every if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    assert every.translate(_CONTROLS) == expected

@@ -15,11 +15,19 @@ from app.capture.formats.encodings import decode
 from app.capture.formats.headings import PHASE_NAMES
 from app.capture.formats.markdown import parse_markdown
 from app.capture.formats.subtitles import parse_srt, parse_vtt
-from app.capture.formats.turns import TranscriptError, Turn, Turns, keep_as_text
+from app.capture.formats.turns import (
+    MAX_TURNS,
+    TranscriptError,
+    Turn,
+    Turns,
+    check_turn_count,
+    keep_as_text,
+)
 from app.capture.formats.word import parse_docx
 
 __all__ = [
     "EXTENSIONS",
+    "MAX_TURNS",
     "PHASE_NAMES",
     "TranscriptError",
     "Turn",
@@ -65,6 +73,7 @@ def parse_transcript(
             "is not a transcript format MAG Workbench reads",
             f"use one of {', '.join(EXTENSIONS)}",
         )
+    check_turn_count(len(turns), filename, None)  # subtitles: their cues, counted at the end
     if not turns:
         raise TranscriptError(
             filename,

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from app.platform.forms import ValidationError
 
+# Turns per file. A 3-hour session has about 1,500; a file ten times longer is refused
+# before it is stored (each turn becomes a passage with its search entry and scan).
+MAX_TURNS = 20_000
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -70,6 +74,18 @@ class TranscriptError(ValidationError):
         super().__init__(f"{place} {problem}; {todo}.")
         self.source = source
         self.line = line
+
+
+def check_turn_count(count: int, source: str, line: int | None, unit: str = "line") -> None:
+    """Refuse a file once it holds more than `MAX_TURNS` turns."""
+    if count > MAX_TURNS:
+        raise TranscriptError(
+            source,
+            line,
+            f"the file holds more than {MAX_TURNS:,} turns (the limit per file)",
+            "split it into several files (one per session or per part of a session)",
+            where=f"{unit} {line}" if line is not None else None,
+        )
 
 
 def check_phase(phase: int, source: str, line: int, where: str) -> int:
@@ -150,5 +166,6 @@ class TurnCollector:
                     where=f"{self.unit} {self._start}",
                 )
             assert self.phase is not None  # turn() refuses turns before any phase
+            check_turn_count(len(self.turns) + 1, self.source, self._start, self.unit)
             self.turns.append(Turn(self.phase, self._speaker, text, self._start))
         self._speaker, self._lines = None, []

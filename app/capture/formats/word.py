@@ -13,25 +13,22 @@ import zipfile
 import zlib
 from collections.abc import Collection
 
-import docx
-from docx.document import Document
-from docx.exceptions import PythonDocxError
-from docx.opc.exceptions import OpcError
-from docx.text.paragraph import Paragraph
-from docx.text.run import Run
 from lxml import etree
 
 from analysis import normalise_text
 from app.capture.formats.headings import MARKDOWN_HEADING
 from app.capture.formats.markdown import heading_phase, seen_speakers, speaker_key, speaker_line
-from app.capture.formats.turns import TranscriptError, Turn, TurnCollector
+from app.capture.formats.turns import MAX_TURNS, TranscriptError, Turn, TurnCollector
 
 # Limits against zip bombs; a long transcript is a few MB uncompressed with ratios around 10.
 MAX_ENTRIES = 2_000
 MAX_TOTAL_SIZE = 200 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_FLOOR = 1024 * 1024  # small members can't bomb, and their ratios are noisy
-_HEADING_STYLES = {"Heading 1": 1, "Heading 2": 2, "Heading 3": 3}
+# The built-in heading styles by their name in styles.xml (python-docx shows "Heading 1").
+_HEADING_STYLES = {"heading 1": 1, "heading 2": 2, "heading 3": 3}
+# Body paragraphs per file (a turn can span several; MAX_TURNS bounds the turns).
+MAX_PARAGRAPHS = 5 * MAX_TURNS
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
@@ -74,19 +71,6 @@ def check_zip(data: bytes, *, source: str) -> None:
         raise _not_docx(source)
 
 
-def _read(paragraph: Paragraph) -> tuple[str, str]:
-    """Return the text of a paragraph and the text of its leading bold runs."""
-    parts, bold, leading = [], [], True
-    for item in paragraph.iter_inner_content():  # runs and hyperlinks, in order
-        text = item.text
-        parts.append(text)
-        if leading and isinstance(item, Run) and item.bold:
-            bold.append(text)
-        elif text:
-            leading = False
-    return "".join(parts), "".join(bold)
-
-
 def _bold_speaker(raw: str, bold: str) -> tuple[str, str] | None:
     """Split a paragraph whose leading bold text ends with ':' (or precedes ':') into a turn."""
     name, rest = bold.strip(), raw[len(bold) :]
@@ -101,13 +85,112 @@ def _bold_speaker(raw: str, bold: str) -> tuple[str, str] | None:
     return name, rest.strip()
 
 
-def _open(data: bytes, source: str) -> Document:
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALSE = {"0", "false", "off"}
+# What a run's children read as (python-docx's `Run.text`): w:br only as a line break.
+_RUN_TEXT = {f"{W}tab": "\t", f"{W}ptab": "\t", f"{W}cr": "\n", f"{W}noBreakHyphen": "-"}
+
+
+def _xml(archive: zipfile.ZipFile, name: str, source: str, **options):
+    """Stream-parse one member: no entities, no network, one element at a time."""
+    return etree.iterparse(
+        archive.open(name),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        **options,
+    )
+
+
+def _run_text(run: etree._Element) -> str:
+    parts = []
+    for child in run:
+        if child.tag == f"{W}t":
+            parts.append(child.text or "")
+        elif child.tag == f"{W}br":
+            parts.append("\n" if child.get(f"{W}type", "textWrapping") == "textWrapping" else "")
+        else:
+            parts.append(_RUN_TEXT.get(child.tag, ""))
+    return "".join(parts)
+
+
+def _is_bold(run: etree._Element) -> bool:
+    bold = run.find(f"{W}rPr/{W}b")
+    return bold is not None and bold.get(f"{W}val", "true").lower() not in _FALSE
+
+
+def _paragraph(element: etree._Element) -> tuple[str, str, str]:
+    """Return a paragraph's style id, its text and the text of its leading bold runs.
+
+    As python-docx reads them: runs and hyperlinks directly in the paragraph.
+    """
+    parts, bold, leading = [], [], True
+    for item in element:
+        if item.tag == f"{W}r":
+            text = _run_text(item)
+            if leading and _is_bold(item):
+                bold.append(text)
+            elif text:
+                leading = False
+        elif item.tag == f"{W}hyperlink":
+            text = "".join(_run_text(run) for run in item.iterfind(f"{W}r"))
+            leading = leading and not text
+        else:
+            continue
+        parts.append(text)
+    style = element.find(f"{W}pPr/{W}pStyle")
+    return (style.get(f"{W}val", "") if style is not None else ""), "".join(parts), "".join(bold)
+
+
+def _paragraphs(archive: zipfile.ZipFile, source: str) -> list[tuple[str, str, str]]:
+    """Read the body's paragraphs (not those in tables) with memory bounded by their text.
+
+    Each top-level element of the body is dropped once read, so the XML tree never
+    grows beyond one table or paragraph, whatever the size of the document.
+    """
+    paragraphs = []
+    for _event, element in _xml(archive, "word/document.xml", source, events=("end",)):
+        parent = element.getparent()
+        if parent is None or parent.tag != f"{W}body":
+            continue
+        if element.tag == f"{W}p":
+            paragraphs.append(_paragraph(element))
+            if len(paragraphs) > MAX_PARAGRAPHS:
+                raise TranscriptError(
+                    source,
+                    None,
+                    f"holds more than {MAX_PARAGRAPHS:,} paragraphs (the limit per file)",
+                    "split it into several files (one per session or per part of a session)",
+                )
+        element.clear()
+        while element.getprevious() is not None:
+            del parent[0]
+    return paragraphs
+
+
+def _heading_levels(archive: zipfile.ZipFile, source: str) -> dict[str, int]:
+    """Map the style ids of the built-in Heading 1-3 styles to their level."""
+    if "word/styles.xml" not in archive.namelist():
+        return {}
+    levels = {}
+    for _event, style in _xml(archive, "word/styles.xml", source, tag=f"{W}style"):
+        name = style.find(f"{W}name")
+        level = _HEADING_STYLES.get((name.get(f"{W}val", "") if name is not None else "").lower())
+        if level:
+            levels[style.get(f"{W}styleId", "")] = level
+        style.clear()
+    return levels
+
+
+def _read_document(data: bytes, source: str) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
     check_zip(data, source=source)
     try:
-        return docx.Document(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _heading_levels(archive, source), _paragraphs(archive, source)
+    except TranscriptError:
+        raise  # a limit, already naming the file (it is a ValueError too)
     except (
-        OpcError,
-        PythonDocxError,
         zipfile.BadZipFile,
         zlib.error,
         etree.LxmlError,
@@ -121,23 +204,12 @@ def _open(data: bytes, source: str) -> Document:
         raise _not_docx(source) from error
 
 
-def _heading_levels(document: Document) -> dict[str, int]:
-    """Map the style ids of the built-in Heading 1-3 styles to their level."""
-    return {
-        style.style_id: _HEADING_STYLES[style.name]
-        for style in document.styles
-        if style.name in _HEADING_STYLES
-    }
-
-
-def _heading(paragraph: Paragraph, text: str, levels: dict[str, int]) -> tuple[int, str] | None:
+def _heading(style: str, text: str, levels: dict[str, int]) -> tuple[int, str] | None:
     """Return (level, title) for a heading paragraph (Word style or Markdown rule), else None."""
     markdown = MARKDOWN_HEADING.match(text)
     if markdown:
         return len(markdown.group(1)), markdown.group(2)
-    # The style id, not `paragraph.style`: python-docx resolves that by scanning every
-    # style of the document for each paragraph, 1 ms each, too slow for 1,500 turns.
-    level = levels.get(paragraph._p.style or "")
+    level = levels.get(style)
     return (level, text) if level and text else None
 
 
@@ -152,20 +224,18 @@ def _speaker_paragraph(text: str, seen: set[str]) -> tuple[str, str] | None:
 
 def parse_docx(data: bytes, *, source: str, known: Collection[str] = ()) -> list[Turn]:
     """Read the turns of a Word transcript; errors name the file and paragraph."""
-    document = _open(data, source)
+    levels, paragraphs = _read_document(data, source)
     collector = TurnCollector(source, unit="paragraph")
-    levels = _heading_levels(document)
-    paragraphs = [(paragraph, *_read(paragraph)) for paragraph in document.paragraphs]
     # Names that open a turn somewhere (bold or capitalised) are speakers everywhere.
-    seen = seen_speakers([normalise_text(raw).partition("\n")[0] for _p, raw, _b in paragraphs])
+    seen = seen_speakers([normalise_text(raw).partition("\n")[0] for _s, raw, _b in paragraphs])
     seen |= set(known)
-    for _paragraph, raw, bold in paragraphs:
+    for _style, raw, bold in paragraphs:
         turn = _bold_speaker(raw, bold)
         if turn:
             seen.add(speaker_key(turn[0]))
-    for number, (paragraph, raw, bold) in enumerate(paragraphs, start=1):
+    for number, (style, raw, bold) in enumerate(paragraphs, start=1):
         text = normalise_text(raw)
-        heading = _heading(paragraph, text, levels)
+        heading = _heading(style, text, levels)
         if heading:
             level, title = heading
             where = f"paragraph {number}"

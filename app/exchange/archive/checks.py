@@ -33,6 +33,7 @@ from app.exchange.archive.format import (
     FORMAT_VERSION,
     JSON_IDS,
     MANIFEST,
+    MAX_MANIFEST_BYTES,
     MAX_MEMBERS,
     MAX_RATIO,
     MAX_TOTAL_BYTES,
@@ -52,37 +53,56 @@ def _safe_name(name: str) -> bool:
     return not (name.startswith("/") or "\\" in name or ":" in name or ".." in parts or "" in parts)
 
 
+def _check_directory(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse, from the zip's directory alone, what a zip bomb or a traversal would need."""
+    if len(infos) > MAX_MEMBERS:
+        raise ArchiveError(_("The archive holds too many files (%(n)d).", n=len(infos)))
+    total, names = 0, set()
+    for info in infos:
+        if not _safe_name(info.filename):
+            raise ArchiveError(
+                _(
+                    "The archive holds a file with an unsafe name: %(name)s",
+                    name=info.filename[:100],
+                )
+            )
+        if info.filename in names:
+            raise ArchiveError(_("The archive holds %(name)s twice.", name=info.filename[:100]))
+        names.add(info.filename)
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_TOTAL_BYTES or (info.file_size > 2**20 and ratio > MAX_RATIO):
+            raise ArchiveError(_("The archive unpacks to too much data; is it really a backup?"))
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with archive.open(info) as handle:
+        body = handle.read(info.file_size + 1)
+    if len(body) != info.file_size:
+        raise ArchiveError(_("The archive is damaged (%(name)s).", name=info.filename[:100]))
+    return body
+
+
 def _read_members(data: bytes) -> dict[str, bytes]:
-    """Return the archive's members, refusing anything a zip bomb or traversal would need."""
+    """Return the archive's members once its directory and its manifest are checked.
+
+    Nothing is inflated before the directory passed (`_check_directory`), and no table
+    file before the manifest, itself at most `MAX_MANIFEST_BYTES`, names this instance's
+    format, version, schema revision and tables: a wrong or hostile archive is refused
+    before it costs any memory.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise ArchiveError(_("The archive holds too many files (%(n)d).", n=len(infos)))
-        total, members = 0, {}
+        _check_directory(infos)
+        manifest = next((info for info in infos if info.filename == MANIFEST), None)
+        if manifest is None or manifest.file_size > MAX_MANIFEST_BYTES:
+            raise ArchiveError(_("The archive has no readable manifest.json."))
+        members = {MANIFEST: _inflate(archive, manifest)}
+        _manifest_head(members[MANIFEST], {info.filename for info in infos})
         for info in infos:
-            if not _safe_name(info.filename):
-                raise ArchiveError(
-                    _(
-                        "The archive holds a file with an unsafe name: %(name)s",
-                        name=info.filename[:100],
-                    )
-                )
-            if info.filename in members:
-                raise ArchiveError(_("The archive holds %(name)s twice.", name=info.filename[:100]))
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            if total > MAX_TOTAL_BYTES or (info.file_size > 2**20 and ratio > MAX_RATIO):
-                raise ArchiveError(
-                    _("The archive unpacks to too much data; is it really a backup?")
-                )
-            with archive.open(info) as handle:
-                body = handle.read(info.file_size + 1)
-            if len(body) != info.file_size:
-                raise ArchiveError(
-                    _("The archive is damaged (%(name)s).", name=info.filename[:100])
-                )
-            members[info.filename] = body
+            if info.filename != MANIFEST:
+                members[info.filename] = _inflate(archive, info)
         return members
     except (
         zipfile.BadZipFile,
@@ -98,10 +118,28 @@ def _read_members(data: bytes) -> dict[str, bytes]:
 
 def _check_manifest(members: dict[str, bytes]) -> dict:
     """Return the manifest once format, version, revision, files and checksums are right."""
+    manifest = _manifest_head(members.get(MANIFEST), set(members))
+    for entry in manifest["tables"]:
+        name = entry["name"]
+        if hashlib.sha256(members[entry["file"]]).hexdigest() != entry.get("sha256"):
+            raise ArchiveError(
+                _(
+                    "The checksum of tables/%(name)s.jsonl does not match: the file was changed "
+                    "or damaged.",
+                    name=name,
+                )
+            )
+    return manifest
+
+
+def _manifest_head(raw: bytes | None, names: set[str]) -> dict:
+    """Return the manifest once format, version, revision and the list of files are right."""
     try:
-        manifest = json.loads(members[MANIFEST])
-    except (KeyError, ValueError) as e:
+        manifest = json.loads(raw) if raw is not None else None
+    except ValueError as e:
         raise ArchiveError(_("The archive has no readable manifest.json.")) from e
+    if manifest is None:
+        raise ArchiveError(_("The archive has no readable manifest.json."))
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArchiveError(_("This file is not a MAG Workbench study archive."))
     version = manifest.get("format_version")
@@ -133,18 +171,9 @@ def _check_manifest(members: dict[str, bytes]) -> dict:
     for entry in tables:
         name = entry["name"]
         file = f"tables/{name}.jsonl"
-        body = members.get(file)
-        if entry.get("file") != file or body is None:
+        if entry.get("file") != file or file not in names:
             raise ArchiveError(_("The archive lacks the file tables/%(name)s.jsonl.", name=name))
-        if hashlib.sha256(body).hexdigest() != entry.get("sha256"):
-            raise ArchiveError(
-                _(
-                    "The checksum of tables/%(name)s.jsonl does not match: the file was changed "
-                    "or damaged.",
-                    name=name,
-                )
-            )
-    unexpected = set(members) - {MANIFEST} - {f"tables/{name}.jsonl" for name in expected}
+    unexpected = names - {MANIFEST} - {f"tables/{name}.jsonl" for name in expected}
     if unexpected:
         raise ArchiveError(
             _("The archive holds an unexpected file: %(name)s", name=sorted(unexpected)[0][:100])

@@ -73,6 +73,9 @@ MANIFEST = "manifest.json"
 MAX_MEMBERS = 100
 
 
+MAX_MANIFEST_BYTES = 2**20  # read and checked before any table file is inflated
+
+
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.models import AuditEvent, GroupSession, ImportDraft, Participant, Passage
+from app.jobs.queue import wait
+from app.models import AuditEvent, GroupSession, ImportDraft, JobStatus, Participant, Passage
 from app.platform.extensions import db
 from tests.conftest import login
 
@@ -49,6 +50,16 @@ def _upload(client, study, files, **form):
     )
 
 
+def _confirm(client, app, location, data):
+    """Confirm the mapping; return the import job once it ended, and its page."""
+    response = client.post(location, data=data)
+    assert response.status_code == 303, response.text[:2000]
+    assert "/jobs/" in response.location
+    with app.app_context():
+        job = wait(int(response.location.rsplit("/", 1)[1]))
+    return job, client.get(response.location)
+
+
 def _counts(app):
     with app.app_context():
         return (
@@ -64,9 +75,11 @@ def test_upload_then_map_speakers_imports_without_real_names(client, app, study)
     review = client.get(response.location)
     assert "Amina Benali" in review.text and review.status_code == 200
     assert _counts(app) == (0, 0)  # nothing stored before the mapping
-    response = client.post(
+    job, page = _confirm(
+        client,
+        app,
         response.location,
-        data={
+        {
             "language": "fr",
             "map-0": f"p:{study['Amina']}",
             "map-1": "f",
@@ -74,7 +87,8 @@ def test_upload_then_map_speakers_imports_without_real_names(client, app, study)
             "map-2": f"p:{study['Julien']}",
         },
     )
-    assert response.status_code == 302
+    assert job.status == JobStatus.DONE and "See the result" in page.text
+    assert "3 of 3 turns stored" in page.text
     with app.app_context():
         passages = db.session.execute(db.select(Passage).order_by(Passage.id)).scalars().all()
         assert [(p.phase, p.speaker_name) for p in passages] == [
@@ -83,7 +97,7 @@ def test_upload_then_map_speakers_imports_without_real_names(client, app, study)
             (5, "Julien"),
         ]
         assert db.session.execute(db.select(ImportDraft)).first() is None
-        for table in ("passage", "audit_event", "group_session", "import_draft"):
+        for table in ("passage", "audit_event", "group_session", "import_draft", "job"):
             dump = db.session.execute(db.text(f"SELECT * FROM {table}")).all()
             assert "Benali" not in repr(dump)
 
@@ -157,8 +171,8 @@ def test_batch_of_example_files_imports_one_session_each(client, app, study):
     data = {"language": "fr"}
     for i in range(names):
         data[f"map-{i}"], data[f"label-{i}"] = "f", f"Speaker {i}"  # pseudonymous labels
-    response = client.post(response.location, data=data)
-    assert response.status_code == 302
+    job, _page = _confirm(client, app, response.location, data)
+    assert job.status == JobStatus.DONE
     sessions, passages = _counts(app)
     assert sessions == len(files) and passages > 50
     with app.app_context():
@@ -278,8 +292,8 @@ def test_mapping_step_names_files_creates_participants_and_keeps_text(client, ap
         assert f'id="map-{i}"' in review.text and f">{name}<" in review.text
         form[f"map-{i}"] = choice
     form["pseudonym-0"], form["pseudonym-2"], form["label-4"] = "Saar", "Kobe", "Animatrice"
-    response = client.post(response.location, data=form)
-    assert response.status_code == 302, response.text
+    job, _page = _confirm(client, app, response.location, form)
+    assert job.status == JobStatus.DONE, job.error
     with app.app_context():
         first = db.session.execute(db.select(GroupSession).order_by(GroupSession.id)).scalars()
         first = first.first()
@@ -313,3 +327,100 @@ def test_cli_detects_the_language_of_each_file(runner, app, study, tmp_path):
     with app.app_context():
         sessions = db.session.execute(db.select(GroupSession).order_by(GroupSession.number))
         assert [s.language for s in sessions.scalars()] == ["nl", "fr"]
+
+
+def test_a_confirmed_import_is_a_job_and_a_second_click_finds_it(client, app, study):
+    """Confirming answers with the job page; posting the mapping again imports nothing twice."""
+    response = _upload(client, study, [("s.md", MD.encode())])
+    location = response.location
+    form = {"language": "fr", "map-0": f"p:{study['Amina']}", "map-1": "f", "label-1": "A"}
+    form["map-2"] = f"p:{study['Julien']}"
+    job, page = _confirm(client, app, location, form)
+    assert job.status == JobStatus.DONE and job.result["passages"] == 3
+    again = client.post(location, data=form)
+    assert again.status_code == 303 and again.location.endswith(f"/jobs/{job.id}")
+    assert _counts(app) == (1, 3)
+    result = client.get(
+        f"/studies/{study['id']}/jobs/{job.id}", headers={"Accept": "application/json"}
+    )
+    assert result.json["result_url"].endswith(f"/sessions/{job.result['sessions'][0]}")
+
+
+def test_a_failed_import_job_leaves_neither_sessions_nor_new_participants(client, app, study):
+    """A mapped participant deleted before the job runs: it fails, the new one is removed too."""
+    from app.jobs.queue import run
+    from app.models import Job
+
+    location = _upload(client, study, [("een.md", NL.encode())]).location
+    batch = location.split("?")[0].rstrip("/").rsplit("/", 1)[1]
+    with app.test_request_context():
+        saar = Participant(study_id=study["id"], pseudonym="Saar", pseudonym_key="saar")
+        db.session.add(saar)
+        db.session.delete(db.session.get(Participant, study["Julien"]))
+        db.session.flush()
+        # The job as the mapping step enqueues it (Sara → new "Saar", Noot → text, Kevin → Julien).
+        job = Job(
+            study_id=study["id"],
+            kind="capture.import",
+            created_by_id=db.session.execute(db.select(ImportDraft.user_id)).scalars().first(),
+            params={
+                "batch": batch,
+                "speakers": [f"p:{saar.id}", "text", f"p:{study['Julien']}"],
+                "language": "nl",
+                "new_participants": [saar.id],
+            },
+        )
+        db.session.add(job)
+        db.session.commit()
+        run(job.id)
+        job = wait(job.id)
+        assert job.status == JobStatus.FAILED
+        assert "Choose a participant or facilitator" in job.error
+        assert (
+            db.session.execute(db.select(Participant).filter_by(pseudonym="Saar")).first() is None
+        )
+        assert db.session.execute(db.select(ImportDraft)).first() is not None  # to map again
+    assert _counts(app) == (0, 0)
+
+
+def test_an_import_left_running_by_a_restart_is_removed(app, make_app, study):
+    """Sessions a stopped import stored are deleted when the job is marked failed on start."""
+    from app.capture.formats import parse_transcript
+    from app.capture.passages import Speaker
+    from app.capture.transcripts import import_sessions
+    from app.models import Job, SpeakerKind, Study
+
+    with app.app_context():
+        turns = parse_transcript(MD.encode(), "s.md")
+        speaker = Speaker(SpeakerKind.FACILITATOR, None, "F")
+        mapped = {name: speaker for name in ("Amina Benali", "Animatrice", "Julien")}
+        (stored,) = import_sessions(
+            db.session.get(Study, study["id"]),
+            [("s.md", turns)],
+            mapped,
+            language="fr",
+            user_id=None,
+        )
+        job = Job(
+            study_id=study["id"],
+            kind="capture.import",
+            status=JobStatus.RUNNING,
+            params={"batch": "x", "sessions": [stored.id], "speakers": []},
+        )
+        db.session.add(job)
+        db.session.commit()
+    assert _counts(app) == (1, 3)
+    restarted = make_app()
+    if not restarted.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return  # PostgreSQL deployments use RQ workers, whose jobs outlive a web process
+    assert _counts(app) == (0, 0)
+
+
+def test_a_file_over_the_turn_limit_is_refused_before_storing(client, app, study):
+    """20,001 turns in one file: refused at upload with the file, the limit and what to do."""
+    lines = ["## 1. Propositions"] + [f"Amina: tour {i}" for i in range(20_001)]
+    response = _upload(client, study, [("long.md", "\n".join(lines).encode())])
+    assert response.status_code == 422
+    assert "long.md" in response.text and "20,000 turns" in response.text
+    assert "split it into several files" in response.text
+    assert _counts(app) == (0, 0)

@@ -149,8 +149,11 @@ def test_an_import_sets_the_group_of_each_session(client, app, groups):
         response.location,
         data={"language": "nl", "map-0": f"p:{groups['Sanne']}", "map-1": f"p:{groups['Bram']}"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 303  # to the import job's page
     with app.app_context():
+        from app.jobs.queue import wait
+
+        assert wait(int(response.location.rsplit("/", 1)[1])).status.value == "done"
         group_session = db.session.execute(db.select(GroupSession)).scalar_one()
         assert group_session.seating == [groups["Sanne"], groups["Bram"]]
 

@@ -523,3 +523,48 @@ def test_docx_and_subtitle_sentences_with_a_colon_stay_text():
     vtt = f"WEBVTT\n\n00:00.000 --> 00:02.000\nBram: Het begon.\n{sentence}\n"
     turns = parse_vtt(vtt, source="v.vtt", default_phase=3)
     assert [(t.speaker, t.text) for t in turns] == [("Bram", f"Het begon. {sentence}")]
+
+
+def _raw_docx(paragraphs: list[str]) -> bytes:
+    """A minimal .docx whose body holds the given paragraph XML, written without python-docx."""
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = "".join(paragraphs)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "word/document.xml", f'<w:document xmlns:w="{ns}"><w:body>{body}</w:body></w:document>'
+        )
+    return out.getvalue()
+
+
+def test_docx_over_the_paragraph_limit_is_refused_with_the_limit():
+    """A Word file of more than 100,000 paragraphs is refused while it is read, by name."""
+    data = _raw_docx(["<w:p/>"] * 100_001)
+    with pytest.raises(ValidationError) as refused:
+        parse_transcript(data, "enorme.docx")
+    assert "enorme.docx" in str(refused.value) and "100,000 paragraphs" in str(refused.value)
+
+
+def test_docx_over_the_turn_limit_is_refused_with_the_limit():
+    """20,001 turns in a Word file: refused with the file, the limit and what to do."""
+    turns = [f"<w:p><w:r><w:t>Amina: tour {i}</w:t></w:r></w:p>" for i in range(20_001)]
+    data = _raw_docx(["<w:p><w:r><w:t>## 1. Propositions</w:t></w:r></w:p>", *turns])
+    with pytest.raises(ValidationError) as refused:
+        parse_transcript(data, "long.docx")
+    assert "long.docx, paragraph 20002" in str(refused.value)
+    assert "20,000 turns" in str(refused.value) and "split it" in str(refused.value)
+
+
+def test_docx_runs_breaks_tabs_and_hyperlinks_read_as_python_docx_read_them():
+    """The streaming reader keeps line breaks, tabs and hyperlink text; bold opens a turn."""
+    paragraphs = [
+        "<w:p><w:r><w:t>## 5. Premier tour</w:t></w:r></w:p>",
+        '<w:p><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">Amina: </w:t></w:r>'
+        "<w:r><w:t>un</w:t><w:br/><w:t>deux</w:t><w:tab/><w:t>trois</w:t></w:r>"
+        "<w:hyperlink><w:r><w:t> lien</w:t></w:r></w:hyperlink>"
+        '<w:r><w:br w:type="page"/><w:t>!</w:t></w:r></w:p>',
+        '<w:p><w:r><w:rPr><w:b w:val="0"/></w:rPr><w:t>suite: du tour</w:t></w:r></w:p>',
+    ]
+    (turn,) = parse_transcript(_raw_docx(paragraphs), "t.docx")
+    assert (turn.phase, turn.speaker) == (5, "Amina")
+    assert turn.text == "un\ndeux\ttrois lien!\nsuite: du tour"

@@ -185,3 +185,30 @@ def test_import_can_renest_existing_themes_in_any_order(client, app, make_user, 
         themes = {t.key: t for t in db.session.execute(db.select(Theme)).scalars()}
         assert themes["dependency"].parent_id == themes["privacy"].id
         assert themes["privacy"].parent_id is None
+
+
+def test_a_codebook_over_the_theme_limit_is_refused_whole(client, app, make_user, make_study):
+    """5,005 themes in a 250 KB CSV, or 1,001 codes in a .qdc: refused, nothing added."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    rows = ["tag,description"] + [f"theme {i},d" for i in range(5_005)]
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO("\n".join(rows).encode()), "huge.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "huge.csv" in response.text and "5,005 themes" in response.text
+    assert "at most 1,000 per file" in response.text
+    codes = "".join(
+        f'<Code guid="{i:08d}-0000-4000-8000-000000000000" name="c{i}" isCodable="true"/>'
+        for i in range(1_001)
+    )
+    qdc = f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes></CodeBook>'
+    response = client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(qdc.encode()), "huge.qdc")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and "1,001 codes" in response.text
+    with app.app_context():
+        assert len(db.session.execute(db.select(Theme)).all()) == 4

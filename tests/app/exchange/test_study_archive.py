@@ -704,3 +704,29 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
         with pytest.raises(ArchiveError) as refused:
             import_study_archive(archive)
     assert "0042" in refused.value.message and revision in refused.value.message
+
+
+def _stored_with_a_damaged_table(archive: bytes, **manifest_values) -> bytes:
+    """Rewrite the archive with stored (uncompressed) members, then damage one table's bytes."""
+    source = zipfile.ZipFile(io.BytesIO(archive))
+    members = {name: source.read(name) for name in source.namelist()}
+    _manifest(members, **manifest_values)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for name, body in members.items():
+            target.writestr(name, body)
+    marker = members["tables/study.jsonl"][:40]
+    damaged = marker[:-1] + (b"X" if marker[-1:] != b"X" else b"Y")
+    return out.getvalue().replace(marker, damaged, 1)
+
+
+def test_the_manifest_is_checked_before_any_table_file_is_inflated(app, exported):
+    """A wrong manifest is refused as such even when a table file would fail to inflate."""
+    with app.app_context():
+        revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
+        with pytest.raises(ArchiveError) as refused:  # right manifest: the damage is found
+            import_study_archive(_stored_with_a_damaged_table(exported, schema_revision=revision))
+        assert "not a readable study archive" in refused.value.message
+        with pytest.raises(ArchiveError) as refused:  # wrong manifest: no table was read
+            import_study_archive(_stored_with_a_damaged_table(exported, format_version=99))
+        assert "format version 99" in refused.value.message
