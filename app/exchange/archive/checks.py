@@ -37,6 +37,7 @@ from app.exchange.archive.format import (
     MAX_MEMBERS,
     MAX_RATIO,
     MAX_TOTAL_BYTES,
+    SAME_TABLES_AS,
     TABLES,
     ArchiveError,
     _columns,
@@ -152,7 +153,8 @@ def _manifest_head(raw: bytes | None, names: set[str]) -> dict:
             )
         )
     ours = schema_revision()
-    if manifest.get("schema_revision") != ours:
+    made_at = manifest.get("schema_revision")
+    if made_at != ours and (not isinstance(made_at, str) or SAME_TABLES_AS.get(made_at) != ours):
         raise ArchiveError(
             _(
                 "The archive was made at database revision %(archive)s; this instance is at "

@@ -183,6 +183,11 @@ class ImportedStudy:
     demo_key_cleared: bool = False
 
 
+# Archives made at a key revision restore on an instance at its value: the tables hold the
+# same columns. 0011 only made SQLite ids AUTOINCREMENT, so yesterday's archives still restore.
+SAME_TABLES_AS = {"0010": "0011"}
+
+
 def schema_revision() -> str:
     """Return the database's Alembic revision (several heads joined by commas)."""
     try:

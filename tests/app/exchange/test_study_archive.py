@@ -706,6 +706,16 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
     assert "0042" in refused.value.message and revision in refused.value.message
 
 
+def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported):
+    """0011 changed no column: an archive made at 0010 restores on an instance at 0011."""
+    with app.app_context():
+        revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
+        assert revision == "0011"
+        archive = _rewrite(exported, lambda m: _manifest(m, schema_revision="0010"))
+        result = import_study_archive(archive)
+        assert result.counts["passage"] > 0 and result.counts["coding"] > 0
+
+
 def _stored_with_a_damaged_table(archive: bytes, **manifest_values) -> bytes:
     """Rewrite the archive with stored (uncompressed) members, then damage one table's bytes."""
     source = zipfile.ZipFile(io.BytesIO(archive))
