@@ -27,7 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(instance)
     if hops := app.config["TRUSTED_PROXIES"]:
-        # Client address (rate limits, audit) and scheme (https links) as the proxies saw them.
+        # The client's address (rate limits) and scheme (https in personal and invitation links)
+        # as the trusted proxies saw them; forwarded headers beyond them are ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from app.accounts import admin, audit_views, token_views, users

@@ -20,7 +20,7 @@ from app.accounts.policy import allowed, in_study, study_action
 from app.models import Coding, Theme
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text, clean_text
-from app.studies.default_codebook import LANGS, seed_default_codebook  # noqa: F401  (imported from here)
+from app.studies.default_codebook import LANGS, seed_default_codebook  # noqa: F401  (others import these from here)
 
 bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
 
