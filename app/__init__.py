@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, abort, current_app, request
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.platform.config import LANGUAGES, ROOT, instance_secret_key, load_config
@@ -25,6 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(instance)
+    if hops := app.config["TRUSTED_PROXIES"]:
+        # The client's address (rate limits) and scheme (https in personal and invitation links)
+        # as the trusted proxies saw them; forwarded headers beyond them are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from app.accounts import admin, audit_views, token_views, users
     from app.accounts.policy import enforce_access

@@ -24,6 +24,16 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """Read a whole number ≥ 0 from the environment, naming the variable when it is not one."""
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{name}={value!r} is not a whole number (0, 1, 2 …).")
+    return int(value)
+
+
 def instance_secret_key(instance_path: Path) -> str:
     """Return the instance's secret key, creating it on first use."""
     path = instance_path / "secret_key"
@@ -76,8 +86,15 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "LOAD_DEMO": _flag(env.get("MAGWB_LOAD_DEMO"), True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _flag(env.get("MAGWB_RATELIMIT"), True),
+        # Per account (the e-mail address tried), from any address.
         "LOGIN_RATE_LIMIT": env.get("MAGWB_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per client address: high enough for a room of 40 behind one NAT logging in together.
+        "LOGIN_ADDRESS_RATE_LIMIT": env.get("MAGWB_LOGIN_ADDRESS_RATE_LIMIT", "100 per minute"),
+        # Per participant link; unknown links count per client address.
         "VALIDATION_RATE_LIMIT": env.get("MAGWB_VALIDATION_RATE_LIMIT", "60 per minute"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed;
+        # 0 believes none, so a client cannot pick its own address for the rate limits.
+        "TRUSTED_PROXIES": _count(env, "MAGWB_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env.get("MAGWB_SECURE_COOKIES"), False),

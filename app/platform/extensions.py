@@ -36,10 +36,31 @@ class Base(DeclarativeBase):
     )
 
 
+class ViewLimiter(Limiter):
+    """Flask-Limiter for limits declared on views (`@limiter.limit`) and nothing else.
+
+    Flask-Limiter also registers a hook that runs before every request to look for
+    default, application and blueprint limits. We declare none, and a decorated view
+    checks its own limits, so that hook only costs time (about 0.4 ms of Python on
+    every request, none of which touches the store; BENCHMARKS.md): it is removed.
+    """
+
+    def init_app(self, app) -> None:
+        """Bind to `app`, without the per-request search for limits that do not exist."""
+        super().init_app(app)
+        keeps_hook = any(
+            app.config.get(name)
+            for name in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+        )
+        hooks = app.before_request_funcs.get(None, [])
+        if self.enabled and not keeps_hook and self._check_request_limit in hooks:
+            hooks.remove(self._check_request_limit)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # Storage is chosen in create_app: memory:// per process, Redis when REDIS_URL is set.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = ViewLimiter(key_func=get_remote_address, default_limits=[])

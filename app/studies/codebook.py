@@ -1,4 +1,4 @@
-"""The study codebook: default themes, and adding, editing, nesting, merging, deleting.
+"""The study codebook: adding, editing, nesting, merging, deleting.
 
 Every change is audit-logged. Merging and deleting never lose a coding
 silently: codings move to the target theme, or are deleted only when the
@@ -8,9 +8,6 @@ facilitator chose that, and the audit event records how many.
 from __future__ import annotations
 
 import re
-import tomllib
-from functools import cache
-from pathlib import Path
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,44 +17,15 @@ from sqlalchemy import func, update
 
 from app.accounts.audit import record
 from app.accounts.policy import allowed, in_study, study_action
-from app.models import Coding, Study, Theme
+from app.models import Coding, Theme
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text, clean_text
+from app.studies.default_codebook import LANGS, seed_default_codebook  # noqa: F401  (others import these from here)
 
 bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
 
-DEFAULT_CODEBOOK = Path(__file__).resolve().parents[2] / "analysis" / "default_codebook.toml"
-LANGS = ("nl", "fr", "en")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-@cache
-def default_themes() -> tuple[dict, ...]:
-    """Return the default codebook (dependency, privacy, outsourcing, role confusion)."""
-    with DEFAULT_CODEBOOK.open("rb") as handle:
-        return tuple(tomllib.load(handle)["themes"])
-
-
-def seed_default_codebook(study: Study) -> list[Theme]:
-    """Add the default themes to a new study's codebook."""
-    themes = []
-    for position, spec in enumerate(default_themes()):
-        theme = Theme(
-            study=study,
-            key=spec["key"],
-            position=position,
-            colour=spec["colour"],
-            seed_terms={lang: list(spec[f"seed_terms_{lang}"]) for lang in LANGS},
-            **{
-                f"{field}_{lang}": spec[f"{field}_{lang}"]
-                for field in ("label", "definition")
-                for lang in LANGS
-            },
-        )
-        db.session.add(theme)
-        themes.append(theme)
-    return themes
 
 
 # --- services -------------------------------------------------------------
@@ -284,6 +252,22 @@ def _form_of(theme: Theme) -> dict:
     return form
 
 
+def _merge_page(theme: Theme, error=None, status=200):
+    """Render one theme's merge and delete forms: each lists the other themes once."""
+    nested = descendant_ids(theme.study_id, theme.id)  # merging into these is refused
+    codings = db.session.scalar(db.select(func.count(Coding.id)).filter_by(theme_id=theme.id))
+    return render_template(
+        "codebook/merge.html",
+        study=g.study,
+        theme=theme,
+        tree=theme_tree(g.study.id),
+        nested=nested,
+        codings=codings,
+        form=request.form,
+        error=error,
+    ), status
+
+
 def _back():
     return redirect(url_for("codebook.index", study_id=g.study.id))
 
@@ -337,6 +321,13 @@ def edit(study_id: int, theme_id: int):
     return _back()
 
 
+@bp.get("/<int:theme_id>/merge")
+@study_action("codebook.edit")
+def merge_or_delete(study_id: int, theme_id: int):
+    """Show the forms to merge a theme into another or delete it (one theme at a time)."""
+    return _merge_page(in_study(Theme, theme_id))
+
+
 @bp.post("/<int:theme_id>/merge")
 @study_action("codebook.edit")
 def merge(study_id: int, theme_id: int):
@@ -350,7 +341,7 @@ def merge(study_id: int, theme_id: int):
         moved = merge_theme(source, target, user_id=current_user.id)
     except ValidationError as error:
         db.session.rollback()
-        return codebook_page(None, error, 422)
+        return _merge_page(in_study(Theme, theme_id), error, 422)
     db.session.commit()
     flash(_("Theme merged; %(n)d codings moved.", n=moved), "success")
     return _back()
@@ -375,7 +366,7 @@ def delete(study_id: int, theme_id: int):
             raise ValidationError(_l("Choose what happens to the theme's codings."), "codings")
     except ValidationError as error:
         db.session.rollback()
-        return codebook_page(None, error, 422)
+        return _merge_page(in_study(Theme, theme_id), error, 422)
     db.session.commit()
     flash(_("Theme deleted (%(n)d codings affected).", n=count), "success")
     return _back()

@@ -6,6 +6,8 @@ nuance, disagree) and the participant's own quotes (keep, reword, withdraw).
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     current_app,
@@ -34,6 +36,18 @@ respond_bp = Blueprint("respond", __name__, url_prefix="/v")
 
 def _participant_limit() -> str:
     return current_app.config["VALIDATION_RATE_LIMIT"]
+
+
+def _link_key() -> str:
+    """Rate-limit key of the personal link: 40 people behind one Wi-Fi are 40 buckets."""
+    token = (request.view_args or {}).get("token", "")
+    # A digest, so the link itself (a door to someone's answers) never lands in Redis or a log.
+    return "link:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _unknown_link(response) -> bool:
+    """Count a request against its address only when the link was forged or mistyped."""
+    return response.status_code == 404
 
 
 def _page_language(link: ValidationLink) -> None:
@@ -91,7 +105,10 @@ def _open_link(token: str):
 
 @respond_bp.get("/<token>")
 @public
-@limiter.limit(_participant_limit)
+# Each link has its own limit; links that do not exist count per client address, so guessing
+# stays slow while a room answering together never shares a bucket.
+@limiter.limit(_participant_limit, key_func=_link_key)
+@limiter.limit(_participant_limit, deduct_when=_unknown_link)
 def page(token: str):
     """A participant's page: the statements of their group, their quotes, their answers."""
     link, closed = _open_link(token)
@@ -102,7 +119,8 @@ def page(token: str):
 
 @respond_bp.post("/<token>")
 @public
-@limiter.limit(_participant_limit)
+@limiter.limit(_participant_limit, key_func=_link_key)
+@limiter.limit(_participant_limit, deduct_when=_unknown_link)
 def answer(token: str):
     """Save a participant's answers; they may change them until the round closes."""
     link, closed = _open_link(token)
@@ -118,3 +136,9 @@ def answer(token: str):
         )
     db.session.commit()
     return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)
+
+
+@respond_bp.errorhandler(429)
+def too_many(_error):
+    """Tell a participant whose link was asked too often to wait, on their own kind of page."""
+    return render_template("validation/busy.html"), 429

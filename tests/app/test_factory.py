@@ -50,6 +50,25 @@ def test_unsupported_default_language_is_refused(tmp_path):
         load_config(tmp_path, environ={"MAGWB_DEFAULT_LANGUAGE": "de"})
 
 
+def test_trusted_proxies_and_login_limits_are_read(tmp_path):
+    """No proxy is trusted unless told; a count that is not a whole number stops the start."""
+    assert load_config(tmp_path, environ={})["TRUSTED_PROXIES"] == 0
+    config = load_config(
+        tmp_path,
+        environ={
+            "MAGWB_TRUSTED_PROXIES": "1",
+            "MAGWB_LOGIN_RATE_LIMIT": "5 per minute",
+            "MAGWB_LOGIN_ADDRESS_RATE_LIMIT": "200 per minute",
+        },
+    )
+    assert config["TRUSTED_PROXIES"] == 1
+    assert config["LOGIN_RATE_LIMIT"] == "5 per minute"
+    assert config["LOGIN_ADDRESS_RATE_LIMIT"] == "200 per minute"
+    for wrong in ("-1", "yes", "1.5"):
+        with pytest.raises(ValueError, match="MAGWB_TRUSTED_PROXIES"):
+            load_config(tmp_path, environ={"MAGWB_TRUSTED_PROXIES": wrong})
+
+
 def test_secret_key_is_generated_once_and_kept_private(tmp_path):
     """Without SECRET_KEY a random key is written to instance/ (0600) and reused."""
     first = instance_secret_key(tmp_path)

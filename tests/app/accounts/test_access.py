@@ -62,6 +62,7 @@ EXPECTED = {
     ("codebook.create", "POST"): EDITORS,
     ("codebook.edit", "GET"): EDITORS,
     ("codebook.edit", "POST"): EDITORS,
+    ("codebook.merge_or_delete", "GET"): EDITORS,
     ("codebook.merge", "POST"): EDITORS,
     ("codebook.delete", "POST"): EDITORS,
     ("codebook.export", "GET"): ALL_ROLES,

@@ -212,3 +212,68 @@ def test_theme_stylesheet_carries_colours(client, coded):
     response = client.get(f"/studies/{study_id}/codebook/themes.css")
     assert response.mimetype == "text/css"
     assert f".theme-{ids['privacy']} {{ --theme: #".encode() in response.data
+
+
+def test_merge_or_delete_page_offers_the_other_themes(client, app, coded):
+    """From the codebook a link opens one theme's merge and delete forms, usable without script."""
+    study_id, ids = coded
+    client.post(
+        f"/studies/{study_id}/codebook/{ids['outsourcing']}",
+        data={"label_en": "Outsourcing", "parent_id": str(ids["privacy"])},
+    )
+    url = f"/studies/{study_id}/codebook/{ids['privacy']}/merge"
+    assert f'href="{url}"'.encode() in client.get(f"/studies/{study_id}/codebook/").data
+    page = client.get(url).text
+    assert "This theme has 3 codings." in page
+    merge_form, delete_form = page.split("<h1>", 1)[1].split('action="', 2)[1:]
+    assert merge_form.startswith(url) and f'value="{ids["dependency"]}"' in merge_form
+    # Neither itself nor its own child can receive a merge; the child can receive codings.
+    assert f'value="{ids["privacy"]}"' not in merge_form
+    assert f'value="{ids["outsourcing"]}"' not in merge_form
+    assert delete_form.startswith(url.replace("/merge", "/delete"))
+    assert f'value="{ids["outsourcing"]}"' in delete_form
+    assert f'value="{ids["privacy"]}"' not in delete_form
+
+
+def test_a_refused_merge_shows_the_forms_again_with_the_reason(client, coded):
+    """A refused merge answers 422 on the same page, the chosen target still selected."""
+    study_id, ids = coded
+    response = client.post(
+        f"/studies/{study_id}/codebook/{ids['privacy']}/merge", data={"target_id": "999999"}
+    )
+    assert response.status_code == 422
+    assert "Choose the theme to merge into." in response.text
+    assert 'id="target_id" name="target_id"' in response.text
+
+
+def _page_sizes(app, client, study_id: int, themes: int) -> tuple[int, int]:
+    """Grow the codebook to `themes` themes; return the bytes of the codebook and merge pages."""
+    with app.app_context():
+        have = db.session.scalar(db.select(func.count(Theme.id)).filter_by(study_id=study_id))
+        db.session.add_all(
+            Theme(
+                study_id=study_id,
+                key=f"theme_{n}",
+                position=n,
+                label_nl=f"Thema {n}",
+                label_fr=f"Thème {n}",
+                label_en=f"Theme {n}",
+                colour="#2471a3",
+            )
+            for n in range(have, themes)
+        )
+        db.session.commit()
+        first = db.session.scalar(db.select(func.min(Theme.id)).filter_by(study_id=study_id))
+    base = f"/studies/{study_id}/codebook"
+    return len(client.get(f"{base}/").data), len(client.get(f"{base}/{first}/merge").data)
+
+
+def test_codebook_pages_grow_linearly_with_the_number_of_themes(client, app, coded):
+    """Ten times the themes is about ten times the HTML, not a hundred (each row no longer
+    carries a list of every theme)."""
+    study_id, _ids = coded
+    small_page, small_merge = _page_sizes(app, client, study_id, 60)
+    large_page, large_merge = _page_sizes(app, client, study_id, 600)
+    assert large_page < 12 * small_page
+    assert large_merge < 12 * small_merge
+    assert large_page < 600 * 1024  # it was 27 MB
