@@ -306,8 +306,8 @@ class Recorder:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, Counter] = defaultdict(Counter)
-        # Acknowledged coding writes by id. SQLite reuses the id of a deleted last row, so one id
-        # can be created, deleted and created again: count, do not assume one life per id.
+        # Acknowledged coding writes by id. Counted, not assumed to live once: a database older
+        # than migration 0011 reuses the id of a deleted last row on SQLite.
         self.created: dict[int, list[tuple]] = defaultdict(list)  # id -> spans, in order
         self.deleted: Counter = Counter()
         self.unacknowledged = 0
