@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--profile", metavar="ENDPOINT")
     parser.add_argument("--sql", metavar="ENDPOINT", help="print the statements it sends")
+    parser.add_argument("--profile-filter", nargs="*", help="pstats restrictions, e.g. limiter 20")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/cost.sqlite3"
@@ -226,7 +227,7 @@ def main() -> None:
             if args.profile == name:
                 profiler.disable()
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(*[int(a) if a.isdigit() else a for a in args.profile_filter or ["45"]])
                 print(out.getvalue())
             times.sort()
             rows.append((name, statistics.median(times), times[int(0.9 * len(times))], statements))
