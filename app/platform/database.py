@@ -57,7 +57,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 READING = "magwb_reading"  # on `g`: this request's transactions only read
 WRITE_OPTION = "magwb_write"  # execution option: this connection writes, whatever `g` says
-READING_METHODS = frozenset({"GET", "HEAD"})
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # the safe methods of HTTP
 
 
 def writes_on_get(view: Callable) -> Callable:
