@@ -1,7 +1,7 @@
 """Measure the fixed cost of a request: time and SQL statements per endpoint.
 
-Builds, in a throwaway SQLite database (or DATABASE_URL if given, which must be
-an empty, migrated database), a study with one session of 200 passages and 300
+Builds, in a throwaway SQLite database (or DATABASE_URL if given: an empty
+database, which the script migrates), a study with one session of 200 passages and 300
 codings, logs in with the production settings (CSRF on, rate limits on,
 translations not strict), then sends each kind of request through the WSGI app
 in-process (server time: no network, no gunicorn):
@@ -14,8 +14,10 @@ in-process (server time: no network, no gunicorn):
   view's script does).
 
 For each endpoint it reports the median and p90 time over REPEAT requests after a
-warm-up, and the SQL statements the request sent (counted with SQLAlchemy's
-`before_cursor_execute` event, BEGIN/COMMIT included). `--profile NAME` prints
+warm-up, the median CPU time of this process (less disturbed than wall time on a
+shared machine; it leaves out waiting for the disk), and the SQL statements the
+request sent (counted with SQLAlchemy's `before_cursor_execute` event, BEGIN and
+COMMIT included; the second connection of an audit write too). `--profile NAME` prints
 the cProfile top functions of REPEAT requests to that endpoint.
 
 Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list]
@@ -45,6 +47,8 @@ from app import create_app  # noqa: E402
 from app.accounts.tokens import create_token  # noqa: E402
 from app.accounts.users import create_user  # noqa: E402
 from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme  # noqa: E402
+from app.platform.config import normalise_database_url  # noqa: E402
+from app.platform.database import upgrade_schema  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.studies.studies import create_study  # noqa: E402
 
@@ -190,7 +194,9 @@ def main() -> None:
     parser.add_argument("--profile-filter", nargs="*", help="pstats restrictions, e.g. limiter 20")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/cost.sqlite3"
+        url = normalise_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/cost.sqlite3"
+        )
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
@@ -200,6 +206,7 @@ def main() -> None:
                 "RATELIMIT_STORAGE_URI": "memory://",
             }
         )
+        upgrade_schema(app)
         ids = build(app)
         with app.app_context():
             counter = StatementCounter(db.engine)
@@ -219,18 +226,28 @@ def main() -> None:
             if args.profile == name:
                 profiler = cProfile.Profile()
                 profiler.enable()
-            times = []
+            times, cpu = [], []
             for _ in range(args.repeat):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 send(client)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
             if args.profile == name:
                 profiler.disable()
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(*[int(a) if a.isdigit() else a for a in args.profile_filter or ["45"]])
+                limits = [int(a) if a.isdigit() else a for a in args.profile_filter or ["45"]]
+                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(*limits)
                 print(out.getvalue())
             times.sort()
-            rows.append((name, statistics.median(times), times[int(0.9 * len(times))], statements))
+            rows.append(
+                (
+                    name,
+                    statistics.median(times),
+                    times[int(0.9 * len(times))],
+                    statistics.median(cpu),
+                    statements,
+                )
+            )
         with app.app_context():
             db.engine.dispose()
     load = os.getloadavg()
@@ -239,10 +256,10 @@ def main() -> None:
         f" · Python {platform.python_version()} · {dialect} · load average "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {args.repeat} requests each"
     )
-    print("| endpoint | median ms | p90 ms | SQL statements |")
-    print("|---|---:|---:|---:|")
-    for name, median, p90, statements in rows:
-        print(f"| {name} | {median:.1f} | {p90:.1f} | {statements} |")
+    print("| endpoint | median ms | p90 ms | median CPU ms | SQL statements |")
+    print("|---|---:|---:|---:|---:|")
+    for name, median, p90, cpu, statements in rows:
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {statements} |")
 
 
 if __name__ == "__main__":
