@@ -6,7 +6,7 @@ otherwise opens transactions lazily, which loses concurrent read-then-write
 updates silently or fails them halfway (see SECURITY-NOTES); taking the write
 lock up front turns that into waiting, bounded by the busy timeout.
 
-A request that only reads (GET and HEAD, unless its view is marked
+A request that only reads (GET, HEAD, OPTIONS, unless its view is marked
 `@writes_on_get`) runs in reading transactions instead: a deferred BEGIN with
 `PRAGMA query_only` on SQLite (WAL lets it read beside a writer, so a long import
 never blocks a page), a READ ONLY transaction on PostgreSQL. A write attempted in
@@ -67,7 +67,7 @@ def writes_on_get(view: Callable) -> Callable:
 
 
 def declare_reading() -> None:
-    """Before each request: a GET or HEAD reads only, unless its view says otherwise."""
+    """Before each request: a GET, HEAD or OPTIONS reads only, unless its view says otherwise."""
     if request.method not in READING_METHODS or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
