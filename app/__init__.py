@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.exchange import codebook_files, taguette_views, views  # noqa: F401  (routes on codebook.bp, exports.bp)
     from app.incidents import sheets
     from app.jobs import views as job_views
-    from app.platform.database import MIGRATIONS_DIR, include_name
+    from app.platform.database import MIGRATIONS_DIR, declare_reading, include_name
     from app.platform.errors import refuse_lone_surrogates, register_error_handlers
     from app.platform.i18n import (
         CheckedDomain,
@@ -60,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
     # Ids beyond the database's integer range are simply not found (404), not a 500.
     app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
+    # First of the request hooks, before any of them reads the database: a GET or HEAD
+    # then runs in reading transactions, which never take SQLite's write lock.
+    app.before_request(declare_reading)
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, include_name=include_name
     )

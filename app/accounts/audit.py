@@ -1,9 +1,25 @@
-"""Record actions in the audit log."""
+"""Record actions in the audit log.
+
+A change is recorded in the unit of work that makes it, so both are committed or
+neither. A request that only reads (a GET: see platform/database.py) has no unit of
+work to join, and must not take the write lock for the whole page: what it shows is
+recorded at once in a short transaction of its own (`separate_write`). Views
+(actions named `….view` or `…_view`) are coalesced: the same person opening the same
+object again within `VIEW_WINDOW` adds no row, so reopening the coding view after each
+form submission writes nothing, and the log still says who looked at what and when
+(to within the window). Downloads and exports are recorded every time.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.models import AuditEvent
+from app.models.base import utcnow
+from app.platform.database import reading, separate_write
 from app.platform.extensions import db
+
+VIEW_WINDOW = timedelta(minutes=10)
 
 
 def record(
@@ -13,7 +29,7 @@ def record(
     user_id: int | None,
     study_id: int | None = None,
     details: dict | None = None,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Add an audit event for `obj` to the current unit of work.
 
     `obj` must be flushed (have an id). Never put transcript text,
@@ -32,22 +48,67 @@ def record_event(
     user_id: int | None,
     study_id: int | None = None,
     details: dict | None = None,
-) -> AuditEvent:
-    """Add an audit event about an object given by type and id (it may not exist)."""
-    event = AuditEvent(
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        user_id=user_id,
-        study_id=study_id,
-        details=details or {},
-    )
+) -> AuditEvent | None:
+    """Record an event about an object given by type and id (it may not exist).
+
+    In a writing transaction the event joins the unit of work and is returned; in a
+    reading request it is written at once on its own (None is returned).
+    """
+    values = {
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "user_id": user_id,
+        "study_id": study_id,
+        "details": details or {},
+    }
+    if reading():
+        _write_apart(values)
+        return None
+    event = AuditEvent(**values)
     db.session.add(event)
     return event
 
 
+def is_view(action: str) -> bool:
+    """Tell whether an action only looked at something (coalesced within `VIEW_WINDOW`)."""
+    verb = action.rpartition(".")[2]
+    return verb.startswith("view") or verb.endswith("_view")
+
+
+def _seen_lately(session_or_connection, values: dict) -> bool:
+    """Tell whether the same view by the same person is already logged within the window."""
+    table = AuditEvent.__table__
+    rows = session_or_connection.execute(
+        db.select(table.c.details).where(
+            table.c.at >= utcnow() - VIEW_WINDOW,  # indexed: only the last minutes are read
+            table.c.user_id == values["user_id"],
+            table.c.action == values["action"],
+            table.c.object_type == values["object_type"],
+            table.c.object_id == values["object_id"],
+        )
+    ).scalars()
+    return any((details or {}) == values["details"] for details in rows)
+
+
+def _write_apart(values: dict) -> None:
+    """Insert the event in its own short transaction, unless it is a view seen lately.
+
+    The check runs first in the request's reading transaction (no lock), then again
+    under the write lock, so two quick reloads still add one row (on SQLite; on
+    PostgreSQL two truly simultaneous first views may both be kept).
+    """
+    coalesce = is_view(values["action"])
+    if coalesce and _seen_lately(db.session, values):
+        return
+    with separate_write(db.engine) as connection:
+        if coalesce and _seen_lately(connection, values):
+            return
+        connection.execute(db.insert(AuditEvent.__table__).values(at=utcnow(), **values))
+
+
 def log_transcript_view(group_session, action: str) -> None:
-    """Record that the current user looked at a session's transcript (committed at once)."""
+    """Record that the current user looked at a session's transcript."""
     from flask_login import current_user
 
     record_event(
@@ -57,4 +118,5 @@ def log_transcript_view(group_session, action: str) -> None:
         user_id=current_user.id,
         study_id=group_session.study_id,
     )
-    db.session.commit()
+    if not reading():  # a view declared as writing: its own commit, as before
+        db.session.commit()

@@ -43,20 +43,27 @@ def start_login_session(user: User) -> str:
     return token
 
 
-def login_session_is_live(user: User) -> bool:
-    """Tell whether this request's cookie carries a live login of `user`."""
+def live_login_user(user_id: int, session_token: str) -> User | None:
+    """Return the user of this request's cookie if its login is live, in one query.
+
+    Live: the user's `session_token` matches the cookie's, and the cookie's login row
+    exists, belongs to that user and is not ended. Runs on every request.
+    """
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
-        return False
-    row = db.session.execute(
-        db.select(LoginSession).filter_by(token_hash=_digest(token))
+        return None
+    user = db.session.execute(
+        db.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            LoginSession.token_hash == _digest(token),
+            LoginSession.ended_at.is_(None),
+        )
     ).scalar_one_or_none()
-    return (
-        row is not None
-        and row.ended_at is None
-        and row.user_id == user.id
-        and hmac.compare_digest(row.token_hash, _digest(token))
-    )
+    if user is None or not hmac.compare_digest(user.session_token, session_token):
+        return None
+    return user
 
 
 def end_login_session() -> None:

@@ -93,6 +93,15 @@ def membership_of(user_id: int, study_id: int) -> Membership | None:
     ).scalar_one_or_none()
 
 
+def _study_and_membership(study_id: int, user_id: int):
+    """Return (study, membership of the user) in one query (every study request asks)."""
+    return db.session.execute(
+        db.select(Study, Membership)
+        .join(Membership, Membership.study_id == Study.id)
+        .where(Study.id == study_id, Membership.user_id == user_id)
+    ).one_or_none()
+
+
 def _check_csrf() -> None:
     """Check the CSRF token of unsafe requests, except API calls whose bearer token is valid.
 
@@ -132,10 +141,10 @@ def enforce_access():
         abort(403)
     if kind == "study":
         study_id = (request.view_args or {}).get("study_id")
-        study = db.session.get(Study, study_id) if study_id is not None else None
-        membership = membership_of(current_user.id, study_id) if study else None
-        if membership is None:
+        found = _study_and_membership(study_id, current_user.id) if study_id is not None else None
+        if found is None:
             abort(404)
+        study, membership = found
         if not allowed(membership.role, action):
             abort(403)
         g.study, g.membership = study, membership

@@ -34,7 +34,7 @@ from app.accounts.audit import record, record_event
 from app.accounts.logins import (
     SESSION_KEY,
     end_login_session,
-    login_session_is_live,
+    live_login_user,
     start_login_session,
 )
 from app.accounts.policy import login_required, public
@@ -156,12 +156,9 @@ def load_user(login_id: str) -> User | None:
     user_id, _sep, token = login_id.partition(":")
     if not (user_id.isascii() and user_id.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not hmac.compare_digest(user.session_token, token):
-        return None
-    if not login_session_is_live(user):  # logged out on the server, or an old cookie
-        return None
-    return user if user.is_active else None
+    # One query: the user, and the cookie's login row live (not logged out on the server).
+    user = live_login_user(int(user_id), token)
+    return user if user is not None and user.is_active else None
 
 
 def _start_login(user: User) -> None:

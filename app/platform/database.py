@@ -1,21 +1,32 @@
-"""Engine set-up and schema upgrades.
+"""Engine set-up, reading and writing transactions, schema upgrades.
 
-SQLite connections get WAL, foreign keys, a busy timeout and synchronous=FULL,
-and every transaction starts with BEGIN IMMEDIATE. Python's sqlite3 module
+SQLite connections get WAL, foreign keys, a busy timeout and synchronous=FULL.
+A transaction that may write starts with BEGIN IMMEDIATE: Python's sqlite3 module
 otherwise opens transactions lazily, which loses concurrent read-then-write
-updates silently (see SECURITY-NOTES): taking the write lock up front turns
-that into waiting, bounded by the busy timeout.
+updates silently or fails them halfway (see SECURITY-NOTES); taking the write
+lock up front turns that into waiting, bounded by the busy timeout.
+
+A request that only reads (GET, HEAD, OPTIONS, unless its view is marked
+`@writes_on_get`) runs in reading transactions instead: a deferred BEGIN with
+`PRAGMA query_only` on SQLite (WAL lets it read beside a writer, so a long import
+never blocks a page), a READ ONLY transaction on PostgreSQL. A write attempted in
+one fails at once with the database's own error, never silently and never only
+under contention. Everything else (other methods, the CLI, jobs, tests that open
+an app context) writes as before. `separate_write` runs a short write beside a
+reading request, for the audit of what was read (accounts/audit.py).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, g, has_app_context, request
 from flask_migrate import upgrade
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from app.platform.config import ROOT
 from app.platform.files import FOLDER_MODE, private_sqlite
@@ -44,11 +55,62 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READING = "magwb_reading"  # on `g`: this request's transactions only read
+WRITE_OPTION = "magwb_write"  # execution option: this connection writes, whatever `g` says
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # the safe methods of HTTP
+
+
+def writes_on_get(view: Callable) -> Callable:
+    """Mark a GET view that writes (a cache filled on the way), so it keeps the write lock."""
+    view.writes_on_get = True
+    return view
+
+
+def declare_reading() -> None:
+    """Before each request: a GET, HEAD or OPTIONS reads only, unless its view says otherwise."""
+    if request.method not in READING_METHODS or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "writes_on_get", False):
+        g.setdefault(READING, True)
+
+
+def reading() -> bool:
+    """Tell whether this request declared that it only reads."""
+    return has_app_context() and g.get(READING, False)
+
+
 @event.listens_for(Engine, "begin")
-def _begin_immediate(connection) -> None:
-    """Start SQLite transactions with the write lock taken."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection: Connection) -> None:
+    """Start a writing transaction with the write lock taken, a reading one without."""
+    write = connection.get_execution_options().get(WRITE_OPTION)
+    if write is None:
+        write = not reading()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        info = connection.connection.info  # per DBAPI connection: send the pragma on change
+        if info.get("query_only", False) == write:
+            connection.exec_driver_sql(f"PRAGMA query_only={0 if write else 1}")
+            info["query_only"] = not write
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    elif dialect == "postgresql":
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.read_only != (not write):  # psycopg then sends BEGIN READ ONLY
+            dbapi_connection.read_only = not write
+
+
+@contextmanager
+def separate_write(engine: Engine) -> Iterator[Connection]:
+    """Yield a connection in its own short write transaction, committed on leaving.
+
+    For a reading request that must record something (what it showed, to whom): the
+    request keeps reading without the lock; only this transaction takes it, briefly.
+    Never call it while this thread holds a write transaction (it would wait for itself).
+    """
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
 
 
 def is_sqlite(app: Flask) -> bool:

@@ -109,10 +109,16 @@ class CheckedDomain(Domain):
     """The default message domain, with missing-string detection."""
 
     def get_translations(self):
-        translations = super().get_translations()
         if not g:
-            return translations
-        return _CheckedTranslations(translations)
+            return super().get_translations()
+        # Every _() asks: keep the wrapped catalog for the request while the locale is the
+        # same object (force_locale swaps it, so a forced language is still honoured).
+        locale = get_locale()
+        cached = g.get("checked_translations")
+        if cached is None or cached[0] is not locale:
+            cached = (locale, _CheckedTranslations(super().get_translations()))
+            g.checked_translations = cached
+        return cached[1]
 
 
 def report_missing_translations(response):

@@ -340,8 +340,8 @@ def erase_participant(participant: Participant, *, user_id: int, real_names: lis
 def export(study_id: int, participant_id: int):
     """Download everything held about a participant, as JSON."""
     participant = in_study(Participant, participant_id)
+    # A GET: recorded at once in a write of its own (accounts/audit.py).
     record("participant.export", participant, user_id=current_user.id, study_id=study_id)
-    db.session.commit()
     body = json.dumps(participant_record(participant), ensure_ascii=False, indent=2)
     return Response(
         body,

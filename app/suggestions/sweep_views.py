@@ -15,6 +15,7 @@ from flask_login import current_user
 from app.accounts.audit import record_event
 from app.accounts.policy import allowed, in_study, study_action
 from app.models import Theme
+from app.platform.database import writes_on_get
 from app.platform.errors import wants_json
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id
@@ -83,6 +84,7 @@ def sweep_allowed() -> bool:
 
 @bp.get("/<int:theme_id>")
 @study_action("theme.sweep")
+@writes_on_get  # caches the lemmas of passages not analysed yet
 def page(study_id: int, theme_id: int):
     """Show the theme sweep: passages ranked for one theme, decided with one key each."""
     theme = _theme(theme_id)
@@ -97,6 +99,7 @@ def page(study_id: int, theme_id: int):
 
 @bp.get("/<int:theme_id>/state")
 @study_action("theme.sweep")
+@writes_on_get
 def state(study_id: int, theme_id: int):
     """Return the sweep's progress and queue as JSON (the page's script refreshes with it)."""
     theme = _theme(theme_id)

@@ -41,9 +41,8 @@ bp = Blueprint("syntheses", __name__, url_prefix="/studies/<int:study_id>")
 
 
 def _log_view(action: str, object_type: str, object_id: int) -> None:
-    """Record that the current user saw pages quoting the transcripts (committed at once)."""
+    """Record that the current user saw pages quoting the transcripts (written apart)."""
     record_event(action, object_type, object_id, user_id=current_user.id, study_id=g.study.id)
-    db.session.commit()
 
 
 def _statement(statement_id: int) -> Statement:

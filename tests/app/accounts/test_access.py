@@ -298,8 +298,11 @@ def world(app, make_user, make_study, add_member):
         job = Job(study_id=study_id, kind="test", params={})
         report_job = Job(study_id=study_id, kind="export.docx", params={})
         db.session.add_all([job, report_job])
-        from app.models import Grouping, Suggestion
+        from app.models import Grouping, Suggestion, SuggestionStatus
 
+        # Already decided: the suggestion job started by an earlier route replaces every open
+        # suggestion (in its thread, whenever it finishes), which made deciding this one a
+        # 404 by timing. Deciding a decided one is refused with a message, past the access check.
         suggestion = Suggestion(
             study_id=study_id,
             passage=passage,
@@ -307,6 +310,7 @@ def world(app, make_user, make_study, add_member):
             score=0.9,
             regime="zero-shot",
             text_hash="x",
+            status=SuggestionStatus.REJECTED,
         )
         grouping = Grouping(study_id=study_id, label="guichets", members=[], representatives=[])
         from app.models import Consequence, IncidentSheet, WorkerAction

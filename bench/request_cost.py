@@ -1,0 +1,266 @@
+"""Measure the fixed cost of a request: time and SQL statements per endpoint.
+
+Builds, in a throwaway SQLite database (or DATABASE_URL if given: an empty
+database, which the script migrates), a study with one session of 200 passages and 300
+codings, logs in with the production settings (CSRF on, rate limits on,
+translations not strict), then sends each kind of request through the WSGI app
+in-process (server time: no network, no gunicorn):
+
+- the login page (anonymous), the study list, a study, a session overview, the
+  coding view, one passage fragment (the coding view's script), the coded
+  segments page;
+- the JSON API: list a passage's codings (cookie, and bearer token), create a
+  coding then delete it (cookie with the X-CSRFToken header, as the coding
+  view's script does).
+
+For each endpoint it reports the median and p90 time over REPEAT requests after a
+warm-up, the median CPU time of this process (less disturbed than wall time on a
+shared machine; it leaves out waiting for the disk), and the SQL statements the
+request sent (counted with SQLAlchemy's `before_cursor_execute` event, BEGIN and
+COMMIT included; the second connection of an audit write too). `--profile NAME` prints
+the cProfile top functions of REPEAT requests to that endpoint.
+
+Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.accounts.tokens import create_token  # noqa: E402
+from app.accounts.users import create_user  # noqa: E402
+from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme  # noqa: E402
+from app.platform.config import normalise_database_url  # noqa: E402
+from app.platform.database import upgrade_schema  # noqa: E402
+from app.platform.extensions import db  # noqa: E402
+from app.studies.studies import create_study  # noqa: E402
+
+PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account)
+TEXT = (
+    "de maatschappelijk werker helpt een mevrouw met haar eBox en itsme omdat het loket "
+    "gesloten is le CPAS demande un rendez-vous en ligne mais la dame n'a pas de smartphone"
+)
+WORDS = TEXT.split(" ")
+
+
+def build(app) -> dict:
+    """Create the user, study, session, passages, codings and an API token; return ids."""
+    rng = random.Random(16)
+    with app.app_context():
+        user = create_user("cost@example.org", "Cost", password=PASSWORD)
+        study = create_study("Cost", "", "nl", owner_id=user.id)
+        group_session = GroupSession(study=study, number=1, language="nl")
+        people = [
+            Participant(study=study, pseudonym=f"P{i}", pseudonym_key=f"p{i}") for i in range(10)
+        ]
+        db.session.add_all([group_session, *people])
+        passages = [
+            Passage(
+                group_session=group_session,
+                phase=1 + i % 11,
+                position=i,
+                speaker_kind=SpeakerKind.PARTICIPANT,
+                participant=people[i % 10],
+                text=" ".join(rng.choice(WORDS) for _ in range(40)),
+            )
+            for i in range(200)
+        ]
+        db.session.add_all(passages)
+        db.session.flush()
+        themes = db.session.execute(db.select(Theme).filter_by(study_id=study.id)).scalars().all()
+        for _ in range(300):
+            passage = rng.choice(passages)
+            start = rng.randrange(0, len(passage.text) - 30)
+            db.session.add(
+                Coding(
+                    passage=passage,
+                    theme=rng.choice(themes),
+                    coder_id=user.id,
+                    start_offset=start,
+                    end_offset=start + rng.randrange(5, 30),
+                )
+            )
+        _record, token = create_token(user.id, "bench")
+        db.session.commit()
+        return {
+            "study": study.id,
+            "session": group_session.id,
+            "passage": passages[0].id,
+            "theme": themes[0].key,
+            "token": token,
+        }
+
+
+def log_in(client) -> str:
+    """Log the client in through the login form; return a CSRF token of the session."""
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login", data={"email": "cost@example.org", "password": PASSWORD, "csrf_token": csrf}
+    )
+    assert response.status_code == 302, response.status_code
+    # Logging in starts a new session, and with it a new CSRF token.
+    page = client.get("/studies/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def endpoints(ids: dict, csrf: str) -> dict:
+    """Map a name to a function(client) sending one request and checking its status."""
+    study, session, passage = ids["study"], ids["session"], ids["passage"]
+    api = f"/api/studies/{study}"
+    bearer = {"Authorization": f"Bearer {ids['token']}"}
+
+    def get(url, status=200, **kwargs):
+        def send(client):
+            response = client.get(url, **kwargs)
+            assert response.status_code == status, (url, response.status_code)
+
+        return send
+
+    def create_and_delete(client):
+        response = client.post(
+            f"{api}/codings",
+            json={"passage_id": passage, "start": 0, "end": 5, "theme": ids["theme"]},
+            headers={"X-CSRFToken": csrf},
+        )
+        assert response.status_code == 201, response.status_code
+        coding_id = response.get_json()["id"]
+        response = client.delete(f"{api}/codings/{coding_id}", headers={"X-CSRFToken": csrf})
+        assert response.status_code == 204, response.status_code
+
+    return {
+        "login_page": ("anonymous", get("/login")),
+        "study_list": ("user", get("/studies/")),
+        "study": ("user", get(f"/studies/{study}")),
+        "session": ("user", get(f"/studies/{study}/sessions/{session}")),
+        "coding_view": ("user", get(f"/studies/{study}/sessions/{session}/code")),
+        "passage_fragment": (
+            "user",
+            get(f"/studies/{study}/sessions/{session}/passages/{passage}"),
+        ),
+        "segments": ("user", get(f"/studies/{study}/segments")),
+        "api_list": ("user", get(f"{api}/codings?passage={passage}")),
+        "api_list_bearer": ("script", get(f"{api}/codings?passage={passage}", headers=bearer)),
+        "api_create_delete": ("user", create_and_delete),
+    }
+
+
+class StatementCounter:
+    """Count the SQL statements an engine sends while `counting` is on."""
+
+    def __init__(self, engine) -> None:
+        self.count, self.counting, self.statements = 0, False, []
+        event.listen(engine, "before_cursor_execute", self._seen)
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "commit", self._end)
+        event.listen(engine, "rollback", self._end)
+
+    def _seen(self, _connection, _cursor, statement, *_args) -> None:
+        self.count += self.counting
+        if self.counting:
+            self.statements.append(" ".join(statement.split())[:160])
+
+    def _begin(self, connection) -> None:
+        # SQLite's BEGIN is sent with exec_driver_sql (counted above); PostgreSQL's is
+        # implicit in the driver, so count it here.
+        self.count += self.counting and connection.dialect.name != "sqlite"
+
+    def _end(self, _connection) -> None:
+        self.count += self.counting
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--profile", metavar="ENDPOINT")
+    parser.add_argument("--sql", metavar="ENDPOINT", help="print the statements it sends")
+    parser.add_argument("--profile-filter", nargs="*", help="pstats restrictions, e.g. limiter 20")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = normalise_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/cost.sqlite3"
+        )
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench-request-cost",
+                "LOAD_DEMO": False,
+                "JOBS_MODE": "sync",
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
+        upgrade_schema(app)
+        ids = build(app)
+        with app.app_context():
+            counter = StatementCounter(db.engine)
+            dialect = db.engine.dialect.name
+        clients = {who: app.test_client() for who in ("anonymous", "user", "script")}
+        csrf = log_in(clients["user"])
+        rows = []
+        for name, (who, send) in endpoints(ids, csrf).items():
+            client = clients[who]
+            send(client)  # warm-up: templates compiled, catalogs loaded
+            counter.count, counter.counting, counter.statements = 0, True, []
+            send(client)
+            counter.counting = False
+            statements = counter.count
+            if args.sql == name:
+                print("\n".join(counter.statements))
+            if args.profile == name:
+                profiler = cProfile.Profile()
+                profiler.enable()
+            times, cpu = [], []
+            for _ in range(args.repeat):
+                started, started_cpu = time.perf_counter(), time.process_time()
+                send(client)
+                times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
+            if args.profile == name:
+                profiler.disable()
+                out = io.StringIO()
+                limits = [int(a) if a.isdigit() else a for a in args.profile_filter or ["45"]]
+                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(*limits)
+                print(out.getvalue())
+            times.sort()
+            rows.append(
+                (
+                    name,
+                    statistics.median(times),
+                    times[int(0.9 * len(times))],
+                    statistics.median(cpu),
+                    statements,
+                )
+            )
+        with app.app_context():
+            db.engine.dispose()
+    load = os.getloadavg()
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M %Z')} · {platform.machine()} · {os.cpu_count()} CPUs"
+        f" · Python {platform.python_version()} · {dialect} · load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {args.repeat} requests each"
+    )
+    print("| endpoint | median ms | p90 ms | median CPU ms | SQL statements |")
+    print("|---|---:|---:|---:|---:|")
+    for name, median, p90, cpu, statements in rows:
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {statements} |")
+
+
+if __name__ == "__main__":
+    main()
