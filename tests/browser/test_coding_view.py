@@ -134,7 +134,7 @@ def test_overlapping_codings_are_visible_and_removable(page, app, live_server, s
     overlap.focus()  # keyboard users see the themes too
     shown = page.evaluate("() => getComputedStyle(document.activeElement, '::after').content")
     assert shown == '"Dependency, Outsourcing"'
-    page.click("#passage-2 .coding-list li:first-child .remove-coding button")
+    page.click("#passage-2 .coding-list li:first-child button.remove-coding")
     page.wait_for_function(
         "() => document.querySelectorAll('#passage-2 .coding-list li').length == 1"
     )
