@@ -241,20 +241,22 @@ def taguette_setup(base: str, login_url: str) -> tuple[httpx.Client, dict]:
 class Opener:
     """Open a page as a browser with a warm cache would, counting time and wire bytes."""
 
-    def __init__(self, client: httpx.Client, page: str, extra: list[str]) -> None:
+    def __init__(self, client: httpx.Client, page: str, extra: dict[str, str]) -> None:
         self.client, self.page, self.extra = client, page, extra
         self.cached: dict[str, dict] = {}
         self.parts: dict[str, list[float]] = {}  # per request: milliseconds
         self.decoded = 0  # bytes of the last open after decompression
 
-    def _time(self, url: str, began: float) -> None:
-        name = url.split("?")[0].rsplit("/", 1)[-1] if url != self.page else "page"
+    def _time(self, url: str, began: float, status: int = 200) -> None:
+        labels = {url: label for label, url in self.extra.items()} | {self.page: "page"}
+        name = labels.get(url) or url.split("?")[0].rsplit("/", 1)[-1]
+        name += "" if status == 200 else f" ({status})"
         self.parts.setdefault(name, []).append((time.perf_counter() - began) * 1000)
 
     def _subresources(self, text: str) -> list[str]:
         found = re.findall(r'<script[^>]*\ssrc="([^"]+)"', text)
         found += re.findall(r'<link[^>]*rel="stylesheet"[^>]*href="([^"]+)"', text)
-        return [url.replace("&amp;", "&") for url in found] + self.extra
+        return [url.replace("&amp;", "&") for url in found] + list(self.extra.values())
 
     def _fetch(self, url: str) -> int:
         """Fetch one sub-resource unless a browser's cache holds it; return wire bytes."""
@@ -275,7 +277,7 @@ class Opener:
             assert response.status_code in (200, 304), (url, response.status_code)
             if response.status_code == 200:
                 self.cached[url] = dict(response.headers)
-            self._time(url + ("" if response.status_code == 200 else " (304)"), began)
+            self._time(url, began, response.status_code)
             return response.num_bytes_downloaded
 
     def open(self) -> tuple[float, int, int]:
@@ -325,7 +327,8 @@ def transferred(first: tuple[int, int], repeat: tuple[int, int]) -> str:
 def breakdown(opener: Opener) -> str:
     """Median time of each request of an open."""
     return ", ".join(
-        f"{name} {statistics.median(samples):.1f} ms" for name, samples in opener.parts.items()
+        f"{name} {statistics.median(samples):.1f} ms (n={len(samples)})"
+        for name, samples in opener.parts.items()
     )
 
 
@@ -357,7 +360,7 @@ def main() -> None:
         ids = json.loads(magwb.stdout.readline())
         mag_base = f"http://127.0.0.1:{port}"
         mag = magwb_client(mag_base, ids)
-        mag_opener = Opener(mag, f"/studies/{ids['study']}/sessions/{ids['session']}/code", [])
+        mag_opener = Opener(mag, f"/studies/{ids['study']}/sessions/{ids['session']}/code", {})
         texts, _ = document()
         words = sum(len(t.split()) for t in texts)
         print(f"document: {len(texts)} passages, {words} words, 1000 codings/highlights, 4 themes")
@@ -372,7 +375,8 @@ def main() -> None:
             tag, tag_ids = taguette_setup(tag_base, login_url)
             project, doc = tag_ids["project"], tag_ids["document"]
             api = f"/api/project/{project}/document/{doc}"
-            tag_opener = Opener(tag, f"/project/{project}/document/{doc}", [api, f"{api}/contents"])
+            extra = {"highlights JSON": api, "text JSON": f"{api}/contents"}
+            tag_opener = Opener(tag, f"/project/{project}/document/{doc}", extra)
             print(f"Taguette {TAGUETTE.parent.parent}: project {project}, document {doc}")
         else:
             print(
