@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, abort, current_app, request
@@ -115,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(refuse_lone_surrogates)
     app.after_request(report_missing_translations)
     app.after_request(_security_headers)
+    app.url_defaults(_version_static_urls)
     app.jinja_env.globals["get_locale"] = get_locale  # macros see globals, not context
     app.context_processor(lambda: {"languages": LANGUAGES, "current_path": request.full_path})
     register_error_handlers(app)
@@ -141,6 +143,14 @@ def _refuse_oversized():
         abort(413)
 
 
+def _version_static_urls(endpoint: str, values: dict) -> None:
+    """Put the file's modification time in static URLs, so browsers can keep the file."""
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        with suppress(OSError):
+            path = Path(current_app.static_folder, values["filename"])
+            values["v"] = int(path.stat().st_mtime)
+
+
 def _security_headers(response):
     """Forbid framing, inline scripts and plugins; the app needs none of them."""
     response.headers.setdefault(
@@ -151,5 +161,9 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     # Pages hold confidential testimony: keep them out of shared caches and history.
+    if request.endpoint == "static" and "v" in request.args:
+        # Public files at a versioned URL (a changed file gets a new URL): no revalidation
+        # on every page, which cost a request per file and page.
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers.setdefault("Cache-Control", "no-store")
     return response

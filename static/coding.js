@@ -4,7 +4,7 @@
  * end exclusive, over the passage text. The .passage-text element contains exactly
  * the passage text, so the text of a DOM Range from its start to a boundary gives
  * the offset of that boundary. Without this script the page still shows codings and
- * lets people remove them and write memos through plain forms.
+ * lets people remove them (a shared form) and write memos (each coding's own page).
  */
 (function () {
   "use strict";
@@ -109,18 +109,20 @@
     apply(button);
   });
 
+  // Remove buttons submit the page's one shared form (form= and formaction=, so they work
+  // without this script); with it, the coding is removed through the API instead.
   root.addEventListener("submit", async function (event) {
-    const form = event.target.closest(".remove-coding");
-    if (!form) return;
+    const button = event.submitter;
+    if (!button || !button.classList.contains("remove-coding")) return;
     event.preventDefault();
-    const item = form.closest("[data-coding-id]");
+    const item = button.closest("[data-coding-id]");
     const response = await fetch(api + "/" + item.dataset.codingId, {
       method: "DELETE",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrf },
     });
     if (response.status === 204) {
-      const passage = form.closest(".coding-passage");
+      const passage = button.closest(".coding-passage");
       await refresh(passage);
       say(item.querySelector(".tag").textContent + " ✕");
     }

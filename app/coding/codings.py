@@ -7,6 +7,7 @@ converts its UTF-16 selection to code points before it sends anything.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -15,10 +16,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from sqlalchemy.orm import selectinload
 
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
+from app.coding.highlights import (
+    REMOVE_FORM,
+    Context,
+    load_codings,
+    load_passages,
+    passages_html,
+)
 from app.jobs.queue import latest_job
 from app.models import (
     Coding,
@@ -34,6 +43,7 @@ from app.models.phases import PHASES
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text
 from app.privacy.scan import scan_memo
+from app.studies import codebook
 
 bp = Blueprint("coding", __name__, url_prefix="/studies/<int:study_id>/sessions")
 
@@ -189,37 +199,31 @@ def changeable_coding(study_id: int, coding_id: int, session_id: int | None = No
     return coding
 
 
-def _visible(passage: Passage, coder_id: int | None) -> list[Coding]:
-    return [c for c in passage.codings if coder_id is None or c.coder_id == coder_id]
-
-
-def _passage_context(session_id: int) -> dict:
+def _context(group_session: GroupSession) -> Context:
     """Values every passage of the view shares, computed once (the view has thousands)."""
-    language = str(get_locale())
-    labels = {theme.id: theme.label(language) for theme in g.study.themes}
-    return {
-        "study": g.study,
-        "base": url_for(
-            "coding.workspace", study_id=g.study.id, session_id=session_id
-        ).removesuffix("/code"),
-        "token": generate_csrf(),
-        "labels": labels,
-        "remove_labels": {
+    labels = {theme.id: theme.label(str(get_locale())) for theme in g.study.themes}
+    words = {
+        "facilitator": _("facilitator"),
+        "codings": _("Codings of this passage"),
+        "unknown_coder": _("unknown coder"),
+        "remove": _("Remove"),
+        "memo": _("Memo"),
+    }
+    return Context(
+        # Relative URLs (resolved against the coding view's own, where fragments land too):
+        # a thousand codings each carry two.
+        base=".",
+        language=group_session.language,
+        labels=labels,
+        remove_labels={
             theme_id: _("Remove the coding %(theme)s", theme=label)
             for theme_id, label in labels.items()
         },
-        "words": {
-            "facilitator": _("facilitator"),
-            "codings": _("Codings of this passage"),
-            "unknown_coder": _("unknown coder"),
-            "remove": _("Remove"),
-            "memo": _("Memo"),
-            "save_memo": _("Save the memo"),
-        },
-        "can_code": allowed(g.membership.role, "coding.edit"),
-        "segments": segments,
-        "may_change": lambda c: may_change(c, current_user.id, g.membership.role),
-    }
+        words={key: str(escape(word)) for key, word in words.items()},
+        can_code=allowed(g.membership.role, "coding.edit"),
+        user_id=current_user.id,
+        reviewer=g.membership.role in REVIEWERS,
+    )
 
 
 @bp.get("/<int:session_id>/code")
@@ -229,49 +233,78 @@ def workspace(study_id: int, session_id: int):
     group_session = in_study(GroupSession, session_id)
     log_transcript_view(group_session, "session.view_coding")
     only_mine = request.args.get("show") == "mine"
-    passages = (
-        db.session.execute(
-            db.select(Passage)
-            .filter_by(group_session_id=session_id)
-            .options(
-                selectinload(Passage.participant),
-                selectinload(Passage.codings).selectinload(Coding.theme),
-                selectinload(Passage.codings).selectinload(Coding.coder),
-            )
-            .order_by(Passage.phase, Passage.position, Passage.id)
-        )
-        .scalars()
-        .all()
-    )
+    context = _context(group_session)
+    codings = load_codings(session_id, current_user.id if only_mine else None)
     by_phase = {phase.number: [] for phase in PHASES}
-    coder = current_user.id if only_mine else None
-    for passage in passages:
-        by_phase[passage.phase].append((passage, _visible(passage, coder)))
+    for passage in load_passages(session_id):
+        by_phase[passage.phase].append(passage)
     return render_template(
         "coding/workspace.html",
         group_session=group_session,
-        phases=[(phase, by_phase[phase.number]) for phase in PHASES],
+        phases=[
+            (phase, passages_html(by_phase[phase.number], codings, context))
+            for phase in PHASES
+            if by_phase[phase.number]
+        ],
+        remove_form=REMOVE_FORM,
+        study=g.study,
         themes=g.study.themes,
+        labels=context.labels,
+        can_code=context.can_code,
+        token=generate_csrf(),
         only_mine=only_mine,
+        colours=colours_version(g.study.themes),
         suggestions=open_suggestions(study_id, session_id),
         suggest_job=latest_job(study_id, "analysis.suggest", session_id),
-        **_passage_context(session_id),
     )
+
+
+@bp.get("/themes.css")
+@study_action("study.view")
+def theme_colours(study_id: int):
+    """Serve the codebook's theme colours; at the URL of the current colours, cacheable."""
+    response = codebook.stylesheet(study_id)
+    if request.args.get("v") == colours_version(g.study.themes):
+        # Colours only, no testimony; a changed colour changes the URL the view links to.
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+def colours_version(themes) -> str:
+    """A short digest of the theme ids and colours: the stylesheet's URL changes with them."""
+    colours = ",".join(f"{theme.id}:{theme.colour}" for theme in themes)
+    return hashlib.sha256(colours.encode()).hexdigest()[:12]
 
 
 @bp.get("/<int:session_id>/passages/<int:passage_id>")
 @study_action("study.view")
 def passage_fragment(study_id: int, session_id: int, passage_id: int):
     """Render one passage with its codings, for the coding view's script to swap in."""
-    passage = db.session.get(Passage, passage_id)
-    if passage is None or passage.group_session_id != in_study(GroupSession, session_id).id:
+    group_session = in_study(GroupSession, session_id)
+    passages = load_passages(session_id, passage_id)
+    if not passages:
         return render_template("errors/error.html", status=404), 404
     coder = current_user.id if request.args.get("show") == "mine" else None
+    codings = load_codings(session_id, coder, passage_id)
+    return passages_html(passages, codings, _context(group_session))
+
+
+@bp.get("/<int:session_id>/codings/<int:coding_id>")
+@study_action("study.view")
+def detail(study_id: int, session_id: int, coding_id: int):
+    """Show one coding with its memo form and remove button (the forms the view leaves out)."""
+    coding = coding_in_study(coding_id, study_id)
+    if coding is None or coding.passage.group_session_id != session_id:
+        abort(404)
+    can_change = allowed(g.membership.role, "coding.edit") and may_change(
+        coding, current_user.id, g.membership.role
+    )
     return render_template(
-        "coding/_passage.html",
-        passage=passage,
-        codings=_visible(passage, coder),
-        **_passage_context(session_id),
+        "coding/coding.html",
+        study=g.study,
+        group_session=coding.passage.group_session,
+        coding=coding,
+        can_change=can_change,
     )
 
 

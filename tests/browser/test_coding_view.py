@@ -134,7 +134,7 @@ def test_overlapping_codings_are_visible_and_removable(page, app, live_server, s
     overlap.focus()  # keyboard users see the themes too
     shown = page.evaluate("() => getComputedStyle(document.activeElement, '::after').content")
     assert shown == '"Dependency, Outsourcing"'
-    page.click("#passage-2 .coding-list li:first-child .remove-coding button")
+    page.click("#passage-2 .coding-list li:first-child button.remove-coding")
     page.wait_for_function(
         "() => document.querySelectorAll('#passage-2 .coding-list li').length == 1"
     )
@@ -157,3 +157,41 @@ def test_selection_across_passages_is_refused(page, app, live_server, session_ur
     page.wait_for_function("() => document.getElementById('coding-status').textContent.length > 0")
     assert page.inner_text("#coding-status") == "Select text inside one passage first."
     assert _stored(app) == []
+
+
+def test_without_javascript_memos_are_written_and_codings_removed(
+    browser, app, live_server, session_url
+):
+    """With scripts off, the memo link's page saves a memo and the remove button removes."""
+    from app.models import Theme, User
+
+    with app.app_context():
+        coder = db.session.execute(
+            db.select(User).filter_by(email="coder@example.org")
+        ).scalar_one()
+        themes = db.session.execute(db.select(Theme).order_by(Theme.id)).scalars().all()
+        passage = db.session.execute(db.select(Passage).order_by(Passage.id)).scalars().all()[1]
+        for theme, (start, end) in zip(themes, [(0, 4), (5, 12)], strict=False):
+            db.session.add(
+                Coding(
+                    passage=passage, theme=theme, coder=coder, start_offset=start, end_offset=end
+                )
+            )
+        db.session.commit()
+    context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "coder@example.org")
+        page.goto(session_url)
+        assert page.locator("#passage-2 .coding-list li").count() == 2
+        page.click("#passage-2 .coding-list li:first-child .memo-link")
+        page.fill("#memo", "to discuss with the group")
+        page.click("main button:has-text('Save the memo')")
+        page.wait_for_url(f"{session_url}#passage-2")
+        assert "to discuss with the group" in page.inner_text("#passage-2 .coding-list")
+        page.click("#passage-2 .coding-list li:last-child button.remove-coding")
+        page.wait_for_load_state()
+        assert page.locator("#passage-2 .coding-list li").count() == 1
+        assert [row[1] for row in _stored(app)] == ["Mijn"]
+    finally:
+        context.close()

@@ -69,6 +69,8 @@ EXPECTED = {
     ("codebook.import_file", "POST"): EDITORS,
     ("coding.workspace", "GET"): ALL_ROLES,
     ("coding.passage_fragment", "GET"): ALL_ROLES,
+    ("coding.detail", "GET"): ALL_ROLES,
+    ("coding.theme_colours", "GET"): ALL_ROLES,
     ("coding.delete", "POST"): CODERS,
     ("coding.memo", "POST"): CODERS,
     ("editor.create", "POST"): EDITORS,

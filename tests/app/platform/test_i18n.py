@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from app import create_app
 from app.demo import load_demo
 from app.models import (
+    Coding,
     GroupSession,
     ImportDraft,
     IncidentSheet,
@@ -107,6 +108,7 @@ def demo_world(app, make_user):
         report = Job(study_id=study.id, kind="export.docx", status=JobStatus.DONE)
         db.session.add_all([job, report])
         db.session.commit()
+        coding = db.session.execute(db.select(Coding).order_by(Coding.id)).scalars().first()
         return {
             "study_id": study.id,
             "session_id": db.session.execute(db.select(GroupSession.id)).scalars().first(),
@@ -130,6 +132,10 @@ def demo_world(app, make_user):
             "respond.page": {"token": link_token(round_.links[0])},
             "exports.report_file": {"job_id": report.id},
             "exports.segments": {"fmt": "xlsx"},
+            "coding.detail": {
+                "session_id": coding.passage.group_session_id,
+                "coding_id": coding.id,
+            },
         }
 
 
