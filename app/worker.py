@@ -28,11 +28,10 @@ def _app() -> Flask:
     global _worker_app, _app_pid
     if _worker_app is None:
         _worker_app = create_app({"LOAD_DEMO": False, "AUTO_UPGRADE": False})
-        _app_pid = os.getpid()
-    elif _app_pid != os.getpid():
+    elif _app_pid not in {None, os.getpid()}:
         with _worker_app.app_context():
             db.engine.dispose(close=False)
-        _app_pid = os.getpid()
+    _app_pid = os.getpid()
     return _worker_app
 
 
@@ -63,5 +62,4 @@ def on_rq_failure(rq_job, connection, *exc_info) -> None:
             fail_abandoned(rq_job.args[0], stopped_message())
         finally:
             db.session.remove()
-            if os.getpid() == _app_pid:  # the worker process: horses it forks start afresh
-                db.engine.dispose()
+            db.engine.dispose()  # in the worker process: the horses it forks start afresh
