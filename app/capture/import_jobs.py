@@ -14,8 +14,12 @@ created for it) and fails with a message; the drafts stay for another try. While
 runs, the new sessions are visible to the study's members and grow: hiding them
 would need a state that every page of the study filters on, so the job page says
 what is happening instead, and the result is only announced once all is stored.
-If the process stops mid-import (thread mode), the restart marks the job failed and
-`undo` removes its sessions (`interrupt_abandoned_jobs`).
+If the process stops mid-import, the sessions it recorded on the row go: with RQ the
+job runs again (app/jobs/queue.py, "Workers that die") and first deletes the sessions
+of the earlier try, so a retried import ends with one copy, or, on its last try, RQ's
+failure callback runs `undo`; in thread mode the restart marks the job failed and
+`undo` removes them (`interrupt_abandoned_jobs`). The result is written in the last
+transaction, with the import's audit events: a retry that finds it returns it.
 """
 
 from __future__ import annotations
@@ -92,7 +96,10 @@ def choice_of(speaker: Speaker | None) -> str:
 @handler(KIND)
 def run_import(job: Job, progress) -> dict:
     """Parse the batch's drafts again and store them file by file, in bounded transactions."""
+    if (job.result or {}).get("sessions"):  # an earlier try committed its last transaction
+        return job.result
     try:
+        _forget_earlier_try(job)
         study = db.session.get(Study, job.study_id)
         files, mapped = _read(job, study)
         return _store(job, study, files, mapped, progress)
@@ -100,6 +107,27 @@ def run_import(job: Job, progress) -> dict:
         db.session.rollback()
         undo(job)
         raise
+
+
+def _forget_earlier_try(job: Job) -> None:
+    """Delete the sessions an earlier try of this job stored; keep its new participants.
+
+    The participants were created by the mapping step, which the speaker choices name.
+    """
+    if job.params.get("sessions"):
+        _delete_sessions(job)
+        job.params = {k: v for k, v in job.params.items() if k != "sessions"}
+        db.session.commit()
+
+
+def _delete_sessions(job: Job) -> None:
+    # Passages, their revisions, codings and findings go with them (ON DELETE CASCADE).
+    db.session.execute(
+        db.delete(GroupSession).where(
+            GroupSession.id.in_(job.params.get("sessions") or []),
+            GroupSession.study_id == job.study_id,
+        )
+    )
 
 
 def _read(job: Job, study: Study) -> tuple[list, dict]:
@@ -167,26 +195,21 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
         record_import(group_session, passages=len(turns), filename=name, user_id=job.created_by_id)
     for draft in batch_drafts(study.id, job.created_by_id, job.params["batch"]):
         db.session.delete(draft)
-    db.session.commit()
-    return {
+    job.result = {
         "endpoint": "group_sessions.overview",
         "args": {"study_id": study.id, "session_id": sessions[0]},
         "sessions": sessions,
         "passages": done,
     }
+    db.session.commit()
+    return job.result
 
 
 @cleanup(KIND)
 def undo(job: Job) -> None:
     """Delete what a failed import stored: its sessions, then the participants made for it."""
-    sessions = job.params.get("sessions") or []
-    if sessions:
-        # Passages, their revisions, codings and findings go with them (ON DELETE CASCADE).
-        db.session.execute(
-            db.delete(GroupSession).where(
-                GroupSession.id.in_(sessions), GroupSession.study_id == job.study_id
-            )
-        )
+    if job.params.get("sessions"):
+        _delete_sessions(job)
     db.session.commit()
     created = job.params.get("new_participants") or []
     speaking = db.select(Passage.participant_id).where(Passage.participant_id.in_(created))

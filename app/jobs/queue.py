@@ -5,7 +5,8 @@ commits the row, then hands its id to a runner:
 - by default an in-process worker thread (one per process, jobs run one after
   another), so the embedded SQLite setup needs nothing else;
 - RQ workers when `REDIS_URL` is set (`rq worker magwb` next to gunicorn;
-  README "Deployment"), so several web workers share one queue;
+  README "Deployment"), so several web workers share one queue (see "Workers
+  that die" below);
 - synchronously when `MAGWB_JOBS=sync` (tests that do not test the runner).
 
 Handlers get the job and a `progress(fraction, message)` callback. Progress is
@@ -14,6 +15,26 @@ writes while it reports: read, commit, compute (reporting), then write its
 results and return. A handler that raises `JobError` fails with that message;
 any other exception fails with a generic message and the traceback goes to
 the server log only (it may quote transcript text).
+
+Workers that die (RQ mode). A worker killed mid-job (SIGKILL, out of memory, a
+reboot) leaves its RQ job "started"; once its heartbeat expires (the worker's
+`--job-monitoring-interval` plus RQ's fixed 60 s) the next registry clean-up of
+any live worker (at its start, then every `--maintenance-interval`) retries it,
+`RQ_RETRIES` times, on whichever worker is free; a work horse killed alone is
+retried at once by its worker. No operator step. A retry finds our row still
+"running" and runs the handler again, so handlers must be safe to re-run:
+remove what an earlier attempt stored, or replace it (an import deletes the
+sessions it recorded on the row; a suggestion run replaces its open
+suggestions in one transaction). The row ends "done" once: `run` skips a row
+that already ended.
+
+When the last attempt dies too, the row is failed and the kind's `@cleanup`
+runs from two places, whichever comes first (`fail_abandoned` is atomic, so
+it runs once): RQ's `on_failure` callback, which RQ calls in the worker that
+finds the job abandoned; and a sweep at the start of every job
+(`fail_ended_rq_jobs`), because RQ does not call that callback when only the
+work horse died (its worker marks the job failed directly). App start is no
+place for it: web processes start rarely and several at once.
 """
 
 from __future__ import annotations
@@ -21,6 +42,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, timedelta
+from uuid import uuid4
 
 from flask import Flask, current_app, has_request_context
 from flask_babel import force_locale, get_locale
@@ -31,6 +54,8 @@ from app.models.base import utcnow
 from app.platform.extensions import db
 
 QUEUE_NAME = "magwb"
+RQ_RETRIES = 2  # runs after the first when a worker dies mid-job (then the job fails)
+RQ_JOB = "rq_job"  # the params key that holds a job's RQ id
 
 Progress = Callable[[float, str], None]
 Handler = Callable[[Job, Progress], dict | None]
@@ -72,14 +97,25 @@ def enqueue(study_id: int, kind: str, params: dict | None = None, *, user_id: in
     params = dict(params or {})
     if has_request_context():  # progress and errors speak the language of who started it
         params.setdefault("locale", str(get_locale()))
+    mode = current_app.config.get("JOBS_MODE", "thread")
+    if mode == "rq":  # written with the row: a worker may start (and write params) at once
+        params[RQ_JOB] = f"magwb-{uuid4().hex}"
     job = Job(study_id=study_id, kind=kind, params=params, created_by_id=user_id)
     db.session.add(job)
     db.session.commit()
-    mode = current_app.config.get("JOBS_MODE", "thread")
     if mode == "sync":
         run(job.id)
     elif mode == "rq":
-        _rq_queue(current_app).enqueue("app.worker.run_in_worker", job.id, job_timeout=3600)
+        from rq import Callback, Retry
+
+        _rq_queue(current_app).enqueue(
+            "app.worker.run_in_worker",
+            job.id,
+            job_id=params[RQ_JOB],
+            job_timeout=3600,
+            retry=Retry(max=RQ_RETRIES),
+            on_failure=Callback("app.worker.on_rq_failure"),
+        )
     else:
         app = current_app._get_current_object()
         _thread_pool().submit(_run_in_thread, app, job.id)
@@ -114,6 +150,8 @@ def run(job_id: int) -> None:
     job = db.session.get(Job, job_id)
     if job is None or job.status not in {JobStatus.QUEUED, JobStatus.RUNNING}:
         return
+    if job.status == JobStatus.RUNNING:  # a retry: the handler replaces what the last one left
+        current_app.logger.warning("Job %s (%s) runs again after a stop", job_id, job.kind)
     job.status, job.started_at, job.progress = JobStatus.RUNNING, utcnow(), 0.0
     db.session.commit()
 
@@ -144,6 +182,63 @@ def _fail(job_id: int, message: str) -> None:
     job = db.session.get(Job, job_id)
     job.status, job.error, job.finished_at = JobStatus.FAILED, message, utcnow()
     db.session.commit()
+
+
+def fail_abandoned(job_id: int, message: str) -> bool:
+    """Fail a job whose process stopped, once, and run its cleanup; say whether it did.
+
+    One conditional UPDATE: of two processes that find the same abandoned job, one
+    fails it and cleans up, the other does nothing.
+    """
+    failed = db.session.execute(
+        db.update(Job)
+        .where(Job.id == job_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+        .values(status=JobStatus.FAILED, error=message, finished_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if failed:
+        job = db.session.get(Job, job_id)
+        if job.kind in CLEANUPS:
+            CLEANUPS[job.kind](job)
+    return bool(failed)
+
+
+def fail_ended_rq_jobs(app: Flask, *, running: int | None = None) -> list[int]:
+    """Fail (and clean up) rows still waiting or running whose RQ job ended or is gone.
+
+    `running` is the job this worker is starting (its RQ job says "started").
+    Return the ids of the jobs failed.
+    """
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+    from rq.job import JobStatus as RQStatus
+
+    ended = {RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED, RQStatus.FINISHED}
+    connection = _rq_queue(app).connection
+    failed = []
+    rows = db.session.execute(
+        db.select(Job.id, Job.params, Job.created_at).where(
+            Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]), Job.id != (running or 0)
+        )
+    ).all()
+    db.session.commit()
+    for job_id, params, created_at in rows:
+        if not params.get(RQ_JOB):
+            continue  # enqueued before jobs had RQ ids, or in another mode
+        try:
+            status = RQJob.fetch(params[RQ_JOB], connection=connection).get_status()
+        except NoSuchJobError:
+            # `enqueue` commits the row, then queues it: a young row may not be there yet.
+            born = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+            status = None if utcnow() - born > timedelta(minutes=1) else RQStatus.QUEUED
+        if (status is None or status in ended) and fail_abandoned(job_id, stopped_message()):
+            failed.append(job_id)
+    return failed
+
+
+def stopped_message() -> str:
+    """The error of a job whose worker stopped on every attempt."""
+    return str(_l("The worker running this job stopped, on every try. Start it again."))
 
 
 def interrupt_abandoned_jobs(app: Flask) -> None:

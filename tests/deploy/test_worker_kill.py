@@ -2,20 +2,23 @@
 
 Real processes: the worker unit's command from docs/deploy.md on a Redis database of its
 own, killed with SIGKILL (with the work horse it forked) while the job is running; then
-the guide's recovery: a new worker notices the abandoned job (RQ's heartbeat expires after
-about 70 s), and `rq requeue --all` runs it again.
+only a new worker, as systemd's `Restart=` would start it: no operator step. Its registry
+clean-up finds the job abandoned once RQ's heartbeat expires (the unit's
+`--job-monitoring-interval` plus RQ's fixed 60 s, not configurable) and retries it. An
+idle worker cleans up only between two waits on the queue (`--worker-ttl` less 15 s): the
+new worker waits one second at a time and cleans up every second (`--worker-ttl 16
+--maintenance-interval 1`), so the test waits for that expiry and little more.
 """
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections import Counter
 
-from app.jobs.queue import enqueue
+from app.jobs.queue import RQ_RETRIES, enqueue
 from app.models import AuditEvent, Job, JobStatus, Suggestion
 from app.platform.extensions import db
-from tests.deploy.conftest import REDIS_URL, ROOT, kill_hard, worker
+from tests.deploy.conftest import REDIS_URL, kill_hard, worker
 
 TEXTS = (
     "Elle n'avait plus de code PIN pour sa banque et m'a donné son mot de passe itsme.",
@@ -43,10 +46,9 @@ def _until(condition, seconds: float, what: str) -> None:
 def test_a_killed_workers_suggestion_job_is_finished_by_a_new_worker_exactly_once(
     make_app, make_user, make_study, make_passages, stack_env, tmp_path
 ):
-    """SIGKILL during the job, requeue on a new worker: done once, no duplicate suggestion."""
+    """SIGKILL during the job, then a new worker only: done once, no duplicate suggestion."""
     from redis import Redis
     from rq import Queue
-    from rq.registry import FailedJobRegistry
 
     app = make_app(REDIS_URL=REDIS_URL, JOBS_MODE="rq")
     owner = make_user("owner@example.org")
@@ -66,22 +68,14 @@ def test_a_killed_workers_suggestion_job_is_finished_by_a_new_worker_exactly_onc
         assert db.session.execute(db.select(Suggestion.id)).first() is None
 
     log = tmp_path / "worker-2.log"
-    with worker(stack_env, log, "--maintenance-interval", "5", "--worker-ttl", "20"):
-        failed = FailedJobRegistry(queue=queue)
-        _until(lambda: rq_job_id in failed.get_job_ids(), 180, "RQ to see the job abandoned")
-        subprocess.run(
-            ["rq", "requeue", "--all", "--queue", "magwb", "--url", REDIS_URL],
-            cwd=ROOT,
-            env=stack_env,
-            check=True,
-            capture_output=True,
-        )
+    with worker(stack_env, log, "--worker-ttl", "16", "--maintenance-interval", "1"):
         _until(
             lambda: _job(app, job_id).status in {JobStatus.DONE, JobStatus.FAILED},
             180,
-            "the new worker to finish the job",
+            "the new worker to retry and finish the job",
         )
     job = _job(app, job_id)
+    assert queue.fetch_job(rq_job_id).retries_left == RQ_RETRIES - 1  # RQ retried it, once
     assert job.status == JobStatus.DONE, (job.error, log.read_text()[-3000:])
     with app.app_context():
         stored = db.session.execute(
