@@ -16,8 +16,8 @@ One command sets up its own study, starts the stack, loads it, stops it and chec
    delete); each participant opens their personal link and answers the round again and
    again. Think time between requests: --think seconds on average.
 4. Worker kill (PostgreSQL): a facilitator starts a study-wide suggestion job; once it runs,
-   the RQ worker and its work horse get SIGKILL; a new worker notices the abandoned job, it is
-   requeued (`rq requeue --all`) and must finish with every suggestion stored once.
+   the RQ worker and its work horse get SIGKILL; a new worker notices the abandoned job, RQ
+   retries it by itself and it must finish with every suggestion stored once.
 5. Check: every acknowledged coding is stored once with its span, every acknowledged delete
    is gone, each has its audit event; each participant's answers are stored once per
    statement with their last acknowledged verdict.
@@ -427,9 +427,6 @@ async def run_load(args, base, ids, rec: Recorder) -> float:
 
 def worker_kill(args, base, ids, env, logs: Path, holder: dict) -> dict:
     """Start a suggestion job, SIGKILL the worker while it runs, let a new worker finish it."""
-    from redis import Redis
-    from rq import Queue
-    from rq.registry import FailedJobRegistry
 
     with httpx.Client(base_url=base, timeout=60) as client:
         page = client.get("/login")
@@ -461,27 +458,12 @@ def worker_kill(args, base, ids, env, logs: Path, holder: dict) -> dict:
                 os.kill(pid, signal.SIGKILL)
         first.wait()
         killed_at = time.monotonic()
+        # No operator step: the new worker's registry clean-up finds the abandoned job once its
+        # heartbeat expires and RQ retries it (app/jobs/queue.py enqueues with Retry).
         holder["worker"] = start(
-            worker_argv(args, "--maintenance-interval", "5", "--worker-ttl", "20"),
+            worker_argv(args, "--maintenance-interval", "1", "--worker-ttl", "16"),
             env,
             logs / "worker-2.log",
-        )
-        failed = FailedJobRegistry(queue=Queue("magwb", connection=Redis.from_url(args.redis_url)))
-        while len(failed) == 0 and time.monotonic() < killed_at + 200:
-            time.sleep(1)
-        subprocess.run(  # noqa: S603
-            [
-                str(ROOT / ".venv" / "bin" / "rq"),
-                "requeue",
-                "--all",
-                "--queue",
-                "magwb",
-                "--url",
-                args.redis_url,
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
         )
         while status() not in {"done", "failed"} and time.monotonic() < killed_at + 400:
             time.sleep(0.5)
