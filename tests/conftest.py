@@ -53,6 +53,13 @@ def wipe(engine) -> None:
         else:
             for name in tables:
                 connection.execute(text(f'DELETE FROM "{name}"'))
+            # AUTOINCREMENT keeps its counters apart; restart them as PostgreSQL's RESTART
+            # IDENTITY does, so every test starts from id 1 on both databases.
+            has_sequence = connection.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+            ).first()
+            if has_sequence:
+                connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture
