@@ -123,3 +123,42 @@ def test_another_user_cannot_see_a_restore_job(app, client, archive, make_user):
     assert client.get(f"/import/jobs/{job_id}").status_code == 404
     json = client.get(f"/import/jobs/{job_id}", headers={"Accept": "application/json"})
     assert json.status_code == 404
+
+
+def test_an_rq_worker_restores_the_archive_uploaded_to_a_web_process(
+    make_app, make_user, monkeypatch, tmp_path
+):
+    """With Redis, the web process keeps the upload and enqueues; an RQ worker restores it."""
+    import os
+    import uuid
+
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    import app.jobs.queue as jobs
+    import app.worker as worker
+
+    redis_url = os.environ.get("MAGWB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    app = make_app(REDIS_URL=redis_url, JOBS_MODE="rq", EXPORT_DIR=str(tmp_path / "exports"))
+    admin = make_user("admin@example.org", admin=True)
+    with app.app_context():
+        data = export_study_archive(load_demo(owner_id=admin).id)
+        db.session.commit()
+    queue_name = f"magwb-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(jobs, "QUEUE_NAME", queue_name)
+    monkeypatch.setattr(worker, "_worker_app", app)  # the worker process would build the same app
+    client = app.test_client()
+    login(client, "admin@example.org")
+    job_id = _job_id(_upload(client, data))
+    assert "Waiting to start" in client.get(f"/import/jobs/{job_id}").text
+    connection = Redis.from_url(redis_url)
+    try:
+        SimpleWorker([Queue(queue_name, connection=connection)], connection=connection).work(
+            burst=True
+        )
+    finally:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+    (_old, title), (new, new_title) = _studies(app)
+    assert new_title == title
+    page = client.get(f"/import/jobs/{job_id}")
+    assert "Done. The study was restored." in page.text and f'href="/studies/{new}"' in page.text
