@@ -107,8 +107,9 @@ def test_a_failure_inside_the_job_leaves_no_study_and_shows_the_archives_error(
     page = client.get(f"/import/jobs/{job_id}")
     assert "The job failed" in page.text
     assert "tables/participant.jsonl break this database&#39;s rules" in page.text
-    # Kept for a retry of the job; removed with the day-old uploads.
-    assert len(list((tmp_path / "exports").glob("restore-*"))) == 1
+    # Kept for a retry of the job, readable by the service user only; removed after a day.
+    (kept,) = (tmp_path / "exports").glob("restore-*")
+    assert kept.stat().st_mode & 0o777 == 0o600
 
 
 def test_another_user_cannot_see_a_restore_job(app, client, archive, make_user):
