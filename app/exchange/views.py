@@ -34,8 +34,11 @@ from flask_login import current_user
 from app.accounts.audit import record_event
 from app.accounts.policy import allowed, login_required, study_action
 from app.coding.segments import filters_from_args
+from app.exchange.archive.restore_job import KIND as RESTORE
+from app.exchange.archive.restore_job import start_restore
 from app.jobs.queue import JobError, enqueue, handler
-from app.models import GroupSession, Job, JobStatus, Participant, Passage
+from app.jobs.views import job_page
+from app.models import GroupSession, Job, JobStatus, Participant, Passage, Study
 from app.platform.extensions import db
 from app.platform.files import private_folder, write_private
 from app.platform.forms import ValidationError, as_id, clean_language
@@ -345,15 +348,14 @@ def study_import():
             )
             study_id, warnings = result.study.id, result.warnings
         else:
-            from app.exchange.archive.restore import import_study_archive
-
             if not current_user.is_admin:
                 # A restore creates (disabled) accounts for the archive's members.
                 raise ValidationError(
                     _("Only administrators restore study archives; ask one to do it."), "file"
                 )
-            restored = import_study_archive(data, owner_id=current_user.id)
-            study_id, warnings = restored.study_id, []
+            # Checked here, restored by a job (exchange/archive/restore_job.py).
+            job = start_restore(data, user_id=current_user.id)
+            return redirect(url_for("study_imports.restore_job", job_id=job.id), 303)
     except ValidationError as error:
         db.session.rollback()
         return render_template("exports/import.html", error=error, result=None), 422
@@ -364,3 +366,13 @@ def study_import():
         result={"study_id": study_id, "warnings": warnings},
         error=None,
     )
+
+
+@imports_bp.get("/jobs/<int:job_id>")
+@login_required
+def restore_job(job_id: int):
+    """Show (or return as JSON) a study restore's progress; only to whoever started it."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != RESTORE or job.created_by_id != current_user.id:
+        abort(404)
+    return job_page(job, db.session.get(Study, job.study_id) if job.study_id else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, jsonify, render_template, url_for
 
 from app.accounts.policy import study_action
-from app.models import Job, JobStatus
+from app.models import Job, JobStatus, Study
 from app.platform.errors import wants_json
 from app.platform.extensions import db
 
@@ -28,7 +28,11 @@ def job_of_study(job_id: int) -> Job:
 @study_action("study.view")
 def status(study_id: int, job_id: int):
     """Show (or return as JSON) a job's progress, result link or error."""
-    job = job_of_study(job_id)
+    return job_page(job_of_study(job_id), g.study)
+
+
+def job_page(job: Job, study: Study | None):
+    """Answer a job's page (or JSON); `study` is None for a restore that has not made one."""
     running = job.status in {JobStatus.QUEUED, JobStatus.RUNNING}
     # Handlers name where their result is as an endpoint and arguments, not a URL:
     # they run outside any request.
@@ -45,5 +49,5 @@ def status(study_id: int, job_id: int):
             result_url=result_url,
         )
     return render_template(
-        "jobs/status.html", study=g.study, job=job, running=running, result_url=result_url
+        "jobs/status.html", study=study, job=job, running=running, result_url=result_url
     )

@@ -28,13 +28,16 @@ class JobStatus(enum.StrEnum):
 
 
 class Job(db.Model):
-    """One background task of a study."""
+    """One background task of a study (or of its creator, while a restore makes the study)."""
 
     __tablename__ = "job"
     __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    # None while a restore makes its study, and after one failed (exchange/archive/restore_job.py).
+    study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("study.id", ondelete="CASCADE"), index=True
+    )
     # What to run: a name registered in app/jobs/queue.py ("suggest", "cluster", "export.docx"...).
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -5,6 +5,8 @@ The format and the checks are described in `format.py`; ids are remapped by `rem
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,10 +27,7 @@ from app.models import Membership, Role, User
 from app.platform.extensions import db
 from app.platform.forms import clean_email, clean_text
 
-# ------------------------------------------------------------------------ reading
-
-
-# ------------------------------------------------------------------------ restoring
+Progress = Callable[[float, str], None]
 
 
 def _store_users(rows: list[dict]) -> tuple[dict, int]:
@@ -133,13 +132,19 @@ def _store(tables: dict[str, list[dict]], owner_id: int | None) -> ImportedStudy
     )
 
 
-def import_study_archive(data: bytes, *, owner_id: int | None = None) -> ImportedStudy:
+def import_study_archive(
+    data: bytes, *, owner_id: int | None = None, progress: Progress | None = None
+) -> ImportedStudy:
     """Restore a study archive as a new study; on any error raise ArchiveError, storing nothing.
 
-    Flushes but does not commit: the caller commits the unit of work.
+    Flushes but does not commit: the caller commits the unit of work. `progress` (a job's)
+    is only called before anything is written, as it commits the session.
     """
+    report = progress or (lambda fraction, message: None)
+    report(0.05, _("Checking the archive"))
     members = _read_members(data)
     manifest = _check_manifest(members)
+    report(0.2, _("Reading the tables"))
     tables = {
         name: _parse_table(name, members[f"tables/{name}.jsonl"]) for name in ["user", *TABLES]
     }
@@ -151,9 +156,11 @@ def import_study_archive(data: bytes, *, owner_id: int | None = None) -> Importe
                     name=entry["name"],
                 )
             )
+    report(0.4, _("Checking the rows"))
     _check_rows(tables)
     if owner_id is not None and db.session.get(User, owner_id) is None:
         raise ArchiveError(_("The account that should own the restored study does not exist."))
+    report(0.6, _("Storing the study"))
     try:
         with db.session.begin_nested():
             return _store(tables, owner_id)

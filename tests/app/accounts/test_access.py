@@ -147,6 +147,7 @@ EXPECTED = {
     ("exports.taguette_form", "GET"): CODERS,
     ("exports.taguette_import", "POST"): CODERS,
     ("study_imports.study_import", "GET"): LOGGED_IN,
+    ("study_imports.restore_job", "GET"): LOGGED_IN,  # and then only its starter (404)
     ("study_imports.study_import", "POST"): LOGGED_IN,
     ("incidents.index", "GET"): ALL_ROLES,
     ("incidents.create", "POST"): EDITORS,

@@ -106,7 +106,8 @@ def demo_world(app, make_user):
         round_ = db.session.execute(db.select(ValidationRound)).scalars().first()
         job = Job(study_id=study.id, kind="test", status=JobStatus.RUNNING, progress=0.4)
         report = Job(study_id=study.id, kind="export.docx", status=JobStatus.DONE)
-        db.session.add_all([job, report])
+        restore = Job(study_id=None, kind="exchange.restore", created_by_id=owner, progress=0.2)
+        db.session.add_all([job, report, restore])
         db.session.commit()
         coding = db.session.execute(db.select(Coding).order_by(Coding.id)).scalars().first()
         return {
@@ -131,6 +132,7 @@ def demo_world(app, make_user):
             "link_id": round_.links[0].id,
             "respond.page": {"token": link_token(round_.links[0])},
             "exports.report_file": {"job_id": report.id},
+            "study_imports.restore_job": {"job_id": restore.id},  # no study yet
             "exports.segments": {"fmt": "xlsx"},
             "coding.detail": {
                 "session_id": coding.passage.group_session_id,
