@@ -90,7 +90,9 @@ def cleanup(kind: str) -> Callable:
     return register
 
 
-def enqueue(study_id: int, kind: str, params: dict | None = None, *, user_id: int | None) -> Job:
+def enqueue(
+    study_id: int | None, kind: str, params: dict | None = None, *, user_id: int | None
+) -> Job:
     """Store a job and start it; return it (already committed)."""
     if kind not in HANDLERS:
         raise KeyError(f"No job handler for {kind!r}")
