@@ -11,7 +11,13 @@ in-process (server time: no network, no gunicorn):
   segments page;
 - the JSON API: list a passage's codings (cookie, and bearer token), create a
   coding then delete it (cookie with the X-CSRFToken header, as the coding
-  view's script does).
+  view's script does);
+- a participant (no account, own cookie) opening their personal validation link and
+  sending their answers (the page's form: a verdict per statement and its CSRF token;
+  each answer changes every verdict, so every request writes). The round, of three
+  statements with one link per participant, is made as bench/load.py makes it: the
+  owner's forms. The per-link limit (60 per minute) is raised for the run, so the
+  limiter still runs but never refuses.
 
 For each endpoint it reports the median and p90 time over REPEAT requests after a
 warm-up, the median CPU time of this process (less disturbed than wall time on a
@@ -21,6 +27,7 @@ COMMIT included; the second connection of an audit write too). `--profile NAME` 
 the cProfile top functions of REPEAT requests to that endpoint.
 
 Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list]
+     .venv/bin/python bench/request_cost.py --profile participant_answer --sql participant_answer
 """
 
 from __future__ import annotations
@@ -46,11 +53,24 @@ from sqlalchemy import event  # noqa: E402
 from app import create_app  # noqa: E402
 from app.accounts.tokens import create_token  # noqa: E402
 from app.accounts.users import create_user  # noqa: E402
-from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme  # noqa: E402
+from app.models import (  # noqa: E402
+    Coding,
+    Consent,
+    ConsentScope,
+    GroupSession,
+    Participant,
+    Passage,
+    SpeakerKind,
+    Statement,
+    Theme,
+    ValidationLink,
+)
+from app.models.base import utcnow  # noqa: E402
 from app.platform.config import normalise_database_url  # noqa: E402
 from app.platform.database import upgrade_schema  # noqa: E402
 from app.platform.extensions import db  # noqa: E402
 from app.studies.studies import create_study  # noqa: E402
+from app.synthesis.links import link_token  # noqa: E402
 
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account)
 TEXT = (
@@ -58,6 +78,9 @@ TEXT = (
     "gesloten is le CPAS demande un rendez-vous en ligne mais la dame n'a pas de smartphone"
 )
 WORDS = TEXT.split(" ")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+VERDICT = re.compile(r'name="verdict-(\d+)"')
+VERDICTS = ("agree", "nuance", "disagree")
 
 
 def build(app) -> dict:
@@ -70,6 +93,10 @@ def build(app) -> dict:
         people = [
             Participant(study=study, pseudonym=f"P{i}", pseudonym_key=f"p{i}") for i in range(10)
         ]
+        for person in people:
+            person.consents.append(
+                Consent(scope=ConsentScope.QUOTATION, granted=True, given_on=utcnow().date())
+            )
         db.session.add_all([group_session, *people])
         passages = [
             Passage(
@@ -111,17 +138,54 @@ def build(app) -> dict:
 def log_in(client) -> str:
     """Log the client in through the login form; return a CSRF token of the session."""
     page = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = CSRF.search(page).group(1)
     response = client.post(
         "/login", data={"email": "cost@example.org", "password": PASSWORD, "csrf_token": csrf}
     )
     assert response.status_code == 302, response.status_code
     # Logging in starts a new session, and with it a new CSRF token.
     page = client.get("/studies/").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return CSRF.search(page).group(1)
 
 
-def endpoints(ids: dict, csrf: str) -> dict:
+def open_round(app, client, ids: dict, csrf: str) -> str:
+    """Write three statements and open a round on them, as bench/load.py does; return a link."""
+    statements = []
+    for text in (
+        "Le numérique ferme des portes.",
+        "Le CPAS fait le travail.",
+        "Il faut un guichet.",
+    ):
+        response = client.post(
+            f"/studies/{ids['study']}/statements",
+            data={
+                "session_id": ids["session"],
+                "kind": "convergence",
+                "text": text,
+                "csrf_token": csrf,
+            },
+        )
+        assert response.status_code == 303, response.status_code
+        statements.append(int(response.headers["Location"].rsplit("statement-", 1)[1]))
+    with app.app_context():
+        synthesis_id = db.session.get(Statement, statements[0]).synthesis_id
+    response = client.post(
+        f"/studies/{ids['study']}/syntheses/{synthesis_id}/rounds",
+        data={"statements": statements, "days": "7", "attributed": "1", "csrf_token": csrf},
+    )
+    assert response.status_code == 303, response.status_code
+    with app.app_context():
+        link = db.session.execute(db.select(ValidationLink).limit(1)).scalar_one()
+        return link_token(link)
+
+
+def participant_form(client, token: str) -> tuple[str, list[int]]:
+    """Open the link as the participant; return the page's CSRF token and statement ids."""
+    page = client.get(f"/v/{token}").get_data(as_text=True)
+    return CSRF.search(page).group(1), sorted({int(s) for s in VERDICT.findall(page)})
+
+
+def endpoints(ids: dict, csrf: str, participant: tuple[str, str, list[int]]) -> dict:
     """Map a name to a function(client) sending one request and checking its status."""
     study, session, passage = ids["study"], ids["session"], ids["passage"]
     api = f"/api/studies/{study}"
@@ -145,6 +209,15 @@ def endpoints(ids: dict, csrf: str) -> dict:
         response = client.delete(f"{api}/codings/{coding_id}", headers={"X-CSRFToken": csrf})
         assert response.status_code == 204, response.status_code
 
+    token, participant_csrf, statements = participant
+    answers = iter(range(10**9))
+
+    def answer(client):
+        turn = next(answers)  # every verdict differs from the one stored: a real write
+        data = {f"verdict-{s}": VERDICTS[(turn + i) % 3] for i, s in enumerate(statements)}
+        response = client.post(f"/v/{token}", data={**data, "csrf_token": participant_csrf})
+        assert response.status_code == 303, response.status_code
+
     return {
         "login_page": ("anonymous", get("/login")),
         "study_list": ("user", get("/studies/")),
@@ -159,6 +232,8 @@ def endpoints(ids: dict, csrf: str) -> dict:
         "api_list": ("user", get(f"{api}/codings?passage={passage}")),
         "api_list_bearer": ("script", get(f"{api}/codings?passage={passage}", headers=bearer)),
         "api_create_delete": ("user", create_and_delete),
+        "participant_page": ("participant", get(f"/v/{token}")),
+        "participant_answer": ("participant", answer),
     }
 
 
@@ -204,6 +279,7 @@ def main() -> None:
                 "LOAD_DEMO": False,
                 "JOBS_MODE": "sync",
                 "RATELIMIT_STORAGE_URI": "memory://",
+                "VALIDATION_RATE_LIMIT": "100000 per minute",
             }
         )
         upgrade_schema(app)
@@ -211,10 +287,13 @@ def main() -> None:
         with app.app_context():
             counter = StatementCounter(db.engine)
             dialect = db.engine.dialect.name
-        clients = {who: app.test_client() for who in ("anonymous", "user", "script")}
+        who_all = ("anonymous", "user", "script", "participant")
+        clients = {who: app.test_client() for who in who_all}
         csrf = log_in(clients["user"])
+        token = open_round(app, clients["user"], ids, csrf)
+        participant = (token, *participant_form(clients["participant"], token))
         rows = []
-        for name, (who, send) in endpoints(ids, csrf).items():
+        for name, (who, send) in endpoints(ids, csrf, participant).items():
             client = clients[who]
             send(client)  # warm-up: templates compiled, catalogs loaded
             counter.count, counter.counting, counter.statements = 0, True, []
