@@ -173,6 +173,7 @@ def save_answers(link: ValidationLink, form) -> int:
                 _l("Choose agree, agree with a nuance or disagree."), f"verdict-{item.statement_id}"
             ) from None
         answer = existing.get(item.statement_id)
+        previous_comment = answer.comment if answer is not None else ""
         if answer is None:
             answer = StatementAnswer(
                 link_id=link.id, statement_id=item.statement_id, version_id=item.version_id
@@ -182,7 +183,8 @@ def save_answers(link: ValidationLink, form) -> int:
             continue
         answer.verdict, answer.comment, answer.version_id = verdict, comment, item.version_id
         db.session.flush()
-        scan_answer(round_, "statement_answer", answer.id, comment)
+        if comment != previous_comment:  # a changed verdict alone adds no words to check
+            scan_answer(round_, "statement_answer", answer.id, comment)
         record(
             "validation.answer",
             answer,
@@ -198,11 +200,19 @@ def save_answers(link: ValidationLink, form) -> int:
             },
         )
         changed += 1
-    decisions = {
-        d.passage_id: d
-        for d in db.session.execute(db.select(QuoteDecision).filter_by(link_id=link.id)).scalars()
-    }
-    passages = {p.id: p for quotes in own_quotes(link).values() for p in quotes}
+    # Most rounds offer no quote: without a quote field there is no decision to read.
+    offered = any(key.startswith("quote-") for key in form)
+    decisions = (
+        {
+            d.passage_id: d
+            for d in db.session.execute(
+                db.select(QuoteDecision).filter_by(link_id=link.id)
+            ).scalars()
+        }
+        if offered
+        else {}
+    )
+    passages = {p.id: p for quotes in own_quotes(link).values() for p in quotes} if offered else {}
     for passage_id, passage in passages.items():
         value = form.get(f"quote-{passage_id}", "")
         if not value:
@@ -222,6 +232,7 @@ def save_answers(link: ValidationLink, form) -> int:
                 f"rephrase-{passage_id}",
             )
         decision = decisions.get(passage_id)
+        previous_rephrasing = decision.rephrasing if decision is not None else ""
         if decision is None:
             decision = QuoteDecision(link_id=link.id, passage_id=passage_id)
             db.session.add(decision)
@@ -229,7 +240,8 @@ def save_answers(link: ValidationLink, form) -> int:
             continue
         decision.choice, decision.rephrasing = choice, rephrasing
         db.session.flush()
-        scan_answer(round_, "quote_decision", decision.id, rephrasing)
+        if rephrasing != previous_rephrasing:
+            scan_answer(round_, "quote_decision", decision.id, rephrasing)
         _sync_withdrawal(passage)
         record(
             "validation.quote",

@@ -251,6 +251,27 @@ def test_personal_data_in_a_participants_comment_is_flagged(app, client, world):
     assert "0470 12 34 56" in client.get(f"/studies/{w['study']}/privacy/").text
 
 
+def test_a_flagged_comment_stays_flagged_when_only_the_verdict_changes_and_clears_with_it(
+    app, client, world
+):
+    """Answers are scanned only when their words change: the finding follows the comment."""
+    from app.models import PiiFinding
+
+    w = world
+    sid = _statement(app, w, "session1")
+    _, links = _round_link(app, w, [sid])
+    participant = app.test_client()
+    comment = "Appelez-moi au 0470 12 34 56."
+    participant.post(links["Amina"], data={f"verdict-{sid}": "nuance", f"comment-{sid}": comment})
+    participant.post(links["Amina"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": comment})
+    with app.app_context():
+        findings = db.session.execute(db.select(PiiFinding)).scalars().all()
+        assert [(f.kind, f.status) for f in findings] == [("phone", "open")]
+    participant.post(links["Amina"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": ""})
+    with app.app_context():
+        assert db.session.execute(db.select(PiiFinding)).scalars().all() == []
+
+
 def test_a_report_made_before_a_withdrawal_is_no_longer_handed_out(app, client, world, tmp_path):
     w = world
     app.config["EXPORT_DIR"] = str(tmp_path)
