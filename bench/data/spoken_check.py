@@ -4,8 +4,11 @@ Usage: python3 bench/data/spoken_check.py
 
 Checks: every line is a JSON object with the keys id, lang, text, labels, source (in that
 order), ids are unique and read `<lang>-sdev3-NNN`, labels are known themes without
-duplicates, there are 40 passages per language, and spoken_dev3_labels.tsv has one row per
-passage whose `final` column equals the passage's labels. Stdlib only.
+duplicates, there are 40 passages per language, spoken_dev3_labels.tsv has one row per
+passage whose `final` column equals the passage's labels, and spoken_dev3_coder2.tsv (the
+independent second coder) has one row per passage whose `writer` column is the writer's `final`
+and whose `adjudicated` column equals the passage's labels, with a note wherever the writer and
+coder 2 disagree. Prints the writer-vs-coder-2 agreement table. Stdlib only.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "spoken_dev3.jsonl"
 LABELS = HERE / "spoken_dev3_labels.tsv"
+CODER2 = HERE / "spoken_dev3_coder2.tsv"
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
 LANGS = ("nl", "fr", "en")
 KEYS = ["id", "lang", "text", "labels", "source"]
@@ -151,13 +155,67 @@ def print_agreement(passes: dict[str, dict[str, set[str]]]) -> None:
             print(f"  {i}: pass1 {first}, pass2 {second}, final {final}")
 
 
+def load_coder2(rows: list[dict], passes: dict[str, dict[str, set[str]]]) -> dict:
+    """Read the second coder's table and check it against the writer's TSV and the JSONL."""
+    with CODER2.open(encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    cols = ("coder2", "writer", "adjudicated")
+    coded = {r["id"]: {k: split_labels(r[k]) for k in cols} for r in table}
+    if len(table) != len(coded) or set(coded) != {r["id"] for r in rows}:
+        fail("spoken_dev3_coder2.tsv does not have exactly one row per passage")
+    for r in table:
+        c = coded[r["id"]]
+        if c["writer"] != passes[r["id"]]["final"]:
+            fail(f"{r['id']}: writer column differs from the final column of the writer's TSV")
+        if c["coder2"] != c["writer"] and not r["note"].strip():
+            fail(f"{r['id']}: writer and coder 2 disagree but there is no adjudication note")
+        if c["coder2"] and not r["reason"].strip():
+            fail(f"{r['id']}: coder 2 gave a label without a reason")
+    for row in rows:
+        if coded[row["id"]]["adjudicated"] != set(row["labels"]):
+            fail(f"{row['id']}: adjudicated labels in the coder-2 TSV differ from the JSONL")
+    return coded
+
+
+def print_coder2(coded: dict[str, dict[str, set[str]]]) -> None:
+    """Print per-theme agreement between the writer's final labels and the second coder."""
+    ids = sorted(coded)
+    print("\nWriter (final) vs independent second coder (cold, from text and definitions):\n")
+    print("| theme | writer | coder 2 | adjudicated | % agreement | Cohen's kappa |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for theme in (*THEMES, None):
+
+        def has(k: str, pid: str, theme: str | None = theme) -> bool:
+            labels = coded[pid][k]
+            return not labels if theme is None else theme in labels
+
+        w = [has("writer", i) for i in ids]
+        c = [has("coder2", i) for i in ids]
+        a = [has("adjudicated", i) for i in ids]
+        agree = 100 * sum(x == y for x, y in zip(w, c, strict=True)) / len(ids)
+        name = theme or "(no theme)"
+        print(f"| {name} | {sum(w)} | {sum(c)} | {sum(a)} | {agree:.1f} | {kappa(w, c):.2f} |")
+    differ = [i for i in ids if coded[i]["writer"] != coded[i]["coder2"]]
+    changed = sum(len(coded[i]["adjudicated"] ^ coded[i]["writer"]) for i in ids)
+    print(f"\nPassages with any disagreement: {len(differ)}/{len(ids)}")
+    for i in differ:
+        c = coded[i]
+        print(
+            f"  {i}: writer {sorted(c['writer'])}, coder 2 {sorted(c['coder2'])},"
+            f" adjudicated {sorted(c['adjudicated'])}"
+        )
+    print(f"Labels changed by adjudication (vs writer's final): {changed}")
+
+
 def main() -> None:
     """Validate the set and print its tables."""
     rows = load_passages()
     passes = load_passes(rows)
+    coded = load_coder2(rows, passes)
     print(f"{DATA.name}: {len(rows)} passages, valid\n")
     print_counts(rows)
     print_agreement(passes)
+    print_coder2(coded)
 
 
 if __name__ == "__main__":
