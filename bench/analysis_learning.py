@@ -7,6 +7,9 @@ from the other folds, one language version per group, any language), but every
 passage's zero-shot points and concepts are computed once, so a variant of the learned
 model is a function of arrays and a whole curve takes seconds. For development only:
 the dev sets (themes_dev, report_dev, spoken_dev2); never run it on an eval set.
+`bench/learned_representations.py` reuses this cache and these draws for main's learned
+regime itself (`LearnedThemes`) and for representations beyond word lists (LSA/NMF of
+the study, word vectors, kNN and label propagation), with paired differences per draw.
 """
 
 from __future__ import annotations
