@@ -123,6 +123,57 @@ TABLE = [
         "role_confusion",
         NO,
     ),
+    # Non-take-up is dependency only when nobody is there to ask; equipment and skills
+    # words are role confusion only when the worker's own role is in question.
+    (
+        "fr",
+        "Le non-recours au tarif social est estimé à un tiers des ménages concernés.",
+        "dependency",
+        NO,
+    ),
+    (
+        "fr",
+        "Non-recours : elle n'a personne d'autre, elle dépend de son fils pour chaque demande.",
+        "dependency",
+        YES,
+    ),
+    (
+        "fr",
+        "La commune distribue des ordinateurs portables et des cours d'informatique pour "
+        "renforcer les compétences des habitants.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "Het niet-gebruik van het sociaal tarief wordt op een derde van de gezinnen geschat.",
+        "dependency",
+        NO,
+    ),
+    (
+        "nl",
+        "De gemeente deelt laptops uit en geeft computerlessen en lessen informatica aan bewoners.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "Ik ben geen informaticus: haar laptop herstellen is niet mijn job.",
+        "role_confusion",
+        YES,
+    ),
+    (
+        "en",
+        "Non-take-up of the social energy tariff is estimated at a third of eligible homes.",
+        "dependency",
+        NO,
+    ),
+    (
+        "en",
+        "The municipality hands out laptops and computer courses to build residents' skills.",
+        "role_confusion",
+        NO,
+    ),
 ]
 
 
