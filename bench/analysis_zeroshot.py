@@ -34,8 +34,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import ThemeSuggester, default_codebook, prepare_many  # noqa: E402
-from analysis.lexicon import lexicon_entries  # noqa: E402
+from analysis import (  # noqa: E402
+    ThemeSuggester,
+    default_codebook,
+    lexicon,
+    prepare_many,
+)
 
 DEV = ("themes_dev.jsonl", "spoken_dev2.jsonl", "report_dev.jsonl")
 NEW_DEV = ("report_dev2.jsonl", "spoken_dev3.jsonl")
@@ -142,9 +146,20 @@ def apply(settings: list[str]) -> dict[tuple[object, str], object]:
         module_name, attr = target.rsplit(".", 1)
         module = importlib.import_module(module_name)
         old[(module, attr)] = getattr(module, attr)
-        setattr(module, attr, type(getattr(module, attr))(json.loads(value)))
-    lexicon_entries.cache_clear()
+        current = getattr(module, attr)
+        setattr(
+            module,
+            attr,
+            Path(value) if isinstance(current, Path) else type(current)(json.loads(value)),
+        )
+    clear_caches()
     return old
+
+
+def clear_caches() -> None:
+    """Forget the lexicon read so far (a variant may point to another lexicon file)."""
+    lexicon._tables.cache_clear()
+    lexicon.lexicon_entries.cache_clear()
 
 
 def main() -> None:
@@ -179,7 +194,7 @@ def main() -> None:
         results = run(files)
         for (module, attr), value in old.items():
             setattr(module, attr, value)
-        lexicon_entries.cache_clear()
+        clear_caches()
         print(f"\n######## variant {label} {settings}")
         for name, (rows, _) in files.items():
             summary[f"{label}|{name}"] = print_file(name, rows, results[name], keys, args)
