@@ -174,6 +174,45 @@ TABLE = [
         "role_confusion",
         NO,
     ),
+    # Data are privacy when they are someone's data, not survey data or statistics.
+    (
+        "fr",
+        "Les données de l'enquête montrent qu'un ménage sur trois n'a pas de connexion "
+        "internet à domicile.",
+        "privacy",
+        NO,
+    ),
+    (
+        "fr",
+        "Une société privée gère la plateforme et revend les données de ses clients.",
+        "privacy",
+        YES,
+    ),
+    (
+        "nl",
+        "De gegevens van de enquête tonen dat een op drie gezinnen thuis geen internet heeft; "
+        "de data van Statbel bevestigen dat.",
+        "privacy",
+        NO,
+    ),
+    (
+        "nl",
+        "Het bedrijf verkoopt de gegevens van zijn klanten zonder hun toestemming.",
+        "privacy",
+        YES,
+    ),
+    (
+        "en",
+        "The data from the survey and the data of the statistics office give the same account.",
+        "privacy",
+        NO,
+    ),
+    (
+        "en",
+        "The platform's owner sells the data of its users without their consent.",
+        "privacy",
+        YES,
+    ),
 ]
 
 
