@@ -213,6 +213,8 @@ TABLE = [
         "privacy",
         YES,
     ),
+    # Counter-evidence of the same span wins over the theme's word inside it.
+    ("nl", "Wat is het wifi-wachtwoord hier? Mijn gsm vindt geen netwerk.", "privacy", NO),
 ]
 
 
