@@ -215,6 +215,8 @@ TABLE = [
     ),
     # Counter-evidence of the same span wins over the theme's word inside it.
     ("nl", "Wat is het wifi-wachtwoord hier? Mijn gsm vindt geen netwerk.", "privacy", NO),
+    # "depending on" (according to) is not "depends on".
+    ("en", "The procedures are really different depending on the embassy.", "dependency", NO),
 ]
 
 
