@@ -78,7 +78,10 @@ def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
         if len(group) == 1:
             kept.append(group[0])
             continue
-        group.sort(key=lambda m: (m.start - m.end, -m.term.weight, m.start))
+        # On an equal span counter-evidence (weight < 0) wins: "wifi-wachtwoord" is not
+        # the "*wachtwoord" of the theme; otherwise the strongest term does ("=closed" 1
+        # over the "closed" 0 that marks the verb "close").
+        group.sort(key=lambda m: (m.start - m.end, m.term.weight >= 0, -m.term.weight, m.start))
         taken: list[tuple[int, int]] = []
         for match in group:
             if not any(s <= match.start and match.end <= e for s, e in taken):

@@ -217,6 +217,13 @@ class TermIndex:
             elif first.kind == "suffix":
                 self._by_suffix.setdefault(first.affix, []).append(number)
         self._cache: dict[tuple[str, str], tuple[int, ...]] = {}
+        # Terms whose first word is a written form (`=`): indexed by those forms, they must
+        # not be found through a lemma ("depending" has the lemma of "=depend").
+        self._form_first = {
+            number: term.slots[0].words
+            for number, term in enumerate(self.terms)
+            if term.slots[0].kind == "form"
+        }
 
     def _candidates(self, lemma: str, form: str) -> tuple[int, ...]:
         """Return the sorted numbers of the terms whose first word accepts this word."""
@@ -227,11 +234,16 @@ class TermIndex:
             numbers.update(self._by_word.get(form, ()))
             if self._by_prefix or self._by_suffix:
                 numbers.update(self._affixed(lemma, form))
-            found = tuple(sorted(numbers))
+            found = tuple(sorted(n for n in numbers if self._first_accepts(n, form)))
             if len(self._cache) > 300_000:
                 self._cache.clear()
             self._cache[key] = found
         return found
+
+    def _first_accepts(self, number: int, form: str) -> bool:
+        """Whether term `number` may start at a word written `form` (only `=` terms care)."""
+        forms = self._form_first.get(number)
+        return forms is None or form in forms
 
     def _affixed(self, lemma: str, form: str) -> tuple[int, ...]:
         numbers: set[int] = set()
@@ -266,6 +278,7 @@ class TermIndex:
                         if after_form != after:
                             paired.extend(table.get(after_form, ()))
                 if paired:
+                    paired = [n for n in paired if self._first_accepts(n, form)]
                     candidates = tuple(sorted({*candidates, *paired}))
             for number in candidates:
                 term = terms[number]

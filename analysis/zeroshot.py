@@ -152,10 +152,12 @@ class ZeroShot:
         top = max(points.values(), default=0.0)
         result = {}
         for key, value in points.items():
-            value /= scale
+            # Compared before the length scale: the share does not depend on the length.
             if value < RIVAL_SHARE * top:
                 # Below the cut whatever its size; still ranked by its share of the top.
-                value = min(value, SUGGEST_AT * 0.99) * value * scale / (RIVAL_SHARE * top)
+                value = min(value / scale, SUGGEST_AT * 0.99) * value / (RIVAL_SHARE * top)
+            else:
+                value /= scale
             result[key] = value
         return result
 

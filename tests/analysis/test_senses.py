@@ -123,6 +123,100 @@ TABLE = [
         "role_confusion",
         NO,
     ),
+    # Non-take-up is dependency only when nobody is there to ask; equipment and skills
+    # words are role confusion only when the worker's own role is in question.
+    (
+        "fr",
+        "Le non-recours au tarif social est estimé à un tiers des ménages concernés.",
+        "dependency",
+        NO,
+    ),
+    (
+        "fr",
+        "Non-recours : elle n'a personne d'autre, elle dépend de son fils pour chaque demande.",
+        "dependency",
+        YES,
+    ),
+    (
+        "fr",
+        "La commune distribue des ordinateurs portables et des cours d'informatique pour "
+        "renforcer les compétences des habitants.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "Het niet-gebruik van het sociaal tarief wordt op een derde van de gezinnen geschat.",
+        "dependency",
+        NO,
+    ),
+    (
+        "nl",
+        "De gemeente deelt laptops uit en geeft computerlessen en lessen informatica aan bewoners.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "Ik ben geen informaticus: haar laptop herstellen is niet mijn job.",
+        "role_confusion",
+        YES,
+    ),
+    (
+        "en",
+        "Non-take-up of the social energy tariff is estimated at a third of eligible homes.",
+        "dependency",
+        NO,
+    ),
+    (
+        "en",
+        "The municipality hands out laptops and computer courses to build residents' skills.",
+        "role_confusion",
+        NO,
+    ),
+    # Data are privacy when they are someone's data, not survey data or statistics.
+    (
+        "fr",
+        "Les données de l'enquête montrent qu'un ménage sur trois n'a pas de connexion "
+        "internet à domicile.",
+        "privacy",
+        NO,
+    ),
+    (
+        "fr",
+        "Une société privée gère la plateforme et revend les données de ses clients.",
+        "privacy",
+        YES,
+    ),
+    (
+        "nl",
+        "De gegevens van de enquête tonen dat een op drie gezinnen thuis geen internet heeft; "
+        "de data van Statbel bevestigen dat.",
+        "privacy",
+        NO,
+    ),
+    (
+        "nl",
+        "Het bedrijf verkoopt de gegevens van zijn klanten zonder hun toestemming.",
+        "privacy",
+        YES,
+    ),
+    (
+        "en",
+        "The data from the survey and the data of the statistics office give the same account.",
+        "privacy",
+        NO,
+    ),
+    (
+        "en",
+        "The platform's owner sells the data of its users without their consent.",
+        "privacy",
+        YES,
+    ),
+    # Counter-evidence of the same span wins over the theme's word inside it.
+    ("nl", "Wat is het wifi-wachtwoord hier? Mijn gsm vindt geen netwerk.", "privacy", NO),
+    # "depending on" (according to) is not "depends on".
+    ("en", "The procedures are really different depending on the embassy.", "dependency", NO),
 ]
 
 
