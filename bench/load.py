@@ -114,6 +114,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", help="gunicorn worker processes (WEB_CONCURRENCY)")
     parser.add_argument("--threads", help="threads per worker (MAGWB_THREADS)")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--pg-database", default="magwb_load", help="dropped and made again (default magwb_load)"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-worker-kill", action="store_true")
@@ -190,6 +193,162 @@ def worker_argv(args, *extra: str) -> list[str]:
         "10",
         *extra,
     ]
+
+
+# --- CPU by process ---------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid: int) -> tuple[str, int, float, float, int] | None:
+    """(name, parent, own CPU s, reaped children's CPU s, start tick) of a process, or None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state) of proc(5): ppid 4, utime 14, stime 15, cutime 16,
+    # cstime 17, starttime 22.
+    own = (int(fields[11]) + int(fields[12])) / TICK
+    children = (int(fields[13]) + int(fields[14])) / TICK
+    return name, int(fields[1]), own, children, int(fields[19])
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all processes, every core), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / TICK
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the stack while the load runs, from /proc.
+
+    Every `interval` seconds each process of a group is read (utime + stime, its own); a
+    process's CPU in the window is its last reading less its first (0 when born after the
+    start). A process that ends between two readings loses at most `interval` of CPU; the
+    RQ worker killed on purpose is read just before the kill. Groups: the gunicorn master
+    and its workers; the RQ worker(s) and their work horses; the PostgreSQL backends
+    connected to this run's database (named in their command line); redis-server (one
+    server, shared with anyone else using it: other databases' commands count too); the
+    load client (this process, every thread). Everything else busy on the machine is
+    "other" (other people's work, the kernel, PostgreSQL's shared background processes).
+    """
+
+    def __init__(self, database: str, roots: dict[str, list], interval: float = 0.5) -> None:
+        self.database = database
+        self.roots = roots  # group -> callables giving root pids (processes may be replaced)
+        self.interval = interval
+        self.first: dict[tuple[int, int], float] = {}
+        self.last: dict[tuple[int, int], tuple[str, float]] = {}
+        self.began = self.ended = 0.0
+        self.busy = 0.0
+        self._stop = None
+
+    def _group_pids(self) -> dict[int, str]:
+        found: dict[int, str] = {os.getpid(): "load client"}
+        parents: dict[int, list[int]] = defaultdict(list)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            stat = proc_stat(int(entry.name))
+            if stat is None:
+                continue
+            name, ppid = stat[0], stat[1]
+            parents[ppid].append(int(entry.name))
+            if name == "redis-server":
+                found[int(entry.name)] = "redis-server"
+            elif name == "postgres":
+                try:
+                    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                if f" {self.database} " in cmdline:
+                    found[int(entry.name)] = "PostgreSQL backends"
+        for group, roots in self.roots.items():
+            todo = [pid for root in roots for pid in [root()] if pid]
+            while todo:
+                pid = todo.pop()
+                found[pid] = group
+                todo.extend(parents.get(pid, ()))
+        return found
+
+    def sample(self, *, start: bool = False) -> None:
+        for pid, group in self._group_pids().items():
+            stat = proc_stat(pid)
+            if stat is None:
+                continue
+            key = (pid, stat[4])
+            if start:
+                self.first[key] = stat[2]
+            self.last[key] = (group, stat[2])
+
+    def start(self) -> None:
+        import threading
+
+        self._stop = threading.Event()
+        self.busy = -machine_busy()
+        self.began = time.monotonic()
+        self.sample(start=True)
+
+        def loop():
+            while not self._stop.wait(self.interval):
+                self.sample()
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+        self.ended = time.monotonic()
+        self.busy += machine_busy()
+
+    def table(self, responses: int) -> list[str]:
+        spent: dict[str, float] = defaultdict(float)
+        processes: Counter = Counter()
+        for key, (group, cpu) in self.last.items():
+            spent[group] += cpu - self.first.get(key, 0.0)
+            processes[group] += 1
+        wall = self.ended - self.began
+        cores = os.cpu_count() or 1
+        ours = sum(spent.values())
+        rows = [
+            f"CPU by process group while the load ran ({wall:.1f} s × {cores} cores ="
+            f" {wall * cores:.0f} CPU-s; /proc, read every {self.interval:g} s):",
+            "",
+            "| process group | processes | CPU s | ms CPU per response | share of the machine |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        order = ("gunicorn", "PostgreSQL backends", "redis-server", "RQ worker", "load client")
+        for group in order:
+            rows.append(
+                f"| {group} | {processes[group]} | {spent[group]:.1f}"
+                f" | {1000 * spent[group] / max(responses, 1):.1f}"
+                f" | {spent[group] / (wall * cores):.0%} |"
+            )
+        rows.append(
+            f"| all of the above | | {ours:.1f} | {1000 * ours / max(responses, 1):.1f}"
+            f" | {ours / (wall * cores):.0%} |"
+        )
+        web = sorted(
+            (
+                cpu - self.first.get(key, 0.0)
+                for key, (group, cpu) in self.last.items()
+                if group == "gunicorn"
+            ),
+            reverse=True,
+        )
+        rows.insert(1, "gunicorn processes, CPU s each: " + ", ".join(f"{cpu:.1f}" for cpu in web))
+        other = max(self.busy - ours, 0.0)
+        rows.append(f"| other (not this run) | | {other:.1f} | | {other / (wall * cores):.0%} |")
+        rows.append(
+            f"| idle | | {max(wall * cores - self.busy, 0):.1f} | |"
+            f" {max(wall * cores - self.busy, 0) / (wall * cores):.0%} |"
+        )
+        return rows
 
 
 # --- data -------------------------------------------------------------------------------
@@ -453,6 +612,8 @@ def worker_kill(args, base, ids, env, logs: Path, holder: dict) -> dict:
         if status() != "running":
             return {"job": job_url, "outcome": f"not killed: the job was {status()} first"}
         first = holder["worker"]
+        if "meter" in holder:  # its CPU so far, which the kill would take out of view
+            holder["meter"].sample()
         for pid in [first.pid, *descendants(first.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -572,7 +733,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def report(args, rec: Recorder, elapsed: float, load_before, load_after, checks) -> None:
+def report(args, rec: Recorder, elapsed, load_before, load_after, checks, meter) -> None:
     total = sum(len(v) for v in rec.times.values())
     print(
         f"bench/load.py --database {args.database} --users {args.users} --participants"
@@ -600,6 +761,9 @@ def report(args, rec: Recorder, elapsed: float, load_before, load_after, checks)
     print()
     for line in checks:
         print(f"- {line}")
+    print()
+    for line in meter.table(total):
+        print(line)
 
 
 def main() -> None:
@@ -612,9 +776,10 @@ def main() -> None:
         from redis import Redis
 
         with psycopg.connect(f"{args.pg_server}/postgres", autocommit=True) as connection:
-            connection.execute('DROP DATABASE IF EXISTS "magwb_load" WITH (FORCE)')
-            connection.execute('CREATE DATABASE "magwb_load"')
-        database_url = f"{args.pg_server}/magwb_load"
+            name = args.pg_database.replace('"', '""')
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        database_url = f"{args.pg_server}/{args.pg_database}"
         Redis.from_url(args.redis_url).flushdb()
     env = stack_env(args, database_url)
     if args.database == "postgres":
@@ -643,7 +808,13 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         rec = Recorder()
+        roots = {"gunicorn": [lambda: web.pid]}
+        if "worker" in holder:
+            roots["RQ worker"] = [lambda: holder["worker"].pid]
+        database_name = args.pg_database if args.database == "postgres" else "-"
+        meter = holder["meter"] = CpuMeter(database_name, roots)
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        meter.start()
         kill_task = None
 
         async def everything():
@@ -655,13 +826,14 @@ def main() -> None:
             return await run_load(args, base, ids, rec)
 
         elapsed = asyncio.run(everything())
+        meter.stop()
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         kill = kill_task.result() if kill_task is not None else None
     finally:
         stop(web)
         if "worker" in holder:
             stop(holder["worker"])
-    report(args, rec, elapsed, load_before, load_after, verify(database_url, rec, kill))
+    report(args, rec, elapsed, load_before, load_after, verify(database_url, rec, kill), meter)
     print(f"\n(logs in {logs})")
 
 
