@@ -42,7 +42,9 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from json import dumps, loads
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -120,6 +122,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-worker-kill", action="store_true")
+    parser.add_argument(
+        "--client",
+        choices=("light", "httpx"),
+        default="light",
+        help="the virtual users' HTTP client (default light: see LightClient)",
+    )
     return parser.parse_args()
 
 
@@ -244,6 +252,7 @@ class CpuMeter:
         self.last: dict[tuple[int, int], tuple[str, float]] = {}
         self.began = self.ended = 0.0
         self.busy = 0.0
+        self.own = 0.0
         self._stop = None
 
     def _group_pids(self) -> dict[int, str]:
@@ -293,8 +302,10 @@ class CpuMeter:
         self.sample(start=True)
 
         def loop():
+            began = time.thread_time()
             while not self._stop.wait(self.interval):
                 self.sample()
+            self.own = time.thread_time() - began
 
         self._thread = threading.Thread(target=loop, daemon=True)
         self._thread.start()
@@ -312,12 +323,14 @@ class CpuMeter:
         for key, (group, cpu) in self.last.items():
             spent[group] += cpu - self.first.get(key, 0.0)
             processes[group] += 1
+        spent["load client"] -= self.own  # this meter's own thread, reported apart
         wall = self.ended - self.began
         cores = os.cpu_count() or 1
         ours = sum(spent.values())
         rows = [
             f"CPU by process group while the load ran ({wall:.1f} s × {cores} cores ="
-            f" {wall * cores:.0f} CPU-s; /proc, read every {self.interval:g} s):",
+            f" {wall * cores:.0f} CPU-s; /proc, read every {self.interval:g} s, which cost"
+            f" the client {self.own:.1f} CPU-s, left out of its row):",
             "",
             "| process group | processes | CPU s | ms CPU per response | share of the machine |",
             "|---|---:|---:|---:|---:|",
@@ -458,6 +471,146 @@ def build(args, database_url: str) -> dict:
     return ids
 
 
+# --- a light HTTP client ----------------------------------------------------------------
+
+
+class ClientError(Exception):
+    """The connection failed, closed early or timed out (counted like httpx's errors)."""
+
+
+class Response:
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status_code, headers, content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")  # the app sends UTF-8 only
+
+    def json(self):
+        return loads(self.content)
+
+
+class LightClient:
+    """HTTP/1.1 over one kept-alive asyncio connection, with a cookie jar; no redirects.
+
+    The load client shares the 2 cores with the stack it measures, and httpx's asyncio
+    client spends several milliseconds of CPU per request (BENCHMARKS.md, "Where the CPU
+    goes"). This sends the same requests and reads every response whole (status, headers,
+    body: Content-Length, chunked or until close), for 127.0.0.1 only. A connection the
+    server closed while idle is opened again before the next request; a request the server
+    never answered raises ClientError (a GET is tried once more on a fresh connection if a
+    kept-alive one was closed under it; a write never is).
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.host_header = parts.netloc.encode()
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> LightClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(self, method, url, *, params=None, data=None, json=None, headers=None):
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        lines = [f"{method} {url} HTTP/1.1".encode(), b"Host: " + self.host_header]
+        body = b""
+        if data is not None:
+            body = urlencode(data, doseq=True).encode()
+            lines.append(b"Content-Type: application/x-www-form-urlencoded")
+        elif json is not None:
+            body = dumps(json).encode()
+            lines.append(b"Content-Type: application/json")
+        if body or method in {"POST", "PUT", "PATCH"}:
+            lines.append(b"Content-Length: %d" % len(body))
+        if self.cookies:
+            lines.append(
+                ("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items())).encode()
+            )
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}".encode())
+        message = b"\r\n".join(lines) + b"\r\n\r\n" + body
+        try:
+            async with asyncio.timeout(self.timeout):
+                try:
+                    return await self._exchange(message, method)
+                except ClientError:
+                    if method != "GET" or not self._reused:
+                        raise
+                    self.close()
+                    return await self._exchange(message, method)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+            self.close()
+            raise ClientError(type(error).__name__) from error
+        except TimeoutError as error:
+            self.close()
+            raise ClientError("Timeout") from error
+
+    async def _exchange(self, message: bytes, method: str) -> Response:
+        self._reused = self.writer is not None and not self.reader.at_eof()
+        if not self._reused:
+            self.close()
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(message)
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as error:
+            self.close()
+            raise ClientError("RemoteProtocolError") from error
+        status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                self._keep_cookie(value)
+            headers[name] = value
+        if method == "HEAD" or status in {204, 304} or 100 <= status < 200:
+            content = b""
+        elif "content-length" in headers:
+            content = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                chunks.append(await self.reader.readexactly(size + 2))
+            await self.reader.readuntil(b"\r\n")  # no trailers from gunicorn
+            content = b"".join(chunk[:-2] for chunk in chunks)
+        else:
+            content = await self.reader.read()
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return Response(status, headers, content)
+
+    def _keep_cookie(self, value: str) -> None:
+        pair, *attributes = value.split(";")
+        name, _, cookie = pair.strip().partition("=")
+        gone = any(
+            a.strip().lower() in {"max-age=0"}
+            or a.strip().lower().startswith("expires=thu, 01 jan 1970")
+            for a in attributes
+        )
+        if gone:
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = cookie
+
+
 # --- load -------------------------------------------------------------------------------
 
 
@@ -474,18 +627,26 @@ class Recorder:
         self.answers: dict[int, dict[int, str]] = {}
         self.answer_events = 0
 
-    async def call(self, client: httpx.AsyncClient, name: str, method: str, url: str, **kw):
+    async def call(self, client, name: str, method: str, url: str, **kw):
         began = time.perf_counter()
         try:
             response = await client.request(method, url, **kw)
-        except httpx.HTTPError as error:
-            self.statuses[name][type(error).__name__] += 1
+        except (httpx.HTTPError, ClientError) as error:
+            label = str(error) if isinstance(error, ClientError) else type(error).__name__
+            self.statuses[name][label] += 1
             if method != "GET":
                 self.unacknowledged += 1
             return None
         self.times[name].append(time.perf_counter() - began)
         self.statuses[name][response.status_code] += 1
         return response
+
+
+def http_client(args, base: str):
+    """One virtual user's client: `--client light` (default) or httpx's asyncio client."""
+    if args.client == "httpx":
+        return httpx.AsyncClient(base_url=base, timeout=60)
+    return LightClient(base, timeout=60)
 
 
 async def pause(args, deadline: float) -> bool:
@@ -498,7 +659,7 @@ async def pause(args, deadline: float) -> bool:
 async def staff_user(args, base, ids, email, rec: Recorder, deadline: float) -> None:
     rng = random.Random(email)
     study = ids["study"]
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with http_client(args, base) as client:
         page = await rec.call(client, "login page", "GET", "/login")
         found = CSRF.search(page.text) if page is not None else None
         if found is None:
@@ -552,7 +713,7 @@ async def staff_user(args, base, ids, email, rec: Recorder, deadline: float) -> 
 async def participant(args, base, link_id, token, rec: Recorder, deadline: float) -> None:
     rng = random.Random(link_id)
     mine = rec.answers.setdefault(link_id, {})
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with http_client(args, base) as client:
         while await pause(args, deadline):
             page = await rec.call(client, "participant page", "GET", f"/v/{token}")
             if page is None or page.status_code != 200:
@@ -823,10 +984,12 @@ def main() -> None:
                 kill_task = asyncio.get_running_loop().run_in_executor(
                     None, worker_kill, args, base, ids, env, logs, holder
                 )
-            return await run_load(args, base, ids, rec)
+            try:
+                return await run_load(args, base, ids, rec)
+            finally:
+                meter.stop()  # the window of the load, not of the worker kill's recovery
 
         elapsed = asyncio.run(everything())
-        meter.stop()
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         kill = kill_task.result() if kill_task is not None else None
     finally:
