@@ -6,7 +6,8 @@ One command sets up its own study, starts the stack, loads it, stops it and chec
     .venv/bin/python bench/load.py --database sqlite --users 20 --participants 40 --duration 30
 
 1. Data: a fresh database (SQLite in a temporary folder, or the PostgreSQL database
-   `magwb_load`, dropped and created again, schema by `flask db upgrade`), with staff users
+   `magwb_load` or --pg-database, dropped and created again, schema by `flask db upgrade`),
+   with staff users
    (facilitators and researchers), a study of four sessions, a validation round of three
    statements and one personal link per participant; all made through the app's services.
 2. The stack as docs/deploy.md runs it: gunicorn with gunicorn.conf.py on 127.0.0.1 and, for
@@ -23,8 +24,14 @@ One command sets up its own study, starts the stack, loads it, stops it and chec
    statement with their last acknowledged verdict.
 
 Rate limits stay on but are raised for the run (every virtual user comes from 127.0.0.1).
-Output: requests/s and p50/p95/p99 per endpoint, errors, the checks, the load average.
-Only 127.0.0.1 is contacted; every loop ends at the deadline.
+Output: requests/s and p50/p95/p99 per endpoint, errors, the checks, the load average, and
+the CPU seconds per response of each process group (gunicorn, PostgreSQL backends of this
+database, redis-server, the RQ worker, this client) with the machine's other work in the
+same window (CpuMeter): on a shared machine the latencies measure the queue for a core,
+the CPU per response does not. The virtual users speak HTTP/1.1 through LightClient
+(httpx's asyncio client cost about 8 ms of CPU per request on the same cores as the stack;
+`--client httpx` brings it back). Only 127.0.0.1 is contacted; every loop ends at the
+deadline.
 """
 
 from __future__ import annotations
