@@ -6,7 +6,8 @@ One command sets up its own study, starts the stack, loads it, stops it and chec
     .venv/bin/python bench/load.py --database sqlite --users 20 --participants 40 --duration 30
 
 1. Data: a fresh database (SQLite in a temporary folder, or the PostgreSQL database
-   `magwb_load`, dropped and created again, schema by `flask db upgrade`), with staff users
+   `magwb_load` or --pg-database, dropped and created again, schema by `flask db upgrade`),
+   with staff users
    (facilitators and researchers), a study of four sessions, a validation round of three
    statements and one personal link per participant; all made through the app's services.
 2. The stack as docs/deploy.md runs it: gunicorn with gunicorn.conf.py on 127.0.0.1 and, for
@@ -23,8 +24,14 @@ One command sets up its own study, starts the stack, loads it, stops it and chec
    statement with their last acknowledged verdict.
 
 Rate limits stay on but are raised for the run (every virtual user comes from 127.0.0.1).
-Output: requests/s and p50/p95/p99 per endpoint, errors, the checks, the load average.
-Only 127.0.0.1 is contacted; every loop ends at the deadline.
+Output: requests/s and p50/p95/p99 per endpoint, errors, the checks, the load average, and
+the CPU seconds per response of each process group (gunicorn, PostgreSQL backends of this
+database, redis-server, the RQ worker, this client) with the machine's other work in the
+same window (CpuMeter): on a shared machine the latencies measure the queue for a core,
+the CPU per response does not. The virtual users speak HTTP/1.1 through LightClient
+(httpx's asyncio client cost about 8 ms of CPU per request on the same cores as the stack;
+`--client httpx` brings it back). Only 127.0.0.1 is contacted; every loop ends at the
+deadline.
 """
 
 from __future__ import annotations
@@ -42,7 +49,9 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from json import dumps, loads
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -114,9 +123,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", help="gunicorn worker processes (WEB_CONCURRENCY)")
     parser.add_argument("--threads", help="threads per worker (MAGWB_THREADS)")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--pg-database", default="magwb_load", help="dropped and made again (default magwb_load)"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-worker-kill", action="store_true")
+    parser.add_argument(
+        "--client",
+        choices=("light", "httpx"),
+        default="light",
+        help="the virtual users' HTTP client (default light: see LightClient)",
+    )
     return parser.parse_args()
 
 
@@ -190,6 +208,167 @@ def worker_argv(args, *extra: str) -> list[str]:
         "10",
         *extra,
     ]
+
+
+# --- CPU by process ---------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid: int) -> tuple[str, int, float, float, int] | None:
+    """(name, parent, own CPU s, reaped children's CPU s, start tick) of a process, or None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state) of proc(5): ppid 4, utime 14, stime 15, cutime 16,
+    # cstime 17, starttime 22.
+    own = (int(fields[11]) + int(fields[12])) / TICK
+    children = (int(fields[13]) + int(fields[14])) / TICK
+    return name, int(fields[1]), own, children, int(fields[19])
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all processes, every core), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / TICK
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the stack while the load runs, from /proc.
+
+    Every `interval` seconds each process of a group is read (utime + stime, its own); a
+    process's CPU in the window is its last reading less its first (0 when born after the
+    start). A process that ends between two readings loses at most `interval` of CPU; the
+    RQ worker killed on purpose is read just before the kill. Groups: the gunicorn master
+    and its workers; the RQ worker(s) and their work horses; the PostgreSQL backends
+    connected to this run's database (named in their command line); redis-server (one
+    server, shared with anyone else using it: other databases' commands count too); the
+    load client (this process, every thread). Everything else busy on the machine is
+    "other" (other people's work, the kernel, PostgreSQL's shared background processes).
+    """
+
+    def __init__(self, database: str, roots: dict[str, list], interval: float = 0.5) -> None:
+        self.database = database
+        self.roots = roots  # group -> callables giving root pids (processes may be replaced)
+        self.interval = interval
+        self.first: dict[tuple[int, int], float] = {}
+        self.last: dict[tuple[int, int], tuple[str, float]] = {}
+        self.began = self.ended = 0.0
+        self.busy = 0.0
+        self.own = 0.0
+        self._stop = None
+
+    def _group_pids(self) -> dict[int, str]:
+        found: dict[int, str] = {os.getpid(): "load client"}
+        parents: dict[int, list[int]] = defaultdict(list)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            stat = proc_stat(int(entry.name))
+            if stat is None:
+                continue
+            name, ppid = stat[0], stat[1]
+            parents[ppid].append(int(entry.name))
+            if name == "redis-server":
+                found[int(entry.name)] = "redis-server"
+            elif name == "postgres":
+                try:
+                    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                if f" {self.database} " in cmdline:
+                    found[int(entry.name)] = "PostgreSQL backends"
+        for group, roots in self.roots.items():
+            todo = [pid for root in roots for pid in [root()] if pid]
+            while todo:
+                pid = todo.pop()
+                found[pid] = group
+                todo.extend(parents.get(pid, ()))
+        return found
+
+    def sample(self, *, start: bool = False) -> None:
+        for pid, group in self._group_pids().items():
+            stat = proc_stat(pid)
+            if stat is None:
+                continue
+            key = (pid, stat[4])
+            if start:
+                self.first[key] = stat[2]
+            self.last[key] = (group, stat[2])
+
+    def start(self) -> None:
+        import threading
+
+        self._stop = threading.Event()
+        self.busy = -machine_busy()
+        self.began = time.monotonic()
+        self.sample(start=True)
+
+        def loop():
+            began = time.thread_time()
+            while not self._stop.wait(self.interval):
+                self.sample()
+            self.own = time.thread_time() - began
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+        self.ended = time.monotonic()
+        self.busy += machine_busy()
+
+    def table(self, responses: int) -> list[str]:
+        spent: dict[str, float] = defaultdict(float)
+        processes: Counter = Counter()
+        for key, (group, cpu) in self.last.items():
+            spent[group] += cpu - self.first.get(key, 0.0)
+            processes[group] += 1
+        spent["load client"] -= self.own  # this meter's own thread, reported apart
+        wall = self.ended - self.began
+        cores = os.cpu_count() or 1
+        ours = sum(spent.values())
+        rows = [
+            f"CPU by process group while the load ran ({wall:.1f} s × {cores} cores ="
+            f" {wall * cores:.0f} CPU-s; /proc, read every {self.interval:g} s, which cost"
+            f" the client {self.own:.1f} CPU-s, left out of its row):",
+            "",
+            "| process group | processes | CPU s | ms CPU per response | share of the machine |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        order = ("gunicorn", "PostgreSQL backends", "redis-server", "RQ worker", "load client")
+        for group in order:
+            rows.append(
+                f"| {group} | {processes[group]} | {spent[group]:.1f}"
+                f" | {1000 * spent[group] / max(responses, 1):.1f}"
+                f" | {spent[group] / (wall * cores):.0%} |"
+            )
+        rows.append(
+            f"| all of the above | | {ours:.1f} | {1000 * ours / max(responses, 1):.1f}"
+            f" | {ours / (wall * cores):.0%} |"
+        )
+        web = sorted(
+            (
+                cpu - self.first.get(key, 0.0)
+                for key, (group, cpu) in self.last.items()
+                if group == "gunicorn"
+            ),
+            reverse=True,
+        )
+        rows.insert(1, "gunicorn processes, CPU s each: " + ", ".join(f"{cpu:.1f}" for cpu in web))
+        other = max(self.busy - ours, 0.0)
+        rows.append(f"| other (not this run) | | {other:.1f} | | {other / (wall * cores):.0%} |")
+        rows.append(
+            f"| idle | | {max(wall * cores - self.busy, 0):.1f} | |"
+            f" {max(wall * cores - self.busy, 0) / (wall * cores):.0%} |"
+        )
+        return rows
 
 
 # --- data -------------------------------------------------------------------------------
@@ -299,6 +478,146 @@ def build(args, database_url: str) -> dict:
     return ids
 
 
+# --- a light HTTP client ----------------------------------------------------------------
+
+
+class ClientError(Exception):
+    """The connection failed, closed early or timed out (counted like httpx's errors)."""
+
+
+class Response:
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status_code, headers, content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")  # the app sends UTF-8 only
+
+    def json(self):
+        return loads(self.content)
+
+
+class LightClient:
+    """HTTP/1.1 over one kept-alive asyncio connection, with a cookie jar; no redirects.
+
+    The load client shares the 2 cores with the stack it measures, and httpx's asyncio
+    client spends several milliseconds of CPU per request (BENCHMARKS.md, "Where the CPU
+    goes"). This sends the same requests and reads every response whole (status, headers,
+    body: Content-Length, chunked or until close), for 127.0.0.1 only. A connection the
+    server closed while idle is opened again before the next request; a request the server
+    never answered raises ClientError (a GET is tried once more on a fresh connection if a
+    kept-alive one was closed under it; a write never is).
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.host_header = parts.netloc.encode()
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> LightClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(self, method, url, *, params=None, data=None, json=None, headers=None):
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        lines = [f"{method} {url} HTTP/1.1".encode(), b"Host: " + self.host_header]
+        body = b""
+        if data is not None:
+            body = urlencode(data, doseq=True).encode()
+            lines.append(b"Content-Type: application/x-www-form-urlencoded")
+        elif json is not None:
+            body = dumps(json).encode()
+            lines.append(b"Content-Type: application/json")
+        if body or method in {"POST", "PUT", "PATCH"}:
+            lines.append(b"Content-Length: %d" % len(body))
+        if self.cookies:
+            lines.append(
+                ("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items())).encode()
+            )
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}".encode())
+        message = b"\r\n".join(lines) + b"\r\n\r\n" + body
+        try:
+            async with asyncio.timeout(self.timeout):
+                try:
+                    return await self._exchange(message, method)
+                except ClientError:
+                    if method != "GET" or not self._reused:
+                        raise
+                    self.close()
+                    return await self._exchange(message, method)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+            self.close()
+            raise ClientError(type(error).__name__) from error
+        except TimeoutError as error:
+            self.close()
+            raise ClientError("Timeout") from error
+
+    async def _exchange(self, message: bytes, method: str) -> Response:
+        self._reused = self.writer is not None and not self.reader.at_eof()
+        if not self._reused:
+            self.close()
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(message)
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as error:
+            self.close()
+            raise ClientError("RemoteProtocolError") from error
+        status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                self._keep_cookie(value)
+            headers[name] = value
+        if method == "HEAD" or status in {204, 304} or 100 <= status < 200:
+            content = b""
+        elif "content-length" in headers:
+            content = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                chunks.append(await self.reader.readexactly(size + 2))
+            await self.reader.readuntil(b"\r\n")  # no trailers from gunicorn
+            content = b"".join(chunk[:-2] for chunk in chunks)
+        else:
+            content = await self.reader.read()
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return Response(status, headers, content)
+
+    def _keep_cookie(self, value: str) -> None:
+        pair, *attributes = value.split(";")
+        name, _, cookie = pair.strip().partition("=")
+        gone = any(
+            a.strip().lower() in {"max-age=0"}
+            or a.strip().lower().startswith("expires=thu, 01 jan 1970")
+            for a in attributes
+        )
+        if gone:
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = cookie
+
+
 # --- load -------------------------------------------------------------------------------
 
 
@@ -315,18 +634,26 @@ class Recorder:
         self.answers: dict[int, dict[int, str]] = {}
         self.answer_events = 0
 
-    async def call(self, client: httpx.AsyncClient, name: str, method: str, url: str, **kw):
+    async def call(self, client, name: str, method: str, url: str, **kw):
         began = time.perf_counter()
         try:
             response = await client.request(method, url, **kw)
-        except httpx.HTTPError as error:
-            self.statuses[name][type(error).__name__] += 1
+        except (httpx.HTTPError, ClientError) as error:
+            label = str(error) if isinstance(error, ClientError) else type(error).__name__
+            self.statuses[name][label] += 1
             if method != "GET":
                 self.unacknowledged += 1
             return None
         self.times[name].append(time.perf_counter() - began)
         self.statuses[name][response.status_code] += 1
         return response
+
+
+def http_client(args, base: str):
+    """One virtual user's client: `--client light` (default) or httpx's asyncio client."""
+    if args.client == "httpx":
+        return httpx.AsyncClient(base_url=base, timeout=60)
+    return LightClient(base, timeout=60)
 
 
 async def pause(args, deadline: float) -> bool:
@@ -339,7 +666,7 @@ async def pause(args, deadline: float) -> bool:
 async def staff_user(args, base, ids, email, rec: Recorder, deadline: float) -> None:
     rng = random.Random(email)
     study = ids["study"]
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with http_client(args, base) as client:
         page = await rec.call(client, "login page", "GET", "/login")
         found = CSRF.search(page.text) if page is not None else None
         if found is None:
@@ -393,7 +720,7 @@ async def staff_user(args, base, ids, email, rec: Recorder, deadline: float) -> 
 async def participant(args, base, link_id, token, rec: Recorder, deadline: float) -> None:
     rng = random.Random(link_id)
     mine = rec.answers.setdefault(link_id, {})
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with http_client(args, base) as client:
         while await pause(args, deadline):
             page = await rec.call(client, "participant page", "GET", f"/v/{token}")
             if page is None or page.status_code != 200:
@@ -453,6 +780,8 @@ def worker_kill(args, base, ids, env, logs: Path, holder: dict) -> dict:
         if status() != "running":
             return {"job": job_url, "outcome": f"not killed: the job was {status()} first"}
         first = holder["worker"]
+        if "meter" in holder:  # its CPU so far, which the kill would take out of view
+            holder["meter"].sample()
         for pid in [first.pid, *descendants(first.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -572,7 +901,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def report(args, rec: Recorder, elapsed: float, load_before, load_after, checks) -> None:
+def report(args, rec: Recorder, elapsed, load_before, load_after, checks, meter) -> None:
     total = sum(len(v) for v in rec.times.values())
     print(
         f"bench/load.py --database {args.database} --users {args.users} --participants"
@@ -600,6 +929,9 @@ def report(args, rec: Recorder, elapsed: float, load_before, load_after, checks)
     print()
     for line in checks:
         print(f"- {line}")
+    print()
+    for line in meter.table(total):
+        print(line)
 
 
 def main() -> None:
@@ -612,9 +944,10 @@ def main() -> None:
         from redis import Redis
 
         with psycopg.connect(f"{args.pg_server}/postgres", autocommit=True) as connection:
-            connection.execute('DROP DATABASE IF EXISTS "magwb_load" WITH (FORCE)')
-            connection.execute('CREATE DATABASE "magwb_load"')
-        database_url = f"{args.pg_server}/magwb_load"
+            name = args.pg_database.replace('"', '""')
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        database_url = f"{args.pg_server}/{args.pg_database}"
         Redis.from_url(args.redis_url).flushdb()
     env = stack_env(args, database_url)
     if args.database == "postgres":
@@ -643,7 +976,13 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         rec = Recorder()
+        roots = {"gunicorn": [lambda: web.pid]}
+        if "worker" in holder:
+            roots["RQ worker"] = [lambda: holder["worker"].pid]
+        database_name = args.pg_database if args.database == "postgres" else "-"
+        meter = holder["meter"] = CpuMeter(database_name, roots)
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        meter.start()
         kill_task = None
 
         async def everything():
@@ -652,7 +991,10 @@ def main() -> None:
                 kill_task = asyncio.get_running_loop().run_in_executor(
                     None, worker_kill, args, base, ids, env, logs, holder
                 )
-            return await run_load(args, base, ids, rec)
+            try:
+                return await run_load(args, base, ids, rec)
+            finally:
+                meter.stop()  # the window of the load, not of the worker kill's recovery
 
         elapsed = asyncio.run(everything())
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -661,7 +1003,7 @@ def main() -> None:
         stop(web)
         if "worker" in holder:
             stop(holder["worker"])
-    report(args, rec, elapsed, load_before, load_after, verify(database_url, rec, kill))
+    report(args, rec, elapsed, load_before, load_after, verify(database_url, rec, kill), meter)
     print(f"\n(logs in {logs})")
 
 

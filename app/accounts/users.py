@@ -1,9 +1,14 @@
 """Accounts: first-start setup, login, invitations, profile and language.
 
-Passwords are hashed with Argon2id (argon2-cffi defaults, RFC 9106's second
-recommended profile). Login cookies carry the user's session token; rotating
-it revokes every cookie, which is what logout-everywhere, password changes
-and disabling an account do.
+Passwords are hashed with Argon2id at OWASP's minimum (Password Storage Cheat
+Sheet: 19 MiB, 2 passes, 1 lane), about 30 ms of one core: argon2-cffi's default
+(RFC 9106's second profile, 64 MiB × 3 passes × 4 lanes) took about 290 ms of CPU per
+login, so a workshop of 50 logging in together queued for 7 s on 2 cores, and each
+login attempt let a client spend ten times as much of the server (BENCHMARKS.md, "Where
+the CPU goes under load"). Hashes made earlier keep their own parameters and verify.
+
+Login cookies carry the user's session token; rotating it revokes every cookie,
+which is what logout-everywhere, password changes and disabling an account do.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ from app.platform.forms import (
 )
 
 bp = Blueprint("accounts", __name__)
-_hasher = PasswordHasher()
+# Never below OWASP's minimum for Argon2id: m ≥ 19 MiB with t ≥ 2, p = 1.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 # --- services -------------------------------------------------------------

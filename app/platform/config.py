@@ -98,7 +98,9 @@ def load_config(instance_path: Path, environ: Mapping[str, str] | None = None) -
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag(env.get("MAGWB_SECURE_COOKIES"), False),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: a SELECT 1 per checkout; database._drop_closed_connection
+        # catches a connection the server closed without a round trip.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "STRICT_TRANSLATIONS": False,
         "INVITE_MAX_AGE": 7 * 24 * 3600,
         # CSRF is checked in policy.enforce_access, so bearer-token API calls can skip it.

@@ -14,10 +14,16 @@ one fails at once with the database's own error, never silently and never only
 under contention. Everything else (other methods, the CLI, jobs, tests that open
 an app context) writes as before. `separate_write` runs a short write beside a
 reading request, for the audit of what was read (accounts/audit.py).
+
+A pooled PostgreSQL connection is checked before use without a round trip
+(`_drop_closed_connection`): SQLAlchemy's `pool_pre_ping` sent a `SELECT 1` on every
+checkout, a twentieth of the statements a request sends, to catch what this check
+catches for free (the server closed the connection: a restart, an administrator).
 """
 
 from __future__ import annotations
 
+import select
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +33,8 @@ from flask import Flask, current_app, g, has_app_context, request
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 
 from app.platform.config import ROOT
 from app.platform.files import FOLDER_MODE, private_sqlite
@@ -53,6 +61,26 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_closed_connection(dbapi_connection, _record, _proxy) -> None:
+    """Refuse a pooled PostgreSQL connection that the server has closed; the pool opens another.
+
+    An idle connection has nothing to read: if its socket is readable, the server sent
+    its termination notice and closed it (restart, `pg_terminate_backend`, an idle
+    timeout), so raising DisconnectionError makes the pool discard it and connect again,
+    as `pool_pre_ping` did, without sending a statement on every checkout. SQLite
+    connections are files: nothing to check.
+    """
+    pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg's libpq connection
+    if pgconn is None:
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the PostgreSQL connection is closed")
+    readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("PostgreSQL closed this idle connection")
 
 
 READING = "magwb_reading"  # on `g`: this request's transactions only read
