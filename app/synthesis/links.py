@@ -16,11 +16,14 @@ from flask import (
     url_for,
 )
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import joinedload
 
 from app.models import (
     ConsentScope,
     Participant,
+    Synthesis,
     ValidationLink,
+    ValidationRound,
 )
 from app.models.base import utcnow
 from app.platform.extensions import db
@@ -50,7 +53,18 @@ def link_from_token(token: str) -> ValidationLink:
         link_id, nonce = _serializer().loads(token)
     except (BadSignature, TypeError, ValueError):
         abort(404)
-    link = db.session.get(ValidationLink, as_id(link_id) or 0)
+    # Everything opening a link reads (its round, the group's language, the participant's
+    # consents for `link_problem`) in two statements instead of a chain of six lazy loads.
+    link = db.session.execute(
+        db.select(ValidationLink)
+        .where(ValidationLink.id == (as_id(link_id) or 0))
+        .options(
+            joinedload(ValidationLink.round)
+            .joinedload(ValidationRound.synthesis)
+            .options(joinedload(Synthesis.group_session), joinedload(Synthesis.study)),
+            joinedload(ValidationLink.participant).selectinload(Participant.consents),
+        )
+    ).scalar_one_or_none()
     if link is None or not isinstance(nonce, str) or not secrets.compare_digest(link.nonce, nonce):
         abort(404)
     return link

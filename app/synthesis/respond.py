@@ -17,18 +17,28 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import exists
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.policy import public
 from app.models import (
+    GroupSession,
+    Participant,
+    Passage,
     QuoteDecision,
+    RoundStatement,
+    Statement,
     StatementAnswer,
+    StatementLink,
     ValidationLink,
+    ValidationRound,
 )
 from app.platform.extensions import db, limiter
 from app.platform.forms import ValidationError
 from app.synthesis.links import link_from_token, link_problem
-from app.synthesis.quotations import Redactor, may_quote
-from app.synthesis.rounds import dashboard_data, own_quotes, save_answers, visible_quotes
+from app.synthesis.quotations import Redactor, is_quotable, may_quote
+from app.synthesis.rounds import save_answers
 from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
 
 respond_bp = Blueprint("respond", __name__, url_prefix="/v")
@@ -56,23 +66,138 @@ def _page_language(link: ValidationLink) -> None:
     g.page_locale = session_.language if session_ else link.round.synthesis.study.language
 
 
+def _load_items(round_: ValidationRound, *, passages: bool, speakers: bool = False) -> list:
+    """Load the round's statements in one go and make them `round_.items`.
+
+    With `passages`, also each statement's links with their passage (and coding); with
+    `speakers`, the passages' speakers and their consents, all that `is_quotable` reads.
+    A fixed number of statements, however many statements and quotes the round has.
+    """
+    statement = joinedload(RoundStatement.statement)
+    if passages:
+        passage = joinedload(Statement.links).joinedload(StatementLink.passage)
+        if speakers:
+            passage = passage.joinedload(Passage.participant).selectinload(Participant.consents)
+        statement = statement.options(
+            passage, joinedload(Statement.links).joinedload(StatementLink.coding)
+        )
+    items = (
+        db.session.execute(
+            db.select(RoundStatement)
+            .where(RoundStatement.round_id == round_.id)
+            .order_by(RoundStatement.position, RoundStatement.id)
+            .options(statement, joinedload(RoundStatement.version))
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    # The relationship's own order (by position), so `rounds.save_answers` reads no more.
+    set_committed_value(round_, "items", items)
+    return items
+
+
+def _sessions_taken_part(participant_id: int, study_id: int, candidates: set[int]) -> set[int]:
+    """Return which of the `candidates` sessions the participant spoke in or was seated at."""
+    spoke = (
+        exists()
+        .where(Passage.group_session_id == GroupSession.id)
+        .where(Passage.participant_id == participant_id)
+    )
+    rows = db.session.execute(
+        db.select(GroupSession.id, GroupSession.study_id, GroupSession.seating, spoke).where(
+            GroupSession.id.in_(candidates)
+        )
+    )
+    return {
+        session_id
+        for session_id, session_study, seating, spoken in rows
+        # Seating counts within the round's study, as `rounds.visible_quotes` reads it.
+        if spoken or (session_study == study_id and participant_id in (seating or []))
+    }
+
+
+def _quotes(link: ValidationLink, items: list) -> tuple[dict, dict]:
+    """Return (own, visible): `rounds.own_quotes` and `rounds.visible_quotes` in one pass.
+
+    Own: per statement, the participant's own linked passages (each once). Visible: per
+    statement, the links they may see: their own words always, someone else's only if
+    quotable and from a session they took part in (the rule of `visible_quotes`).
+    """
+    mine = link.participant_id
+    others = {
+        statement_link.passage.group_session_id
+        for item in items
+        for statement_link in item.statement.links
+        if statement_link.passage.participant_id != mine
+    }
+    study_id = link.round.synthesis.study_id
+    sessions = _sessions_taken_part(mine, study_id, others) if others else set()
+    own: dict[int, list] = {}
+    visible: dict[int, list] = {}
+    for item in items:
+        for statement_link in item.statement.links:
+            passage = statement_link.passage
+            if passage.participant_id == mine:
+                quotes = own.setdefault(item.statement_id, [])
+                if passage not in quotes:
+                    quotes.append(passage)
+            elif passage.group_session_id not in sessions or not is_quotable(passage):
+                continue
+            visible.setdefault(item.statement_id, []).append(statement_link)
+    return own, visible
+
+
+def _shared_answers(round_: ValidationRound) -> list:
+    """Return every answer of the round in saving order, with its author and their consents."""
+    return (
+        db.session.execute(
+            db.select(StatementAnswer)
+            .join(StatementAnswer.link)
+            .where(ValidationLink.round_id == round_.id)
+            .order_by(StatementAnswer.id)
+            .options(
+                contains_eager(StatementAnswer.link)
+                .joinedload(ValidationLink.participant)
+                .selectinload(Participant.consents)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
 def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False, posted=None):
     round_ = link.round
-    answers = {
-        a.statement_id: a
-        for a in db.session.execute(db.select(StatementAnswer).filter_by(link_id=link.id)).scalars()
-    }
-    decisions = {
-        d.passage_id: d
-        for d in db.session.execute(db.select(QuoteDecision).filter_by(link_id=link.id)).scalars()
-    }
-    shared = {}
+    items = _load_items(round_, passages=True, speakers=True)
+    own, quotes = _quotes(link, items)
+    shared: dict[int, list] = {}
     if round_.share_answers:
-        # Only words whose author may still be quoted reach the rest of the group.
-        shared = {
-            statement_id: [a for a in answers_ if may_quote(a.link.participant)]
-            for statement_id, answers_ in dashboard_data(round_)["answers"].items()
+        everyone = _shared_answers(round_)
+        answers = {a.statement_id: a for a in everyone if a.link_id == link.id}
+        for answer_ in everyone:
+            # Only words whose author may still be quoted reach the rest of the group.
+            words = shared.setdefault(answer_.statement_id, [])
+            if may_quote(answer_.link.participant):
+                words.append(answer_)
+    else:
+        answers = {
+            a.statement_id: a
+            for a in db.session.execute(
+                db.select(StatementAnswer).filter_by(link_id=link.id)
+            ).scalars()
         }
+    # Decisions are asked for the participant's own quotes only.
+    decisions = (
+        {
+            d.passage_id: d
+            for d in db.session.execute(
+                db.select(QuoteDecision).filter_by(link_id=link.id)
+            ).scalars()
+        }
+        if own
+        else {}
+    )
     return render_template(
         "validation/participant.html",
         link=link,
@@ -80,8 +205,8 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
         token=request.view_args["token"],
         answers=answers,
         decisions=decisions,
-        own=own_quotes(link),
-        quotes=visible_quotes(link),
+        own=own,
+        quotes=quotes,
         shared=shared,
         # Participants are outside the team: erased labels stay home here too.
         redact=Redactor(round_.study_id, publication=False),
@@ -126,6 +251,8 @@ def answer(token: str):
     link, closed = _open_link(token)
     if closed:
         return closed
+    # `save_answers` reads the own quotes only when the form offers one.
+    _load_items(link.round, passages=any(key.startswith("quote-") for key in request.form))
     try:
         save_answers(link, request.form)
     except ValidationError as error:
