@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -66,6 +66,32 @@ def _page_language(link: ValidationLink) -> None:
     g.page_locale = session_.language if session_ else link.round.synthesis.study.language
 
 
+def _items_query(*, passages: bool, speakers: bool):
+    """Return the query of a round's statements (`round_id`), with what the page reads."""
+    statement = joinedload(RoundStatement.statement)
+    if passages:
+        passage = joinedload(Statement.links).joinedload(StatementLink.passage)
+        if speakers:
+            passage = passage.joinedload(Passage.participant).joinedload(Participant.consents)
+        statement = statement.options(
+            passage, joinedload(Statement.links).joinedload(StatementLink.coding)
+        )
+    return (
+        db.select(RoundStatement)
+        .where(RoundStatement.round_id == bindparam("round_id"))
+        .order_by(RoundStatement.position, RoundStatement.id)
+        .options(statement, joinedload(RoundStatement.version))
+    )
+
+
+# Built once: a statement object keeps its cache key, which SQLAlchemy otherwise derives
+# again from the whole tree of loader options on every request.
+_ITEMS = {
+    (passages, speakers): _items_query(passages=passages, speakers=speakers)
+    for passages, speakers in ((False, False), (True, False), (True, True))
+}
+
+
 def _load_items(round_: ValidationRound, *, passages: bool, speakers: bool = False) -> list:
     """Load the round's statements in one go and make them `round_.items`.
 
@@ -73,25 +99,8 @@ def _load_items(round_: ValidationRound, *, passages: bool, speakers: bool = Fal
     `speakers`, the passages' speakers and their consents, all that `is_quotable` reads.
     A fixed number of statements, however many statements and quotes the round has.
     """
-    statement = joinedload(RoundStatement.statement)
-    if passages:
-        passage = joinedload(Statement.links).joinedload(StatementLink.passage)
-        if speakers:
-            passage = passage.joinedload(Passage.participant).selectinload(Participant.consents)
-        statement = statement.options(
-            passage, joinedload(Statement.links).joinedload(StatementLink.coding)
-        )
-    items = (
-        db.session.execute(
-            db.select(RoundStatement)
-            .where(RoundStatement.round_id == round_.id)
-            .order_by(RoundStatement.position, RoundStatement.id)
-            .options(statement, joinedload(RoundStatement.version))
-        )
-        .unique()
-        .scalars()
-        .all()
-    )
+    query = _ITEMS[passages, passages and speakers]
+    items = db.session.execute(query, {"round_id": round_.id}).unique().scalars().all()
     # The relationship's own order (by position), so `rounds.save_answers` reads no more.
     set_committed_value(round_, "items", items)
     return items
