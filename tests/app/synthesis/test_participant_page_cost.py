@@ -32,11 +32,12 @@ from app.platform.extensions import db
 MOST_STATEMENTS = 10
 
 
-@pytest.fixture
-def rounds(app, make_user, make_study):
+@pytest.fixture(params=[False, True], ids=["own-answers", "shared-answers"])
+def rounds(request, app, make_user, make_study):
     """Two rounds on one session's synthesis: one statement quoting Amina and Bart, and five
     statements quoting the participant (Amina), others, a coding, a speaker without
-    quotation consent and a facilitator. Returns Amina's link tokens."""
+    quotation consent and a facilitator; answers shared with the group or not. Returns
+    every participant's link tokens per round."""
     from app.synthesis.links import link_token
     from app.synthesis.rounds import create_round
 
@@ -103,20 +104,22 @@ def rounds(app, make_user, make_study):
         db.session.add_all([synthesis, small, *large])
         db.session.flush()
         tokens = {}
+        shared = [("share_answers", "1")] if request.param else []
         for name, members in (("small", [small]), ("large", large)):
-            form = MultiDict([("statements", str(s.id)) for s in members] + [("attributed", "1")])
+            form = MultiDict(
+                [("statements", str(s.id)) for s in members] + [("attributed", "1"), *shared]
+            )
             round_ = create_round(synthesis, form, user_id=owner)
             db.session.flush()
-            link = db.session.execute(
-                db.select(ValidationLink).filter_by(
-                    round_id=round_.id, participant_id=people["Amina"].id
-                )
-            ).scalar_one()
-            tokens[name] = link_token(link)
+            links = db.session.execute(db.select(ValidationLink).filter_by(round_id=round_.id))
+            tokens[name] = {
+                link.participant.pseudonym: link_token(link) for link in links.scalars()
+            }
         db.session.commit()
         return {
             "tokens": tokens,
             "silent": passages["Silent"][0].text,
+            "kind": "shared" if request.param else "own",
         }
 
 
@@ -137,6 +140,15 @@ def counting(app):
         event.remove(engine, "before_cursor_execute", count)
 
 
+def _answer(client, token: str, *, comment: str = "") -> None:
+    """Answer every statement of the link's page ("nuance", with `comment`)."""
+    page = client.get(f"/v/{token}").text
+    form = {}
+    for statement_id in re.findall(r'name="verdict-(\d+)"', page):
+        form |= {f"verdict-{statement_id}": "nuance", f"comment-{statement_id}": comment}
+    assert client.post(f"/v/{token}", data=form).status_code == 303
+
+
 def _page(app, client, token: str) -> tuple[str, int]:
     client.get(f"/v/{token}")  # the first request of a link, warming nothing in the database
     with counting(app) as seen:
@@ -147,9 +159,12 @@ def _page(app, client, token: str) -> tuple[str, int]:
 
 def test_the_page_costs_the_same_statements_for_two_quotes_or_twenty_five(app, rounds):
     """Opening a link sends as many statements for 5 statements and 25 quotes as for 1 and 2."""
+    for tokens in rounds["tokens"].values():  # the group answers, so there is more to show
+        for name in ("Amina", "Bart", "Silent"):
+            _answer(app.test_client(), tokens[name], comment=f"Ce que {name} en pense")
     client = app.test_client()
-    _small_page, small = _page(app, client, rounds["tokens"]["small"])
-    large_page, large = _page(app, client, rounds["tokens"]["large"])
+    _small_page, small = _page(app, client, rounds["tokens"]["small"]["Amina"])
+    large_page, large = _page(app, client, rounds["tokens"]["large"]["Amina"])
     assert large == small
     assert large <= MOST_STATEMENTS
     # And it is the full page: the same rules decide what shows.
@@ -159,12 +174,16 @@ def test_the_page_costs_the_same_statements_for_two_quotes_or_twenty_five(app, r
     assert large_page.count("— Animatrice") == 5  # facilitators' words are always quotable
     assert large_page.count("<blockquote>Dirk (4): le</blockquote>") == 5  # a coded span
     assert rounds["silent"] not in large_page  # no quotation consent: never shown
+    shared = large_page.count("Ce que Bart en pense")
+    assert shared == (5 if "shared" in rounds["kind"] else 0)  # the group's answers, if shared
+    assert "Ce que Silent en pense" not in large_page  # never: Silent may not be quoted
 
 
 def test_an_answer_costs_the_same_statements_however_many_quotes_it_keeps(app, rounds):
     """Re-sending unchanged answers and quote choices costs the same for a small and large round."""
     counts = {}
-    for name, token in rounds["tokens"].items():
+    for name, tokens in rounds["tokens"].items():
+        token = tokens["Amina"]
         client = app.test_client()
         page = client.get(f"/v/{token}").text
         form = {f"verdict-{sid}": "agree" for sid in re.findall(r'name="verdict-(\d+)"', page)}
