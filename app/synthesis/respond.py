@@ -17,13 +17,12 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import bindparam, exists
+from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.policy import public
 from app.models import (
-    GroupSession,
     Participant,
     Passage,
     QuoteDecision,
@@ -37,8 +36,8 @@ from app.models import (
 from app.platform.extensions import db, limiter
 from app.platform.forms import ValidationError
 from app.synthesis.links import link_from_token, link_problem
-from app.synthesis.quotations import Redactor, is_quotable, may_quote
-from app.synthesis.rounds import save_answers
+from app.synthesis.quotations import Redactor, may_quote
+from app.synthesis.rounds import round_quotes, save_answers
 from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
 
 respond_bp = Blueprint("respond", __name__, url_prefix="/v")
@@ -101,60 +100,10 @@ def _load_items(round_: ValidationRound, *, passages: bool, speakers: bool = Fal
     """
     query = _ITEMS[passages, passages and speakers]
     items = db.session.execute(query, {"round_id": round_.id}).unique().scalars().all()
-    # The relationship's own order (by position), so `rounds.save_answers` reads no more.
+    # The relationship's own order (by position), so `rounds.round_quotes` and
+    # `rounds.save_answers` read no more.
     set_committed_value(round_, "items", items)
     return items
-
-
-def _sessions_taken_part(participant_id: int, study_id: int, candidates: set[int]) -> set[int]:
-    """Return which of the `candidates` sessions the participant spoke in or was seated at."""
-    spoke = (
-        exists()
-        .where(Passage.group_session_id == GroupSession.id)
-        .where(Passage.participant_id == participant_id)
-    )
-    rows = db.session.execute(
-        db.select(GroupSession.id, GroupSession.study_id, GroupSession.seating, spoke).where(
-            GroupSession.id.in_(candidates)
-        )
-    )
-    return {
-        session_id
-        for session_id, session_study, seating, spoken in rows
-        # Seating counts within the round's study, as `rounds.visible_quotes` reads it.
-        if spoken or (session_study == study_id and participant_id in (seating or []))
-    }
-
-
-def _quotes(link: ValidationLink, items: list) -> tuple[dict, dict]:
-    """Return (own, visible): `rounds.own_quotes` and `rounds.visible_quotes` in one pass.
-
-    Own: per statement, the participant's own linked passages (each once). Visible: per
-    statement, the links they may see: their own words always, someone else's only if
-    quotable and from a session they took part in (the rule of `visible_quotes`).
-    """
-    mine = link.participant_id
-    others = {
-        statement_link.passage.group_session_id
-        for item in items
-        for statement_link in item.statement.links
-        if statement_link.passage.participant_id != mine
-    }
-    study_id = link.round.synthesis.study_id
-    sessions = _sessions_taken_part(mine, study_id, others) if others else set()
-    own: dict[int, list] = {}
-    visible: dict[int, list] = {}
-    for item in items:
-        for statement_link in item.statement.links:
-            passage = statement_link.passage
-            if passage.participant_id == mine:
-                quotes = own.setdefault(item.statement_id, [])
-                if passage not in quotes:
-                    quotes.append(passage)
-            elif passage.group_session_id not in sessions or not is_quotable(passage):
-                continue
-            visible.setdefault(item.statement_id, []).append(statement_link)
-    return own, visible
 
 
 def _shared_answers(round_: ValidationRound) -> list:
@@ -178,8 +127,8 @@ def _shared_answers(round_: ValidationRound) -> list:
 
 def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False, posted=None):
     round_ = link.round
-    items = _load_items(round_, passages=True, speakers=True)
-    own, quotes = _quotes(link, items)
+    _load_items(round_, passages=True, speakers=True)
+    own, quotes = round_quotes(link)
     shared: dict[int, list] = {}
     if round_.share_answers:
         everyone = _shared_answers(round_)
