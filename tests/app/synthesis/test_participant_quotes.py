@@ -38,8 +38,9 @@ def _words(name: str) -> str:
 
 @pytest.fixture
 def transversal(app, make_user, make_study):
-    """A study-wide round on one statement quoting Amina and Bart (session 1) and Chloé
-    (session 2); Emma never spoke but is seated at session 2. Returns the link tokens and ids."""
+    """A study-wide round on a statement quoting Amina and Bart (session 1) and Chloé
+    (session 2), and one quoting nobody; Emma never spoke but is seated at session 2.
+    Returns the link tokens and ids."""
     from app.synthesis.links import link_token
     from app.synthesis.rounds import create_round
 
@@ -74,13 +75,12 @@ def transversal(app, make_user, make_study):
         statement = Statement(synthesis=synthesis, kind=StatementKind.CONVERGENCE, position=1)
         statement.versions.append(StatementVersion(number=1, text="Tout passe par l'écran."))
         statement.links.extend(StatementLink(passage=passage) for passage in passages.values())
-        db.session.add_all([synthesis, statement])
+        unquoted = Statement(synthesis=synthesis, kind=StatementKind.HYPOTHESIS, position=2)
+        unquoted.versions.append(StatementVersion(number=1, text="Les guichets ferment."))
+        db.session.add_all([synthesis, statement, unquoted])
         db.session.flush()
-        round_ = create_round(
-            synthesis,
-            MultiDict([("statements", str(statement.id)), ("attributed", "1")]),
-            user_id=owner,
-        )
+        chosen = [("statements", str(statement.id)), ("statements", str(unquoted.id))]
+        round_ = create_round(synthesis, MultiDict([*chosen, ("attributed", "1")]), user_id=owner)
         db.session.flush()
         links = db.session.execute(db.select(ValidationLink).filter_by(round_id=round_.id))
         tokens = {link.participant.pseudonym: link_token(link) for link in links.scalars()}
@@ -88,6 +88,7 @@ def transversal(app, make_user, make_study):
             "owner": owner,
             "tokens": tokens,
             "statement": statement.id,
+            "unquoted": unquoted.id,
             **{f"passage-{name}": passage.id for name, passage in passages.items()},
             **{name: person.id for name, person in people.items()},
         }
@@ -160,3 +161,44 @@ def test_words_taken_back_leave_the_others_pages_at_once(app, transversal, how):
         assert own.status_code == 200
         assert _shown(own.text) == {"Amina", "Bart"}
         assert own.text.count('class="own-quote"') == 1
+
+
+def test_each_changed_answer_is_audited_and_each_changed_comment_scanned(app, transversal):
+    """Answers are written together: still one audit event per changed verdict, in the form's
+    order, and each changed comment's findings point at its own answer."""
+    from app.models import AuditEvent, PiiFinding, StatementAnswer
+
+    w = transversal
+    first, second = w["statement"], w["unquoted"]
+    token = w["tokens"]["Amina"]
+    client = app.test_client()
+    form = {
+        f"verdict-{first}": "nuance",
+        f"comment-{first}": "Appelez-moi au 0470 12 34 56.",
+        f"verdict-{second}": "disagree",
+        f"comment-{second}": "Pas d'accord.",
+    }
+    assert client.post(f"/v/{token}", data=form).status_code == 303
+    form[f"verdict-{second}"] = "agree"  # the verdict alone changes: no new words to scan
+    assert client.post(f"/v/{token}", data=form).status_code == 303
+    assert client.post(f"/v/{token}", data=form).status_code == 303  # nothing changes
+    with app.app_context():
+        answers = {
+            a.statement_id: a for a in db.session.execute(db.select(StatementAnswer)).scalars()
+        }
+        assert {sid: a.verdict.value for sid, a in answers.items()} == {
+            first: "nuance",
+            second: "agree",
+        }
+        events = db.session.execute(
+            db.select(AuditEvent).filter_by(action="validation.answer").order_by(AuditEvent.id)
+        ).scalars()
+        assert [(e.object_id, e.details["statement"], e.details["verdict"]) for e in events] == [
+            (answers[first].id, first, "nuance"),
+            (answers[second].id, second, "disagree"),
+            (answers[second].id, second, "agree"),
+        ]
+        findings = db.session.execute(db.select(PiiFinding)).scalars().all()
+        assert [(f.object_type, f.object_id, f.kind) for f in findings] == [
+            ("statement_answer", answers[first].id, "phone")
+        ]
