@@ -17,7 +17,14 @@ in-process (server time: no network, no gunicorn):
   each answer changes every verdict, so every request writes). The round, of three
   statements with one link per participant, is made as bench/load.py makes it: the
   owner's forms. The per-link limit (60 per minute) is raised for the run, so the
-  limiter still runs but never refuses.
+  limiter still runs but never refuses;
+- the same on a round with quotes (`participant_page_quotes`, `participant_answer_quotes`),
+  measured last so the other endpoints see the same data as before: five statements of
+  the session's synthesis, each linked (through the owner's form) to five passages: one of
+  the participant's own (three own passages, so two are quoted under two statements), one
+  of another participant, one coding of another participant, one of a participant without
+  quotation consent (not shown) and one of a facilitator. The answer re-sends the page's
+  choices for the participant's own quotes ("keep") with changed verdicts.
 
 For each endpoint it reports the median and p90 time over REPEAT requests after a
 warm-up, the median CPU time of this process (less disturbed than wall time on a
@@ -26,7 +33,7 @@ request sent (counted with SQLAlchemy's `before_cursor_execute` event, BEGIN and
 COMMIT included; the second connection of an audit write too). `--profile NAME` prints
 the cProfile top functions of REPEAT requests to that endpoint.
 
-Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list]
+Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list] [--only participant]
      .venv/bin/python bench/request_cost.py --profile participant_answer --sql participant_answer
 """
 
@@ -80,6 +87,7 @@ TEXT = (
 WORDS = TEXT.split(" ")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 VERDICT = re.compile(r'name="verdict-(\d+)"')
+QUOTE = re.compile(r'name="quote-(\d+)"')
 VERDICTS = ("agree", "nuance", "disagree")
 
 
@@ -179,13 +187,120 @@ def open_round(app, client, ids: dict, csrf: str) -> str:
         return link_token(link)
 
 
-def participant_form(client, token: str) -> tuple[str, list[int]]:
-    """Open the link as the participant; return the page's CSRF token and statement ids."""
+def open_quoted_round(app, client, ids: dict, csrf: str) -> str:
+    """Open a round of five statements, each quoting five passages; return P0's link token."""
+    with app.app_context():
+        session_id = ids["session"]
+        silent = Participant(study_id=ids["study"], pseudonym="Q", pseudonym_key="q")
+        db.session.add(silent)  # no quotation consent: their words are never shown
+        extra = [
+            Passage(
+                group_session_id=session_id,
+                phase=5,
+                position=300 + i,
+                speaker_kind=kind,
+                participant=silent if kind == SpeakerKind.PARTICIPANT else None,
+                speaker_label="" if kind == SpeakerKind.PARTICIPANT else "Animatrice",
+                text=TEXT,
+            )
+            for i, kind in enumerate((SpeakerKind.PARTICIPANT, SpeakerKind.FACILITATOR))
+        ]
+        db.session.add_all(extra)
+        db.session.commit()
+        no_consent, facilitator = (p.id for p in extra)
+        by_speaker: dict[str, list[int]] = {}
+        for passage_id, pseudonym in db.session.execute(
+            db.select(Passage.id, Participant.pseudonym)
+            .join(Participant)
+            .where(Passage.group_session_id == session_id)
+            .order_by(Passage.id)
+        ):
+            by_speaker.setdefault(pseudonym, []).append(passage_id)
+        codings = db.session.execute(
+            db.select(Coding.id)
+            .join(Passage)
+            .join(Participant)
+            .where(Passage.group_session_id == session_id, Participant.pseudonym == "P5")
+            .order_by(Coding.id)
+        ).scalars()
+        coding_ids = list(codings)
+    statements = []
+    for i in range(5):
+        response = client.post(
+            f"/studies/{ids['study']}/statements",
+            data={
+                "session_id": ids["session"],
+                "kind": "divergence" if i % 2 else "convergence",
+                "text": f"{TEXT} ({i})",
+                "positions": "CPAS: oui; OCMW: non" if i % 2 else "",
+                "csrf_token": csrf,
+            },
+        )
+        assert response.status_code == 303, response.status_code
+        statement_id = int(response.headers["Location"].rsplit("statement-", 1)[1])
+        statements.append(statement_id)
+        quoted = [
+            {"passage_id": by_speaker["P0"][i % 3]},
+            {"passage_id": by_speaker[f"P{1 + i}"][0]},
+            {"coding_id": coding_ids[i]},
+            {"passage_id": no_consent},
+            {"passage_id": facilitator},
+        ]
+        for data in quoted:
+            response = client.post(
+                f"/studies/{ids['study']}/statements/{statement_id}/links",
+                data={**data, "csrf_token": csrf},
+            )
+            assert response.status_code == 303, response.status_code
+    with app.app_context():
+        synthesis_id = db.session.get(Statement, statements[0]).synthesis_id
+    response = client.post(
+        f"/studies/{ids['study']}/syntheses/{synthesis_id}/rounds",
+        data={"statements": statements, "days": "7", "attributed": "1", "csrf_token": csrf},
+    )
+    assert response.status_code == 303, response.status_code
+    round_id = int(response.headers["Location"].split("/rounds/")[1].split("/")[0])
+    with app.app_context():
+        link = db.session.execute(
+            db.select(ValidationLink)
+            .join(Participant)
+            .where(ValidationLink.round_id == round_id, Participant.pseudonym == "P0")
+        ).scalar_one()
+        return link_token(link)
+
+
+def participant_form(client, token: str) -> tuple[str, list[int], list[int]]:
+    """Open the link as the participant; return the page's CSRF token, statement and quote ids."""
     page = client.get(f"/v/{token}").get_data(as_text=True)
-    return CSRF.search(page).group(1), sorted({int(s) for s in VERDICT.findall(page)})
+    return (
+        CSRF.search(page).group(1),
+        sorted({int(s) for s in VERDICT.findall(page)}),
+        sorted({int(p) for p in QUOTE.findall(page)}),
+    )
 
 
-def endpoints(ids: dict, csrf: str, participant: tuple[str, str, list[int]]) -> dict:
+def participant_endpoints(suffix: str, token: str, csrf: str, statements, quotes) -> dict:
+    """The personal link's page and an answer (changed verdicts, the page's quote choices)."""
+    answers = iter(range(10**9))
+
+    def answer(client):
+        turn = next(answers)  # every verdict differs from the one stored: a real write
+        data = {f"verdict-{s}": VERDICTS[(turn + i) % 3] for i, s in enumerate(statements)}
+        data |= {f"quote-{p}": "keep" for p in quotes}
+        response = client.post(f"/v/{token}", data={**data, "csrf_token": csrf})
+        assert response.status_code == 303, response.status_code
+
+    def page(client):
+        response = client.get(f"/v/{token}")
+        assert response.status_code == 200, response.status_code
+
+    return {
+        f"participant_page{suffix}": ("participant", page),
+        f"participant_answer{suffix}": ("participant", answer),
+    }
+
+
+def endpoints(ids: dict, csrf: str, participant: tuple) -> dict:
     """Map a name to a function(client) sending one request and checking its status."""
     study, session, passage = ids["study"], ids["session"], ids["passage"]
     api = f"/api/studies/{study}"
@@ -209,15 +324,6 @@ def endpoints(ids: dict, csrf: str, participant: tuple[str, str, list[int]]) -> 
         response = client.delete(f"{api}/codings/{coding_id}", headers={"X-CSRFToken": csrf})
         assert response.status_code == 204, response.status_code
 
-    token, participant_csrf, statements = participant
-    answers = iter(range(10**9))
-
-    def answer(client):
-        turn = next(answers)  # every verdict differs from the one stored: a real write
-        data = {f"verdict-{s}": VERDICTS[(turn + i) % 3] for i, s in enumerate(statements)}
-        response = client.post(f"/v/{token}", data={**data, "csrf_token": participant_csrf})
-        assert response.status_code == 303, response.status_code
-
     return {
         "login_page": ("anonymous", get("/login")),
         "study_list": ("user", get("/studies/")),
@@ -232,8 +338,7 @@ def endpoints(ids: dict, csrf: str, participant: tuple[str, str, list[int]]) -> 
         "api_list": ("user", get(f"{api}/codings?passage={passage}")),
         "api_list_bearer": ("script", get(f"{api}/codings?passage={passage}", headers=bearer)),
         "api_create_delete": ("user", create_and_delete),
-        "participant_page": ("participant", get(f"/v/{token}")),
-        "participant_answer": ("participant", answer),
+        **participant_endpoints("", *participant),
     }
 
 
@@ -267,6 +372,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="ENDPOINT")
     parser.add_argument("--sql", metavar="ENDPOINT", help="print the statements it sends")
     parser.add_argument("--profile-filter", nargs="*", help="pstats restrictions, e.g. limiter 20")
+    parser.add_argument("--only", nargs="*", help="measure only endpoints starting with these")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = normalise_database_url(
@@ -293,7 +399,10 @@ def main() -> None:
         token = open_round(app, clients["user"], ids, csrf)
         participant = (token, *participant_form(clients["participant"], token))
         rows = []
-        for name, (who, send) in endpoints(ids, csrf, participant).items():
+
+        def measure(name: str, who: str, send) -> None:
+            if args.only and not any(name.startswith(prefix) for prefix in args.only):
+                return
             client = clients[who]
             send(client)  # warm-up: templates compiled, catalogs loaded
             counter.count, counter.counting, counter.statements = 0, True, []
@@ -327,6 +436,14 @@ def main() -> None:
                     statements,
                 )
             )
+
+        for name, (who, send) in endpoints(ids, csrf, participant).items():
+            measure(name, who, send)
+        # Last, so the quotes' passages and statements change no figure above.
+        quoted = open_quoted_round(app, clients["user"], ids, csrf)
+        form = participant_form(clients["participant"], quoted)
+        for name, (who, send) in participant_endpoints("_quotes", quoted, *form).items():
+            measure(name, who, send)
         with app.app_context():
             db.engine.dispose()
     load = os.getloadavg()

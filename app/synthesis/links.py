@@ -16,11 +16,15 @@ from flask import (
     url_for,
 )
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import bindparam
+from sqlalchemy.orm import joinedload
 
 from app.models import (
     ConsentScope,
     Participant,
+    Synthesis,
     ValidationLink,
+    ValidationRound,
 )
 from app.models.base import utcnow
 from app.platform.extensions import db
@@ -44,13 +48,28 @@ def link_url(link: ValidationLink) -> str:
     return url_for("respond.page", token=link_token(link), _external=True)
 
 
+# Everything opening a link reads (its round, the group's language, the participant's
+# consents for `link_problem`) in one statement instead of a chain of six lazy loads. Built
+# once, so SQLAlchemy keeps its cache key instead of deriving it again per request.
+_LINK = (
+    db.select(ValidationLink)
+    .where(ValidationLink.id == bindparam("link_id"))
+    .options(
+        joinedload(ValidationLink.round)
+        .joinedload(ValidationRound.synthesis)
+        .options(joinedload(Synthesis.group_session), joinedload(Synthesis.study)),
+        joinedload(ValidationLink.participant).joinedload(Participant.consents),
+    )
+)
+
+
 def link_from_token(token: str) -> ValidationLink:
     """Return the link a token stands for, or 404 for anything forged, altered or replaced."""
     try:
         link_id, nonce = _serializer().loads(token)
     except (BadSignature, TypeError, ValueError):
         abort(404)
-    link = db.session.get(ValidationLink, as_id(link_id) or 0)
+    link = db.session.execute(_LINK, {"link_id": as_id(link_id) or 0}).unique().scalar_one_or_none()
     if link is None or not isinstance(nonce, str) or not secrets.compare_digest(link.nonce, nonce):
         abort(404)
     return link

@@ -17,18 +17,27 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import bindparam
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.policy import public
 from app.models import (
+    Participant,
+    Passage,
     QuoteDecision,
+    RoundStatement,
+    Statement,
     StatementAnswer,
+    StatementLink,
     ValidationLink,
+    ValidationRound,
 )
 from app.platform.extensions import db, limiter
 from app.platform.forms import ValidationError
 from app.synthesis.links import link_from_token, link_problem
 from app.synthesis.quotations import Redactor, may_quote
-from app.synthesis.rounds import dashboard_data, own_quotes, save_answers, visible_quotes
+from app.synthesis.rounds import round_quotes, save_answers
 from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
 
 respond_bp = Blueprint("respond", __name__, url_prefix="/v")
@@ -56,23 +65,97 @@ def _page_language(link: ValidationLink) -> None:
     g.page_locale = session_.language if session_ else link.round.synthesis.study.language
 
 
+def _items_query(*, passages: bool, speakers: bool):
+    """Return the query of a round's statements (`round_id`), with what the page reads."""
+    statement = joinedload(RoundStatement.statement)
+    if passages:
+        passage = joinedload(Statement.links).joinedload(StatementLink.passage)
+        if speakers:
+            passage = passage.joinedload(Passage.participant).joinedload(Participant.consents)
+        statement = statement.options(
+            passage, joinedload(Statement.links).joinedload(StatementLink.coding)
+        )
+    return (
+        db.select(RoundStatement)
+        .where(RoundStatement.round_id == bindparam("round_id"))
+        .order_by(RoundStatement.position, RoundStatement.id)
+        .options(statement, joinedload(RoundStatement.version))
+    )
+
+
+# Built once: a statement object keeps its cache key, which SQLAlchemy otherwise derives
+# again from the whole tree of loader options on every request.
+_ITEMS = {
+    (passages, speakers): _items_query(passages=passages, speakers=speakers)
+    for passages, speakers in ((False, False), (True, False), (True, True))
+}
+
+
+def _load_items(round_: ValidationRound, *, passages: bool, speakers: bool = False) -> list:
+    """Load the round's statements in one go and make them `round_.items`.
+
+    With `passages`, also each statement's links with their passage (and coding); with
+    `speakers`, the passages' speakers and their consents, all that `is_quotable` reads.
+    A fixed number of statements, however many statements and quotes the round has.
+    """
+    query = _ITEMS[passages, passages and speakers]
+    items = db.session.execute(query, {"round_id": round_.id}).unique().scalars().all()
+    # The relationship's own order (by position), so `rounds.round_quotes` and
+    # `rounds.save_answers` read no more.
+    set_committed_value(round_, "items", items)
+    return items
+
+
+def _shared_answers(round_: ValidationRound) -> list:
+    """Return every answer of the round in saving order, with its author and their consents."""
+    return (
+        db.session.execute(
+            db.select(StatementAnswer)
+            .join(StatementAnswer.link)
+            .where(ValidationLink.round_id == round_.id)
+            .order_by(StatementAnswer.id)
+            .options(
+                contains_eager(StatementAnswer.link)
+                .joinedload(ValidationLink.participant)
+                .selectinload(Participant.consents)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
 def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False, posted=None):
     round_ = link.round
-    answers = {
-        a.statement_id: a
-        for a in db.session.execute(db.select(StatementAnswer).filter_by(link_id=link.id)).scalars()
-    }
-    decisions = {
-        d.passage_id: d
-        for d in db.session.execute(db.select(QuoteDecision).filter_by(link_id=link.id)).scalars()
-    }
-    shared = {}
+    _load_items(round_, passages=True, speakers=True)
+    own, quotes = round_quotes(link)
+    shared: dict[int, list] = {}
     if round_.share_answers:
-        # Only words whose author may still be quoted reach the rest of the group.
-        shared = {
-            statement_id: [a for a in answers_ if may_quote(a.link.participant)]
-            for statement_id, answers_ in dashboard_data(round_)["answers"].items()
+        everyone = _shared_answers(round_)
+        answers = {a.statement_id: a for a in everyone if a.link_id == link.id}
+        for answer_ in everyone:
+            # Only words whose author may still be quoted reach the rest of the group.
+            words = shared.setdefault(answer_.statement_id, [])
+            if may_quote(answer_.link.participant):
+                words.append(answer_)
+    else:
+        answers = {
+            a.statement_id: a
+            for a in db.session.execute(
+                db.select(StatementAnswer).filter_by(link_id=link.id)
+            ).scalars()
         }
+    # Decisions are asked for the participant's own quotes only.
+    decisions = (
+        {
+            d.passage_id: d
+            for d in db.session.execute(
+                db.select(QuoteDecision).filter_by(link_id=link.id)
+            ).scalars()
+        }
+        if own
+        else {}
+    )
     return render_template(
         "validation/participant.html",
         link=link,
@@ -80,8 +163,8 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
         token=request.view_args["token"],
         answers=answers,
         decisions=decisions,
-        own=own_quotes(link),
-        quotes=visible_quotes(link),
+        own=own,
+        quotes=quotes,
         shared=shared,
         # Participants are outside the team: erased labels stay home here too.
         redact=Redactor(round_.study_id, publication=False),
@@ -126,6 +209,8 @@ def answer(token: str):
     link, closed = _open_link(token)
     if closed:
         return closed
+    # `save_answers` reads the own quotes only when the form offers one.
+    _load_items(link.round, passages=any(key.startswith("quote-") for key in request.form))
     try:
         save_answers(link, request.form)
     except ValidationError as error:

@@ -15,9 +15,11 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists
 
 from app.accounts.audit import record
 from app.models import (
+    GroupSession,
     Passage,
     QuoteChoice,
     QuoteDecision,
@@ -87,45 +89,70 @@ def create_round(synthesis: Synthesis, form, *, user_id: int) -> ValidationRound
     return round_
 
 
-def own_quotes(link: ValidationLink) -> dict[int, list[Passage]]:
-    """Return, per statement of the round, the linked passages spoken by the link's participant."""
-    quotes: dict[int, list[Passage]] = {}
-    for item in link.round.items:
-        for statement_link in item.statement.links:
-            passage = statement_link.passage
-            if passage.participant_id == link.participant_id:
-                quotes.setdefault(item.statement_id, [])
-                if passage not in quotes[item.statement_id]:
-                    quotes[item.statement_id].append(passage)
-    return quotes
+def sessions_taken_part(participant_id: int, study_id: int, candidates: set[int]) -> set[int]:
+    """Return which of the `candidates` sessions the participant spoke in or was seated at.
+
+    Seating counts within the round's study only; one statement, however many sessions.
+    """
+    spoke = (
+        exists()
+        .where(Passage.group_session_id == GroupSession.id)
+        .where(Passage.participant_id == participant_id)
+    )
+    rows = db.session.execute(
+        db.select(GroupSession.id, GroupSession.study_id, GroupSession.seating, spoke).where(
+            GroupSession.id.in_(candidates)
+        )
+    )
+    return {
+        session_id
+        for session_id, session_study, seating, spoken in rows
+        if spoken or (session_study == study_id and participant_id in (seating or []))
+    }
 
 
-def visible_quotes(link: ValidationLink) -> dict[int, list]:
-    """Return, per statement, the quotes this participant may see on their page.
+def round_quotes(link: ValidationLink, *, others: bool = True) -> tuple[dict, dict]:
+    """Return (own, visible): the one rule of which quotes a participant's link shows.
 
-    Their own words always (so they can keep, rephrase or withdraw them). Someone
-    else's words only if they may be quoted at all (not withdrawn, not erased,
-    quotation consent in force) and come from a session this participant took part
-    in: a link never shows the words of a group its holder was not in.
+    Own: per statement of the round, the linked passages the link's participant spoke
+    (each once); they may keep, rephrase or withdraw them. Visible: per statement, the
+    statement links whose words the page shows: the participant's own words always;
+    someone else's only if they may be quoted at all (`quotations.is_quotable`: not
+    withdrawn, not erased, quotation consent in force) and come from a session this
+    participant took part in, so a link never shows the words of a group its holder
+    was not in. With `others=False` (saving answers, which only decides about one's own
+    words) nobody else's passage is looked at and `visible` holds the own words only.
+
+    Reads `link.round.items` with their statements' links and passages (and, with
+    `others`, the speakers' consents): the participant pages load them in one statement.
+    At most one statement more: the sessions of other people's quotes the participant
+    took part in, and none when there are no such quotes.
     """
     mine = link.participant_id
-    sessions = set(
-        db.session.execute(
-            db.select(Passage.group_session_id).where(Passage.participant_id == mine).distinct()
-        ).scalars()
-    )
-    sessions |= {
-        s.id for s in link.round.synthesis.study.group_sessions if mine in (s.seating or [])
-    }
+    items = link.round.items
+    sessions: set[int] = set()
+    if others:
+        candidates = {
+            statement_link.passage.group_session_id
+            for item in items
+            for statement_link in item.statement.links
+            if statement_link.passage.participant_id != mine
+        }
+        if candidates:
+            sessions = sessions_taken_part(mine, link.round.study_id, candidates)
+    own: dict[int, list[Passage]] = {}
     visible: dict[int, list] = {}
-    for item in link.round.items:
+    for item in items:
         for statement_link in item.statement.links:
             passage = statement_link.passage
-            if passage.participant_id == mine or (
-                passage.group_session_id in sessions and is_quotable(passage)
-            ):
-                visible.setdefault(item.statement_id, []).append(statement_link)
-    return visible
+            if passage.participant_id == mine:
+                quotes = own.setdefault(item.statement_id, [])
+                if passage not in quotes:
+                    quotes.append(passage)
+            elif passage.group_session_id not in sessions or not is_quotable(passage):
+                continue
+            visible.setdefault(item.statement_id, []).append(statement_link)
+    return own, visible
 
 
 def _sync_withdrawal(passage: Passage) -> None:
@@ -147,7 +174,7 @@ def save_answers(link: ValidationLink, form) -> int:
     """
     round_ = link.round
     study_id = round_.study_id
-    changed = 0
+    saved: list[tuple[StatementAnswer, bool]] = []  # changed answers; comment changed?
     existing = {
         a.statement_id: a
         for a in db.session.execute(db.select(StatementAnswer).filter_by(link_id=link.id)).scalars()
@@ -182,9 +209,16 @@ def save_answers(link: ValidationLink, form) -> int:
         elif answer.verdict == verdict and answer.comment == comment:
             continue
         answer.verdict, answer.comment, answer.version_id = verdict, comment, item.version_id
+        saved.append((answer, comment != previous_comment))
+    # One flush for all changed answers, so their UPDATEs go out as one batch; then each
+    # changed comment is scanned (a changed verdict alone adds no words to check) and each
+    # changed answer gets its audit event, in the form's order.
+    if saved:
         db.session.flush()
-        if comment != previous_comment:  # a changed verdict alone adds no words to check
-            scan_answer(round_, "statement_answer", answer.id, comment)
+    for answer, new_words in saved:
+        if new_words:
+            scan_answer(round_, "statement_answer", answer.id, answer.comment)
+    for answer, _new_words in saved:
         record(
             "validation.answer",
             answer,
@@ -194,12 +228,12 @@ def save_answers(link: ValidationLink, form) -> int:
             details={
                 "round": round_.id,
                 **({"link": link.id} if round_.attributed else {}),
-                "statement": item.statement_id,
-                "verdict": verdict.value,
-                "commented": bool(comment),
+                "statement": answer.statement_id,
+                "verdict": answer.verdict.value,
+                "commented": bool(answer.comment),
             },
         )
-        changed += 1
+    changed = len(saved)
     # Most rounds offer no quote: without a quote field there is no decision to read.
     offered = any(key.startswith("quote-") for key in form)
     decisions = (
@@ -212,7 +246,8 @@ def save_answers(link: ValidationLink, form) -> int:
         if offered
         else {}
     )
-    passages = {p.id: p for quotes in own_quotes(link).values() for p in quotes} if offered else {}
+    own = round_quotes(link, others=False)[0] if offered else {}
+    passages = {p.id: p for quotes in own.values() for p in quotes}
     for passage_id, passage in passages.items():
         value = form.get(f"quote-{passage_id}", "")
         if not value:
