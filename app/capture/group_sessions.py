@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
@@ -280,20 +281,24 @@ def overview(study_id: int, session_id: int):
     """Show a session's narratives and its passages phase by phase."""
     group_session = in_study(GroupSession, session_id)
     log_transcript_view(group_session, "session.view")
-    narratives = (
-        db.session.execute(
-            db.select(Narrative)
-            .filter_by(group_session_id=session_id)
-            .order_by(Narrative.is_chosen.desc(), Narrative.id)
-        )
-        .scalars()
-        .all()
-    )
-    # Proposers and narrators come from the session's group (and whoever already is one).
-    members = group_members(group_session) or g.study.roster
-    chosen = {n.proposer_id for n in narratives} | {n.narrator_id for n in narratives}
-    members += [p for p in g.study.roster if p.id in chosen and p not in members]
     can_edit = allowed(g.membership.role, "session.edit")
+    query = (
+        db.select(Narrative)
+        .filter_by(group_session_id=session_id)
+        .order_by(Narrative.is_chosen.desc(), Narrative.id)
+    )
+    members = []
+    if can_edit:
+        # The forms' proposers and narrators: the session's group (and whoever already is one).
+        # Loading them puts the study's participants in the session, so the narratives'
+        # proposers and narrators below need no query of their own.
+        members = group_members(group_session) or g.study.roster
+        narratives = db.session.execute(query).scalars().all()
+        chosen = {n.proposer_id for n in narratives} | {n.narrator_id for n in narratives}
+        members += [p for p in g.study.roster if p.id in chosen and p not in members]
+    else:  # no forms: only the names of the narratives' proposers and narrators
+        options = selectinload(Narrative.proposer), selectinload(Narrative.narrator)
+        narratives = db.session.execute(query.options(*options)).scalars().all()
     return render_template(
         "group_sessions/overview.html",
         study=g.study,
