@@ -6,7 +6,11 @@ requests through the WSGI app (server time: routing, access checks, queries,
 rendering; no network):
 
 - GET the coding view (20 requests after one warm-up);
+- GET the same session's overview page and a coded-segment search (20 requests each);
 - POST a coding through the JSON API (200 requests).
+
+Each line gives wall-clock times and the median CPU time of this process per request
+(steadier than wall time on a shared machine).
 
 Run: .venv/bin/python bench/coding_view.py
 """
@@ -83,21 +87,23 @@ def build(app, passages=500, words_per_passage=60, codings=1000):
 
 
 def timed(call, repeat):
-    samples = []
+    samples, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = call()
         samples.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code in (200, 201), response.status_code
-    return samples
+    return samples, cpu
 
 
-def report(name, samples):
+def report(name, measured):
+    samples, cpu = measured
     samples = sorted(samples)
     p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
     print(
         f"{name}: n={len(samples)} median={statistics.median(samples):.1f} ms "
-        f"p95={p95:.1f} ms max={samples[-1]:.1f} ms"
+        f"p95={p95:.1f} ms max={samples[-1]:.1f} ms cpu median={statistics.median(cpu):.1f} ms"
     )
 
 
@@ -117,9 +123,11 @@ def main():
 
     upgrade_schema(app)
     study_id, session_id, passage_ids, total_words = build(app)
+    load = os.getloadavg()
     print(
         f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, database {url.split(':')[0]}"
+        f"Python {platform.python_version()}, database {url.split(':')[0]}, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     print(f"session: {len(passage_ids)} passages, {total_words} words, 1000 codings")
     client = app.test_client()
@@ -127,6 +135,12 @@ def main():
     view = f"/studies/{study_id}/sessions/{session_id}/code"
     size = len(client.get(view).data)
     report(f"coding view GET ({size // 1024} KiB HTML)", timed(lambda: client.get(view), 20))
+    page = f"/studies/{study_id}/sessions/{session_id}"
+    size = len(client.get(page).data)
+    report(f"session page GET ({size // 1024} KiB HTML)", timed(lambda: client.get(page), 20))
+    search = f"/studies/{study_id}/segments?q=smartphone"
+    size = len(client.get(search).data)
+    report(f"search GET ({size // 1024} KiB HTML)", timed(lambda: client.get(search), 20))
     rng = random.Random(7)
 
     def save():

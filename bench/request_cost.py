@@ -342,6 +342,20 @@ def endpoints(ids: dict, csrf: str, participant: tuple) -> dict:
     }
 
 
+def staff_endpoints(ids: dict) -> dict:
+    """Staff requests of bench/load.py's mix that `endpoints` leaves out (issue 16, staff pages).
+
+    The load's "search" is the coded-segment page with search words (one of its words).
+    """
+    study = ids["study"]
+
+    def search(client):
+        response = client.get(f"/studies/{study}/segments", query_string={"q": "smartphone"})
+        assert response.status_code == 200, response.status_code
+
+    return {"search": ("user", search)}
+
+
 class StatementCounter:
     """Count the SQL statements an engine sends while `counting` is on."""
 
@@ -437,7 +451,8 @@ def main() -> None:
                 )
             )
 
-        for name, (who, send) in endpoints(ids, csrf, participant).items():
+        requests = {**endpoints(ids, csrf, participant), **staff_endpoints(ids)}
+        for name, (who, send) in requests.items():
             measure(name, who, send)
         # Last, so the quotes' passages and statements change no figure above.
         quoted = open_quoted_round(app, clients["user"], ids, csrf)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from app.accounts.policy import study_action
 from app.coding.codings import (
@@ -125,6 +126,9 @@ def list_codings(study_id: int):
         .join(GroupSession)
         .where(GroupSession.study_id == study_id)
         .order_by(Passage.id, Coding.start_offset, Coding.id)
+        # Each coding's theme key and quoted text come from the rows joined here, not from
+        # a lazy load per theme and passage.
+        .options(contains_eager(Coding.theme), contains_eager(Coding.passage))
     )
     filters = {"session": GroupSession.id, "passage": Passage.id, "coder": Coding.coder_id}
     for arg, column in filters.items():
@@ -158,8 +162,11 @@ def create_coding(study_id: int):
         coder_id=current_user.id,
         memo=body.get("memo") if isinstance(body.get("memo"), str) else "",
     )
+    # Built from what was just written (ids and defaults are set by the flush): after the
+    # commit every attribute would be read again from the database.
+    saved = _coding_json(coding)
     db.session.commit()
-    return jsonify(_coding_json(coding)), 201
+    return jsonify(saved), 201
 
 
 @bp.patch("/codings/<int:coding_id>")
@@ -171,8 +178,10 @@ def update_coding(study_id: int, coding_id: int):
     if not isinstance(memo, str):
         raise ValidationError("memo must be a string.", "memo")
     set_memo(coding, memo, user_id=current_user.id)
+    db.session.flush()  # updated_at and the memo as stored, without a read after the commit
+    saved = _coding_json(coding)
     db.session.commit()
-    return jsonify(_coding_json(coding))
+    return jsonify(saved)
 
 
 @bp.delete("/codings/<int:coding_id>")

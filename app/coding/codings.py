@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
@@ -25,6 +25,7 @@ from app.coding.highlights import (
     REMOVE_FORM,
     Context,
     load_codings,
+    load_passage,
     load_passages,
     passages_html,
 )
@@ -57,7 +58,9 @@ REVIEWERS = frozenset({Role.OWNER, Role.FACILITATOR})
 def passage_in_study(passage_id, study_id: int) -> Passage:
     """Return the passage if it belongs to the study, else raise ValidationError."""
     passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
-    passage = db.session.get(Passage, passage_id) if passage_id else None
+    # One query for the passage and its session; none when the request already loaded it.
+    options = [joinedload(Passage.group_session)]
+    passage = db.session.get(Passage, passage_id, options=options) if passage_id else None
     if passage is None or passage.group_session.study_id != study_id:
         raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
     return passage
@@ -135,7 +138,7 @@ def code_passage(
 
 def coding_in_study(coding_id: int, study_id: int) -> Coding | None:
     """Return the coding if it belongs to the study."""
-    coding = db.session.get(Coding, coding_id)
+    coding = db.session.get(Coding, coding_id, options=[joinedload(Coding.theme)])
     if coding is None or coding.theme.study_id != study_id:  # coding_id comes from the URL
         return None
     return coding
@@ -199,7 +202,7 @@ def changeable_coding(study_id: int, coding_id: int, session_id: int | None = No
     return coding
 
 
-def _context(group_session: GroupSession) -> Context:
+def _context(language: str) -> Context:
     """Values every passage of the view shares, computed once (the view has thousands)."""
     labels = {theme.id: theme.label(str(get_locale())) for theme in g.study.themes}
     words = {
@@ -213,7 +216,7 @@ def _context(group_session: GroupSession) -> Context:
         # Relative URLs (resolved against the coding view's own, where fragments land too):
         # a thousand codings each carry two.
         base=".",
-        language=group_session.language,
+        language=language,
         labels=labels,
         remove_labels={
             theme_id: _("Remove the coding %(theme)s", theme=label)
@@ -233,7 +236,7 @@ def workspace(study_id: int, session_id: int):
     group_session = in_study(GroupSession, session_id)
     log_transcript_view(group_session, "session.view_coding")
     only_mine = request.args.get("show") == "mine"
-    context = _context(group_session)
+    context = _context(group_session.language)
     codings = load_codings(session_id, current_user.id if only_mine else None)
     by_phase = {phase.number: [] for phase in PHASES}
     for passage in load_passages(session_id):
@@ -280,13 +283,13 @@ def colours_version(themes) -> str:
 @study_action("study.view")
 def passage_fragment(study_id: int, session_id: int, passage_id: int):
     """Render one passage with its codings, for the coding view's script to swap in."""
-    group_session = in_study(GroupSession, session_id)
-    passages = load_passages(session_id, passage_id)
-    if not passages:
+    found = load_passage(study_id, session_id, passage_id)  # 404 for another study's session
+    if found is None:
         return render_template("errors/error.html", status=404), 404
+    passage, language = found
     coder = current_user.id if request.args.get("show") == "mine" else None
     codings = load_codings(session_id, coder, passage_id)
-    return passages_html(passages, codings, _context(group_session))
+    return passages_html([passage], codings, _context(language))
 
 
 @bp.get("/<int:session_id>/codings/<int:coding_id>")

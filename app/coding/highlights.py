@@ -21,7 +21,7 @@ from html import escape  # plain str out: markupsafe's Markup wrapper per run co
 
 from markupsafe import Markup
 
-from app.models import Coding, Participant, Passage, SpeakerKind, User
+from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, User
 from app.platform.extensions import db
 
 REMOVE_FORM = "remove-coding-form"
@@ -72,9 +72,8 @@ class Context:
         return self.can_code and (self.reviewer or coding.coder_id == self.user_id)
 
 
-def load_passages(session_id: int, passage_id: int | None = None) -> list[PassageRow]:
-    """Return a session's passages (or one of them) in reading order."""
-    query = (
+def _passage_select(*extra):
+    return (
         db.select(
             Passage.id,
             Passage.phase,
@@ -83,24 +82,37 @@ def load_passages(session_id: int, passage_id: int | None = None) -> list[Passag
             Passage.speaker_kind,
             Passage.speaker_label,
             Participant.pseudonym,
+            *extra,
         )
         .outerjoin(Participant, Passage.participant_id == Participant.id)
-        .where(Passage.group_session_id == session_id)
         .order_by(Passage.phase, Passage.position, Passage.id)
     )
-    if passage_id is not None:
-        query = query.where(Passage.id == passage_id)
-    return [
-        PassageRow(
-            id,
-            phase,
-            version,
-            text,
-            pseudonym if pseudonym is not None else label,
-            kind == SpeakerKind.FACILITATOR,
+
+
+def _passage_row(id, phase, version, text, kind, label, pseudonym) -> PassageRow:  # noqa: A002
+    speaker = pseudonym if pseudonym is not None else label
+    return PassageRow(id, phase, version, text, speaker, kind == SpeakerKind.FACILITATOR)
+
+
+def load_passages(session_id: int) -> list[PassageRow]:
+    """Return a session's passages in reading order."""
+    query = _passage_select().where(Passage.group_session_id == session_id)
+    return [_passage_row(*row) for row in db.session.execute(query)]
+
+
+def load_passage(study_id: int, session_id: int, passage_id: int) -> tuple[PassageRow, str] | None:
+    """Return a passage of the study's session and the session's language, in one query."""
+    query = (
+        _passage_select(GroupSession.language)
+        .join(GroupSession, Passage.group_session_id == GroupSession.id)
+        .where(
+            Passage.id == passage_id,
+            Passage.group_session_id == session_id,
+            GroupSession.study_id == study_id,
         )
-        for id, phase, version, text, kind, label, pseudonym in db.session.execute(query)
-    ]
+    )
+    row = db.session.execute(query).first()
+    return None if row is None else (_passage_row(*row[:-1]), row[-1])
 
 
 def load_codings(

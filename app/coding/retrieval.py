@@ -15,10 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Row, case, text
 from sqlalchemy.orm import selectinload
 
-from app.models import Coding, GroupSession, Participant, Passage, Theme
+from app.models import Coding, GroupSession, Participant, Passage, Theme, User
 from app.platform.extensions import db
 
 _TERM = re.compile(r"[^\W_]+")
@@ -94,15 +94,8 @@ def _passage_filters(query, study_id: int, filters: SegmentFilters):
     return query
 
 
-def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> list[Coding]:
-    """Return the study's codings matching the filters, in transcript order."""
-    query = (
-        db.select(Coding)
-        .join(Theme)
-        .join(Passage)
-        .join(GroupSession)
-        .order_by(GroupSession.number, Passage.phase, Passage.position, Coding.start_offset)
-    )
+def _segment_filters(query, study_id: int, filters: SegmentFilters):
+    """Apply the filters to a select of codings joined with their passage and session."""
     query = _passage_filters(query, study_id, filters)
     if filters.theme_ids is not None:
         query = query.where(Coding.theme_id.in_(filters.theme_ids))
@@ -116,7 +109,16 @@ def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> 
     if filters.date_to is not None and filters.date_to < date.max:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
         query = query.where(Coding.created_at < end)
-    # The page shows each segment's passage, session, speaker, theme and coder: load them
+    return query.order_by(
+        GroupSession.number, Passage.phase, Passage.position, Coding.start_offset, Coding.id
+    )
+
+
+def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> list[Coding]:
+    """Return the study's codings matching the filters, in transcript order."""
+    query = db.select(Coding).join(Theme).join(Passage).join(GroupSession)
+    query = _segment_filters(query, study_id, filters)
+    # Exports show each segment's passage, session, speaker, theme and coder: load them
     # in a few queries rather than several per segment.
     query = query.options(
         selectinload(Coding.passage).selectinload(Passage.group_session),
@@ -127,17 +129,60 @@ def coded_segments(study_id: int, filters: SegmentFilters, limit: int = 500) -> 
     return list(db.session.execute(query.limit(limit)).scalars())
 
 
-def found_passages(study_id: int, filters: SegmentFilters, limit: int = 200) -> list[Passage]:
-    """Return passages matching the search terms and the passage filters."""
+def _speaker():
+    """The passage's speaker as the pages name it: the pseudonym, or the facilitator label."""
+    return case(
+        (Passage.participant_id.is_not(None), Participant.pseudonym), else_=Passage.speaker_label
+    ).label("speaker")
+
+
+def segment_rows(study_id: int, filters: SegmentFilters, limit: int = 500) -> list[Row]:
+    """Return what the retrieval page shows of the matching codings, as plain rows.
+
+    The same segments as `coded_segments`, in one query of tuples: the page listed up
+    to 500 codings, each with four related objects to hydrate.
+    """
     query = (
-        db.select(Passage)
-        .join(GroupSession)
+        db.select(
+            Coding.id,
+            Coding.theme_id,
+            Coding.start_offset.label("start"),
+            Coding.end_offset.label("end"),
+            Coding.memo,
+            User.display_name.label("coder"),
+            Passage.id.label("passage_id"),
+            Passage.phase,
+            Passage.text,
+            _speaker(),
+            Participant.attributes,
+            GroupSession.id.label("session_id"),
+            GroupSession.language,
+        )
+        .join(Theme, Coding.theme_id == Theme.id)
+        .join(Passage, Coding.passage_id == Passage.id)
+        .join(GroupSession, Passage.group_session_id == GroupSession.id)
+        .outerjoin(Participant, Passage.participant_id == Participant.id)
+        .outerjoin(User, Coding.coder_id == User.id)
+    )
+    return list(db.session.execute(_segment_filters(query, study_id, filters).limit(limit)))
+
+
+def found_passages(study_id: int, filters: SegmentFilters, limit: int = 200) -> list[Row]:
+    """Return passages matching the search terms and the passage filters, as plain rows."""
+    query = (
+        db.select(
+            Passage.id,
+            Passage.phase,
+            Passage.text,
+            _speaker(),
+            GroupSession.id.label("session_id"),
+            GroupSession.language,
+        )
+        .join(GroupSession, Passage.group_session_id == GroupSession.id)
+        .outerjoin(Participant, Passage.participant_id == Participant.id)
         .order_by(GroupSession.number, Passage.phase, Passage.position)
-        .options(selectinload(Passage.group_session), selectinload(Passage.participant))
     )
-    return list(
-        db.session.execute(_passage_filters(query, study_id, filters).limit(limit)).scalars()
-    )
+    return list(db.session.execute(_passage_filters(query, study_id, filters).limit(limit)))
 
 
 def attribute_values(study_id: int) -> dict[str, list[str]]:

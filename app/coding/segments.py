@@ -5,26 +5,37 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    get_template_attribute,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from analysis import agreement_by_theme
 from app.accounts.audit import record_event
 from app.accounts.policy import allowed, in_study, study_action
-from app.coding.codings import segments as passage_segments
 from app.coding.matrices import cooccurrence, theme_matrix
 from app.coding.retrieval import (
     SegmentFilters,
     attribute_values,
-    coded_segments,
     found_passages,
     search_terms,
+    segment_rows,
 )
 from app.models import Coding, GroupSession, Passage, User
 from app.models.phases import PHASES
 from app.platform.cells import spreadsheet_cell
+from app.platform.database import reading
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_date
 from app.studies.codebook import descendant_ids, theme_by_id, theme_tree
@@ -66,18 +77,29 @@ def filters_from_args() -> SegmentFilters:
     )
 
 
-def _coders(study_id: int) -> list[User]:
+def _coders(study_id: int) -> list:
+    """The study's coders as (id, display_name) rows, by name."""
     return list(
         db.session.execute(
-            db.select(User)
+            db.select(User.id, User.display_name)
             .join(Coding, Coding.coder_id == User.id)
             .join(Passage)
             .join(GroupSession)
             .where(GroupSession.study_id == study_id)
             .distinct()
-            .order_by(User.display_name)
-        ).scalars()
+            .order_by(User.display_name, User.id)
+        )
     )
+
+
+def theme_heads(themes) -> dict[int, Markup]:
+    """Return each theme's swatch and bold label (reader's language), built once a page."""
+    swatch = get_template_attribute("_macros.html", "swatch")
+    locale = str(get_locale())
+    return {
+        theme.id: Markup("{}<strong>{}</strong>").format(swatch(theme.colour), theme.label(locale))
+        for theme in themes
+    }
 
 
 @bp.get("/segments")
@@ -98,9 +120,12 @@ def retrieval(study_id: int):
         study_id=study_id,
         details={"search": bool(filters.terms)},
     )
-    db.session.commit()
-    results = coded_segments(study_id, filters)
+    if not reading():  # a GET writes its audit event apart; committing would expire g.study
+        db.session.commit()
+    results = segment_rows(study_id, filters)
     passages = found_passages(study_id, filters) if filters.terms else []
+    tree = theme_tree(study_id)
+    sessions = g.study.group_sessions
     return render_template(
         "segments/retrieval.html",
         study=g.study,
@@ -108,12 +133,16 @@ def retrieval(study_id: int):
         results=results,
         passages=passages,
         args=request.args,
-        tree=theme_tree(study_id),
+        tree=tree,
+        heads=theme_heads(theme for theme, _depth in tree),
+        session_names={s.id: _("Session %(number)d", number=s.number) for s in sessions},
+        workspace={
+            s.id: url_for("coding.workspace", study_id=study_id, session_id=s.id) for s in sessions
+        },
         phases=PHASES,
         attributes=attribute_values(study_id),
         coders=_coders(study_id),
         error=date_error,
-        segments=passage_segments,
         can_export=allowed(g.membership.role, "export.download"),
         export_args={k: v for k, v in request.args.items() if k in FILTER_ARGS},
     ), (422 if date_error else 200)
@@ -134,8 +163,6 @@ def _matrix(study_id: int, kind: str, attribute: str) -> dict:
 @study_action("study.view")
 def matrices(study_id: int):
     """Show theme × session, × phase, × attribute and co-occurrence counts."""
-    from flask_babel import get_locale
-
     g.locale = get_locale()
     attribute = request.args.get("attribute", "organisation_type")
     attributes = attribute_values(study_id)
@@ -153,8 +180,6 @@ def matrices(study_id: int):
 @study_action("study.view")
 def matrix_csv(study_id: int, kind: str):
     """Download one matrix as CSV (theme labels in the interface language)."""
-    from flask_babel import get_locale
-
     g.locale = get_locale()
     attribute = request.args.get("attribute", "organisation_type")
     data = _matrix(study_id, kind, attribute)

@@ -1,0 +1,217 @@
+"""The staff pages built from plain rows: what they show, escaping, and their statements.
+
+The session page, the coded-segment search, the coding view's fragments and the coding API
+read plain rows and compute what every row shares once per page (issue 16). These tests pin
+what a reader sees (the same as the per-row macros showed), that stored text is escaped
+wherever it lands, and that the number of SQL statements does not grow with the number of
+passages, codings or themes: no query per row is back.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme
+from app.platform.extensions import db
+from tests.conftest import login
+
+HOSTILE = '<img src=x onerror=alert(1)> & "quoted" l\'OCMW'
+
+
+@contextmanager
+def statements(app):
+    """Collect the SQL statements the app's engine sends.
+
+    SQLite's `PRAGMA query_only` is left out: it is sent when a pooled connection changes
+    between reading and writing, which depends on the pool, not on the page.
+    """
+    sent: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_args):
+        if not statement.startswith("PRAGMA"):
+            sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def _build(app, study_id: int, owner: int, coder: int, passages: int, codings: int) -> dict:
+    """A session of `passages` passages (every fifth a facilitator's) and `codings` codings."""
+    with app.app_context():
+        group_session = GroupSession(study_id=study_id, number=1, language="nl")
+        people = [
+            Participant(
+                study_id=study_id,
+                pseudonym=f"P{i} <b>",
+                pseudonym_key=f"p{i}",
+                attributes={"organisation_type": "CPAS <i>"},
+            )
+            for i in range(3)
+        ]
+        rows = [
+            Passage(
+                group_session=group_session,
+                phase=1 + i % 11,
+                position=i,
+                speaker_kind=SpeakerKind.FACILITATOR if i % 5 == 0 else SpeakerKind.PARTICIPANT,
+                speaker_label="Anim <u>" if i % 5 == 0 else "",
+                participant=None if i % 5 == 0 else people[i % 3],
+                start_time=3671.6 if i == 1 else None,
+                text=f"{i} guichet {HOSTILE} fin",
+            )
+            for i in range(passages)
+        ]
+        db.session.add_all([group_session, *people, *rows])
+        db.session.flush()
+        themes = db.session.execute(db.select(Theme).filter_by(study_id=study_id)).scalars().all()
+        themes[0].label_en = themes[0].label_fr = themes[0].label_nl = "<script>x</script>"
+        for i in range(codings):
+            db.session.add(
+                Coding(
+                    passage=rows[i % passages],
+                    theme=themes[i % len(themes)],
+                    coder_id=owner if i % 2 else coder,
+                    start_offset=2,
+                    end_offset=12 + i % 5,
+                    memo=f"memo <em>{i}</em>" if i % 3 == 0 else "",
+                )
+            )
+        db.session.commit()
+        return {
+            "session": group_session.id,
+            "passages": [p.id for p in rows],
+            "theme_key": themes[1].key,
+        }
+
+
+@pytest.fixture
+def study(app, make_user, make_study, add_member):
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    coder = make_user("coder@example.org")
+    add_member(study_id, coder, "researcher")
+    return {"id": study_id, "owner": owner, "coder": coder}
+
+
+def _urls(study_id: int, ids: dict) -> dict[str, str]:
+    base = f"/studies/{study_id}/sessions/{ids['session']}"
+    return {
+        "session page": base,
+        "coding view": f"{base}/code",
+        "passage fragment": f"{base}/passages/{ids['passages'][1]}",
+        "segments": f"/studies/{study_id}/segments",
+        "search": f"/studies/{study_id}/segments?q=guichet",
+        "codings API": f"/api/studies/{study_id}/codings?session={ids['session']}",
+    }
+
+
+def _count(app, client, url: str) -> int:
+    client.get(url)  # the first opening in a window writes its audit event
+    with statements(app) as sent:
+        assert client.get(url).status_code == 200, url
+    return len(sent)
+
+
+@pytest.mark.parametrize("email", ["owner@example.org", "coder@example.org"])
+def test_statements_do_not_grow_with_passages_and_codings(app, study, email):
+    """The same statements for 3 passages with 4 codings as for 40 with 120."""
+    small = _build(app, study["id"], study["owner"], study["coder"], 3, 4)
+    client = app.test_client()
+    login(client, email)
+    few = {name: _count(app, client, url) for name, url in _urls(study["id"], small).items()}
+    with app.app_context():  # a second, larger session in the same study, newly numbered
+        db.session.execute(db.delete(Coding))
+        db.session.execute(db.delete(Passage))
+        db.session.execute(db.delete(GroupSession))
+        db.session.execute(db.delete(Participant))
+        db.session.commit()
+    large = _build(app, study["id"], study["owner"], study["coder"], 40, 120)
+    many = {name: _count(app, client, url) for name, url in _urls(study["id"], large).items()}
+    assert many == few
+
+
+def test_session_page_shows_passages_codes_and_tools_escaped(app, client, study):
+    """Speaker, time, text and code tags as before; stored markup is text; tools per passage."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 12, 30)
+    login(client, "owner@example.org")
+    html = client.get(_urls(study["id"], ids)["session page"]).text
+    assert "<img src=x" not in html and "<script>x" not in html and "<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;quoted&#34; l&#39;OCMW fin" in html
+    assert '<p class="speaker">Anim &lt;u&gt; <small>(facilitator)</small>' in html
+    assert '<small class="time">1:01:11</small>' in html  # 3671.6 s
+    assert html.count('<div class="passage" id="passage-') == 12
+    # Each coding shows its theme's tag once, escaped, with the theme's swatch.
+    assert html.count('<span class="code-tag"><svg class="swatch"') == 30
+    assert "</svg>&lt;script&gt;x&lt;/script&gt;</span>" in html
+    # The no-script tools: an edit link, two move forms and a merge form (all but the last
+    # passage of a phase), each form with the page's CSRF field.
+    for passage_id in ids["passages"]:
+        assert f"/passages/{passage_id}/edit" in html
+        assert (
+            html.count(
+                f'action="/studies/{study["id"]}/sessions/{ids["session"]}'
+                f'/passages/{passage_id}/move"'
+            )
+            == 2
+        )
+    assert html.count('/merge"><input type="hidden" name="csrf_token"') == 1  # phase 1: 2 passages
+
+
+def test_session_page_has_no_tools_for_researchers(app, client, study):
+    ids = _build(app, study["id"], study["owner"], study["coder"], 4, 4)
+    login(client, "coder@example.org")
+    html = client.get(_urls(study["id"], ids)["session page"]).text
+    assert "passage-tools" not in html and "/move" not in html
+    assert html.count('<div class="passage" id="passage-') == 4
+
+
+def test_search_marks_the_coded_span_and_escapes_everything(app, client, study):
+    """Each segment: theme, session, phase, speaker (organisation), coder, marked span, memo."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 6, 9)
+    login(client, "owner@example.org")
+    html = client.get(_urls(study["id"], ids)["search"]).text
+    assert "<img src=x" not in html and "<script>x" not in html and "<em>" not in html
+    assert html.count('<li class="theme-') == 9
+    # Codings span characters 2 to 12-16 of "<i> guichet <img…": the span is marked, the rest
+    # of the passage is text around it.
+    assert re.search(r'<blockquote lang="nl">\d <mark>guichet &lt;im(g)?[^<]*</mark>[^<]*fin', html)
+    assert "P1 &lt;b&gt; (CPAS &lt;i&gt;) ·" in html
+    assert "Memo: memo &lt;em&gt;0&lt;/em&gt;" in html
+    assert f'/sessions/{ids["session"]}/code#passage-{ids["passages"][0]}">' in html
+    # The passages that contain the words, below the segments.
+    assert "6 passages contain these words" in html
+
+
+def test_api_create_answers_without_reading_after_the_commit(app, client, study):
+    """The created coding's JSON is built from what was written; nothing is sent after COMMIT."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 2, 0)
+    login(client, "owner@example.org")
+    url = f"/api/studies/{study['id']}/codings"
+    body = {"passage_id": ids["passages"][1], "start": 2, "end": 9, "theme": ids["theme_key"]}
+    with statements(app) as sent:
+        response = client.post(url, json=body)
+    assert response.status_code == 201
+    made = response.get_json()
+    assert (made["start"], made["end"], made["theme"], made["text"]) == (
+        2,
+        9,
+        ids["theme_key"],
+        "guichet",
+    )
+    assert made["coder_id"] == study["owner"] and made["origin"] == "manual" and made["created_at"]
+    inserts = [i for i, s in enumerate(sent) if s.startswith("INSERT INTO coding")]
+    assert inserts and not any(s.startswith("SELECT") for s in sent[inserts[0] :])
+    listed = client.get(f"{url}?passage={ids['passages'][1]}").get_json()["codings"]
+    assert [{**c, "created_at": None} for c in listed] == [{**made, "created_at": None}]
+    with statements(app) as sent:
+        assert client.delete(f"{url}/{made['id']}").status_code == 204
+    assert sum(s.startswith("SELECT") for s in sent) <= 3  # login, study, coding with theme
