@@ -8,7 +8,6 @@ converts its UTF-16 selection to code points before it sends anything.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -166,27 +165,6 @@ def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:
     coding.memo = clean_long_text(memo, "memo", max_length=5000)
     scan_memo(coding)
     record("coding.memo", coding, user_id=user_id, study_id=coding.theme.study_id)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of passage text covered by the same codings (for highlighting)."""
-
-    start: int
-    text: str
-    codings: tuple[Coding, ...]
-
-
-def segments(text: str, codings: list[Coding]) -> list[Segment]:
-    """Cut a passage into runs where the set of covering codings does not change."""
-    cuts = sorted(
-        {0, len(text)} | {c.start_offset for c in codings} | {c.end_offset for c in codings}
-    )
-    runs = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        covering = tuple(c for c in codings if c.start_offset <= start and c.end_offset >= end)
-        runs.append(Segment(start, text[start:end], covering))
-    return runs
 
 
 # --- views ----------------------------------------------------------------
