@@ -6,10 +6,13 @@ in every passage weighs little) and L2-normalised per passage before weighting:
 - shared words: content lemmas found in passages of *every* language of the study
   ("itsme", "Smartschool", "app"); in a one-language study that is its whole
   vocabulary, in a mixed one only what reads the same across languages;
-- theme evidence: the zero-shot score of each codebook theme; in a mixed study each
+- theme evidence: the zero-shot score of each codebook theme, cubed (`THEME_POWER`), so
+  a passage points at its strongest themes rather than at every theme its length
+  touched (a long passage of report prose scores high on all four default themes, and
+  unsharpened its theme profile looks like every other's); in a mixed study each
   theme's scores are scaled per language to a common mean (translations must score
   alike, and the lexicon is not equally generous in every language).
-Weights: concepts 1, words 0.25, themes 1 (measured on two registers, see BENCHMARKS).
+Weights: concepts 1, words 0.25, themes 1 (measured on four registers, see BENCHMARKS).
 Method formulas, facilitator labels and caller-excluded names never become features.
 """
 
@@ -31,6 +34,9 @@ from analysis.zeroshot import ZeroShot, score_from_points
 CONCEPT_WEIGHT = 1.0
 WORD_WEIGHT = 0.25
 THEME_WEIGHT = 1.0
+# Theme scores are raised to this power before the block is normalised, so that a
+# passage points at its strongest themes, not at every theme its length touched.
+THEME_POWER = 3.0
 # A language counts as part of the study from this share of passages on; a shared
 # word must occur in passages of each such language.
 LANGUAGE_SHARE = 0.1
@@ -70,7 +76,7 @@ def build_features(
     themes: list[frozenset[str]] = [frozenset()] * len(prepared)
     if codebook:
         scores, themes = _theme_scores(prepared, codebook)
-        scores = _align(scores, [p.language for p in prepared])
+        scores = _align(scores**THEME_POWER, [p.language for p in prepared])
         blocks.append(THEME_WEIGHT * sparse.csr_matrix(_normalise(scores)))
     from sklearn.preprocessing import normalize
 

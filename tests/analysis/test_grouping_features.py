@@ -1,0 +1,41 @@
+"""Grouping features: the theme block follows a passage's strongest themes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis import default_codebook, prepare_many
+from analysis.concepts import ConceptFinder
+from analysis.grouping_features import _normalise, _theme_scores, build_features
+
+# Two passages that each mention both themes, but are about a different one.
+ABOUT_PRIVACY = (
+    "Ze gaf mij haar pincode en haar wachtwoord, op een briefje in haar portefeuille. "
+    "Ik ken nu de code van haar bankkaart en dat wil ik niet, het is haar privacy. "
+    "Het loket van de bank is trouwens gesloten."
+)
+ABOUT_OUTSOURCING = (
+    "Het loket van de bank is gesloten en ze sturen iedereen naar het OCMW. "
+    "Sinds de sluiting van de kantoren komen de mensen met hun brieven naar ons, "
+    "wij doen het werk van de bank. Soms geven ze ons hun wachtwoord."
+)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_theme_block_points_at_the_strongest_theme():
+    """Passages touching the same themes but about different ones are told apart."""
+    codebook = default_codebook()
+    keys = [theme.key for theme in codebook]
+    prepared = prepare_many([ABOUT_PRIVACY, ABOUT_OUTSOURCING], ["nl", "nl"])
+    features = build_features(prepared, codebook, ConceptFinder())
+    block = features.matrix.toarray()[:, -len(keys) :]
+    raw, _ = _theme_scores(prepared, codebook)
+    raw = _normalise(raw)
+    # Each passage points at its own theme ...
+    assert keys[int(np.argmax(block[0]))] == "privacy"
+    assert keys[int(np.argmax(block[1]))] == "outsourcing"
+    # ... and the two are further apart than their unsharpened scores would put them.
+    assert _cosine(block[0], block[1]) < _cosine(raw[0], raw[1]) - 0.15
