@@ -41,6 +41,14 @@ THEME_POWER = 3.0
 # word must occur in passages of each such language.
 LANGUAGE_SHARE = 0.1
 MIN_WORD_LENGTH = 3
+# Pronouns and fillers that spaCy's stop words miss and that read as noise in a label
+# ("kind, niemand", "bill, way"); they never become shared words.
+_EVERYONE_WORDS = {
+    "nl": "niemand iedereen allemaal allez manier",
+    "fr": "quelqu'un façon",
+    "en": "nobody everybody everyone someone somebody anyone anybody way thing",
+}
+_EVERYONE = {language: frozenset(words.split()) for language, words in _EVERYONE_WORDS.items()}
 # Theme scores are scaled per language only for languages with this many passages.
 ALIGN_MIN_PASSAGES = 10
 
@@ -144,6 +152,7 @@ def _shared_words(prepared, masks, excluded: frozenset[str]):
     for language in languages:
         stop_words |= pipeline(language).Defaults.stop_words
         stop_words |= CHATTER.get(language, frozenset())
+        stop_words |= _EVERYONE.get(language, frozenset())
     seen: dict[str, set[str]] = {}
     docs: list[list[str]] = []
     allowed: dict[str, bool] = {}  # word → may it be a feature (one check per word)

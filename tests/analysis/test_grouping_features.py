@@ -39,3 +39,19 @@ def test_theme_block_points_at_the_strongest_theme():
     assert keys[int(np.argmax(block[1]))] == "outsourcing"
     # ... and the two are further apart than their unsharpened scores would put them.
     assert _cosine(block[0], block[1]) < _cosine(raw[0], raw[1]) - 0.15
+
+
+def test_pronouns_and_fillers_never_become_shared_words():
+    """'niemand', 'iedereen', 'way' are no stop words for spaCy, but say nothing."""
+    texts = [
+        "Niemand helpt haar met de bankkaart, iedereen zegt dat ze naar het OCMW moet.",
+        "Niemand kent de pincode, iedereen vraagt het aan de maatschappelijk werker.",
+        "Nobody explains the app, everyone sends her to us, that is the way it goes.",
+    ]
+    prepared = prepare_many(texts, ["nl", "nl", "en"])
+    words = set(build_features(prepared[:2], [], ConceptFinder()).word_lemmas)
+    assert "bankkaart" in words
+    assert not words & {"niemand", "iedereen"}
+    words = set(build_features(prepared[2:], [], ConceptFinder()).word_lemmas)
+    assert "app" in words
+    assert not words & {"nobody", "everyone", "way"}
