@@ -55,3 +55,23 @@ def test_pronouns_and_fillers_never_become_shared_words():
     words = set(build_features(prepared[2:], [], ConceptFinder()).word_lemmas)
     assert "app" in words
     assert not words & {"nobody", "everyone", "way"}
+
+
+def test_weak_theme_evidence_weighs_less_across_languages():
+    """In a mixed study a passage's theme block is as long as its top theme score."""
+    codebook = default_codebook()
+    texts = [ABOUT_PRIVACY, "We hebben het over de bank gehad.", ABOUT_OUTSOURCING]
+    texts += [
+        "Elle m'a donné son code PIN et son mot de passe sur un papier.",
+        "On a parlé de la banque.",
+        "Le guichet de la banque est fermé et ils envoient tout le monde au CPAS.",
+    ]
+    prepared = prepare_many(texts, ["nl"] * 3 + ["fr"] * 3)
+    mixed = build_features(prepared, codebook, ConceptFinder()).matrix.toarray()
+    alone = build_features(prepared[:3], codebook, ConceptFinder()).matrix.toarray()
+    width = len(codebook)
+    length = np.linalg.norm(mixed[:, -width:], axis=1)
+    assert length[1] < 0.8 * length[0] and length[4] < 0.8 * length[3]
+    # One language: the theme block keeps its full share of the row (no length rule).
+    full = np.linalg.norm(alone[:, -width:], axis=1)
+    assert full[1] > length[1]
