@@ -5,10 +5,11 @@ cross-language concepts of `concepts.toml`, words written alike in every languag
 the study, and the zero-shot evidence of each codebook theme; method formulas ("wat
 roept dit bij je op", "qui veut commencer"), facilitator labels and the names in
 `exclude_terms` never count. `TruncatedSVD` reduces the features to at most
-`DIMENSIONS` dimensions, rows are re-normalised, and KMeans (fixed `random_state`)
-groups them. With `k="auto"`, KMeans runs for every k from 3 to min(12, sqrt(n / 2))
-on a fixed random sample of at most `SAMPLE` passages and the k with the best
-silhouette (cosine) wins; ties go to the smaller k.
+`DIMENSIONS` dimensions, rows are re-normalised, and KMeans (fixed `random_state`,
+`N_INIT` starts, so the grouping depends little on the seed) groups them. With
+`k="auto"`, KMeans runs for every k from 3 to min(12, sqrt(n / 2)) on a fixed random
+sample of at most `SAMPLE` passages and the k with the best silhouette (cosine) wins;
+ties go to the smaller k.
 
 A group's label is its most distinctive concepts (share of members that mention the
 concept minus its share in the study, among concepts that at least `LABEL_MIN_SHARE`
@@ -55,6 +56,7 @@ LABEL_TERMS = 3
 TERMS = 8
 REPRESENTATIVES = 3
 RANDOM_STATE = 0
+N_INIT = 10
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def _kmeans(points: np.ndarray, k: int | str) -> np.ndarray:
     k = max(1, min(int(k), n, len(np.unique(points.round(6), axis=0))))
     if k == 1:
         return np.zeros(n, dtype=int)
-    model = KMeans(n_clusters=k, n_init=3, random_state=RANDOM_STATE)
+    model = KMeans(n_clusters=k, n_init=N_INIT, random_state=RANDOM_STATE)
     labels = model.fit_predict(points)
     # Number groups by first member so that numbering never depends on KMeans' order.
     first = {label: i for i, label in reversed(list(enumerate(labels)))}

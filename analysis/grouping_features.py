@@ -6,10 +6,15 @@ in every passage weighs little) and L2-normalised per passage before weighting:
 - shared words: content lemmas found in passages of *every* language of the study
   ("itsme", "Smartschool", "app"); in a one-language study that is its whole
   vocabulary, in a mixed one only what reads the same across languages;
-- theme evidence: the zero-shot score of each codebook theme; in a mixed study each
+- theme evidence: the zero-shot score of each codebook theme, cubed (`THEME_POWER`), so
+  a passage points at its strongest themes rather than at every theme its length
+  touched (a long passage of report prose scores high on all four default themes, and
+  unsharpened its theme profile looks like every other's); in a mixed study each
   theme's scores are scaled per language to a common mean (translations must score
-  alike, and the lexicon is not equally generous in every language).
-Weights: concepts 1, words 0.25, themes 1 (measured on two registers, see BENCHMARKS).
+  alike, and the lexicon is not equally generous in every language), and the block's
+  length is the passage's top score (weak evidence differs between a passage and its
+  translations; a passage without a clear theme is placed by its concepts).
+Weights: concepts 1, words 0.25, themes 1 (measured on four registers, see BENCHMARKS).
 Method formulas, facilitator labels and caller-excluded names never become features.
 """
 
@@ -31,10 +36,21 @@ from analysis.zeroshot import ZeroShot, score_from_points
 CONCEPT_WEIGHT = 1.0
 WORD_WEIGHT = 0.25
 THEME_WEIGHT = 1.0
+# Theme scores are raised to this power before the block is normalised, so that a
+# passage points at its strongest themes, not at every theme its length touched.
+THEME_POWER = 3.0
 # A language counts as part of the study from this share of passages on; a shared
 # word must occur in passages of each such language.
 LANGUAGE_SHARE = 0.1
 MIN_WORD_LENGTH = 3
+# Pronouns and fillers that spaCy's stop words miss and that read as noise in a label
+# ("kind, niemand", "bill, way"); they never become shared words.
+_EVERYONE_WORDS = {
+    "nl": "niemand iedereen allemaal allez manier oké okee",
+    "fr": "quelqu'un façon",
+    "en": "nobody everybody everyone someone somebody anyone anybody way thing okay",
+}
+_EVERYONE = {language: frozenset(words.split()) for language, words in _EVERYONE_WORDS.items()}
 # Theme scores are scaled per language only for languages with this many passages.
 ALIGN_MIN_PASSAGES = 10
 
@@ -70,8 +86,14 @@ def build_features(
     themes: list[frozenset[str]] = [frozenset()] * len(prepared)
     if codebook:
         scores, themes = _theme_scores(prepared, codebook)
-        scores = _align(scores, [p.language for p in prepared])
-        blocks.append(THEME_WEIGHT * sparse.csr_matrix(_normalise(scores)))
+        sharp = _align(scores**THEME_POWER, [p.language for p in prepared])
+        theme_block = _normalise(sharp)
+        if len(_study_languages(prepared)) > 1:
+            # Across languages, weak evidence is unreliable (each language has its own
+            # lexicon): the block's length is the passage's top score, so a passage with
+            # no clear theme is placed by its concepts, not by its weak evidence.
+            theme_block *= sharp.max(axis=1, keepdims=True) ** (1 / THEME_POWER)
+        blocks.append(THEME_WEIGHT * sparse.csr_matrix(theme_block))
     from sklearn.preprocessing import normalize
 
     matrix = normalize(sparse.hstack(blocks, format="csr", dtype=np.float32))
@@ -130,14 +152,20 @@ def _align(scores: np.ndarray, languages: list[str]) -> np.ndarray:
     return aligned
 
 
+def _study_languages(prepared) -> list[str]:
+    """Return the languages of at least `LANGUAGE_SHARE` of the passages."""
+    counts = Counter(p.language for p in prepared)
+    return sorted(lang for lang, n in counts.items() if n >= LANGUAGE_SHARE * len(prepared))
+
+
 def _shared_words(prepared, masks, excluded: frozenset[str]):
     """Return per passage its shared content lemmas, and their written forms."""
-    counts = Counter(p.language for p in prepared)
-    languages = sorted(lang for lang, n in counts.items() if n >= LANGUAGE_SHARE * len(prepared))
+    languages = _study_languages(prepared)
     stop_words = set()
     for language in languages:
         stop_words |= pipeline(language).Defaults.stop_words
         stop_words |= CHATTER.get(language, frozenset())
+        stop_words |= _EVERYONE.get(language, frozenset())
     seen: dict[str, set[str]] = {}
     docs: list[list[str]] = []
     allowed: dict[str, bool] = {}  # word → may it be a feature (one check per word)
