@@ -92,7 +92,9 @@ def when_ready(server):
     for name in app.jinja_env.list_templates():
         try:
             app.jinja_env.get_template(name)
-        except TemplateError as error:  # reported where it is rendered, as before
+        except (TemplateError, UnicodeDecodeError, OSError) as error:
+            # Only a warm-up: a broken template is reported where it is rendered, as
+            # before, and a stray file (an editor's swap file) must not stop the master.
             server.log.warning("template %s not compiled: %s", name, error)
 
 

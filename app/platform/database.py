@@ -63,6 +63,25 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# TCP keepalives on PostgreSQL connections (libpq parameters; a URL's own values win): a
+# peer that vanished without closing (host reboot, failover, a NAT or firewall dropping
+# an idle flow) is noticed within about two minutes, and its socket then reads as closed.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 60,
+    "keepalives_interval": 10,
+    "keepalives_count": 5,
+}
+
+
+@event.listens_for(Engine, "do_connect")
+def _keepalives(dialect, _record, _cargs, cparams) -> None:
+    """Ask libpq for keepalives, so `_drop_closed_connection` sees dead peers too."""
+    if dialect.name == "postgresql":
+        for key, value in KEEPALIVES.items():
+            cparams.setdefault(key, value)
+
+
 @event.listens_for(Pool, "checkout")
 def _drop_closed_connection(dbapi_connection, _record, _proxy) -> None:
     """Refuse a pooled PostgreSQL connection that the server has closed; the pool opens another.
@@ -70,17 +89,42 @@ def _drop_closed_connection(dbapi_connection, _record, _proxy) -> None:
     An idle connection has nothing to read: if its socket is readable, the server sent
     its termination notice and closed it (restart, `pg_terminate_backend`, an idle
     timeout), so raising DisconnectionError makes the pool discard it and connect again,
-    as `pool_pre_ping` did, without sending a statement on every checkout. SQLite
-    connections are files: nothing to check.
+    as `pool_pre_ping` did, without sending a statement on every checkout. A peer that
+    vanished silently is caught once keepalives have closed the socket (`_keepalives`);
+    until then its first request fails and SQLAlchemy replaces the pool. SQLite
+    connections are files: nothing to check. A driver other than psycopg 3 (a URL
+    written `postgresql+psycopg2://`) gets the round trip of `pool_pre_ping` instead.
     """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return
     pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg's libpq connection
     if pgconn is None:
+        _ping(dbapi_connection)
         return
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError("the PostgreSQL connection is closed")
-    readable, _, _ = select.select([pgconn.socket], [], [], 0)
-    if readable:
+    if _readable(pgconn.socket):
         raise DisconnectionError("PostgreSQL closed this idle connection")
+
+
+def _readable(fd: int) -> bool:
+    """Whether a socket has something to read now; poll(), since select() stops at fd 1024."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # Windows: no poll, no 1024 limit
+    return bool(readable)
+
+
+def _ping(dbapi_connection) -> None:
+    """One round trip, for drivers whose socket we cannot see."""
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    except Exception as error:  # any driver's "connection is gone"
+        raise DisconnectionError(str(error)) from error
 
 
 READING = "magwb_reading"  # on `g`: this request's transactions only read

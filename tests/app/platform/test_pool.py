@@ -69,3 +69,73 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
             time.sleep(0.2)  # the server's notice reaches the pooled connection's socket
     for _ in range(3):  # every pooled connection, the ended one included, is taken in turn
         assert client.get(f"/studies/{study_id}").status_code == 200
+
+
+def test_a_socket_above_1024_is_checked_too():
+    """select() cannot watch a descriptor ≥ 1024 (a busy worker's PostgreSQL socket can be
+    one): the checkout check must still tell a readable socket from a quiet one."""
+    import os
+    import resource
+
+    from app.platform.database import _readable
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    read_end, write_end = os.pipe()
+    high = os.dup2(read_end, 1100)
+    try:
+        assert _readable(high) is False
+        os.write(write_end, b"x")
+        assert _readable(high) is True
+    finally:
+        for fd in (high, read_end, write_end):
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_driver_without_a_visible_socket_is_pinged():
+    """A PostgreSQL URL written for another driver (psycopg2): its dead connection is
+    refused at checkout by a round trip, so the pool replaces it."""
+    import pytest
+    from sqlalchemy.exc import DisconnectionError
+
+    from app.platform.database import _drop_closed_connection
+
+    class Dead:
+        def cursor(self):
+            raise OSError("server closed the connection unexpectedly")
+
+    class Alive:
+        executed: list[str] = []
+
+        def cursor(self):
+            return self
+
+        def execute(self, statement):
+            self.executed.append(statement)
+
+        def close(self):
+            pass
+
+    with pytest.raises(DisconnectionError):
+        _drop_closed_connection(Dead(), None, None)
+    alive = Alive()
+    _drop_closed_connection(alive, None, None)
+    assert alive.executed == ["SELECT 1"]
+
+
+def test_postgresql_connections_ask_for_tcp_keepalives(app):
+    """A peer that vanishes without closing (failover, a NAT dropping an idle flow) is
+    noticed: libpq is asked for keepalives. (SQLite has no socket.)"""
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            if engine.dialect.name != "postgresql":
+                assert not hasattr(raw, "pgconn")
+                return
+            parameters = raw.info.get_parameters()
+    assert parameters.get("keepalives") == "1"
+    assert parameters.get("keepalives_idle") == "60"
