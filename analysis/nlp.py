@@ -135,6 +135,55 @@ def _lemma(lower: str, language: str) -> str:
     return lemma or lower
 
 
+# French: after a reflexive clitic (and any object clitics after it) comes a verb, so
+# "s'adresse" is the verb "adresser", not the noun "adresse", and "se charge" is "charger".
+# The reflexive clitics share one lemma, "se" ("je me connecte" is "se connecter";
+# simplemma reads "me" as "moi" and "te" as "le"). Only the reflexive clitics: after
+# "ne" or "nous" / "vous" a noun reading is possible too, and extending the rule to them
+# cost a passage on the dev sets (BENCHMARKS.md, "French and Dutch forms, session 5").
+_FR_REFLEXIVE = frozenset(["se", "s'", "s’", "me", "m'", "m’", "te", "t'", "t’"])
+# Object clitics that may stand between them and the verb ("se la charge", "s'en sort").
+_FR_BETWEEN = frozenset(["le", "la", "les", "l'", "l’", "lui", "leur", "en", "y"])
+_FR_VERB_ENDINGS = ("er", "ir", "re", "oir")
+# Endings of present-tense and participle forms, longest first, and the infinitive
+# endings tried on what is left ("adresse" -> "adresser", "sort" -> "sortir").
+_FR_FORM_ENDINGS = ("ées", "ent", "ée", "és", "es", "é", "e", "s", "")
+
+
+@cache
+def _french_verb(lower: str) -> str:
+    """Return the infinitive of a French word read as a verb, or its usual lemma."""
+    import simplemma
+
+    lemma = _lemma(lower, "fr")
+    if lemma.endswith(_FR_VERB_ENDINGS):
+        return lemma
+    for ending in _FR_FORM_ENDINGS:
+        if not lower.endswith(ending) or len(lower) - len(ending) < 3:
+            continue
+        stem = lower[: len(lower) - len(ending)]
+        for infinitive in ("er", "ir", "re") if ending[:1] != "é" else ("er",):
+            candidate = stem + infinitive
+            if simplemma.is_known(candidate, "fr") and _lemma(candidate, "fr") == candidate:
+                return candidate
+    return lemma
+
+
+def _french_forms(lemmas: list[str], forms: list[str]) -> None:
+    """Read French clitics and the verb after them in context (in place)."""
+    for i, form in enumerate(forms):
+        if form in _FR_REFLEXIVE:
+            lemmas[i] = "se"
+            continue
+        if form in _FR_BETWEEN:
+            continue
+        before = i - 1
+        while before >= 0 and forms[before] in _FR_BETWEEN:
+            before -= 1
+        if before >= 0 and forms[before] in _FR_REFLEXIVE:
+            lemmas[i] = _french_verb(form)
+
+
 def _is_stop(lower: str, stop_words) -> bool:
     # Elided forms ("qu'", "l'", "d'") are function words however spaCy splits them.
     return (
@@ -208,6 +257,8 @@ def _from_doc(doc, text: str, lemmatiser: _Lemmatiser) -> PreparedText:
         ends.append(row[1] + row[2])
         stop.append(is_stop)
         forms.append(form)
+    if lemmatiser.language == "fr" and not lemmatiser.trained:
+        _french_forms(lemmas, forms)
     return PreparedText(
         text=text,
         language=lemmatiser.language,
