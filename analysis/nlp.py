@@ -172,6 +172,8 @@ def _french_verb(lower: str) -> str:
 
 def _french_forms(lemmas: list[str], forms: list[str]) -> None:
     """Read French clitics and the verb after them in context (in place)."""
+    if _FR_REFLEXIVE.isdisjoint(forms):
+        return
     for i, form in enumerate(forms):
         if form in _FR_REFLEXIVE:
             lemmas[i] = "se"
@@ -218,6 +220,8 @@ def _dutch_particles(lemmas: list[str], forms: list[str], breaks: set[int]) -> N
 
     `breaks` holds the indexes of words that follow punctuation or start a sentence.
     """
+    if _NL_PARTICLES.isdisjoint(forms):
+        return
     n = len(forms)
     for i, form in enumerate(forms):
         if form not in _NL_PARTICLES or i == 0 or i in breaks:
