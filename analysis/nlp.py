@@ -26,6 +26,7 @@ from typing import Any
 
 from analysis.errors import AnalysisError
 from analysis.language import LANGUAGES, detect_language
+from analysis.senses import _words
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,116 @@ def _lemma(lower: str, language: str) -> str:
     return lemma or lower
 
 
+# French: after a reflexive clitic (and any object clitics after it) comes a verb, so
+# "s'adresse" is the verb "adresser", not the noun "adresse", and "se charge" is "charger".
+# The reflexive clitics share one lemma, "se" ("je me connecte" is "se connecter";
+# simplemma reads "me" as "moi" and "te" as "le"). Only the reflexive clitics: after
+# "ne" or "nous" / "vous" a noun reading is possible too, and extending the rule to them
+# cost a passage on the dev sets (BENCHMARKS.md, "French and Dutch forms, session 5").
+_FR_REFLEXIVE = frozenset(["se", "s'", "s’", "me", "m'", "m’", "te", "t'", "t’"])
+# Object clitics that may stand between them and the verb ("se la charge", "s'en sort").
+_FR_BETWEEN = frozenset(["le", "la", "les", "l'", "l’", "lui", "leur", "en", "y"])
+_FR_VERB_ENDINGS = ("er", "ir", "re", "oir")
+# Endings of present-tense and participle forms, longest first, and the infinitive
+# endings tried on what is left ("adresse" -> "adresser", "sort" -> "sortir").
+_FR_FORM_ENDINGS = ("ées", "ent", "ée", "és", "es", "é", "e", "s", "")
+
+
+@cache
+def _french_verb(lower: str) -> str:
+    """Return the infinitive of a French word read as a verb, or its usual lemma."""
+    import simplemma
+
+    lemma = _lemma(lower, "fr")
+    if lemma.endswith(_FR_VERB_ENDINGS):
+        return lemma
+    for ending in _FR_FORM_ENDINGS:
+        if not lower.endswith(ending) or len(lower) - len(ending) < 3:
+            continue
+        stem = lower[: len(lower) - len(ending)]
+        for infinitive in ("er", "ir", "re") if ending[:1] != "é" else ("er",):
+            candidate = stem + infinitive
+            if simplemma.is_known(candidate, "fr") and _lemma(candidate, "fr") == candidate:
+                return candidate
+    return lemma
+
+
+def _french_forms(lemmas: list[str], forms: list[str]) -> None:
+    """Read French clitics and the verb after them in context (in place)."""
+    if _FR_REFLEXIVE.isdisjoint(forms):
+        return
+    for i, form in enumerate(forms):
+        if form in _FR_REFLEXIVE:
+            lemmas[i] = "se"
+            continue
+        if form in _FR_BETWEEN:
+            continue
+        before = i - 1
+        while before >= 0 and forms[before] in _FR_BETWEEN:
+            before -= 1
+        if before >= 0 and forms[before] in _FR_REFLEXIVE:
+            lemmas[i] = _french_verb(form)
+
+
+# Dutch separable verbs: in a main clause the particle stands apart, at the end of the
+# clause ("hij vult het formulier voor haar in", "ze logt in met itsme", "hij stuurt
+# iedereen door") or before "te" ("om in te loggen"). The particle then takes the lemma
+# of the whole verb ("invullen", "inloggen", "doorsturen"), so that the lexicon's
+# "invullen" or "inloggen met" find it; with "te" the infinitive does. A particle counts
+# only when nothing but a preposition follows it in its clause ("in de stad" is not one).
+_NL_PARTICLES = _words(
+    "aan af bij door in mee na om onder op over samen terug toe uit vast voor weg"
+)
+_NL_PREPOSITIONS = _words(
+    "aan achter bij door in met na naar om onder op over per sinds tegen tot uit van via voor"
+    " zonder"
+)
+# Words that open a new clause: the verb of the particle is not behind them.
+_NL_CLAUSE = _words("en maar want omdat als dat die dan of wanneer toen terwijl zodat")
+
+
+@cache
+def _dutch_separable(particle: str, verb: str) -> str:
+    """Return the lemma of particle + verb when that is a Dutch verb, else ""."""
+    import simplemma
+
+    joined = particle + verb
+    if not verb.endswith("en") or not simplemma.is_known(joined, "nl"):
+        return ""
+    return _lemma(joined, "nl")
+
+
+def _dutch_particles(lemmas: list[str], forms: list[str], breaks: set[int]) -> None:
+    """Give a separated Dutch verb particle the lemma of its verb (in place).
+
+    `breaks` holds the indexes of words that follow punctuation or start a sentence.
+    """
+    if _NL_PARTICLES.isdisjoint(forms):
+        return
+    n = len(forms)
+    for i, form in enumerate(forms):
+        if form not in _NL_PARTICLES or i == 0 or i in breaks:
+            continue
+        after = i + 1
+        if after < n and after not in breaks and forms[after] == "te":
+            if after + 1 < n and after + 1 not in breaks:
+                joined = _dutch_separable(form, forms[after + 1])
+                if joined:
+                    lemmas[after + 1] = joined
+            continue
+        if after < n and after not in breaks and forms[after] not in _NL_PREPOSITIONS:
+            continue
+        for j in range(i - 1, -1, -1):
+            if forms[j] in _NL_CLAUSE:
+                break
+            joined = _dutch_separable(form, lemmas[j])
+            if joined:
+                lemmas[i] = joined
+                break
+            if j in breaks:
+                break
+
+
 def _is_stop(lower: str, stop_words) -> bool:
     # Elided forms ("qu'", "l'", "d'") are function words however spaCy splits them.
     return (
@@ -190,10 +301,13 @@ def _from_doc(doc, text: str, lemmatiser: _Lemmatiser) -> PreparedText:
     rows = doc.to_array(columns).tolist() if len(doc) else []
     lemmas, starts, ends, stop, forms, sentence_starts = [], [], [], [], [], []
     new_sentence = True
+    breaks: set[int] = set()  # words after punctuation or at a sentence start
     for row in rows:
         if row[5] == 1:
             new_sentence = True
         if row[3] or row[4]:
+            if row[3]:
+                breaks.add(len(lemmas))
             continue
         lemma, is_stop, is_word, form = lemmatiser.entry(row[0], strings)
         if not is_word:  # emoji, symbols, joiners
@@ -201,6 +315,7 @@ def _from_doc(doc, text: str, lemmatiser: _Lemmatiser) -> PreparedText:
         if lemmatiser.trained:
             lemma = strings[row[6]].lower() or lemma
         if new_sentence:
+            breaks.add(len(lemmas))
             sentence_starts.append(len(lemmas))
             new_sentence = False
         lemmas.append(lemma)
@@ -208,6 +323,10 @@ def _from_doc(doc, text: str, lemmatiser: _Lemmatiser) -> PreparedText:
         ends.append(row[1] + row[2])
         stop.append(is_stop)
         forms.append(form)
+    if lemmatiser.language == "fr" and not lemmatiser.trained:
+        _french_forms(lemmas, forms)
+    elif lemmatiser.language == "nl" and not lemmatiser.trained:
+        _dutch_particles(lemmas, forms, breaks)
     return PreparedText(
         text=text,
         language=lemmatiser.language,

@@ -224,7 +224,7 @@ def print_summary(summary: dict, names: list[str], labels: list[str]) -> None:
     for label in labels:
         values = [summary[f"{label}|{name}"]["all"]["macro"] for name in names]
         cells = "".join(f"{value:14.3f}" for value in values)
-        print(f"  {label:<12}{cells}{np.mean(values):8.3f}")
+        print(f"  {label:<12}{cells}{np.mean(values):8.4f}")
 
 
 def compare(before: dict[str, list[str]], after: dict[str, list[str]], files: dict) -> None:
