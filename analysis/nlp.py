@@ -30,7 +30,7 @@ from analysis.senses import _words
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: French reflexive and Dutch separable verbs (cached lemmas of 1 are redone)
 TRAINED = {"nl": "nl_core_news_sm", "fr": "fr_core_news_sm", "en": "en_core_web_sm"}
 BATCH_SIZE = 256
 _CACHE_LIMIT = 400_000  # word forms per language before the lemma cache starts over

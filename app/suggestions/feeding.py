@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import analysis
+from analysis.nlp import FORMAT_VERSION
 from app.models import (
     Coding,
     GroupSession,
@@ -87,14 +88,23 @@ def study_passages(study_id: int, session_id: int | None = None) -> list[Passage
 
 
 def cached_lemmas(rows: list[PassageRow]) -> dict[int, dict]:
-    """Return the cached PreparedText dicts still valid for these passages' texts."""
+    """Return the cached PreparedText dicts still valid for these passages' texts.
+
+    Valid means the same text and the engine's current format: when the lemmatiser
+    changes (`analysis.nlp.FORMAT_VERSION`), every passage is read again the next time
+    it is analysed and its cache row is replaced, instead of old lemmas living on.
+    """
     hashes = {row.id: row.hash for row in rows}
     found = db.session.execute(
         db.select(
             PassageAnalysis.passage_id, PassageAnalysis.text_hash, PassageAnalysis.prepared
         ).where(PassageAnalysis.passage_id.in_(list(hashes)))
     )
-    return {pid: data for pid, hashed, data in found if hashes.get(pid) == hashed}
+    return {
+        pid: data
+        for pid, hashed, data in found
+        if hashes.get(pid) == hashed and data.get("version") == FORMAT_VERSION
+    }
 
 
 def prepare_rows(rows: list[PassageRow], cached: dict[int, dict]) -> tuple[dict, list]:

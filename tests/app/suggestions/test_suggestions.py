@@ -306,3 +306,30 @@ def test_groupings_never_name_people_and_read_in_each_readers_language(app, clie
     client.post("/language", data={"language": "fr", "next": "/"})
     page = client.get(f"/studies/{study_id}/analysis/groupings").text
     assert f'id="grouping-{first}-title">Loketten' in page
+
+
+def test_lemmas_cached_by_an_older_lemmatiser_are_redone(app, client, session_world):
+    """After an upgrade that changes lemmatisation, a passage's cached lemmas (same text,
+    older format) are not reused: the next run lemmatises it again and replaces the row."""
+    from analysis.nlp import FORMAT_VERSION
+
+    w = session_world
+    _suggest(client, w)
+    with app.app_context():
+        row = db.session.get(PassageAnalysis, w["passages"][0])
+        stale = dict(
+            row.prepared, version=FORMAT_VERSION - 1, lemmas=["stale"] * len(row.prepared["lemmas"])
+        )
+        row.prepared = stale
+        db.session.commit()
+    _suggest(client, w)
+    with app.app_context():
+        row = db.session.get(PassageAnalysis, w["passages"][0])
+        assert row.prepared["version"] == FORMAT_VERSION
+        assert "stale" not in row.prepared["lemmas"]
+        privacy = db.session.execute(
+            db.select(Suggestion).filter_by(
+                passage_id=w["passages"][0], theme_id=w["themes"]["privacy"]
+            )
+        ).scalar_one()
+        assert privacy.status == SuggestionStatus.OPEN  # still suggested from its real words
