@@ -25,7 +25,6 @@ from app.accounts.policy import public
 from app.models import (
     Participant,
     Passage,
-    QuoteDecision,
     RoundStatement,
     Statement,
     StatementAnswer,
@@ -37,7 +36,7 @@ from app.platform.extensions import db, limiter
 from app.platform.forms import ValidationError
 from app.synthesis.links import link_from_token, link_problem
 from app.synthesis.quotations import Redactor, may_quote
-from app.synthesis.rounds import round_quotes, save_answers
+from app.synthesis.rounds import quote_decisions, round_quotes, save_answers
 from app.synthesis.statements import KIND_NAMES, LEVEL_NAMES
 
 respond_bp = Blueprint("respond", __name__, url_prefix="/v")
@@ -146,16 +145,7 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
             ).scalars()
         }
     # Decisions are asked for the participant's own quotes only.
-    decisions = (
-        {
-            d.passage_id: d
-            for d in db.session.execute(
-                db.select(QuoteDecision).filter_by(link_id=link.id)
-            ).scalars()
-        }
-        if own
-        else {}
-    )
+    decisions = quote_decisions(link.id) if own else {}
     return render_template(
         "validation/participant.html",
         link=link,

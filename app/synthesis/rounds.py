@@ -166,6 +166,14 @@ def _sync_withdrawal(passage: Passage) -> None:
         passage.quote_withdrawn_at = None
 
 
+def quote_decisions(link_id: int) -> dict[int, QuoteDecision]:
+    """Return this link's quote decisions by passage id (one query)."""
+    return {
+        d.passage_id: d
+        for d in db.session.execute(db.select(QuoteDecision).filter_by(link_id=link_id)).scalars()
+    }
+
+
 def save_answers(link: ValidationLink, form) -> int:
     """Store a participant's answers and quote decisions; return how many items changed.
 
@@ -236,16 +244,7 @@ def save_answers(link: ValidationLink, form) -> int:
     changed = len(saved)
     # Most rounds offer no quote: without a quote field there is no decision to read.
     offered = any(key.startswith("quote-") for key in form)
-    decisions = (
-        {
-            d.passage_id: d
-            for d in db.session.execute(
-                db.select(QuoteDecision).filter_by(link_id=link.id)
-            ).scalars()
-        }
-        if offered
-        else {}
-    )
+    decisions = quote_decisions(link.id) if offered else {}
     own = round_quotes(link, others=False)[0] if offered else {}
     passages = {p.id: p for quotes in own.values() for p in quotes}
     for passage_id, passage in passages.items():
