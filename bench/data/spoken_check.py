@@ -129,23 +129,30 @@ def print_counts(rows: list[dict]) -> None:
         )
 
 
+def agreement_rows(labels: dict[str, dict[str, set[str]]], first: str, second: str, final: str):
+    """Print one row per theme (and "no theme"): counts of each column, % agreement and
+    Cohen's kappa between `first` and `second`."""
+    ids = sorted(labels)
+    for theme in (*THEMES, None):
+
+        def has(k: str, pid: str, theme: str | None = theme) -> bool:
+            found = labels[pid][k]
+            return not found if theme is None else theme in found
+
+        x = [has(first, i) for i in ids]
+        y = [has(second, i) for i in ids]
+        z = [has(final, i) for i in ids]
+        agree = 100 * sum(p == q for p, q in zip(x, y, strict=True)) / len(ids)
+        name = theme or "(no theme)"
+        print(f"| {name} | {sum(x)} | {sum(y)} | {sum(z)} | {agree:.1f} | {kappa(x, y):.2f} |")
+
+
 def print_agreement(passes: dict[str, dict[str, set[str]]]) -> None:
     """Print per-theme agreement between the two labelling passes."""
     ids = sorted(passes)
     print("\n| theme | pass 1 | pass 2 | final | % agreement | Cohen's kappa |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for theme in (*THEMES, None):
-
-        def coded(k: str, pid: str, theme: str | None = theme) -> bool:
-            labels = passes[pid][k]
-            return not labels if theme is None else theme in labels
-
-        a = [coded("pass1", i) for i in ids]
-        b = [coded("pass2", i) for i in ids]
-        f = [coded("final", i) for i in ids]
-        agree = 100 * sum(x == y for x, y in zip(a, b, strict=True)) / len(ids)
-        name = theme or "(no theme)"
-        print(f"| {name} | {sum(a)} | {sum(b)} | {sum(f)} | {agree:.1f} | {kappa(a, b):.2f} |")
+    agreement_rows(passes, "pass1", "pass2", "final")
     same = sum(passes[i]["pass1"] == passes[i]["pass2"] for i in ids)
     print(f"\nIdentical label sets in both passes: {same}/{len(ids)}")
     for i in ids:
@@ -183,18 +190,7 @@ def print_coder2(coded: dict[str, dict[str, set[str]]]) -> None:
     print("\nWriter (final) vs independent second coder (cold, from text and definitions):\n")
     print("| theme | writer | coder 2 | adjudicated | % agreement | Cohen's kappa |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for theme in (*THEMES, None):
-
-        def has(k: str, pid: str, theme: str | None = theme) -> bool:
-            labels = coded[pid][k]
-            return not labels if theme is None else theme in labels
-
-        w = [has("writer", i) for i in ids]
-        c = [has("coder2", i) for i in ids]
-        a = [has("adjudicated", i) for i in ids]
-        agree = 100 * sum(x == y for x, y in zip(w, c, strict=True)) / len(ids)
-        name = theme or "(no theme)"
-        print(f"| {name} | {sum(w)} | {sum(c)} | {sum(a)} | {agree:.1f} | {kappa(w, c):.2f} |")
+    agreement_rows(coded, "writer", "coder2", "adjudicated")
     differ = [i for i in ids if coded[i]["writer"] != coded[i]["coder2"]]
     changed = sum(len(coded[i]["adjudicated"] ^ coded[i]["writer"]) for i in ids)
     print(f"\nPassages with any disagreement: {len(differ)}/{len(ids)}")
