@@ -1,0 +1,201 @@
+"""Validate report_dev3.jsonl and spoken_dev4.jsonl and print their counts and agreement.
+
+Usage: python3 bench/data/dev3_check.py
+
+report_dev3: 30 groups x nl/fr/en, keys id, lang, group, text, labels, source (in that order),
+ids `<lang>-rdev3-NNN`, the three lines of a group share labels and source, and
+report_dev3_labels.tsv has one row per group whose `final` equals the group's labels.
+spoken_dev4: 20 passages per language, keys id, lang, text, labels, source, ids
+`<lang>-sdev4-NNN`, and spoken_dev4_labels.tsv has one row per passage whose `final` equals
+its labels. For both: labels are known themes without duplicates, every pass-1/pass-2
+disagreement has a note, the no-theme share is 30-50 % and each theme is on 9-40 % of the
+items, and no text contains an e-mail address, IBAN, phone or national register number.
+Prints per-language counts and Cohen's kappa of pass 1 against pass 2 per theme. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
+LANGS = ("nl", "fr", "en")
+PII = re.compile(
+    r"[\w.+-]+@[\w-]+\.\w+"  # e-mail
+    r"|\bBE\d{2}(?: ?\d{4}){3}\b"  # Belgian IBAN
+    r"|(?:\+32|0032|\b04\d{2})[ ./]?\d{2,3}(?:[ ./]?\d{2}){2,3}\b"  # phone
+    r"|\b\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}\b"  # national register number
+)
+NONE_SHARE = (0.30, 0.50)
+THEME_SHARE = (0.09, 0.40)
+
+
+def fail(message: str) -> None:
+    """Stop with a message that names the problem."""
+    sys.exit(f"dev3_check: {message}")
+
+
+def read_jsonl(path: Path, keys: list[str], infix: str) -> list[dict]:
+    """Read a JSONL set and check keys, ids, languages, labels and text."""
+    rows, seen = [], set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            fail(f"{path.name} line {n} is not JSON: {e}")
+        if list(row) != keys:
+            fail(f"{path.name} line {n}: keys {list(row)}, expected {keys}")
+        pid, lang, labels = row["id"], row["lang"], row["labels"]
+        if lang not in LANGS or not re.fullmatch(rf"{lang}-{infix}-\d{{3}}", pid):
+            fail(f"{path.name} line {n}: bad id or lang ({pid}, {lang})")
+        if pid in seen:
+            fail(f"{path.name}: duplicate id {pid}")
+        if any(t not in THEMES for t in labels) or len(set(labels)) != len(labels):
+            fail(f"{pid}: unknown or repeated label in {labels}")
+        if not row["text"].strip() or not row["source"].strip():
+            fail(f"{pid}: empty text or source")
+        if PII.search(row["text"]):
+            fail(f"{pid}: text contains something that looks like personal data")
+        seen.add(pid)
+        rows.append(row)
+    return rows
+
+
+def split_labels(cell: str) -> frozenset[str]:
+    """Parse a TSV label cell: comma-separated themes, '' or '-' for no theme."""
+    labels = frozenset(t for t in cell.split(",") if t and t != "-")
+    if labels - set(THEMES):
+        fail(f"unknown theme in TSV cell {cell!r}")
+    return labels
+
+
+def read_passes(path: Path, key: str, expected: dict[str, frozenset[str]]) -> dict[str, dict]:
+    """Read pass1/pass2/final per item and check final against the JSONL labels."""
+    with path.open(encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    passes = {r[key]: {c: split_labels(r[c]) for c in ("pass1", "pass2", "final")} for r in table}
+    if len(table) != len(passes) or set(passes) != set(expected):
+        fail(f"{path.name} does not have exactly one row per item")
+    for r in table:
+        p = passes[r[key]]
+        if p["final"] != expected[r[key]]:
+            fail(f"{path.name}: {r[key]} final labels differ from the JSONL")
+        if p["pass1"] != p["pass2"] and not r["note"].strip():
+            fail(f"{path.name}: {r[key]} passes disagree but there is no note")
+    return passes
+
+
+def check_report() -> tuple[list[dict], dict[str, dict]]:
+    """Validate report_dev3 and return its rows and per-group passes."""
+    keys = ["id", "lang", "group", "text", "labels", "source"]
+    rows = read_jsonl(HERE / "report_dev3.jsonl", keys, "rdev3")
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["group"] != row["id"].split("-", 1)[1]:
+            fail(f"{row['id']}: group {row['group']} does not match the id")
+        groups.setdefault(row["group"], []).append(row)
+    if len(groups) != 30:
+        fail(f"expected 30 groups, got {len(groups)}")
+    labels = {}
+    for name, members in groups.items():
+        if sorted(r["lang"] for r in members) != sorted(LANGS):
+            fail(f"{name}: needs exactly one line per language")
+        if len({tuple(sorted(r["labels"])) for r in members}) != 1:
+            fail(f"{name}: the three languages carry different labels")
+        if len({r["source"] for r in members}) != 1:
+            fail(f"{name}: the three languages carry different sources")
+        labels[name] = frozenset(members[0]["labels"])
+    passes = read_passes(HERE / "report_dev3_labels.tsv", "group", labels)
+    return rows, passes
+
+
+def check_spoken() -> tuple[list[dict], dict[str, dict]]:
+    """Validate spoken_dev4 and return its rows and per-passage passes."""
+    keys = ["id", "lang", "text", "labels", "source"]
+    rows = read_jsonl(HERE / "spoken_dev4.jsonl", keys, "sdev4")
+    per_lang = Counter(r["lang"] for r in rows)
+    if any(per_lang[lang] != 20 for lang in LANGS):
+        fail(f"spoken_dev4: expected 20 passages per language, got {dict(per_lang)}")
+    labels = {r["id"]: frozenset(r["labels"]) for r in rows}
+    passes = read_passes(HERE / "spoken_dev4_labels.tsv", "id", labels)
+    return rows, passes
+
+
+def check_prevalence(name: str, items: list[frozenset[str]]) -> None:
+    """Fail when the no-theme share or a theme's share is outside the planned range."""
+    n = len(items)
+    none = sum(not labels for labels in items) / n
+    if not NONE_SHARE[0] <= none <= NONE_SHARE[1]:
+        fail(f"{name}: no-theme share {none:.0%} outside {NONE_SHARE}")
+    for theme in THEMES:
+        share = sum(theme in labels for labels in items) / n
+        if not THEME_SHARE[0] <= share <= THEME_SHARE[1]:
+            fail(f"{name}: {theme} on {share:.0%} of items, outside {THEME_SHARE}")
+
+
+def kappa(a: list[bool], b: list[bool]) -> float:
+    """Cohen's kappa of two binary codings of the same items."""
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def print_counts(title: str, rows: list[dict]) -> None:
+    """Print per-language theme counts, no-theme and multi-theme counts."""
+    print(f"\n{title}\n")
+    print("| lang | items | " + " | ".join(THEMES) + " | no theme | 2+ themes |")
+    print("| --- " * (len(THEMES) + 4) + "|")
+    for lang in (*LANGS, "all"):
+        sub = [r for r in rows if lang in ("all", r["lang"])]
+        c = Counter(t for r in sub for t in r["labels"])
+        none = sum(not r["labels"] for r in sub)
+        multi = sum(len(r["labels"]) > 1 for r in sub)
+        cells = " | ".join(f"{c[t]} ({100 * c[t] / len(sub):.0f}%)" for t in THEMES)
+        share = f"{none} ({100 * none / len(sub):.0f}%)"
+        print(f"| {lang} | {len(sub)} | {cells} | {share} | {multi} |")
+
+
+def print_agreement(title: str, passes: dict[str, dict]) -> None:
+    """Print pass 1 vs pass 2 agreement per theme and on the whole label set."""
+    items = sorted(passes)
+    print(f"\n{title} ({len(items)} items)\n")
+    print("| theme | pass 1 | pass 2 | final | agree | kappa |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for theme in THEMES:
+        a = [theme in passes[i]["pass1"] for i in items]
+        b = [theme in passes[i]["pass2"] for i in items]
+        f = sum(theme in passes[i]["final"] for i in items)
+        agree = sum(x == y for x, y in zip(a, b, strict=True))
+        print(f"| {theme} | {sum(a)} | {sum(b)} | {f} | {agree}/{len(items)} | {kappa(a, b):.2f} |")
+    same = sum(passes[i]["pass1"] == passes[i]["pass2"] for i in items)
+    print(f"\nIdentical label sets in both passes: {same}/{len(items)}")
+
+
+def main() -> None:
+    """Run every check, then print the tables."""
+    report_rows, report_passes = check_report()
+    spoken_rows, spoken_passes = check_spoken()
+    check_prevalence("report_dev3 (groups)", [p["final"] for p in report_passes.values()])
+    check_prevalence("spoken_dev4", [frozenset(r["labels"]) for r in spoken_rows])
+    orig = Counter()
+    with (HERE / "report_dev3_labels.tsv").open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            orig[r["original_language"]] += 1
+    print(f"report_dev3.jsonl: {len(report_rows)} lines, 30 groups, valid")
+    print("original language: " + ", ".join(f"{k} {orig[k]}" for k in LANGS))
+    print(f"spoken_dev4.jsonl: {len(spoken_rows)} passages, valid")
+    print_counts("report_dev3: final labels per line", report_rows)
+    print_agreement("report_dev3: pass 1 vs pass 2 per group", report_passes)
+    print_counts("spoken_dev4: final labels per passage", spoken_rows)
+    print_agreement("spoken_dev4: pass 1 vs pass 2 per passage", spoken_passes)
+
+
+if __name__ == "__main__":
+    main()
