@@ -11,6 +11,13 @@ its labels. For both: labels are known themes without duplicates, every pass-1/p
 disagreement has a note, the no-theme share is 30-50 % and each theme is on 9-40 % of the
 items, and no text contains an e-mail address, IBAN, phone or national register number.
 Prints per-language counts and Cohen's kappa of pass 1 against pass 2 per theme. Stdlib only.
+
+Second coder: report_dev3_coder2.tsv (one row per group) and spoken_dev4_coder2.tsv (one row
+per passage) hold an independent coder's cold labels (`coder2`, with a `reason`), the writer's
+final labels before adjudication (`writer`), the adjudicated labels (`adjudicated`, which must
+equal the JSONL labels and the labels TSV's `final`) and a `note` wherever the two coders
+differ. The writer's column must equal `final` except where adjudication changed it. Prints
+per-theme kappa of writer against coder 2, identical label sets and each disagreement.
 """
 
 from __future__ import annotations
@@ -178,6 +185,48 @@ def print_agreement(title: str, passes: dict[str, dict]) -> None:
     print(f"\nIdentical label sets in both passes: {same}/{len(items)}")
 
 
+def read_coder2(path: Path, key: str, passes: dict[str, dict]) -> dict[str, dict]:
+    """Read a second coder's table and check it against the labels TSV's final labels."""
+    with path.open(encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f, delimiter="\t"))
+    cols = ("coder2", "writer", "adjudicated")
+    coded = {r[key]: {c: split_labels(r[c]) for c in cols} for r in table}
+    if len(table) != len(coded) or set(coded) != set(passes):
+        fail(f"{path.name} does not have exactly one row per item")
+    for r in table:
+        c, final = coded[r[key]], passes[r[key]]["final"]
+        if c["adjudicated"] != final:
+            fail(f"{path.name}: {r[key]} adjudicated labels differ from the labels TSV's final")
+        if c["writer"] != final and c["coder2"] == c["writer"]:
+            fail(f"{path.name}: {r[key]} final changed although both coders agree")
+        if c["coder2"] != c["writer"] and not r["note"].strip():
+            fail(f"{path.name}: {r[key]} coders disagree but there is no adjudication note")
+        if c["coder2"] and not r["reason"].strip():
+            fail(f"{path.name}: {r[key]} coder 2 gave a label without a reason")
+    return coded
+
+
+def print_coder2(title: str, coded: dict[str, dict]) -> None:
+    """Print writer vs second coder agreement per theme, identical sets and disagreements."""
+    items = sorted(coded)
+    print(f"\n{title} ({len(items)} items)\n")
+    print("| theme | writer | coder 2 | adjudicated | agree | kappa |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for theme in THEMES:
+        a = [theme in coded[i]["writer"] for i in items]
+        b = [theme in coded[i]["coder2"] for i in items]
+        f = sum(theme in coded[i]["adjudicated"] for i in items)
+        agree = sum(x == y for x, y in zip(a, b, strict=True))
+        print(f"| {theme} | {sum(a)} | {sum(b)} | {f} | {agree}/{len(items)} | {kappa(a, b):.2f} |")
+    differ = [i for i in items if coded[i]["writer"] != coded[i]["coder2"]]
+    print(f"\nIdentical label sets: {len(items) - len(differ)}/{len(items)}")
+    for i in differ:
+        w, c, a = (sorted(coded[i][k]) for k in ("writer", "coder2", "adjudicated"))
+        print(f"  {i}: writer {w}, coder 2 {c}, adjudicated {a}")
+    changed = sum(len(coded[i]["adjudicated"] ^ coded[i]["writer"]) for i in items)
+    print(f"Labels changed by adjudication (vs the writer's final): {changed}")
+
+
 def main() -> None:
     """Run every check, then print the tables."""
     report_rows, report_passes = check_report()
@@ -195,6 +244,10 @@ def main() -> None:
     print_agreement("report_dev3: pass 1 vs pass 2 per group", report_passes)
     print_counts("spoken_dev4: final labels per passage", spoken_rows)
     print_agreement("spoken_dev4: pass 1 vs pass 2 per passage", spoken_passes)
+    report_coded = read_coder2(HERE / "report_dev3_coder2.tsv", "group", report_passes)
+    spoken_coded = read_coder2(HERE / "spoken_dev4_coder2.tsv", "id", spoken_passes)
+    print_coder2("report_dev3: writer (final) vs second coder per group", report_coded)
+    print_coder2("spoken_dev4: writer (final) vs second coder per passage", spoken_coded)
 
 
 if __name__ == "__main__":
