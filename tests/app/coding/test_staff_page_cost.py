@@ -152,18 +152,20 @@ def test_session_page_shows_passages_codes_and_tools_escaped(app, client, study)
     # Each coding shows its theme's tag once, escaped, with the theme's swatch.
     assert html.count('<span class="code-tag"><svg class="swatch"') == 30
     assert "</svg>&lt;script&gt;x&lt;/script&gt;</span>" in html
-    # The no-script tools: an edit link, two move forms and a merge form (all but the last
-    # passage of a phase), each form with the page's CSRF field.
+    # The no-script tools: an edit link, move up and down and (all but the last passage of a
+    # phase) merge buttons, which submit the page's one form and its CSRF field.
+    assert html.count('<form id="passage-tools-form" method="post" hidden>') == 1
+    for passage in html.split('<div class="passage" id="passage-')[1:]:
+        assert "csrf_token" not in passage.split('<details class="add-passage">')[0]
+    base = f"/studies/{study['id']}/sessions/{ids['session']}"
     for passage_id in ids["passages"]:
         assert f"/passages/{passage_id}/edit" in html
-        assert (
-            html.count(
-                f'action="/studies/{study["id"]}/sessions/{ids["session"]}'
-                f'/passages/{passage_id}/move"'
-            )
-            == 2
-        )
-    assert html.count('/merge"><input type="hidden" name="csrf_token"') == 1  # phase 1: 2 passages
+        for direction in ("up", "down"):
+            assert (
+                f'form="passage-tools-form" formaction="{base}/passages/{passage_id}/move" '
+                f'name="direction" value="{direction}"'
+            ) in html
+    assert html.count('/merge" class="link">') == 1  # phase 1: 2 passages
 
 
 def test_session_page_has_no_tools_for_researchers(app, client, study):
