@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import true
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
@@ -28,11 +29,11 @@ from app.coding.highlights import (
     load_passages,
     passages_html,
 )
-from app.jobs.queue import latest_job
 from app.models import (
     Coding,
     CodingOrigin,
     GroupSession,
+    Job,
     Passage,
     Role,
     Suggestion,
@@ -235,8 +236,8 @@ def workspace(study_id: int, session_id: int):
         token=generate_csrf(),
         only_mine=only_mine,
         colours=colours_version(g.study.themes),
-        suggestions=open_suggestions(study_id, session_id),
-        suggest_job=latest_job(study_id, "analysis.suggest", session_id),
+        # Only coders see the suggestion panel.
+        **(suggestion_panel(study_id, session_id) if context.can_code else {}),
     )
 
 
@@ -313,18 +314,56 @@ def memo(study_id: int, session_id: int, coding_id: int):
     )
 
 
+def _open_suggestions_query(study_id: int, session_id: int):
+    return (
+        db.select(Suggestion)
+        .join(Passage, Suggestion.passage_id == Passage.id)
+        .where(
+            Suggestion.study_id == study_id,
+            Passage.group_session_id == session_id,
+            Suggestion.status == SuggestionStatus.OPEN,
+        )
+    )
+
+
 def open_suggestions(study_id: int, session_id: int) -> list[Suggestion]:
     """Return a session's open suggestions, strongest first within each passage order."""
     return list(
         db.session.execute(
-            db.select(Suggestion)
-            .join(Passage, Suggestion.passage_id == Passage.id)
-            .where(
-                Suggestion.study_id == study_id,
-                Passage.group_session_id == session_id,
-                Suggestion.status == SuggestionStatus.OPEN,
-            )
+            _open_suggestions_query(study_id, session_id)
             .order_by(Passage.phase, Passage.position, Passage.id, Suggestion.score.desc())
-            .options(selectinload(Suggestion.passage), selectinload(Suggestion.theme))
+            # The panel shows each one's passage and speaker; its theme is one of the
+            # study's, already loaded (a many-to-one found in the session needs no query).
+            .options(selectinload(Suggestion.passage).selectinload(Passage.participant))
         ).scalars()
     )
+
+
+def suggestion_panel(study_id: int, session_id: int) -> dict:
+    """Return the coding view's suggestion panel: the open suggestions and the latest run.
+
+    One query answers both "is any suggestion open?" and "which was the session's last
+    suggestion run?" (the newest of the study's last 20 runs, as `latest_job` finds it);
+    the suggestions themselves are loaded only when some are open, which is rare once a
+    session is coded.
+    """
+    is_open = db.select(_open_suggestions_query(study_id, session_id).exists().label("open"))
+    flag = is_open.subquery()
+    recent = (
+        db.select(Job)
+        .filter_by(study_id=study_id, kind="analysis.suggest")
+        .order_by(Job.id.desc())
+        .limit(20)
+        .subquery()
+    )
+    job = aliased(Job, recent)
+    rows = db.session.execute(
+        db.select(flag.c.open, job)
+        .select_from(flag)
+        .outerjoin(recent, true())
+        .order_by(recent.c.id.desc())
+    ).all()
+    runs = (run for _open, run in rows if run is not None)
+    latest = next((run for run in runs if run.params.get("session_id") == session_id), None)
+    suggestions = open_suggestions(study_id, session_id) if rows[0].open else []
+    return {"suggestions": suggestions, "suggest_job": latest}

@@ -15,7 +15,21 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme
+from app.models import (
+    Coding,
+    GroupSession,
+    Job,
+    JobStatus,
+    Membership,
+    Participant,
+    Passage,
+    Role,
+    SpeakerKind,
+    Suggestion,
+    Theme,
+    User,
+)
+from app.models.base import utcnow
 from app.platform.extensions import db
 from tests.conftest import login
 
@@ -217,3 +231,74 @@ def test_api_create_answers_without_reading_after_the_commit(app, client, study)
     with statements(app) as sent:
         assert client.delete(f"{url}/{made['id']}").status_code == 204
     assert sum(s.startswith("SELECT") for s in sent) <= 3  # login, study, coding with theme
+
+
+def _suggest(app, study_id: int, ids: dict, passages: int, done: bool) -> None:
+    """Open suggestions on the first `passages` passages, and suggestion runs of the study."""
+    with app.app_context():
+        themes = db.session.execute(db.select(Theme.id).filter_by(study_id=study_id)).scalars()
+        theme_ids = list(themes)
+        other = Job(study_id=study_id, kind="analysis.suggest", params={"session_id": 999_999})
+        run = Job(
+            study_id=study_id,
+            kind="analysis.suggest",
+            params={"session_id": ids["session"]},
+            status=JobStatus.DONE if done else JobStatus.RUNNING,
+            progress=0.5,
+            finished_at=utcnow() if done else None,
+        )
+        db.session.add_all([run, other])  # the other session's run is the newest
+        db.session.add_all(
+            Suggestion(
+                study_id=study_id,
+                passage_id=passage_id,
+                theme_id=theme_ids[i % len(theme_ids)],
+                score=0.5 + i / 1000,
+                regime="codebook",
+                evidence=[{"kind": "term", "text": f"guichet {i}"}],
+                text_hash="x",
+            )
+            for i, passage_id in enumerate(ids["passages"][:passages])
+        )
+        db.session.commit()
+
+
+def test_coding_view_suggestion_panel_in_one_query_unless_some_are_open(app, study):
+    """Coders: one query for the panel when nothing is open; open ones add a fixed few.
+
+    Observers see no panel and send none of its queries.
+    """
+    ids = _build(app, study["id"], study["owner"], study["coder"], 40, 20)
+    url = _urls(study["id"], ids)["coding view"]
+    client = app.test_client()
+    login(client, "coder@example.org")
+    plain = _count(app, client, url)
+    html = client.get(url).text
+    assert "Suggested themes" in html and "Suggestions are being computed" not in html
+    _suggest(app, study["id"], {**ids, "passages": []}, 0, done=False)
+    assert _count(app, client, url) == plain
+    assert "Suggestions are being computed (50%)." in client.get(url).text
+    with app.app_context():
+        db.session.execute(db.delete(Job))
+        db.session.commit()
+    _suggest(app, study["id"], ids, 2, done=True)
+    with_two = _count(app, client, url)
+    assert plain < with_two <= plain + 3  # the suggestions, their passages and speakers
+    html = client.get(url).text
+    assert html.count('<li id="suggestion-') == 2 and "<mark>guichet 1</mark>" in html
+    assert "Last run:" in html and "P1 &lt;b&gt;" in html
+    _suggest(app, study["id"], {**ids, "passages": ids["passages"][2:]}, 38, done=True)
+    assert _count(app, client, url) == with_two
+    assert client.get(url).text.count('<li id="suggestion-') == 40
+    observer = app.test_client()
+    with app.app_context():
+        observer_id = db.session.execute(
+            db.select(User.id).filter_by(email="coder@example.org")
+        ).scalar_one()
+        db.session.execute(
+            db.update(Membership).filter_by(user_id=observer_id).values(role=Role.OBSERVER)
+        )
+        db.session.commit()
+    login(observer, "coder@example.org")
+    assert _count(app, observer, url) == plain - 1
+    assert "Suggested themes" not in observer.get(url).text
