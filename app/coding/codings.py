@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-from sqlalchemy import true
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import and_, true
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
@@ -66,19 +66,57 @@ def passage_in_study(passage_id, study_id: int) -> Passage:
     return passage
 
 
+def _theme_column(theme_ref):
+    """Return the theme column and value a reference names (id or key); raise if neither."""
+    if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
+        return Theme.id, as_id(theme_ref) or 0
+    if not isinstance(theme_ref, str) or "\x00" in theme_ref:
+        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
+    return Theme.key, theme_ref
+
+
 def theme_in_study(theme_ref, study_id: int) -> Theme:
     """Return the study's theme given by id or key, else raise ValidationError."""
-    if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
-        theme_ref = as_id(theme_ref) or 0
-    elif not isinstance(theme_ref, str) or "\x00" in theme_ref:
-        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
-    column = Theme.id if isinstance(theme_ref, int) else Theme.key
+    column, theme_ref = _theme_column(theme_ref)
     theme = db.session.execute(
         db.select(Theme).where(column == theme_ref, Theme.study_id == study_id)
     ).scalar_one_or_none()
     if theme is None:
         raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
     return theme
+
+
+class PassageChanged(Exception):
+    """The passage's version is not the one the coder saw: their offsets may be stale."""
+
+
+def _passage_and_theme(study_id: int, passage_id, theme_ref) -> tuple[Passage | None, Theme | None]:
+    """Load a passage of the study with its session, and the study's theme, in one query.
+
+    None for a passage that is not the study's, and for a theme the codebook lacks; a
+    malformed theme reference raises, but only once the passage is known to exist.
+    """
+    passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
+    if passage_id is None:
+        return None, None
+    try:
+        column, ref = _theme_column(theme_ref)
+    except ValidationError:
+        column = ref = None
+    query = (
+        db.select(Passage)
+        .join(Passage.group_session)
+        .where(Passage.id == passage_id, GroupSession.study_id == study_id)
+        .options(contains_eager(Passage.group_session))
+    )
+    if column is None:
+        passage = db.session.execute(query).scalar_one_or_none()
+        if passage is not None:
+            _theme_column(theme_ref)  # raises: the passage exists, the reference is malformed
+        return passage, None
+    on_theme = and_(Theme.study_id == GroupSession.study_id, column == ref)
+    row = db.session.execute(query.add_columns(Theme).outerjoin(Theme, on_theme)).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def check_span(passage: Passage, start, end) -> tuple[int, int]:
@@ -108,11 +146,23 @@ def code_passage(
     coder_id: int,
     origin: CodingOrigin = CodingOrigin.MANUAL,
     memo: str = "",
+    passage_version: int | None = None,
 ) -> Coding:
-    """Apply a theme to a span of a passage."""
-    passage = passage_in_study(passage_id, study_id)
+    """Apply a theme to a span of a passage.
+
+    `passage_version`, when given, must be the passage's current version (else
+    PassageChanged): the offsets were taken from that text.
+    """
+    # One query for the passage, its session and the theme: the coding view sends one
+    # of these per selection.
+    passage, theme = _passage_and_theme(study_id, passage_id, theme_ref)
+    if passage is None:
+        raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
+    if passage_version is not None and passage_version != passage.version:
+        raise PassageChanged
     start, end = check_span(passage, start, end)
-    theme = theme_in_study(theme_ref, study_id)
+    if theme is None:
+        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
     coding = Coding(
         passage=passage,
         theme=theme,

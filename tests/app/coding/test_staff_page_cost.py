@@ -226,6 +226,8 @@ def test_api_create_answers_without_reading_after_the_commit(app, client, study)
     assert made["coder_id"] == study["owner"] and made["origin"] == "manual" and made["created_at"]
     inserts = [i for i, s in enumerate(sent) if s.startswith("INSERT INTO coding")]
     assert inserts and not any(s.startswith("SELECT") for s in sent[inserts[0] :])
+    # Login, study, and the passage with its session and the theme in one query.
+    assert sum(s.startswith("SELECT") for s in sent) <= 3
     listed = client.get(f"{url}?passage={ids['passages'][1]}").get_json()["codings"]
     assert [{**c, "created_at": None} for c in listed] == [{**made, "created_at": None}]
     with statements(app) as sent:
@@ -302,3 +304,23 @@ def test_coding_view_suggestion_panel_in_one_query_unless_some_are_open(app, stu
     login(observer, "coder@example.org")
     assert _count(app, observer, url) == plain - 1
     assert "Suggested themes" not in observer.get(url).text
+
+
+def test_api_create_checks_the_passage_version_in_the_same_query(app, client, study):
+    """The coding view's create (with the passage version) reads no more; a stale one is 409."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 2, 0)
+    login(client, "owner@example.org")
+    url = f"/api/studies/{study['id']}/codings"
+    body = {"passage_id": ids["passages"][1], "start": 2, "end": 9, "theme": ids["theme_key"]}
+    with statements(app) as sent:
+        response = client.post(url, json={**body, "passage_version": 1})
+    assert response.status_code == 201 and response.get_json()["text"] == "guichet"
+    assert sum(s.startswith("SELECT") for s in sent) <= 3
+    response = client.post(url, json={**body, "passage_version": 2})
+    assert response.status_code == 409 and "reload" in response.get_json()["message"]
+    response = client.post(url, json={**body, "passage_id": 999_999, "passage_version": 2})
+    assert response.status_code == 422 and "passage" in response.get_json()["message"]
+    response = client.post(url, json={**body, "theme": ["x"]})
+    assert response.status_code == 422 and "codebook" in response.get_json()["message"]
+    listed = client.get(f"{url}?passage={ids['passages'][1]}").get_json()["codings"]
+    assert len(listed) == 1
