@@ -405,6 +405,12 @@ def main() -> None:
         upgrade_schema(app)
         ids = build(app)
         with app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                # Statistics, as autovacuum gathers them soon after a load: without them the
+                # planner guesses, and its plans are not those a running study gets.
+                with db.engine.connect() as connection:
+                    connection.exec_driver_sql("ANALYZE")
+                    connection.commit()
             counter = StatementCounter(db.engine)
             dialect = db.engine.dialect.name
         who_all = ("anonymous", "user", "script", "participant")

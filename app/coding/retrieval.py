@@ -51,8 +51,12 @@ def matching_passages(study_id: int, terms: list[str]):
         match = " ".join(f'"{term}"' for term in terms)  # terms hold no quotes
         hits = text("SELECT rowid FROM passage_fts WHERE passage_fts MATCH :match")
         return query.where(Passage.id.in_(hits.bindparams(match=match)))
+    # The query in a subquery: the planner cannot see the words, so it takes the GIN index
+    # (about 0.005 of the rows, its default guess). Seeing a common word it scanned the
+    # table instead, computing to_tsvector for every passage: 16 ms for 200 passages,
+    # twice a page, against 0.3 ms (issue 16).
     return query.where(
-        text(f"{PG_DOCUMENT} @@ to_tsquery('simple', :tsquery)").bindparams(
+        text(f"{PG_DOCUMENT} @@ (SELECT to_tsquery('simple', :tsquery))").bindparams(
             tsquery=" & ".join(terms)
         )
     )
