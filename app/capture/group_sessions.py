@@ -21,7 +21,7 @@ from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
 from app.capture.editor import speaker_choices
 from app.capture.group import group_members, set_group
-from app.capture.overview import TOOLS_FORM, passages_by_phase
+from app.capture.overview import TOOLS_FORM, passages_by_phase, session_passages
 from app.models import (
     GroupSession,
     Narrative,
@@ -190,15 +190,21 @@ def overview(study_id: int, session_id: int):
         .filter_by(group_session_id=session_id)
         .order_by(Narrative.is_chosen.desc(), Narrative.id)
     )
-    members = []
+    rows = session_passages(session_id)
+    members, speakers = [], []
     if can_edit:
         # The forms' proposers and narrators: the session's group (and whoever already is one).
         # Loading them puts the study's participants in the session, so the narratives'
-        # proposers and narrators below need no query of their own.
-        members = group_members(group_session) or g.study.roster
+        # proposers and narrators below need no query of their own. The passages' rows
+        # say who speaks and which facilitator labels the session uses.
+        speaking = {row.participant_id for row in rows if row.participant_id is not None}
+        members = group_members(group_session, speaking) or g.study.roster
         narratives = db.session.execute(query).scalars().all()
         chosen = {n.proposer_id for n in narratives} | {n.narrator_id for n in narratives}
         members += [p for p in g.study.roster if p.id in chosen and p not in members]
+        speakers = speaker_choices(
+            group_session, [row.speaker_label for row in rows if row.speaker_label]
+        )
     else:  # no forms: only the names of the narratives' proposers and narrators
         options = selectinload(Narrative.proposer), selectinload(Narrative.narrator)
         narratives = db.session.execute(query.options(*options)).scalars().all()
@@ -208,8 +214,8 @@ def overview(study_id: int, session_id: int):
         group_session=group_session,
         members=members,
         narratives=narratives,
-        phases=passages_by_phase(study_id, group_session, g.study.themes, tools=can_edit),
+        phases=passages_by_phase(study_id, group_session, g.study.themes, rows, tools=can_edit),
         tools_form=TOOLS_FORM,
         can_edit=can_edit,
-        speakers=speaker_choices(group_session) if can_edit else [],
+        speakers=speakers,
     )

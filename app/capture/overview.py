@@ -20,6 +20,7 @@ from flask import get_template_attribute, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from sqlalchemy import Row
 
 from app.models import Coding, Participant, Passage, SpeakerKind
 from app.models.phases import PHASES
@@ -86,10 +87,37 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
 
 
-def passages_by_phase(study_id: int, group_session, themes, *, tools: bool) -> list[PhasePassages]:
+def session_passages(group_session_id: int) -> list[Row]:
+    """Return what the page shows of a session's passages, in reading order, as plain rows.
+
+    The rows also give the page its speaking participants and facilitator labels.
+    """
+    return list(
+        db.session.execute(
+            db.select(
+                Passage.id,
+                Passage.phase,
+                Passage.speaker_kind,
+                Passage.speaker_label,
+                Passage.participant_id,
+                Participant.pseudonym,
+                Passage.start_time,
+                Passage.text,
+            )
+            .outerjoin(Participant, Passage.participant_id == Participant.id)
+            .where(Passage.group_session_id == group_session_id)
+            .order_by(Passage.phase, Passage.position, Passage.id)
+        )
+    )
+
+
+def passages_by_phase(
+    study_id: int, group_session, themes, rows: list[Row], *, tools: bool
+) -> list[PhasePassages]:
     """Return every MAG phase, in method order, with the markup of its passages.
 
-    `tools`: add an owner's edit link and move and merge buttons to each passage.
+    `rows` are `session_passages`; `tools`: add an owner's edit link and move and merge
+    buttons to each passage.
     """
     theme_ids: dict[int, list[int]] = defaultdict(list)
     for passage_id, theme_id in db.session.execute(
@@ -99,52 +127,40 @@ def passages_by_phase(study_id: int, group_session, themes, *, tools: bool) -> l
         .order_by(Coding.passage_id, Coding.start_offset, Coding.id)
     ):
         theme_ids[passage_id].append(theme_id)
-    rows = db.session.execute(
-        db.select(
-            Passage.id,
-            Passage.phase,
-            Passage.speaker_kind,
-            Passage.speaker_label,
-            Passage.participant_id,
-            Participant.pseudonym,
-            Passage.start_time,
-            Passage.text,
-        )
-        .outerjoin(Participant, Passage.participant_id == Participant.id)
-        .where(Passage.group_session_id == group_session.id)
-        .order_by(Passage.phase, Passage.position, Passage.id)
-    )
     by_phase: dict[int, list] = {phase.number: [] for phase in PHASES}
     for row in rows:
         by_phase[row.phase].append(row)
     tags = code_tags(themes)
-    lang = escape(group_session.language)
-    facilitator = f" <small>({escape(_('facilitator'))})</small>"
-    themes_word = f'<p class="codes"><span class="visually-hidden">{escape(_("Themes:"))}</span>'
+    words = {
+        "lang": str(escape(group_session.language)),
+        "facilitator": f" <small>({escape(_('facilitator'))})</small>",
+        "themes": f'<p class="codes"><span class="visually-hidden">{escape(_("Themes:"))}</span>',
+    }
     tool, merge = _tools(study_id, group_session.id) if tools else ("", "")
     phases = []
     for phase in PHASES:
-        items = []
-        passages = by_phase[phase.number]
-        for i, (id_, _p, kind, label, participant_id, pseudonym, start, text) in enumerate(
-            passages
-        ):
-            codes = "".join([tags[t] for t in theme_ids.get(id_, ())])
-            if codes:
-                codes = f"{themes_word}\n          {codes}</p>"
-            time = "" if start is None else f'<small class="time">{_clock(start)}</small>'
+        passages, items = by_phase[phase.number], []
+        for i, row in enumerate(passages):
+            codes = "".join([tags[t] for t in theme_ids.get(row.id, ())])
             edit = ""
-            if tools:
-                last = i == len(passages) - 1
-                edit = tool.format(id_, "" if last else merge.format(id_))
-            items.append(
-                f'\n      <div class="passage" id="passage-{id_}" lang="{lang}">\n'
-                f'        <p class="speaker">'
-                f"{escape(pseudonym if participant_id is not None else label)}"
-                f"{facilitator if kind == SpeakerKind.FACILITATOR else ''}\n          {time}"
-                f'</p>\n        <p class="text">{escape(text)}</p>\n        {codes}\n        '
-                f"{edit}\n      </div>\n      "
-            )
-        # Safe: every stored text and label above went through escape().
+            if tools:  # the last passage of a phase has nothing to merge with
+                edit = tool.format(row.id, "" if i == len(passages) - 1 else merge.format(row.id))
+            items.append(_passage_html(row, codes, edit, words))
+        # Safe: every stored text and label went through escape().
         phases.append(PhasePassages(phase, len(passages), Markup("".join(items))))  # noqa: S704
     return phases
+
+
+def _passage_html(row: Row, codes: str, edit: str, words: dict[str, str]) -> str:
+    """One passage as the template wrote it: speaker, time, text, code tags, tools."""
+    speaker = row.pseudonym if row.participant_id is not None else row.speaker_label
+    facilitator = words["facilitator"] if row.speaker_kind == SpeakerKind.FACILITATOR else ""
+    time = "" if row.start_time is None else f'<small class="time">{_clock(row.start_time)}</small>'
+    if codes:
+        codes = f"{words['themes']}\n          {codes}</p>"
+    return (
+        f'\n      <div class="passage" id="passage-{row.id}" lang="{words["lang"]}">\n'
+        f'        <p class="speaker">{escape(speaker)}{facilitator}\n          {time}</p>\n'
+        f'        <p class="text">{escape(row.text)}</p>\n        {codes}\n        '
+        f"{edit}\n      </div>\n      "
+    )

@@ -324,3 +324,25 @@ def test_api_create_checks_the_passage_version_in_the_same_query(app, client, st
     assert response.status_code == 422 and "codebook" in response.get_json()["message"]
     listed = client.get(f"{url}?passage={ids['passages'][1]}").get_json()["codings"]
     assert len(listed) == 1
+
+
+# Statements each page sends on a reopening (SQLite's BEGIN included, PRAGMAs left out;
+# PostgreSQL sends one fewer), listed so that one more query on a page shows up here.
+# Session page: login, study, session, audit check, codebook, its passages and codings,
+# narratives, and for owners the roster (the session's speakers and facilitator labels
+# come from its passages). Coding view: the suggestion panel is one query.
+_PAGES = {"coding view": 9, "passage fragment": 6, "segments": 9, "search": 10, "codings API": 4}
+MOST_STATEMENTS = {
+    "owner@example.org": {"session page": 10, **_PAGES},
+    "coder@example.org": {"session page": 9, **_PAGES},
+}
+
+
+@pytest.mark.parametrize("email", sorted(MOST_STATEMENTS))
+def test_staff_pages_send_no_more_statements_than_listed(app, study, email):
+    """Each staff page's statement count stays at or under the listed figure."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 12, 30)
+    client = app.test_client()
+    login(client, email)
+    counts = {name: _count(app, client, url) for name, url in _urls(study["id"], ids).items()}
+    assert {n: c for n, c in counts.items() if c > MOST_STATEMENTS[email][n]} == {}, counts
