@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-from sqlalchemy import and_, true
+from sqlalchemy import and_, bindparam, true
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.accounts.audit import log_transcript_view, record
@@ -364,7 +364,7 @@ def memo(study_id: int, session_id: int, coding_id: int):
     )
 
 
-def _open_suggestions_query(study_id: int, session_id: int):
+def _open_suggestions_query(study_id, session_id):
     return (
         db.select(Suggestion)
         .join(Passage, Suggestion.passage_id == Passage.id)
@@ -389,6 +389,30 @@ def open_suggestions(study_id: int, session_id: int) -> list[Suggestion]:
     )
 
 
+def _panel_statement():
+    """The suggestion panel's one query, built once: building it cost ten times running it."""
+    study_id, session_id = bindparam("study_id"), bindparam("session_id")
+    is_open = db.select(_open_suggestions_query(study_id, session_id).exists().label("open"))
+    flag = is_open.subquery()
+    recent = (
+        db.select(Job)
+        .where(Job.study_id == study_id, Job.kind == "analysis.suggest")
+        .order_by(Job.id.desc())
+        .limit(20)
+        .subquery()
+    )
+    job = aliased(Job, recent)
+    return (
+        db.select(flag.c.open, job)
+        .select_from(flag)
+        .outerjoin(recent, true())
+        .order_by(recent.c.id.desc())
+    )
+
+
+_PANEL = _panel_statement()
+
+
 def suggestion_panel(study_id: int, session_id: int) -> dict:
     """Return the coding view's suggestion panel: the open suggestions and the latest run.
 
@@ -397,22 +421,7 @@ def suggestion_panel(study_id: int, session_id: int) -> dict:
     the suggestions themselves are loaded only when some are open, which is rare once a
     session is coded.
     """
-    is_open = db.select(_open_suggestions_query(study_id, session_id).exists().label("open"))
-    flag = is_open.subquery()
-    recent = (
-        db.select(Job)
-        .filter_by(study_id=study_id, kind="analysis.suggest")
-        .order_by(Job.id.desc())
-        .limit(20)
-        .subquery()
-    )
-    job = aliased(Job, recent)
-    rows = db.session.execute(
-        db.select(flag.c.open, job)
-        .select_from(flag)
-        .outerjoin(recent, true())
-        .order_by(recent.c.id.desc())
-    ).all()
+    rows = db.session.execute(_PANEL, {"study_id": study_id, "session_id": session_id}).all()
     runs = (run for _open, run in rows if run is not None)
     latest = next((run for run in runs if run.params.get("session_id") == session_id), None)
     suggestions = open_suggestions(study_id, session_id) if rows[0].open else []
