@@ -55,35 +55,13 @@ REVIEWERS = frozenset({Role.OWNER, Role.FACILITATOR})
 # --- services -------------------------------------------------------------
 
 
-def passage_in_study(passage_id, study_id: int) -> Passage:
-    """Return the passage if it belongs to the study, else raise ValidationError."""
-    passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
-    # One query for the passage and its session; none when the request already loaded it.
-    options = [joinedload(Passage.group_session)]
-    passage = db.session.get(Passage, passage_id, options=options) if passage_id else None
-    if passage is None or passage.group_session.study_id != study_id:
-        raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
-    return passage
-
-
 def _theme_column(theme_ref):
-    """Return the theme column and value a reference names (id or key); raise if neither."""
+    """Return the theme column and value a reference names (id or key); None if neither."""
     if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
         return Theme.id, as_id(theme_ref) or 0
     if not isinstance(theme_ref, str) or "\x00" in theme_ref:
-        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
+        return None, None
     return Theme.key, theme_ref
-
-
-def theme_in_study(theme_ref, study_id: int) -> Theme:
-    """Return the study's theme given by id or key, else raise ValidationError."""
-    column, theme_ref = _theme_column(theme_ref)
-    theme = db.session.execute(
-        db.select(Theme).where(column == theme_ref, Theme.study_id == study_id)
-    ).scalar_one_or_none()
-    if theme is None:
-        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
-    return theme
 
 
 class PassageChanged(Exception):
@@ -93,27 +71,21 @@ class PassageChanged(Exception):
 def _passage_and_theme(study_id: int, passage_id, theme_ref) -> tuple[Passage | None, Theme | None]:
     """Load a passage of the study with its session, and the study's theme, in one query.
 
-    None for a passage that is not the study's, and for a theme the codebook lacks; a
-    malformed theme reference raises, but only once the passage is known to exist.
+    None for a passage that is not the study's, and for a theme the codebook lacks (or a
+    malformed reference).
     """
     passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
     if passage_id is None:
         return None, None
-    try:
-        column, ref = _theme_column(theme_ref)
-    except ValidationError:
-        column = ref = None
     query = (
         db.select(Passage)
         .join(Passage.group_session)
         .where(Passage.id == passage_id, GroupSession.study_id == study_id)
         .options(contains_eager(Passage.group_session))
     )
+    column, ref = _theme_column(theme_ref)
     if column is None:
-        passage = db.session.execute(query).scalar_one_or_none()
-        if passage is not None:
-            _theme_column(theme_ref)  # raises: the passage exists, the reference is malformed
-        return passage, None
+        return db.session.execute(query).scalar_one_or_none(), None
     on_theme = and_(Theme.study_id == GroupSession.study_id, column == ref)
     row = db.session.execute(query.add_columns(Theme).outerjoin(Theme, on_theme)).first()
     return (None, None) if row is None else (row[0], row[1])
