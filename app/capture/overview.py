@@ -67,6 +67,7 @@ def _tools(study_id: int, session_id: int) -> tuple[str, str]:
         "edit": _("Edit, split or see history"),
         "up": _("Move up"),
         "down": _("Move down"),
+        "merge": _("Merge with the next passage"),
     }
     buttons = "".join(
         f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["move"]}" '
@@ -78,7 +79,7 @@ def _tools(study_id: int, session_id: int) -> tuple[str, str]:
         f"{escape(words['edit'])}</a>{buttons}{{1}}\n        </div>"
     ), (
         f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["merge"]}" '
-        f'class="link">{escape(_("Merge with the next passage"))}</button>'
+        f'class="link">{escape(words["merge"])}</button>'
     )
 
 
@@ -131,10 +132,12 @@ def passages_by_phase(
     for row in rows:
         by_phase[row.phase].append(row)
     tags = code_tags(themes)
+    # (Translated words outside the f-strings: pybabel does not look inside them.)
+    facilitator, themes_word = escape(_("facilitator")), escape(_("Themes:"))
     words = {
         "lang": str(escape(group_session.language)),
-        "facilitator": f" <small>({escape(_('facilitator'))})</small>",
-        "themes": f'<p class="codes"><span class="visually-hidden">{escape(_("Themes:"))}</span>',
+        "facilitator": f" <small>({facilitator})</small>",
+        "themes": f'<p class="codes"><span class="visually-hidden">{themes_word}</span>',
     }
     tool, merge = _tools(study_id, group_session.id) if tools else ("", "")
     phases = []
