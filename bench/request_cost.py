@@ -1,10 +1,10 @@
 """Measure the fixed cost of a request: time and SQL statements per endpoint.
 
 Builds, in a throwaway SQLite database (or DATABASE_URL if given: an empty
-database, which the script migrates), a study with one session of 200 passages and 300
-codings, logs in with the production settings (CSRF on, rate limits on,
-translations not strict), then sends each kind of request through the WSGI app
-in-process (server time: no network, no gunicorn):
+database, which the script migrates and, on PostgreSQL, analyses once loaded), a study
+with one session of 200 passages and 300 codings, logs in with the production settings
+(CSRF on, rate limits on, translations not strict), then sends each kind of request
+through the WSGI app in-process (server time: no network, no gunicorn):
 
 - the login page (anonymous), the study list, a study, a session overview, the
   coding view, one passage fragment (the coding view's script), the coded
