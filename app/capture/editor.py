@@ -48,14 +48,17 @@ def _back(session_id: int, passage_id: int | None = None):
     )
 
 
-def speaker_choices(group_session: GroupSession) -> list[tuple[str, str]]:
+def speaker_choices(
+    group_session: GroupSession, used: list[str] | None = None
+) -> list[tuple[str, str]]:
     """Return (value, name) for every participant and the session's facilitator labels.
 
     With no label in the session yet, the word is in the session's language, not the
-    interface's (`capture.group.facilitator_labels`).
+    interface's (`capture.group.facilitator_labels`, which takes `used`).
     """
     choices = [(f"p:{p.id}", p.pseudonym) for p in g.study.roster]
-    return choices + [(f"f:{label}", label) for label in facilitator_labels(group_session)]
+    labels = facilitator_labels(group_session, used)
+    return choices + [(f"f:{label}", label) for label in labels]
 
 
 def split_points(text: str) -> list[tuple[int, str]]:

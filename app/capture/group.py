@@ -15,23 +15,27 @@ from app.models import GroupSession, Participant, Passage
 from app.platform.extensions import db
 
 
-def group_members(group_session: GroupSession) -> list[Participant]:
+def group_members(
+    group_session: GroupSession, speaking: set[int] | None = None
+) -> list[Participant]:
     """Return the session's group in seating order.
 
     A session saved before groups were kept (no seating) falls back to the participants
-    who speak in it, never to the whole study.
+    who speak in it (`speaking`, when the caller already has their ids), never to the
+    whole study.
     """
     by_id = {p.id: p for p in group_session.study.participants}
     members = [by_id[i] for i in group_session.seating or [] if i in by_id]
     if members:
         return members
-    speaking = set(
-        db.session.execute(
-            db.select(Passage.participant_id)
-            .filter_by(group_session_id=group_session.id)
-            .where(Passage.participant_id.is_not(None))
-        ).scalars()
-    )
+    if speaking is None:
+        speaking = set(
+            db.session.execute(
+                db.select(Passage.participant_id)
+                .filter_by(group_session_id=group_session.id)
+                .where(Passage.participant_id.is_not(None))
+            ).scalars()
+        )
     return [p for p in group_session.study.participants if p.id in speaking]
 
 
@@ -49,20 +53,23 @@ def default_facilitator_label(language: str) -> str:
         return _("Facilitator")
 
 
-def facilitator_labels(group_session: GroupSession) -> list[str]:
+def facilitator_labels(group_session: GroupSession, used: list[str] | None = None) -> list[str]:
     """Return the facilitator labels of a session, in order of first use.
 
-    Labels already used in the session come first; a session without any offers those
-    of the study's other sessions in the same language, else the word for facilitator
-    in the session's language, so one session never gets "Animateur" and "Facilitator"
-    only because two people use different interface languages.
+    Labels already used in the session come first (`used`: the non-empty speaker labels
+    of its passages in reading order, when the caller already has them); a session
+    without any offers those of the study's other sessions in the same language, else
+    the word for facilitator in the session's language, so one session never gets
+    "Animateur" and "Facilitator" only because two people use different interface
+    languages.
     """
-    used = db.session.execute(
-        db.select(Passage.speaker_label)
-        .filter_by(group_session_id=group_session.id)
-        .where(Passage.speaker_label != "")
-        .order_by(Passage.phase, Passage.position, Passage.id)
-    ).scalars()
+    if used is None:
+        used = db.session.execute(
+            db.select(Passage.speaker_label)
+            .filter_by(group_session_id=group_session.id)
+            .where(Passage.speaker_label != "")
+            .order_by(Passage.phase, Passage.position, Passage.id)
+        ).scalars()
     labels = list(dict.fromkeys(used))
     if labels:
         return labels

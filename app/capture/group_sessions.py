@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-
 from flask import (
     Blueprint,
     flash,
     g,
-    get_template_attribute,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
@@ -27,16 +21,12 @@ from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
 from app.capture.editor import speaker_choices
 from app.capture.group import group_members, set_group
+from app.capture.overview import TOOLS_FORM, passages_by_phase, session_passages
 from app.models import (
-    Coding,
     GroupSession,
     Narrative,
-    Participant,
-    Passage,
     SessionStatus,
-    SpeakerKind,
 )
-from app.models.phases import PHASES
 from app.platform.extensions import db
 from app.platform.forms import (
     ValidationError,
@@ -106,93 +96,6 @@ def next_session_number(study_id: int) -> int:
         db.select(func.max(GroupSession.number)).filter_by(study_id=study_id)
     )
     return (highest or 0) + 1
-
-
-@dataclass(frozen=True, slots=True)
-class PassageLine:
-    """What the session page shows of a passage (plain values, no ORM object)."""
-
-    id: int
-    speaker: str
-    facilitator: bool
-    time: str | None  # h:mm:ss from the start of the recording
-    text: str
-    codes: Markup  # the code tags of its codings, in text order
-
-
-def passages_by_phase(group_session_id: int, tags: dict[int, Markup]) -> list[tuple]:
-    """Return (phase, passages) for every MAG phase, in method order.
-
-    `tags` maps a theme id to the markup of its code tag. Two queries return plain
-    rows: hydrating hundreds of passages and codings as ORM objects, and rendering a
-    macro per coding, were most of the page's time.
-    """
-    theme_ids: dict[int, list[int]] = defaultdict(list)
-    for passage_id, theme_id in db.session.execute(
-        db.select(Coding.passage_id, Coding.theme_id)
-        .join(Passage, Coding.passage_id == Passage.id)
-        .where(Passage.group_session_id == group_session_id)
-        .order_by(Coding.passage_id, Coding.start_offset, Coding.id)
-    ):
-        theme_ids[passage_id].append(theme_id)
-    rows = db.session.execute(
-        db.select(
-            Passage.id,
-            Passage.phase,
-            Passage.speaker_kind,
-            Passage.speaker_label,
-            Passage.participant_id,
-            Participant.pseudonym,
-            Passage.start_time,
-            Passage.text,
-        )
-        .outerjoin(Participant, Passage.participant_id == Participant.id)
-        .where(Passage.group_session_id == group_session_id)
-        .order_by(Passage.phase, Passage.position, Passage.id)
-    )
-    grouped: dict[int, list[PassageLine]] = {phase.number: [] for phase in PHASES}
-    join = Markup("").join
-    for id_, phase, kind, label, participant_id, pseudonym, start, text in rows:
-        grouped[phase].append(
-            PassageLine(
-                id=id_,
-                speaker=pseudonym if participant_id is not None else label,
-                facilitator=kind == SpeakerKind.FACILITATOR,
-                time=None if start is None else _clock(start),
-                text=text,
-                codes=join([tags[t] for t in theme_ids.get(id_, ())]),
-            )
-        )
-    return [(phase, grouped[phase.number]) for phase in PHASES]
-
-
-def _clock(seconds: float) -> str:
-    # As the template's '%d:%02d:%02d' did: whole hours, minutes and seconds, truncated.
-    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
-
-
-def code_tags(themes) -> dict[int, Markup]:
-    """Return each theme's code tag (swatch and label in the reader's language), once."""
-    swatch = get_template_attribute("_macros.html", "swatch")
-    locale = str(get_locale())
-    return {
-        theme.id: Markup('<span class="code-tag">{}{}</span>').format(
-            swatch(theme.colour), theme.label(locale)
-        )
-        for theme in themes
-    }
-
-
-_SLOT = 2_147_483_647  # stands for the passage id in a URL built once per page
-
-
-def passage_urls(study_id: int, session_id: int) -> dict[str, str]:
-    """Return the passage tools' URLs as `str.format` patterns taking the passage id."""
-    urls = {}
-    for name in ("edit", "move", "merge"):
-        url = url_for(f"editor.{name}", study_id=study_id, session_id=session_id, passage_id=_SLOT)
-        urls[name] = url.replace("{", "{{").replace("}", "}}").replace(str(_SLOT), "{0}")
-    return urls
 
 
 # --- views ----------------------------------------------------------------
@@ -287,15 +190,21 @@ def overview(study_id: int, session_id: int):
         .filter_by(group_session_id=session_id)
         .order_by(Narrative.is_chosen.desc(), Narrative.id)
     )
-    members = []
+    rows = session_passages(session_id)
+    members, speakers = [], []
     if can_edit:
         # The forms' proposers and narrators: the session's group (and whoever already is one).
         # Loading them puts the study's participants in the session, so the narratives'
-        # proposers and narrators below need no query of their own.
-        members = group_members(group_session) or g.study.roster
+        # proposers and narrators below need no query of their own. The passages' rows
+        # say who speaks and which facilitator labels the session uses.
+        speaking = {row.participant_id for row in rows if row.participant_id is not None}
+        members = group_members(group_session, speaking) or g.study.roster
         narratives = db.session.execute(query).scalars().all()
         chosen = {n.proposer_id for n in narratives} | {n.narrator_id for n in narratives}
         members += [p for p in g.study.roster if p.id in chosen and p not in members]
+        speakers = speaker_choices(
+            group_session, [row.speaker_label for row in rows if row.speaker_label]
+        )
     else:  # no forms: only the names of the narratives' proposers and narrators
         options = selectinload(Narrative.proposer), selectinload(Narrative.narrator)
         narratives = db.session.execute(query.options(*options)).scalars().all()
@@ -305,8 +214,8 @@ def overview(study_id: int, session_id: int):
         group_session=group_session,
         members=members,
         narratives=narratives,
-        phases=passages_by_phase(session_id, code_tags(g.study.themes)),
+        phases=passages_by_phase(study_id, group_session, g.study.themes, rows, tools=can_edit),
+        tools_form=TOOLS_FORM,
         can_edit=can_edit,
-        speakers=speaker_choices(group_session) if can_edit else [],
-        urls=passage_urls(study_id, session_id) if can_edit else {},
+        speakers=speakers,
     )

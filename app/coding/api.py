@@ -13,9 +13,9 @@ from sqlalchemy.orm import contains_eager
 
 from app.accounts.policy import study_action
 from app.coding.codings import (
+    PassageChanged,
     changeable_coding,
     code_passage,
-    passage_in_study,
     remove_coding,
     set_memo,
 )
@@ -145,23 +145,22 @@ def list_codings(study_id: int):
 def create_coding(study_id: int):
     """Code a span: {"passage_id", "start", "end", "theme" (key or id), "memo"?}."""
     body = _body()
-    version = body.get("passage_version")
-    if version is not None:
-        passage = passage_in_study(as_id(body.get("passage_id")), study_id)
-        if version != passage.version:
-            return jsonify(
-                error=409,
-                message="The passage changed since this page was loaded; reload it before coding.",
-            ), 409
-    coding = code_passage(
-        study_id,
-        body.get("passage_id"),
-        body.get("start"),
-        body.get("end"),
-        body.get("theme"),
-        coder_id=current_user.id,
-        memo=body.get("memo") if isinstance(body.get("memo"), str) else "",
-    )
+    try:
+        coding = code_passage(
+            study_id,
+            body.get("passage_id"),
+            body.get("start"),
+            body.get("end"),
+            body.get("theme"),
+            coder_id=current_user.id,
+            memo=body.get("memo") if isinstance(body.get("memo"), str) else "",
+            passage_version=body.get("passage_version"),
+        )
+    except PassageChanged:
+        return jsonify(
+            error=409,
+            message="The passage changed since this page was loaded; reload it before coding.",
+        ), 409
     # Built from what was just written (ids and defaults are set by the flush): after the
     # commit every attribute would be read again from the database.
     saved = _coding_json(coding)

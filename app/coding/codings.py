@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, bindparam, true
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
@@ -28,11 +29,11 @@ from app.coding.highlights import (
     load_passages,
     passages_html,
 )
-from app.jobs.queue import latest_job
 from app.models import (
     Coding,
     CodingOrigin,
     GroupSession,
+    Job,
     Passage,
     Role,
     Suggestion,
@@ -54,30 +55,40 @@ REVIEWERS = frozenset({Role.OWNER, Role.FACILITATOR})
 # --- services -------------------------------------------------------------
 
 
-def passage_in_study(passage_id, study_id: int) -> Passage:
-    """Return the passage if it belongs to the study, else raise ValidationError."""
-    passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
-    # One query for the passage and its session; none when the request already loaded it.
-    options = [joinedload(Passage.group_session)]
-    passage = db.session.get(Passage, passage_id, options=options) if passage_id else None
-    if passage is None or passage.group_session.study_id != study_id:
-        raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
-    return passage
-
-
-def theme_in_study(theme_ref, study_id: int) -> Theme:
-    """Return the study's theme given by id or key, else raise ValidationError."""
+def _theme_column(theme_ref):
+    """Return the theme column and value a reference names (id or key); None if neither."""
     if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
-        theme_ref = as_id(theme_ref) or 0
-    elif not isinstance(theme_ref, str) or "\x00" in theme_ref:
-        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
-    column = Theme.id if isinstance(theme_ref, int) else Theme.key
-    theme = db.session.execute(
-        db.select(Theme).where(column == theme_ref, Theme.study_id == study_id)
-    ).scalar_one_or_none()
-    if theme is None:
-        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
-    return theme
+        return Theme.id, as_id(theme_ref) or 0
+    if not isinstance(theme_ref, str) or "\x00" in theme_ref:
+        return None, None
+    return Theme.key, theme_ref
+
+
+class PassageChanged(Exception):
+    """The passage's version is not the one the coder saw: their offsets may be stale."""
+
+
+def _passage_and_theme(study_id: int, passage_id, theme_ref) -> tuple[Passage | None, Theme | None]:
+    """Load a passage of the study with its session, and the study's theme, in one query.
+
+    None for a passage that is not the study's, and for a theme the codebook lacks (or a
+    malformed reference).
+    """
+    passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
+    if passage_id is None:
+        return None, None
+    query = (
+        db.select(Passage)
+        .join(Passage.group_session)
+        .where(Passage.id == passage_id, GroupSession.study_id == study_id)
+        .options(contains_eager(Passage.group_session))
+    )
+    column, ref = _theme_column(theme_ref)
+    if column is None:
+        return db.session.execute(query).scalar_one_or_none(), None
+    on_theme = and_(Theme.study_id == GroupSession.study_id, column == ref)
+    row = db.session.execute(query.add_columns(Theme).outerjoin(Theme, on_theme)).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def check_span(passage: Passage, start, end) -> tuple[int, int]:
@@ -107,11 +118,23 @@ def code_passage(
     coder_id: int,
     origin: CodingOrigin = CodingOrigin.MANUAL,
     memo: str = "",
+    passage_version: int | None = None,
 ) -> Coding:
-    """Apply a theme to a span of a passage."""
-    passage = passage_in_study(passage_id, study_id)
+    """Apply a theme to a span of a passage.
+
+    `passage_version`, when given, must be the passage's current version (else
+    PassageChanged): the offsets were taken from that text.
+    """
+    # One query for the passage, its session and the theme: the coding view sends one
+    # of these per selection.
+    passage, theme = _passage_and_theme(study_id, passage_id, theme_ref)
+    if passage is None:
+        raise ValidationError(_l("This passage does not exist in this study."), "passage_id")
+    if passage_version is not None and passage_version != passage.version:
+        raise PassageChanged
     start, end = check_span(passage, start, end)
-    theme = theme_in_study(theme_ref, study_id)
+    if theme is None:
+        raise ValidationError(_l("This theme is not in this study's codebook."), "theme")
     coding = Coding(
         passage=passage,
         theme=theme,
@@ -235,8 +258,8 @@ def workspace(study_id: int, session_id: int):
         token=generate_csrf(),
         only_mine=only_mine,
         colours=colours_version(g.study.themes),
-        suggestions=open_suggestions(study_id, session_id),
-        suggest_job=latest_job(study_id, "analysis.suggest", session_id),
+        # Only coders see the suggestion panel.
+        **(suggestion_panel(study_id, session_id) if context.can_code else {}),
     )
 
 
@@ -313,18 +336,65 @@ def memo(study_id: int, session_id: int, coding_id: int):
     )
 
 
+def _open_suggestions_query(study_id, session_id):
+    return (
+        db.select(Suggestion)
+        .join(Passage, Suggestion.passage_id == Passage.id)
+        .where(
+            Suggestion.study_id == study_id,
+            Passage.group_session_id == session_id,
+            Suggestion.status == SuggestionStatus.OPEN,
+        )
+    )
+
+
 def open_suggestions(study_id: int, session_id: int) -> list[Suggestion]:
     """Return a session's open suggestions, strongest first within each passage order."""
     return list(
         db.session.execute(
-            db.select(Suggestion)
-            .join(Passage, Suggestion.passage_id == Passage.id)
-            .where(
-                Suggestion.study_id == study_id,
-                Passage.group_session_id == session_id,
-                Suggestion.status == SuggestionStatus.OPEN,
-            )
+            _open_suggestions_query(study_id, session_id)
             .order_by(Passage.phase, Passage.position, Passage.id, Suggestion.score.desc())
-            .options(selectinload(Suggestion.passage), selectinload(Suggestion.theme))
+            # The panel shows each one's passage and speaker; its theme is one of the
+            # study's, already loaded (a many-to-one found in the session needs no query).
+            .options(selectinload(Suggestion.passage).selectinload(Passage.participant))
         ).scalars()
     )
+
+
+def _panel_statement():
+    """The suggestion panel's one query, built once: building it cost ten times running it."""
+    study_id, session_id = bindparam("study_id"), bindparam("session_id")
+    is_open = db.select(_open_suggestions_query(study_id, session_id).exists().label("open"))
+    flag = is_open.subquery()
+    recent = (
+        db.select(Job)
+        .where(Job.study_id == study_id, Job.kind == "analysis.suggest")
+        .order_by(Job.id.desc())
+        .limit(20)
+        .subquery()
+    )
+    job = aliased(Job, recent)
+    return (
+        db.select(flag.c.open, job)
+        .select_from(flag)
+        .outerjoin(recent, true())
+        .order_by(recent.c.id.desc())
+    )
+
+
+_PANEL = _panel_statement()
+
+
+def suggestion_panel(study_id: int, session_id: int) -> dict:
+    """Return the coding view's suggestion panel: the open suggestions and the latest run.
+
+    One query answers both "is any suggestion open?" and "which was the session's last
+    suggestion run?" (the newest of the study's last 20 runs, as `latest_job` finds it);
+    the suggestions themselves are loaded only when some are open, which is rare once a
+    session is coded.
+    """
+    rows = db.session.execute(_PANEL, {"study_id": study_id, "session_id": session_id}).all()
+    runs = (run for _open, run in rows if run is not None)
+    latest = next((run for run in runs if run.params.get("session_id") == session_id), None)
+    suggestions = open_suggestions(study_id, session_id) if rows[0].open else []
+    return {"suggestions": suggestions, "suggest_job": latest}

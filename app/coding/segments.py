@@ -25,10 +25,12 @@ from analysis import agreement_by_theme
 from app.accounts.audit import record_event
 from app.accounts.policy import allowed, in_study, study_action
 from app.coding.matrices import cooccurrence, theme_matrix
+from app.coding.results import Shared, passages_html, segments_html
 from app.coding.retrieval import (
     SegmentFilters,
     attribute_values,
     found_passages,
+    participant_attributes,
     search_terms,
     segment_rows,
 )
@@ -126,21 +128,34 @@ def retrieval(study_id: int):
     passages = found_passages(study_id, filters) if filters.terms else []
     tree = theme_tree(study_id)
     sessions = g.study.group_sessions
+    attributes = participant_attributes(study_id)
+    shared = Shared(
+        heads=theme_heads(theme for theme, _depth in tree),
+        session_names={s.id: _("Session %(number)d", number=s.number) for s in sessions},
+        phase_names=[str(phase.name) for phase in PHASES],
+        workspace={
+            s.id: url_for("coding.workspace", study_id=study_id, session_id=s.id) for s in sessions
+        },
+        organisations={
+            id_: values["organisation_type"]
+            for id_, values in attributes.items()
+            if values.get("organisation_type")
+        },
+        memo=_("Memo:"),
+        open=_("Open in the coding view"),
+    )
     return render_template(
         "segments/retrieval.html",
         study=g.study,
         filters=filters,
         results=results,
         passages=passages,
+        segments_html=segments_html(results, shared),
+        passages_html=passages_html(passages, shared),
         args=request.args,
         tree=tree,
-        heads=theme_heads(theme for theme, _depth in tree),
-        session_names={s.id: _("Session %(number)d", number=s.number) for s in sessions},
-        workspace={
-            s.id: url_for("coding.workspace", study_id=study_id, session_id=s.id) for s in sessions
-        },
         phases=PHASES,
-        attributes=attribute_values(study_id),
+        attributes=attribute_values(study_id, attributes),
         coders=_coders(study_id),
         error=date_error,
         can_export=allowed(g.membership.role, "export.download"),

@@ -214,3 +214,50 @@ def test_changing_the_speaker_is_recorded_in_history(client, app, session):
     assert response.status_code == 302
     page = client.get(f"{session['base']}/passages/{session['passage']}/edit").text
     assert "History" in page and "Amina" in page
+
+
+def _press(client, page: str, formaction: str, value: str | None = None):
+    """Submit what a browser sends for a button: its form's fields, then its name and value."""
+    pattern = rf'<button type="submit" form="([\w-]+)" formaction="{re.escape(formaction)}"'
+    if value is not None:
+        pattern += rf' name="(\w+)" value="{value}"'
+    button = re.search(pattern, page)
+    assert button, formaction
+    form = re.search(rf'<form id="{button.group(1)}" method="post" hidden>(.*?)</form>', page)
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(1)))
+    if value is not None:
+        data[button.group(2)] = value
+    return client.post(formaction, data=data)
+
+
+def test_session_page_buttons_move_and_merge_without_script(client, app, session):
+    """The session page's move and merge buttons, sent as a browser sends them, do their work."""
+    client.post(
+        f"{session['base']}/passages",
+        data={"phase": "5", "speaker": f"p:{session['amina']}", "text": "Merci."},
+    )
+    page = client.get(session["base"]).text
+    moved = f"{session['base']}/passages/{session['passage']}"
+    assert _press(client, page, f"{moved}/move", "down").status_code == 302
+    page = client.get(session["base"]).text
+    assert page.index("Merci.") < page.index("Ma voisine")
+    with app.app_context():
+        first = (
+            db.session.execute(
+                db.select(Passage.id)
+                .filter_by(group_session_id=session["session"], phase=5)
+                .order_by(Passage.position)
+            )
+            .scalars()
+            .first()
+        )
+    assert _press(client, page, f"{session['base']}/passages/{first}/merge").status_code == 302
+    with app.app_context():
+        texts = (
+            db.session.execute(
+                db.select(Passage.text).filter_by(group_session_id=session["session"])
+            )
+            .scalars()
+            .all()
+        )
+    assert texts == [f"Merci.\n{TEXT}"]

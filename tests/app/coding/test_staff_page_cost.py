@@ -15,7 +15,21 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, Theme
+from app.models import (
+    Coding,
+    GroupSession,
+    Job,
+    JobStatus,
+    Membership,
+    Participant,
+    Passage,
+    Role,
+    SpeakerKind,
+    Suggestion,
+    Theme,
+    User,
+)
+from app.models.base import utcnow
 from app.platform.extensions import db
 from tests.conftest import login
 
@@ -152,18 +166,20 @@ def test_session_page_shows_passages_codes_and_tools_escaped(app, client, study)
     # Each coding shows its theme's tag once, escaped, with the theme's swatch.
     assert html.count('<span class="code-tag"><svg class="swatch"') == 30
     assert "</svg>&lt;script&gt;x&lt;/script&gt;</span>" in html
-    # The no-script tools: an edit link, two move forms and a merge form (all but the last
-    # passage of a phase), each form with the page's CSRF field.
+    # The no-script tools: an edit link, move up and down and (all but the last passage of a
+    # phase) merge buttons, which submit the page's one form and its CSRF field.
+    assert html.count('<form id="passage-tools-form" method="post" hidden>') == 1
+    for passage in html.split('<div class="passage" id="passage-')[1:]:
+        assert "csrf_token" not in passage.split('<details class="add-passage">')[0]
+    base = f"/studies/{study['id']}/sessions/{ids['session']}"
     for passage_id in ids["passages"]:
         assert f"/passages/{passage_id}/edit" in html
-        assert (
-            html.count(
-                f'action="/studies/{study["id"]}/sessions/{ids["session"]}'
-                f'/passages/{passage_id}/move"'
-            )
-            == 2
-        )
-    assert html.count('/merge"><input type="hidden" name="csrf_token"') == 1  # phase 1: 2 passages
+        for direction in ("up", "down"):
+            assert (
+                f'form="passage-tools-form" formaction="{base}/passages/{passage_id}/move" '
+                f'name="direction" value="{direction}"'
+            ) in html
+    assert html.count('/merge" class="link">') == 1  # phase 1: 2 passages
 
 
 def test_session_page_has_no_tools_for_researchers(app, client, study):
@@ -210,8 +226,123 @@ def test_api_create_answers_without_reading_after_the_commit(app, client, study)
     assert made["coder_id"] == study["owner"] and made["origin"] == "manual" and made["created_at"]
     inserts = [i for i, s in enumerate(sent) if s.startswith("INSERT INTO coding")]
     assert inserts and not any(s.startswith("SELECT") for s in sent[inserts[0] :])
+    # Login, study, and the passage with its session and the theme in one query.
+    assert sum(s.startswith("SELECT") for s in sent) <= 3
     listed = client.get(f"{url}?passage={ids['passages'][1]}").get_json()["codings"]
     assert [{**c, "created_at": None} for c in listed] == [{**made, "created_at": None}]
     with statements(app) as sent:
         assert client.delete(f"{url}/{made['id']}").status_code == 204
     assert sum(s.startswith("SELECT") for s in sent) <= 3  # login, study, coding with theme
+
+
+def _suggest(app, study_id: int, ids: dict, passages: int, done: bool) -> None:
+    """Open suggestions on the first `passages` passages, and suggestion runs of the study."""
+    with app.app_context():
+        themes = db.session.execute(db.select(Theme.id).filter_by(study_id=study_id)).scalars()
+        theme_ids = list(themes)
+        other = Job(study_id=study_id, kind="analysis.suggest", params={"session_id": 999_999})
+        run = Job(
+            study_id=study_id,
+            kind="analysis.suggest",
+            params={"session_id": ids["session"]},
+            status=JobStatus.DONE if done else JobStatus.RUNNING,
+            progress=0.5,
+            finished_at=utcnow() if done else None,
+        )
+        db.session.add_all([run, other])  # the other session's run is the newest
+        db.session.add_all(
+            Suggestion(
+                study_id=study_id,
+                passage_id=passage_id,
+                theme_id=theme_ids[i % len(theme_ids)],
+                score=0.5 + i / 1000,
+                regime="codebook",
+                evidence=[{"kind": "term", "text": f"guichet {i}"}],
+                text_hash="x",
+            )
+            for i, passage_id in enumerate(ids["passages"][:passages])
+        )
+        db.session.commit()
+
+
+def test_coding_view_suggestion_panel_in_one_query_unless_some_are_open(app, study):
+    """Coders: one query for the panel when nothing is open; open ones add a fixed few.
+
+    Observers see no panel and send none of its queries.
+    """
+    ids = _build(app, study["id"], study["owner"], study["coder"], 40, 20)
+    url = _urls(study["id"], ids)["coding view"]
+    client = app.test_client()
+    login(client, "coder@example.org")
+    plain = _count(app, client, url)
+    html = client.get(url).text
+    assert "Suggested themes" in html and "Suggestions are being computed" not in html
+    _suggest(app, study["id"], {**ids, "passages": []}, 0, done=False)
+    assert _count(app, client, url) == plain
+    assert "Suggestions are being computed (50%)." in client.get(url).text
+    with app.app_context():
+        db.session.execute(db.delete(Job))
+        db.session.commit()
+    _suggest(app, study["id"], ids, 2, done=True)
+    with_two = _count(app, client, url)
+    assert plain < with_two <= plain + 3  # the suggestions, their passages and speakers
+    html = client.get(url).text
+    assert html.count('<li id="suggestion-') == 2 and "<mark>guichet 1</mark>" in html
+    assert "Last run:" in html and "P1 &lt;b&gt;" in html
+    _suggest(app, study["id"], {**ids, "passages": ids["passages"][2:]}, 38, done=True)
+    assert _count(app, client, url) == with_two
+    assert client.get(url).text.count('<li id="suggestion-') == 40
+    observer = app.test_client()
+    with app.app_context():
+        observer_id = db.session.execute(
+            db.select(User.id).filter_by(email="coder@example.org")
+        ).scalar_one()
+        db.session.execute(
+            db.update(Membership).filter_by(user_id=observer_id).values(role=Role.OBSERVER)
+        )
+        db.session.commit()
+    login(observer, "coder@example.org")
+    assert _count(app, observer, url) == plain - 1
+    assert "Suggested themes" not in observer.get(url).text
+
+
+def test_api_create_checks_the_passage_version_in_the_same_query(app, client, study):
+    """The coding view's create (with the passage version) reads no more; a stale one is 409."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 2, 0)
+    login(client, "owner@example.org")
+    url = f"/api/studies/{study['id']}/codings"
+    body = {"passage_id": ids["passages"][1], "start": 2, "end": 9, "theme": ids["theme_key"]}
+    with statements(app) as sent:
+        response = client.post(url, json={**body, "passage_version": 1})
+    assert response.status_code == 201 and response.get_json()["text"] == "guichet"
+    assert sum(s.startswith("SELECT") for s in sent) <= 3
+    response = client.post(url, json={**body, "passage_version": 2})
+    assert response.status_code == 409 and "reload" in response.get_json()["message"]
+    response = client.post(url, json={**body, "passage_id": 999_999, "passage_version": 2})
+    assert response.status_code == 422 and "passage" in response.get_json()["message"]
+    response = client.post(url, json={**body, "theme": ["x"]})
+    assert response.status_code == 422 and "codebook" in response.get_json()["message"]
+    listed = client.get(f"{url}?passage={ids['passages'][1]}").get_json()["codings"]
+    assert len(listed) == 1
+
+
+# Statements each page sends on a reopening (SQLite's BEGIN included, PRAGMAs left out;
+# PostgreSQL sends one fewer), listed so that one more query on a page shows up here.
+# Session page: login, study, session, audit check, codebook, its passages and codings,
+# narratives, and for owners the roster (the session's speakers and facilitator labels
+# come from its passages). Coding view: the suggestion panel is one query.
+_PAGES = {"coding view": 9, "passage fragment": 6, "segments": 9, "search": 10, "codings API": 4}
+MOST_STATEMENTS = {
+    "owner@example.org": {"session page": 10, **_PAGES},
+    "coder@example.org": {"session page": 9, **_PAGES},
+}
+
+
+@pytest.mark.parametrize("email", sorted(MOST_STATEMENTS))
+def test_staff_pages_send_no_more_statements_than_listed(app, study, email):
+    """Each staff page's statement count stays at or under the listed figure."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 12, 30)
+    client = app.test_client()
+    login(client, email)
+    counts = {name: _count(app, client, url) for name, url in _urls(study["id"], ids).items()}
+    assert {n: c for n, c in counts.items() if c > MOST_STATEMENTS[email][n]} == {}, counts
