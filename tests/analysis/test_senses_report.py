@@ -58,6 +58,45 @@ TABLE = [
         "dependency",
         YES,
     ),
+    # Power is a noun in its own form ("le pouvoir", "their power"), not the verb after a
+    # pronoun ("ne le peut pas", "those who can").
+    (
+        "fr",
+        "Selon le plan, ceux qui ne le peuvent pas ne sont pas exclus des services.",
+        "dependency",
+        NO,
+    ),
+    (
+        "fr",
+        "Son fils a tout le pouvoir sur ses démarches : elle dépend de lui pour chaque papier.",
+        "dependency",
+        YES,
+    ),
+    (
+        "en",
+        "Citizens who cannot or will not use a digital channel must not feel forced to use it.",
+        "dependency",
+        NO,
+    ),
+    (
+        "en",
+        "Her son has all the power over her paperwork: she depends on him for every letter.",
+        "dependency",
+        YES,
+    ),
+    (
+        "nl",
+        "Burgers die het niet kunnen of niet willen, mogen zich niet verplicht voelen om een "
+        "digitaal kanaal te gebruiken.",
+        "dependency",
+        NO,
+    ),
+    (
+        "nl",
+        "Haar zoon heeft alle macht over haar papieren: ze is van hem afhankelijk voor elke brief.",
+        "dependency",
+        YES,
+    ),
     # A neighbour who helps is a person; neighbouring countries or towns are places.
     (
         "en",
