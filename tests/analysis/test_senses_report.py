@@ -58,6 +58,48 @@ TABLE = [
         "dependency",
         YES,
     ),
+    # Digital exclusion, skills and missing equipment describe the population; dependency
+    # is reaching one's rights only through someone else.
+    (
+        "en",
+        "A third of adults have weak digital skills, one in ten has no internet at home and "
+        "digital exclusion follows income.",
+        "dependency",
+        NO,
+    ),
+    (
+        "en",
+        "She has no internet and no computer, so she depends on her daughter for every form.",
+        "dependency",
+        YES,
+    ),
+    (
+        "fr",
+        "Un tiers des adultes a de faibles compétences numériques, un sur dix n'a pas d'internet "
+        "et l'exclusion numérique suit le revenu.",
+        "dependency",
+        NO,
+    ),
+    (
+        "fr",
+        "Elle n'a pas d'internet ni d'ordinateur : elle dépend de sa fille pour chaque formulaire.",
+        "dependency",
+        YES,
+    ),
+    (
+        "nl",
+        "Een derde van de volwassenen heeft zwakke digitale vaardigheden, een op tien heeft geen "
+        "internet en digitale uitsluiting volgt het inkomen.",
+        "dependency",
+        NO,
+    ),
+    (
+        "nl",
+        "Ze heeft geen internet en geen computer: ze is afhankelijk van haar dochter voor elk "
+        "formulier.",
+        "dependency",
+        YES,
+    ),
     # Power is a noun in its own form ("le pouvoir", "their power"), not the verb after a
     # pronoun ("ne le peut pas", "those who can").
     (
