@@ -100,6 +100,44 @@ TABLE = [
         "dependency",
         YES,
     ),
+    # Outsourcing is about counters, branches and offices that close and send people
+    # elsewhere; a closure of something else is another sense.
+    (
+        "en",
+        "After the closure of the survey, the school published its annual results.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "en",
+        "Since the closure of the branch, the bank sends everyone to the CPAS.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "fr",
+        "La fermeture du dossier est prévue en juin ; la question reste fermée.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "fr",
+        "Depuis la fermeture de l'agence, la banque envoie tout le monde au CPAS.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "nl",
+        "Na de sluiting van de enquête publiceerde de school haar jaarresultaten.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "nl",
+        "Sinds de sluiting van het bankkantoor verwijst de bank iedereen door naar het OCMW.",
+        "outsourcing",
+        YES,
+    ),
     # Power is a noun in its own form ("le pouvoir", "their power"), not the verb after a
     # pronoun ("ne le peut pas", "those who can").
     (
