@@ -138,6 +138,46 @@ TABLE = [
         "outsourcing",
         YES,
     ),
+    # Naming social housing or the housing company says who, not that work is shifted.
+    (
+        "en",
+        "Her application for social housing was accepted by the housing company in May.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "en",
+        "The housing company closed its counter and sends every tenant to us for the online form.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "fr",
+        "Sa demande de logement social a été acceptée par la société de logement en mai.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "fr",
+        "La société de logement a fermé son guichet et envoie tous les locataires chez nous "
+        "pour le formulaire en ligne.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "nl",
+        "Haar aanvraag voor sociale huisvesting werd in mei door de huisvestingsmaatschappij "
+        "aanvaard.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "nl",
+        "De huisvestingsmaatschappij heeft haar loket gesloten en stuurt alle huurders naar ons "
+        "voor het online formulier.",
+        "outsourcing",
+        YES,
+    ),
     # Power is a noun in its own form ("le pouvoir", "their power"), not the verb after a
     # pronoun ("ne le peut pas", "those who can").
     (
