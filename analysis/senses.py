@@ -6,8 +6,9 @@ Used by `analysis.terms` (which re-exports these names) on the matches of a `Ter
     ?privé    an ambiguous word, kept only when another term of the same theme (weight
               >= CONTEXT_WEIGHT, not itself ambiguous) lies within CONTEXT_WINDOW words
               ("privé" beside "données", not "secteur privé")
-    ^pouvoir  a noun, kept only after a determiner ("le pouvoir", "leur pouvoir"; not
-              the modal verb "pour pouvoir payer")
+    ^pouvoir  a noun, kept only after a determiner and in its own written form ("le
+              pouvoir", "leurs pouvoirs"; not the modal verb "pour pouvoir payer" nor
+              "ne le peut pas", where "le" is a pronoun)
 
 A term of weight 0 matches but counts nothing: it marks another sense of a word, and a
 shorter term of the same theme inside it is dropped ("pouvoirs publics" hides
@@ -55,6 +56,10 @@ def in_sense(matches: Sequence[Match], prepared: PreparedText) -> list[Match]:
         if sense == "noun":
             if match.first == 0 or forms[match.first - 1] not in determiners:
                 continue
+            # The noun's own form, not a verb of the same lemma after a clitic pronoun
+            # ("ne le peut pas": "le" is no determiner there).
+            if not forms[match.first].startswith(_noun_form(match.term.source)):
+                continue
         elif sense == "context" and not any(
             other.term.theme == match.term.theme
             and other.term.weight >= CONTEXT_WEIGHT
@@ -66,6 +71,11 @@ def in_sense(matches: Sequence[Match], prepared: PreparedText) -> list[Match]:
             continue
         kept.append(match)
     return kept
+
+
+def _noun_form(source: str) -> str:
+    """Return the written noun of a `^` pattern: "^pouvoir" -> "pouvoir"."""
+    return source.lstrip("^").split()[0].lower()
 
 
 def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
