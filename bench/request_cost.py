@@ -387,6 +387,9 @@ def main() -> None:
     parser.add_argument("--sql", metavar="ENDPOINT", help="print the statements it sends")
     parser.add_argument("--profile-filter", nargs="*", help="pstats restrictions, e.g. limiter 20")
     parser.add_argument("--only", nargs="*", help="measure only endpoints starting with these")
+    parser.add_argument(
+        "--profile-sort", default="cumulative", help="pstats order: cumulative, tottime …"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = normalise_database_url(
@@ -438,7 +441,8 @@ def main() -> None:
                 profiler.disable()
                 out = io.StringIO()
                 limits = [int(a) if a.isdigit() else a for a in args.profile_filter or ["45"]]
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(*limits)
+                stats = pstats.Stats(profiler, stream=out).sort_stats(args.profile_sort)
+                stats.print_stats(*limits)
                 print(out.getvalue())
             times.sort()
             rows.append(
