@@ -6,7 +6,6 @@ from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, abort, current_app, request
-from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -50,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         report_missing_translations,
         select_locale,
         template_gettext,
+        template_locale,
         template_ngettext,
     )
     from app.privacy import queue as privacy
@@ -122,7 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(report_missing_translations)
     app.after_request(_security_headers)
     app.url_defaults(_version_static_urls)
-    app.jinja_env.globals["get_locale"] = get_locale  # macros see globals, not context
+    app.jinja_env.globals["get_locale"] = template_locale  # macros see globals, not context
     app.context_processor(lambda: {"languages": LANGUAGES, "current_path": request.full_path})
     register_error_handlers(app)
     register_cli(app)
@@ -165,19 +165,27 @@ def _version_static_urls(endpoint: str, values: dict) -> None:
             values["v"] = version
 
 
-def _security_headers(response):
-    """Forbid framing, inline scripts and plugins; the app needs none of them."""
-    response.headers.setdefault(
+_SECURITY_HEADERS = (
+    (
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
     # Pages hold confidential testimony: keep them out of shared caches and history.
+    ("Cache-Control", "no-store"),
+)
+
+
+def _security_headers(response):
+    """Forbid framing, inline scripts and plugins; the app needs none of them."""
+    headers = response.headers
     if request.endpoint == "static" and "v" in request.args:
         # Public files at a versioned URL (a changed file gets a new URL): no revalidation
         # on every page, which cost a request per file and page.
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    response.headers.setdefault("Cache-Control", "no-store")
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # One pass over the response's few headers; a view's own value of one of them stays.
+    present = {name.lower() for name, _value in headers}
+    headers.extend(header for header in _SECURITY_HEADERS if header[0].lower() not in present)
     return response

@@ -140,6 +140,16 @@ class CheckedDomain(Domain):
         return cached[1]
 
 
+def template_locale():
+    """`get_locale()` for templates: the locale Flask-Babel chose for the request, read directly."""
+    try:
+        babel_state = vars(g._get_current_object()).get("_flask_babel")
+    except RuntimeError:  # no application context
+        return get_locale()
+    locale = getattr(babel_state, "babel_locale", None)
+    return get_locale() if locale is None else locale
+
+
 def _translations():
     return _cached_translations() or get_translations()
 
