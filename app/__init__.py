@@ -9,7 +9,7 @@ from flask import Flask, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from app.platform.config import LANGUAGES, ROOT, instance_secret_key, load_config
+from app.platform.config import ROOT, instance_secret_key, load_config
 from app.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         attribute_label,
         format_date,
         format_datetime,
+        language_switcher,
         report_missing_translations,
         select_locale,
         template_gettext,
@@ -123,7 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     app.url_defaults(_version_static_urls)
     app.jinja_env.globals["get_locale"] = template_locale  # macros see globals, not context
-    app.context_processor(lambda: {"languages": LANGUAGES, "current_path": request.full_path})
+    app.jinja_env.globals["language_switcher"] = language_switcher
     register_error_handlers(app)
     register_cli(app)
 
