@@ -6,11 +6,10 @@ from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, abort, current_app, request
-from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from app.platform.config import LANGUAGES, ROOT, instance_secret_key, load_config
+from app.platform.config import ROOT, instance_secret_key, load_config
 from app.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -47,8 +46,12 @@ def create_app(config: dict | None = None) -> Flask:
         attribute_label,
         format_date,
         format_datetime,
+        language_switcher,
         report_missing_translations,
         select_locale,
+        template_gettext,
+        template_locale,
+        template_ngettext,
     )
     from app.privacy import queue as privacy
     from app.studies import codebook, participants, studies
@@ -77,6 +80,9 @@ def create_app(config: dict | None = None) -> Flask:
         default_translation_directories=str(ROOT / "translations"),
     )
     babel.domain_instance = CheckedDomain()
+    # The same functions as Flask-Babel installs, with fewer calls: a page has dozens of _().
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
+    app.jinja_env.globals["ngettext"] = template_ngettext
     # Dates in the reader's form (English as in Europe, not 3/4/26); attribute keys readable.
     app.jinja_env.filters.update(
         dateformat=format_date, datetimeformat=format_datetime, attribute_label=attribute_label
@@ -117,8 +123,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(report_missing_translations)
     app.after_request(_security_headers)
     app.url_defaults(_version_static_urls)
-    app.jinja_env.globals["get_locale"] = get_locale  # macros see globals, not context
-    app.context_processor(lambda: {"languages": LANGUAGES, "current_path": request.full_path})
+    app.jinja_env.globals["get_locale"] = template_locale  # macros see globals, not context
+    app.jinja_env.globals["language_switcher"] = language_switcher
     register_error_handlers(app)
     register_cli(app)
 
@@ -143,27 +149,44 @@ def _refuse_oversized():
         abort(413)
 
 
+# (static folder, file name) -> modification time, read once per process: every page links
+# the style sheet, and a deployment that changes a file restarts the workers.
+_static_versions: dict[tuple[str, str], int] = {}
+
+
 def _version_static_urls(endpoint: str, values: dict) -> None:
     """Put the file's modification time in static URLs, so browsers can keep the file."""
     if endpoint == "static" and "filename" in values and "v" not in values:
-        with suppress(OSError):
-            path = Path(current_app.static_folder, values["filename"])
-            values["v"] = int(path.stat().st_mtime)
+        key = (current_app.static_folder, values["filename"])
+        version = None if current_app.debug else _static_versions.get(key)
+        if version is None:
+            with suppress(OSError):
+                version = _static_versions[key] = int(Path(*key).stat().st_mtime)
+        if version is not None:
+            values["v"] = version
+
+
+_SECURITY_HEADERS = (
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    # Pages hold confidential testimony: keep them out of shared caches and history.
+    ("Cache-Control", "no-store"),
+)
 
 
 def _security_headers(response):
     """Forbid framing, inline scripts and plugins; the app needs none of them."""
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    # Pages hold confidential testimony: keep them out of shared caches and history.
+    headers = response.headers
     if request.endpoint == "static" and "v" in request.args:
         # Public files at a versioned URL (a changed file gets a new URL): no revalidation
         # on every page, which cost a request per file and page.
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    response.headers.setdefault("Cache-Control", "no-store")
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # One pass over the response's few headers; a view's own value of one of them stays.
+    present = {name.lower() for name, _value in headers}
+    headers.extend(header for header in _SECURITY_HEADERS if header[0].lower() not in present)
     return response

@@ -16,12 +16,27 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, session
+from sqlalchemy import bindparam
 
 from app.models import LoginSession, User
 from app.models.base import utcnow
 from app.platform.extensions import db
 
 SESSION_KEY = "login"
+
+
+# Built once, with bound parameters: a statement object keeps its cache key, which SQLAlchemy
+# otherwise derives again from a new statement on every request (about 150 µs of the 250 µs
+# this check cost; BENCHMARKS.md, "Fixed cost per request").
+_LIVE_LOGIN = (
+    db.select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        LoginSession.token_hash == bindparam("token_hash"),
+        LoginSession.ended_at.is_(None),
+    )
+)
 
 
 def _digest(token: str) -> str:
@@ -52,15 +67,8 @@ def live_login_user(user_id: int, session_token: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         return None
-    user = db.session.execute(
-        db.select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            LoginSession.token_hash == _digest(token),
-            LoginSession.ended_at.is_(None),
-        )
-    ).scalar_one_or_none()
+    found = db.session.execute(_LIVE_LOGIN, {"user_id": user_id, "token_hash": _digest(token)})
+    user = found.scalar_one_or_none()
     if user is None or not hmac.compare_digest(user.session_token, session_token):
         return None
     return user

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam
 
 from app.models import Membership, Role, Study
 from app.platform.errors import wants_json
@@ -93,13 +94,18 @@ def membership_of(user_id: int, study_id: int) -> Membership | None:
     ).scalar_one_or_none()
 
 
+# Built once (its cache key kept, as logins._LIVE_LOGIN): every study request asks.
+_STUDY_AND_MEMBERSHIP = (
+    db.select(Study, Membership)
+    .join(Membership, Membership.study_id == Study.id)
+    .where(Study.id == bindparam("study_id"), Membership.user_id == bindparam("user_id"))
+)
+
+
 def _study_and_membership(study_id: int, user_id: int):
     """Return (study, membership of the user) in one query (every study request asks)."""
-    return db.session.execute(
-        db.select(Study, Membership)
-        .join(Membership, Membership.study_id == Study.id)
-        .where(Study.id == study_id, Membership.user_id == user_id)
-    ).one_or_none()
+    found = db.session.execute(_STUDY_AND_MEMBERSHIP, {"study_id": study_id, "user_id": user_id})
+    return found.one_or_none()
 
 
 def _check_csrf() -> None:

@@ -55,6 +55,7 @@ from app.platform.forms import (
 )
 
 bp = Blueprint("accounts", __name__)
+_SETUP_DONE = "magwb.setup_done"  # key in app.extensions: see needs_setup
 # Never below OWASP's minimum for Argon2id: m ≥ 19 MiB with t ≥ 2, p = 1.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -80,10 +81,18 @@ def check_password(user: User, password: str) -> bool:
 def needs_setup() -> bool:
     """Tell whether nobody can log in yet (first start).
 
-    The demo's coder accounts have no password, so they do not count.
+    The demo's coder accounts have no password, so they do not count. Once an account has
+    a password, one always will (accounts are disabled, never deleted; a password is only
+    replaced by another), so that answer is kept for the application's lifetime and the
+    login page sends no query.
     """
+    if current_app.extensions.get(_SETUP_DONE):
+        return False
     with_password = db.select(User.id).where(User.password_hash.is_not(None)).limit(1)
-    return db.session.execute(with_password).first() is None
+    if db.session.execute(with_password).first() is None:
+        return True
+    current_app.extensions[_SETUP_DONE] = True
+    return False
 
 
 def find_user(email: str) -> User | None:

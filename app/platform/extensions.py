@@ -2,10 +2,12 @@
 
 from datetime import datetime
 
+from flask import current_app, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_login.config import COOKIE_NAME
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -57,9 +59,28 @@ class ViewLimiter(Limiter):
             hooks.remove(self._check_request_limit)
 
 
+class SessionLoginManager(LoginManager):
+    """Flask-Login, whose session protection looks only at sessions that hold a login.
+
+    In "strong" mode Flask-Login compares the session's `_id` (a digest of the browser's
+    address and user agent, written at login) with the request's, and empties the session
+    when they differ. A session without a login (a participant's, a visitor's: a CSRF token,
+    a language) has no `_id`, so every one of its requests "failed": nothing was removed,
+    yet the session was marked changed and each response re-sent the session cookie and a
+    deletion of the remember-me cookie. A session with a login, or a request carrying a
+    remember-me cookie, is checked exactly as before.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+        if "_user_id" not in session and remember not in request.cookies:
+            return False  # no login to protect
+        return super()._session_protection_failed()
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = SessionLoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # Storage is chosen in create_app: memory:// per process, Redis when REDIS_URL is set.

@@ -10,6 +10,7 @@ import hashlib
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     g,
     redirect,
@@ -17,9 +18,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
+from limits import parse as parse_limit
 from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.exceptions import NotFound
 
 from app.accounts.policy import public
 from app.models import (
@@ -53,9 +57,18 @@ def _link_key() -> str:
     return "link:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def _unknown_link(response) -> bool:
-    """Count a request against its address only when the link was forged or mistyped."""
-    return response.status_code == 404
+def _count_unknown_link() -> None:
+    """Count a forged or mistyped link against the client's address: past the limit, 429.
+
+    Only unknown links read or write this count, so a working link costs the limiter's
+    store one call (its own counter), not two (a check of the address's count, on every
+    request, as a `deduct_when` limit would make).
+    """
+    if not (limiter.enabled and limiter.initialized):
+        return
+    allowance = parse_limit(_participant_limit())
+    if not limiter.limiter.hit(allowance, "unknown-link", get_remote_address()):
+        abort(429)
 
 
 def _page_language(link: ValidationLink) -> None:
@@ -168,7 +181,11 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
 
 def _open_link(token: str):
     """Return (link, None) for a working link, or (link, the "no longer works" page)."""
-    link = link_from_token(token)  # 404 for anything forged, altered or replaced
+    try:
+        link = link_from_token(token)  # 404 for anything forged, altered or replaced
+    except NotFound:
+        _count_unknown_link()
+        raise
     _page_language(link)
     problem = link_problem(link)
     if problem:
@@ -178,10 +195,9 @@ def _open_link(token: str):
 
 @respond_bp.get("/<token>")
 @public
-# Each link has its own limit; links that do not exist count per client address, so guessing
-# stays slow while a room answering together never shares a bucket.
+# Each link has its own limit; links that do not exist count per client address (in
+# _open_link), so guessing stays slow while a room answering together never shares a bucket.
 @limiter.limit(_participant_limit, key_func=_link_key)
-@limiter.limit(_participant_limit, deduct_when=_unknown_link)
 def page(token: str):
     """A participant's page: the statements of their group, their quotes, their answers."""
     link, closed = _open_link(token)
@@ -193,7 +209,6 @@ def page(token: str):
 @respond_bp.post("/<token>")
 @public
 @limiter.limit(_participant_limit, key_func=_link_key)
-@limiter.limit(_participant_limit, deduct_when=_unknown_link)
 def answer(token: str):
     """Save a participant's answers; they may change them until the round closes."""
     link, closed = _open_link(token)

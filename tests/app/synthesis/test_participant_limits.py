@@ -97,6 +97,25 @@ def test_guessed_links_are_counted_per_address_and_valid_ones_are_not(make_app, 
     assert client.get(f"/v/{tokens[10]}", environ_base={"REMOTE_ADDR": ROOM}).status_code == 200
 
 
+def test_an_address_out_of_guesses_still_opens_and_answers_real_links(make_app, room):
+    """Mistyped links use up the address's allowance; people behind it keep answering."""
+    tokens, sid = room
+    app = make_app(RATELIMIT_ENABLED=True, VALIDATION_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    guesses = [
+        client.get(f"/v/{tokens[0]}x", environ_base={"REMOTE_ADDR": ROOM}).status_code
+        for _ in range(4)
+    ]
+    assert guesses == [404, 404, 404, 429]
+    assert client.get(f"/v/{tokens[1]}", environ_base={"REMOTE_ADDR": ROOM}).status_code == 200
+    sent = client.post(
+        f"/v/{tokens[1]}", data={f"verdict-{sid}": "agree"}, environ_base={"REMOTE_ADDR": ROOM}
+    )
+    assert sent.status_code == 303
+    with app.app_context():
+        assert len(db.session.execute(db.select(StatementAnswer.id)).all()) == 1
+
+
 def test_links_behind_a_trusted_proxy_are_https(make_app, make_user, room):
     """Behind a trusted HTTPS proxy, the personal links handed out start with https://."""
     from app.models import ValidationRound
