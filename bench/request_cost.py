@@ -30,7 +30,9 @@ For each endpoint it reports the median and p90 time over REPEAT requests after 
 warm-up, the median CPU time of this process (less disturbed than wall time on a
 shared machine; it leaves out waiting for the disk), and the SQL statements the
 request sent (counted with SQLAlchemy's `before_cursor_execute` event, BEGIN and
-COMMIT included; the second connection of an audit write too). `--profile NAME` prints
+COMMIT included; the second connection of an audit write too). On a local PostgreSQL it
+also reports the backends' CPU per request (the database's backend processes,
+/proc/<pid>/schedstat, summed over the REPEAT requests). `--profile NAME` prints
 the cProfile top functions of REPEAT requests to that endpoint.
 
 Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list] [--only participant]
@@ -380,6 +382,23 @@ class StatementCounter:
         self.count += self.counting
 
 
+def backend_cpu_ns(database: str) -> int:
+    """Return the CPU time (ns, /proc/<pid>/schedstat) of this machine's PostgreSQL backends
+    connected to `database`; 0 where /proc or the backends cannot be read (SQLite, a remote
+    server)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+                total += int((entry / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=60)
@@ -407,6 +426,7 @@ def main() -> None:
         with app.app_context():
             counter = StatementCounter(db.engine)
             dialect = db.engine.dialect.name
+            database = db.engine.url.database if dialect == "postgresql" else None
         who_all = ("anonymous", "user", "script", "participant")
         clients = {who: app.test_client() for who in who_all}
         csrf = log_in(clients["user"])
@@ -429,6 +449,7 @@ def main() -> None:
                 profiler = cProfile.Profile()
                 profiler.enable()
             times, cpu = [], []
+            backend_before = backend_cpu_ns(database) if database else 0
             for _ in range(args.repeat):
                 started, started_cpu = time.perf_counter(), time.process_time()
                 send(client)
@@ -440,6 +461,7 @@ def main() -> None:
                 limits = [int(a) if a.isdigit() else a for a in args.profile_filter or ["45"]]
                 pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(*limits)
                 print(out.getvalue())
+            backend = (backend_cpu_ns(database) - backend_before) / 1e6 if database else 0.0
             times.sort()
             rows.append(
                 (
@@ -447,6 +469,7 @@ def main() -> None:
                     statistics.median(times),
                     times[int(0.9 * len(times))],
                     statistics.median(cpu),
+                    backend / args.repeat,
                     statements,
                 )
             )
@@ -467,10 +490,11 @@ def main() -> None:
         f" · Python {platform.python_version()} · {dialect} · load average "
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {args.repeat} requests each"
     )
-    print("| endpoint | median ms | p90 ms | median CPU ms | SQL statements |")
-    print("|---|---:|---:|---:|---:|")
-    for name, median, p90, cpu, statements in rows:
-        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {statements} |")
+    print("| endpoint | median ms | p90 ms | median CPU ms | backend CPU ms | SQL statements |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, median, p90, cpu, backend, statements in rows:
+        shown = f"{backend:.2f}" if dialect == "postgresql" else "–"
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {shown} | {statements} |")
 
 
 if __name__ == "__main__":
