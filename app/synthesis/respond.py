@@ -10,6 +10,7 @@ import hashlib
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     g,
     redirect,
@@ -18,6 +19,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import bindparam
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -190,27 +192,39 @@ def page(token: str):
     return _render_participant(link, saved=request.args.get("saved") == "1")
 
 
+# A first answer inserted by two requests of one link at once (a double click, two tabs):
+# on PostgreSQL the second INSERT meets the first one's row (unique link and statement) once
+# it commits. The second request then starts again, reads that row and saves over it, as if
+# it had come second; SQLite's write lock lets no two of them run at once.
+ANSWER_ATTEMPTS = 2
+
+
 @respond_bp.post("/<token>")
 @public
 @limiter.limit(_participant_limit, key_func=_link_key)
 @limiter.limit(_participant_limit, deduct_when=_unknown_link)
 def answer(token: str):
     """Save a participant's answers; they may change them until the round closes."""
-    link, closed = _open_link(token)
-    if closed:
-        return closed
-    # `save_answers` reads the own quotes only when the form offers one.
-    _load_items(link.round, passages=any(key.startswith("quote-") for key in request.form))
-    try:
-        save_answers(link, request.form)
-    except ValidationError as error:
-        db.session.rollback()
-        # Show what they typed, not the stored answers: nothing they wrote is lost.
-        return _render_participant(
-            link_from_token(token), error=error, status=422, posted=request.form
-        )
-    db.session.commit()
-    return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)
+    for _attempt in range(ANSWER_ATTEMPTS):
+        link, closed = _open_link(token)
+        if closed:
+            return closed
+        # `save_answers` reads the own quotes only when the form offers one.
+        _load_items(link.round, passages=any(key.startswith("quote-") for key in request.form))
+        try:
+            save_answers(link, request.form)
+            db.session.commit()
+        except ValidationError as error:
+            db.session.rollback()
+            # Show what they typed, not the stored answers: nothing they wrote is lost.
+            return _render_participant(
+                link_from_token(token), error=error, status=422, posted=request.form
+            )
+        except IntegrityError:
+            db.session.rollback()  # the other request's answer is stored: read it, try again
+            continue
+        return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)
+    abort(409)
 
 
 @respond_bp.errorhandler(429)
