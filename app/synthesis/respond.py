@@ -140,12 +140,7 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
             if may_quote(answer_.link.participant):
                 words.append(answer_)
     else:
-        answers = {
-            a.statement_id: a
-            for a in db.session.execute(
-                db.select(StatementAnswer).filter_by(link_id=link.id)
-            ).scalars()
-        }
+        answers = {a.statement_id: a for a in link.answers}  # read with the link
     # Decisions are asked for the participant's own quotes only.
     decisions = quote_decisions(link.id) if own else {}
     return render_template(
