@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         declare_reading,
         end_reading,
         include_name,
+        read_only_by_default,
     )
     from app.platform.errors import refuse_lone_surrogates, register_error_handlers
     from app.platform.i18n import (
@@ -71,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(declare_reading)
     # Registered after db.init_app, so it runs before Flask-SQLAlchemy removes the session.
     app.teardown_appcontext(end_reading)
+    with app.app_context():
+        read_only_by_default(db.engine)
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, include_name=include_name
     )

@@ -30,10 +30,10 @@ For each endpoint it reports the median and p90 time over REPEAT requests after 
 warm-up, the median CPU time of this process (less disturbed than wall time on a
 shared machine; it leaves out waiting for the disk), and the SQL statements the
 request sent (counted with SQLAlchemy's `before_cursor_execute` event, BEGIN and
-COMMIT included; the second connection of an audit write too). On a local PostgreSQL it
-also reports the backends' CPU per request (the database's backend processes,
-/proc/<pid>/schedstat, summed over the REPEAT requests). `--profile NAME` prints
-the cProfile top functions of REPEAT requests to that endpoint.
+COMMIT included where the driver sends them; the second connection of an audit write
+too). On a local PostgreSQL it also reports the backends' CPU per request (the
+database's backend processes, /proc/<pid>/schedstat, summed over the REPEAT requests).
+`--profile NAME` prints the cProfile top functions of REPEAT requests to that endpoint.
 
 Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list] [--only participant]
      .venv/bin/python bench/request_cost.py --profile participant_answer --sql participant_answer
@@ -363,23 +363,32 @@ class StatementCounter:
 
     def __init__(self, engine) -> None:
         self.count, self.counting, self.statements = 0, False, []
+        self.begun = self.open = False
         event.listen(engine, "before_cursor_execute", self._seen)
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._end)
         event.listen(engine, "rollback", self._end)
 
-    def _seen(self, _connection, _cursor, statement, *_args) -> None:
+    def _seen(self, connection, _cursor, statement, *_args) -> None:
+        if self.begun:
+            # PostgreSQL's BEGIN is implicit in the driver, sent before the transaction's
+            # first statement unless the connection is in autocommit (a reading request).
+            self.begun = False
+            self.open = not connection.connection.dbapi_connection.autocommit
+            self.count += self.counting and self.open
         self.count += self.counting
         if self.counting:
             self.statements.append(" ".join(statement.split())[:160])
 
     def _begin(self, connection) -> None:
-        # SQLite's BEGIN is sent with exec_driver_sql (counted above); PostgreSQL's is
-        # implicit in the driver, so count it here.
-        self.count += self.counting and connection.dialect.name != "sqlite"
+        # SQLite's BEGIN is sent with exec_driver_sql (counted above).
+        self.begun = connection.dialect.name != "sqlite"
 
-    def _end(self, _connection) -> None:
-        self.count += self.counting
+    def _end(self, connection) -> None:
+        # psycopg sends COMMIT or ROLLBACK only if it sent BEGIN.
+        sent = connection.dialect.name == "sqlite" or self.open
+        self.begun = self.open = False
+        self.count += self.counting and sent
 
 
 def backend_cpu_ns(database: str) -> int:
