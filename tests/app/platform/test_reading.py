@@ -179,3 +179,31 @@ def test_reading_requests_keep_the_statements_postgresql_prepared(app, coded_stu
                 "SELECT count(*) FROM pg_prepared_statements"
             ).scalar_one()
     assert prepared > 0
+
+
+def test_a_reading_request_on_postgresql_sends_no_begin(make_app, make_user):
+    """On PostgreSQL a reading request's statements each run as their own (read-only)
+    transaction, without the two round trips of BEGIN and its end: the server sees each
+    statement start its transaction. A writing request still runs in one transaction."""
+    app = make_app()
+
+    def timestamps():
+        db.session.execute(text("SELECT 1"))
+        same = db.session.execute(text("SELECT transaction_timestamp() = statement_timestamp()"))
+        return str(same.scalar_one())
+
+    app.add_url_rule("/probe/timestamps", "probe_timestamps", login_required(timestamps))
+    app.add_url_rule(
+        "/probe/timestamps-write",
+        "probe_timestamps_write",
+        login_required(timestamps),
+        methods=["POST"],
+    )
+    make_user("reader@example.org")
+    client = app.test_client()
+    login(client, "reader@example.org")
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return
+    assert client.get("/probe/timestamps").text == "True"
+    assert client.post("/probe/timestamps-write").text == "False"
