@@ -19,8 +19,13 @@ depends_on = None
 
 
 def upgrade():
+    # IF NOT EXISTS: a run stopped before alembic stamped it finds the index made.
     op.create_index(
-        "ix_audit_event_object", "audit_event", ["object_type", "object_id", "at"], unique=False
+        "ix_audit_event_object",
+        "audit_event",
+        ["object_type", "object_id", "at"],
+        unique=False,
+        if_not_exists=True,
     )
 
 
