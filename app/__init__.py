@@ -39,7 +39,13 @@ def create_app(config: dict | None = None) -> Flask:
     from app.exchange import codebook_files, taguette_views, views  # noqa: F401  (routes on codebook.bp, exports.bp)
     from app.incidents import sheets
     from app.jobs import views as job_views
-    from app.platform.database import MIGRATIONS_DIR, declare_reading, include_name
+    from app.platform.database import (
+        MIGRATIONS_DIR,
+        declare_reading,
+        end_reading,
+        include_name,
+        read_only_by_default,
+    )
     from app.platform.errors import refuse_lone_surrogates, register_error_handlers
     from app.platform.i18n import (
         CheckedDomain,
@@ -67,6 +73,10 @@ def create_app(config: dict | None = None) -> Flask:
     # First of the request hooks, before any of them reads the database: a GET or HEAD
     # then runs in reading transactions, which never take SQLite's write lock.
     app.before_request(declare_reading)
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy removes the session.
+    app.teardown_appcontext(end_reading)
+    with app.app_context():
+        read_only_by_default(db.engine)
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, include_name=include_name
     )

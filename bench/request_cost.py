@@ -30,8 +30,10 @@ For each endpoint it reports the median and p90 time over REPEAT requests after 
 warm-up, the median CPU time of this process (less disturbed than wall time on a
 shared machine; it leaves out waiting for the disk), and the SQL statements the
 request sent (counted with SQLAlchemy's `before_cursor_execute` event, BEGIN and
-COMMIT included; the second connection of an audit write too). `--profile NAME` prints
-the cProfile top functions of REPEAT requests to that endpoint.
+COMMIT included where the driver sends them; the second connection of an audit write
+too). On a local PostgreSQL it also reports the backends' CPU per request (the
+database's backend processes, /proc/<pid>/schedstat, summed over the REPEAT requests).
+`--profile NAME` prints the cProfile top functions of REPEAT requests to that endpoint.
 
 Run: .venv/bin/python bench/request_cost.py [--repeat 60] [--profile api_list] [--only participant]
      .venv/bin/python bench/request_cost.py --profile participant_answer --sql participant_answer
@@ -361,23 +363,49 @@ class StatementCounter:
 
     def __init__(self, engine) -> None:
         self.count, self.counting, self.statements = 0, False, []
+        self.begun = self.open = False
         event.listen(engine, "before_cursor_execute", self._seen)
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._end)
         event.listen(engine, "rollback", self._end)
 
-    def _seen(self, _connection, _cursor, statement, *_args) -> None:
+    def _seen(self, connection, _cursor, statement, *_args) -> None:
+        if self.begun:
+            # PostgreSQL's BEGIN is implicit in the driver, sent before the transaction's
+            # first statement unless the connection is in autocommit (a reading request).
+            self.begun = False
+            self.open = not connection.connection.dbapi_connection.autocommit
+            self.count += self.counting and self.open
         self.count += self.counting
         if self.counting:
             self.statements.append(" ".join(statement.split())[:160])
 
     def _begin(self, connection) -> None:
-        # SQLite's BEGIN is sent with exec_driver_sql (counted above); PostgreSQL's is
-        # implicit in the driver, so count it here.
-        self.count += self.counting and connection.dialect.name != "sqlite"
+        # SQLite's BEGIN is sent with exec_driver_sql (counted above).
+        self.begun = connection.dialect.name != "sqlite"
 
-    def _end(self, _connection) -> None:
-        self.count += self.counting
+    def _end(self, connection) -> None:
+        # psycopg sends COMMIT or ROLLBACK only if it sent BEGIN.
+        sent = connection.dialect.name == "sqlite" or self.open
+        self.begun = self.open = False
+        self.count += self.counting and sent
+
+
+def backend_cpu_ns(database: str) -> int:
+    """Return the CPU time (ns, /proc/<pid>/schedstat) of this machine's PostgreSQL backends
+    connected to `database`; 0 where /proc or the backends cannot be read (SQLite, a remote
+    server)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+                total += int((entry / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def main() -> None:
@@ -424,6 +452,7 @@ def main() -> None:
                     connection.commit()
             counter = StatementCounter(db.engine)
             dialect = db.engine.dialect.name
+            database = db.engine.url.database if dialect == "postgresql" else None
         who_all = ("anonymous", "user", "script", "participant")
         clients = {who: app.test_client() for who in who_all}
         csrf = log_in(clients["user"])
@@ -446,6 +475,7 @@ def main() -> None:
                 profiler = cProfile.Profile()
                 profiler.enable()
             times, cpu = [], []
+            backend_before = backend_cpu_ns(database) if database else 0
             for _ in range(args.repeat):
                 started, started_cpu = time.perf_counter(), time.process_time()
                 send(client)
@@ -458,6 +488,7 @@ def main() -> None:
                 stats = pstats.Stats(profiler, stream=out).sort_stats(args.profile_sort)
                 stats.print_stats(*limits)
                 print(out.getvalue())
+            backend = (backend_cpu_ns(database) - backend_before) / 1e6 if database else 0.0
             calls = None
             if args.calls:
                 counter_profile = cProfile.Profile()
@@ -473,6 +504,7 @@ def main() -> None:
                     statistics.median(times),
                     times[int(0.9 * len(times))],
                     statistics.median(cpu),
+                    backend / args.repeat,
                     statements,
                     calls,
                 )
@@ -495,11 +527,15 @@ def main() -> None:
         f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} · {args.repeat} requests each"
     )
     calls_head, calls_rule = (" Python calls |", "---:|") if args.calls else ("", "")
-    print(f"| endpoint | median ms | p90 ms | median CPU ms | SQL statements |{calls_head}")
-    print(f"|---|---:|---:|---:|---:|{calls_rule}")
-    for name, median, p90, cpu, statements, calls in rows:
+    print(
+        "| endpoint | median ms | p90 ms | median CPU ms | backend CPU ms | SQL statements |"
+        + calls_head
+    )
+    print(f"|---|---:|---:|---:|---:|---:|{calls_rule}")
+    for name, median, p90, cpu, backend, statements, calls in rows:
+        shown = f"{backend:.2f}" if dialect == "postgresql" else "–"
         extra = f" {calls} |" if args.calls else ""
-        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {statements} |{extra}")
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {shown} | {statements} |{extra}")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,9 @@ class ValidationLink(db.Model):
 
     round = relationship("ValidationRound", back_populates="links")
     participant = relationship("Participant")
+    # Read with the link when a participant opens it (synthesis/links.py); answers are
+    # written as rows of their own, never through this list.
+    answers = relationship("StatementAnswer", viewonly=True)
 
 
 class StatementAnswer(db.Model):

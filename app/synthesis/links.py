@@ -49,7 +49,8 @@ def link_url(link: ValidationLink) -> str:
 
 
 # Everything opening a link reads (its round, the group's language, the participant's
-# consents for `link_problem`) in one statement instead of a chain of six lazy loads. Built
+# consents for `link_problem`, the link's own answers for the page and `save_answers`) in
+# one statement instead of a chain of six lazy loads and a query of the answers. Built
 # once, so SQLAlchemy keeps its cache key instead of deriving it again per request.
 _LINK = (
     db.select(ValidationLink)
@@ -59,6 +60,7 @@ _LINK = (
         .joinedload(ValidationRound.synthesis)
         .options(joinedload(Synthesis.group_session), joinedload(Synthesis.study)),
         joinedload(ValidationLink.participant).joinedload(Participant.consents),
+        joinedload(ValidationLink.answers),
     )
 )
 

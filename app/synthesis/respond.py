@@ -21,6 +21,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from limits import parse as parse_limit
 from sqlalchemy import bindparam
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
@@ -151,12 +152,7 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
             if may_quote(answer_.link.participant):
                 words.append(answer_)
     else:
-        answers = {
-            a.statement_id: a
-            for a in db.session.execute(
-                db.select(StatementAnswer).filter_by(link_id=link.id)
-            ).scalars()
-        }
+        answers = {a.statement_id: a for a in link.answers}  # read with the link
     # Decisions are asked for the participant's own quotes only.
     decisions = quote_decisions(link.id) if own else {}
     return render_template(
@@ -206,26 +202,38 @@ def page(token: str):
     return _render_participant(link, saved=request.args.get("saved") == "1")
 
 
+# A first answer inserted by two requests of one link at once (a double click, two tabs):
+# on PostgreSQL the second INSERT meets the first one's row (unique link and statement) once
+# it commits. The second request then starts again, reads that row and saves over it, as if
+# it had come second; SQLite's write lock lets no two of them run at once.
+ANSWER_ATTEMPTS = 2
+
+
 @respond_bp.post("/<token>")
 @public
 @limiter.limit(_participant_limit, key_func=_link_key)
 def answer(token: str):
     """Save a participant's answers; they may change them until the round closes."""
-    link, closed = _open_link(token)
-    if closed:
-        return closed
-    # `save_answers` reads the own quotes only when the form offers one.
-    _load_items(link.round, passages=any(key.startswith("quote-") for key in request.form))
-    try:
-        save_answers(link, request.form)
-    except ValidationError as error:
-        db.session.rollback()
-        # Show what they typed, not the stored answers: nothing they wrote is lost.
-        return _render_participant(
-            link_from_token(token), error=error, status=422, posted=request.form
-        )
-    db.session.commit()
-    return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)
+    for _attempt in range(ANSWER_ATTEMPTS):
+        link, closed = _open_link(token)
+        if closed:
+            return closed
+        # `save_answers` reads the own quotes only when the form offers one.
+        _load_items(link.round, passages=any(key.startswith("quote-") for key in request.form))
+        try:
+            save_answers(link, request.form)
+            db.session.commit()
+        except ValidationError as error:
+            db.session.rollback()
+            # Show what they typed, not the stored answers: nothing they wrote is lost.
+            return _render_participant(
+                link_from_token(token), error=error, status=422, posted=request.form
+            )
+        except IntegrityError:
+            db.session.rollback()  # the other request's answer is stored: read it, try again
+            continue
+        return redirect(url_for("respond.page", token=token, saved=1) + "#saved", code=303)
+    abort(409)
 
 
 @respond_bp.errorhandler(429)

@@ -183,10 +183,7 @@ def save_answers(link: ValidationLink, form) -> int:
     round_ = link.round
     study_id = round_.study_id
     saved: list[tuple[StatementAnswer, bool]] = []  # changed answers; comment changed?
-    existing = {
-        a.statement_id: a
-        for a in db.session.execute(db.select(StatementAnswer).filter_by(link_id=link.id)).scalars()
-    }
+    existing = {a.statement_id: a for a in link.answers}  # one query with the link, if loaded
     for item in round_.items:
         value = form.get(f"verdict-{item.statement_id}", "")
         comment = clean_long_text(

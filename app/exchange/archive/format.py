@@ -184,9 +184,9 @@ class ImportedStudy:
 
 
 # Archives made at a key revision restore on an instance at its value: the tables hold the
-# same columns. 0011 only made SQLite ids AUTOINCREMENT and 0012 only changed the job table
-# (never archived), so yesterday's archives still restore.
-SAME_TABLES_AS = {"0010": "0012", "0011": "0012"}
+# same columns. 0011 only made SQLite ids AUTOINCREMENT, 0012 only changed the job table
+# (never archived) and 0013 only added an index, so yesterday's archives still restore.
+SAME_TABLES_AS = {"0010": "0013", "0011": "0013", "0012": "0013"}
 
 
 def schema_revision() -> str:

@@ -706,12 +706,13 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
     assert "0042" in refused.value.message and revision in refused.value.message
 
 
-@pytest.mark.parametrize("made_at", ["0010", "0011"])
+@pytest.mark.parametrize("made_at", ["0010", "0011", "0012"])
 def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported, made_at):
-    """0011 and 0012 changed no archived column: archives made at 0010 and 0011 restore."""
+    """0011, 0012 and 0013 changed no archived column: archives made at 0010, 0011 and 0012
+    restore."""
     with app.app_context():
         revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
-        assert revision == "0012"
+        assert revision == "0013"
         archive = _rewrite(exported, lambda m: _manifest(m, schema_revision=made_at))
         result = import_study_archive(archive)
         assert result.counts["passage"] > 0 and result.counts["coding"] > 0

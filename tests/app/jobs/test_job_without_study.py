@@ -75,7 +75,7 @@ def test_upgrading_from_0011_keeps_every_job_and_lets_a_job_have_no_study(sqlite
     with app.app_context():
         connection = db.session.connection()
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0012"
+            "0013"
         )
         after = _table(connection)
         assert after["rows"] == before["rows"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from app.accounts.policy import login_required
-from app.models import AuditEvent, Coding
+from app.models import AuditEvent, Coding, User
 from app.platform.database import writes_on_get
 from app.platform.extensions import db
 from tests.conftest import login
@@ -143,3 +143,67 @@ def test_background_work_and_the_cli_still_write_outside_requests(app, make_user
         db.session.add(AuditEvent(action="cli.write", object_type="user", object_id=user_id))
         db.session.commit()
         assert db.session.execute(db.select(AuditEvent).filter_by(action="cli.write")).scalar()
+
+
+def test_a_reading_request_that_changed_an_object_in_memory_stores_nothing(make_app, make_user):
+    """A GET view that changes a loaded object without committing answers normally, and the
+    change is not stored: the reading transaction ends without writing it."""
+    app = make_app()
+
+    def rename_in_memory():
+        user = db.session.execute(db.select(User).filter_by(email="reader@example.org")).scalar()
+        user.display_name = "Changed on a GET"
+        return "shown"
+
+    app.add_url_rule("/probe/rename", "probe_rename", login_required(rename_in_memory))
+    make_user("reader@example.org")
+    client = app.test_client()
+    login(client, "reader@example.org")
+    assert client.get("/probe/rename").text == "shown"
+    with app.app_context():
+        names = db.session.execute(db.select(User.display_name)).scalars().all()
+    assert "Changed on a GET" not in names
+
+
+def test_reading_requests_keep_the_statements_postgresql_prepared(app, coded_study):
+    """Pages read again and again are served by statements prepared on the pooled connection:
+    a reading request ends with COMMIT, which, unlike ROLLBACK, leaves them prepared. (SQLite
+    has no prepared statements to keep; the pages simply answer.)"""
+    for _ in range(8):
+        assert coded_study["client"].get(f"/studies/{coded_study['id']}").status_code == 200
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return
+        with db.engine.connect() as connection:  # the pool's one connection, used by each GET
+            prepared = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements"
+            ).scalar_one()
+    assert prepared > 0
+
+
+def test_a_reading_request_on_postgresql_sends_no_begin(make_app, make_user):
+    """On PostgreSQL a reading request's statements each run as their own (read-only)
+    transaction, without the two round trips of BEGIN and its end: the server sees each
+    statement start its transaction. A writing request still runs in one transaction."""
+    app = make_app()
+
+    def timestamps():
+        db.session.execute(text("SELECT 1"))
+        same = db.session.execute(text("SELECT transaction_timestamp() = statement_timestamp()"))
+        return str(same.scalar_one())
+
+    app.add_url_rule("/probe/timestamps", "probe_timestamps", login_required(timestamps))
+    app.add_url_rule(
+        "/probe/timestamps-write",
+        "probe_timestamps_write",
+        login_required(timestamps),
+        methods=["POST"],
+    )
+    make_user("reader@example.org")
+    client = app.test_client()
+    login(client, "reader@example.org")
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return
+    assert client.get("/probe/timestamps").text == "True"
+    assert client.post("/probe/timestamps-write").text == "False"

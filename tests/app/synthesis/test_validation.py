@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from app.models import (
     AuditEvent,
@@ -452,3 +453,63 @@ def test_an_erased_label_never_reaches_the_other_participants_pages(app, client,
     page = app.test_client().get(links["Amina"]).text
     assert "erased-" not in page and "Bart" not in page
     assert "[…] et Amina divergent." in page
+
+
+def test_two_first_answers_of_one_link_at_once_store_one_answer(app, client, world):
+    """A first answer sent twice at once (double click, two tabs): on PostgreSQL the other
+    request's answer is committed between this one's read and its write, so its INSERT meets
+    the unique (link, statement) row; it starts again and saves over it: 303, one answer,
+    the later verdict, one audit event per stored change. (On SQLite the write lock lets no
+    two run at once; the same request gives the same result.)"""
+    w = world
+    statement_id = _statement(client, w, "session1", "Le guichet fermé renvoie vers le CPAS.")
+    round_id, links = _open_round(client, w, "session1", [statement_id])
+    with app.app_context():
+        engine = db.engine
+        link_id = db.session.execute(
+            db.select(ValidationLink.id)
+            .filter_by(round_id=round_id)
+            .join(Participant)
+            .filter(Participant.pseudonym == "Amina")
+        ).scalar_one()
+        version_id = db.session.get(Statement, statement_id).current.id
+    session_class = type(db.session.session_factory())
+    raced = []
+
+    def the_other_request(session, _context, _instances):
+        first_new_answer = any(isinstance(o, StatementAnswer) for o in session.new)
+        if raced or not first_new_answer or engine.dialect.name != "postgresql":
+            return
+        raced.append(True)
+        with engine.connect() as other:  # a second connection: the other request, committed
+            other.execution_options(magwb_write=True)
+            with other.begin():
+                other.execute(
+                    StatementAnswer.__table__.insert().values(
+                        link_id=link_id,
+                        statement_id=statement_id,
+                        version_id=version_id,
+                        verdict="agree",
+                        comment="",
+                        updated_at=utcnow(),
+                    )
+                )
+
+    event.listen(session_class, "before_flush", the_other_request)
+    try:
+        answered = app.test_client().post(
+            links["Amina"], data={f"verdict-{statement_id}": "disagree"}
+        )
+    finally:
+        event.remove(session_class, "before_flush", the_other_request)
+    assert answered.status_code == 303
+    assert raced == ([True] if engine.dialect.name == "postgresql" else [])
+    with app.app_context():
+        stored = db.session.execute(db.select(StatementAnswer)).scalars().all()
+        audited = (
+            db.session.execute(db.select(AuditEvent).filter_by(action="validation.answer"))
+            .scalars()
+            .all()
+        )
+    assert [(a.link_id, a.verdict.value) for a in stored] == [(link_id, "disagree")]
+    assert [e.details["verdict"] for e in audited] == ["disagree"]
