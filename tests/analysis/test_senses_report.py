@@ -257,6 +257,47 @@ TABLE = [
         "dependency",
         YES,
     ),
+    # Civil servants named as the administration's own staff are not the worker's role;
+    # role confusion is the worker taken for one ("part of the administration").
+    (
+        "en",
+        "The plan provides training for regional and municipal civil servants in online tools.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "en",
+        "Users take me for a civil servant: to them I am part of the administration.",
+        "role_confusion",
+        YES,
+    ),
+    (
+        "fr",
+        "Le plan prévoit la formation des fonctionnaires régionaux et communaux aux outils en "
+        "ligne.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "fr",
+        "Les usagers me prennent pour une fonctionnaire : pour eux, je suis un agent de "
+        "l'administration.",
+        "role_confusion",
+        YES,
+    ),
+    (
+        "nl",
+        "Het plan voorziet in een opleiding van de gewestelijke en gemeentelijke ambtenaren in "
+        "online toepassingen.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "De gebruikers zien mij als een ambtenaar: voor hen ben ik deel van de administratie.",
+        "role_confusion",
+        YES,
+    ),
 ]
 
 
