@@ -298,6 +298,50 @@ TABLE = [
         "role_confusion",
         YES,
     ),
+    # A partnership or agreement is cooperation; outsourcing where work is shifted onto
+    # the partner (beside the theme's words).
+    (
+        "en",
+        "The programme runs in partnership with two telecom operators and the government, "
+        "who provide refurbished laptops.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "en",
+        "Under the partnership the municipality shifts its online forms onto the association, "
+        "without funding.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "fr",
+        "Le programme est mené en partenariat avec deux opérateurs télécoms et les pouvoirs "
+        "publics, qui fournissent des ordinateurs.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "fr",
+        "Par ce partenariat, la commune se décharge sur l'association, sans moyens, de tous ses "
+        "formulaires en ligne.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "nl",
+        "Het programma loopt in partnerschap met twee telecombedrijven en de overheid, die "
+        "opgeknapte laptops leveren.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "nl",
+        "Via dit partnerschap schuift de gemeente al haar online formulieren af op de vereniging, "
+        "zonder middelen.",
+        "outsourcing",
+        YES,
+    ),
 ]
 
 
