@@ -342,6 +342,25 @@ TABLE = [
         "outsourcing",
         YES,
     ),
+    # A code is the noun (a PIN or access code), not the researchers' coding.
+    (
+        "en",
+        "She wrote her code on the bank card and gave her codes to her neighbour.",
+        "privacy",
+        YES,
+    ),
+    (
+        "fr",
+        "Elle a écrit son code sur la carte bancaire et donné ses codes à sa voisine.",
+        "privacy",
+        YES,
+    ),
+    (
+        "nl",
+        "Ze schreef haar code op de bankkaart en gaf haar codes aan de buurvrouw.",
+        "privacy",
+        YES,
+    ),
 ]
 
 
@@ -380,6 +399,26 @@ NOT_EVIDENCE = [
         "Comme dans les pays voisins, elle dépend de son fils pour chaque formulaire.",
         "dependency",
         {"voisins"},
+    ),
+    # Coding the material (research method) is not a code.
+    (
+        "en",
+        "Two researchers coded the sheets; in one, her son knows her PIN code and password.",
+        "privacy",
+        {"coded"},
+    ),
+    (
+        "fr",
+        "Deux chercheurs ont codé les fiches ; dans l'une, son fils connaît son code PIN et son "
+        "mot de passe.",
+        "privacy",
+        {"codé"},
+    ),
+    (
+        "nl",
+        "Twee onderzoekers codeerden de fiches; in één kent haar zoon haar pincode en wachtwoord.",
+        "privacy",
+        {"codeerden"},
     ),
 ]
 
