@@ -257,6 +257,110 @@ TABLE = [
         "dependency",
         YES,
     ),
+    # Civil servants named as the administration's own staff are not the worker's role;
+    # role confusion is the worker taken for one ("part of the administration").
+    (
+        "en",
+        "The plan provides training for regional and municipal civil servants in online tools.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "en",
+        "Users take me for a civil servant: to them I am part of the administration.",
+        "role_confusion",
+        YES,
+    ),
+    (
+        "fr",
+        "Le plan prévoit la formation des fonctionnaires régionaux et communaux aux outils en "
+        "ligne.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "fr",
+        "Les usagers me prennent pour une fonctionnaire : pour eux, je suis un agent de "
+        "l'administration.",
+        "role_confusion",
+        YES,
+    ),
+    (
+        "nl",
+        "Het plan voorziet in een opleiding van de gewestelijke en gemeentelijke ambtenaren in "
+        "online toepassingen.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "De gebruikers zien mij als een ambtenaar: voor hen ben ik deel van de administratie.",
+        "role_confusion",
+        YES,
+    ),
+    # A partnership or agreement is cooperation; outsourcing where work is shifted onto
+    # the partner (beside the theme's words).
+    (
+        "en",
+        "The programme runs in partnership with two telecom operators and the government, "
+        "who provide refurbished laptops.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "en",
+        "Under the partnership the municipality shifts its online forms onto the association, "
+        "without funding.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "fr",
+        "Le programme est mené en partenariat avec deux opérateurs télécoms et les pouvoirs "
+        "publics, qui fournissent des ordinateurs.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "fr",
+        "Par ce partenariat, la commune se décharge sur l'association, sans moyens, de tous ses "
+        "formulaires en ligne.",
+        "outsourcing",
+        YES,
+    ),
+    (
+        "nl",
+        "Het programma loopt in partnerschap met twee telecombedrijven en de overheid, die "
+        "opgeknapte laptops leveren.",
+        "outsourcing",
+        NO,
+    ),
+    (
+        "nl",
+        "Via dit partnerschap schuift de gemeente al haar online formulieren af op de vereniging, "
+        "zonder middelen.",
+        "outsourcing",
+        YES,
+    ),
+    # A code is the noun (a PIN or access code), not the researchers' coding.
+    (
+        "en",
+        "She wrote her code on the bank card and gave her codes to her neighbour.",
+        "privacy",
+        YES,
+    ),
+    (
+        "fr",
+        "Elle a écrit son code sur la carte bancaire et donné ses codes à sa voisine.",
+        "privacy",
+        YES,
+    ),
+    (
+        "nl",
+        "Ze schreef haar code op de bankkaart en gaf haar codes aan de buurvrouw.",
+        "privacy",
+        YES,
+    ),
 ]
 
 
@@ -295,6 +399,26 @@ NOT_EVIDENCE = [
         "Comme dans les pays voisins, elle dépend de son fils pour chaque formulaire.",
         "dependency",
         {"voisins"},
+    ),
+    # Coding the material (research method) is not a code.
+    (
+        "en",
+        "Two researchers coded the sheets; in one, her son knows her PIN code and password.",
+        "privacy",
+        {"coded"},
+    ),
+    (
+        "fr",
+        "Deux chercheurs ont codé les fiches ; dans l'une, son fils connaît son code PIN et son "
+        "mot de passe.",
+        "privacy",
+        {"codé"},
+    ),
+    (
+        "nl",
+        "Twee onderzoekers codeerden de fiches; in één kent haar zoon haar pincode en wachtwoord.",
+        "privacy",
+        {"codeerden"},
     ),
 ]
 
