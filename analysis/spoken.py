@@ -52,10 +52,11 @@ def fluent_words(prepared: PreparedText) -> list[int]:
     skipped = [False] * n
     language = prepared.language
     forms = prepared.forms
-    for found in _ANNOTATION.finditer(prepared.text):
-        for i in range(n):
-            if prepared.starts[i] >= found.start() and prepared.ends[i] <= found.end():
-                skipped[i] = True
+    if "[" in prepared.text:
+        for found in _ANNOTATION.finditer(prepared.text):
+            for i in range(n):
+                if prepared.starts[i] >= found.start() and prepared.ends[i] <= found.end():
+                    skipped[i] = True
     for i, form in enumerate(forms):
         if form in FILLERS.get(language, ()) or (
             form in SET_OFF.get(language, ()) and _set_off(prepared, i)
@@ -64,12 +65,12 @@ def fluent_words(prepared: PreparedText) -> list[int]:
     for marker in MARKERS.get(language, ()):
         size = len(marker)
         for i in range(n - size + 1):
-            if list(forms[i : i + size]) == marker:
+            if forms[i] == marker[0] and list(forms[i : i + size]) == marker:
                 skipped[i : i + size] = [True] * size
     # A run of words said again at once: the second saying carries nothing new.
     for size in range(1, REPEATED_SPAN + 1):
         for i in range(size, n - size + 1):
-            if forms[i : i + size] == forms[i - size : i]:
+            if forms[i] == forms[i - size] and forms[i : i + size] == forms[i - size : i]:
                 skipped[i : i + size] = [True] * size
     return [i for i in range(n) if not skipped[i]]
 
