@@ -47,7 +47,7 @@ from analysis.scoring import (
     prepare_items,
     report,
 )
-from analysis.zeroshot import SUGGEST_AT, ZeroShot, score_from_points
+from analysis.zeroshot import SUGGEST_AT, ZeroShot, passage_length, score_from_points
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class ThemeSuggester:
         """Return the suggestion points (passages × themes); see ZeroShot.suggestion_points."""
         keys = self.keys
         rows = [
-            self.zero_shot_.suggestion_points(found, len(passage))
+            self.zero_shot_.suggestion_points(found, passage_length(passage))
             for found, passage in zip(matches, prepared, strict=True)
         ]
         values = [[row[key] for key in keys] for row in rows]

@@ -13,7 +13,8 @@ A passage's evidence for a theme is the sum of the weights of the distinct terms
 (a repeated term adds `REPEAT_BONUS` of its weight, twice at most; negative terms of
 the lexicon subtract, never below zero): `evidence_points`. Suggestions use
 `suggestion_points`, which keep evidence distinctive rather than ambient (context
-terms never suggest on their own, long passages need more, themes compete), and the
+terms never suggest on their own, long passages need more: `passage_length`, which
+leaves out a spoken turn's fillers; themes compete), and the
 score is `1 - 2 ** (-points / SUGGEST_AT)`: 0.5 at `SUGGEST_AT` points, towards 1 beyond.
 """
 
@@ -29,6 +30,7 @@ from analysis.codebook import ThemeSpec
 from analysis.language import LANGUAGES
 from analysis.lexicon import has_lexicon, lexicon_entries
 from analysis.nlp import PreparedText, prepare_many
+from analysis.spoken import fluent_words
 from analysis.terms import (
     Match,
     TermIndex,
@@ -51,6 +53,10 @@ LENGTH_FREE = 50  # words of a passage before more evidence is needed
 # "Session 6: the analysis on two sets no one tuned on".
 LENGTH_POWER = 0.5
 RIVAL_SHARE = 0.5  # a theme with less than this share of the passage's top theme yields
+# Share of content words (not stop words) in written report prose, per language (report
+# dev sets; French counts more stop words). A sparser passage is measured shorter.
+REPORT_DENSITY = {"nl": 0.48, "fr": 0.43, "en": 0.475}
+DENSITY_POWER = 0.5  # 0.5: a sparse passage counts as the geometric mean (see passage_length)
 # Words of definitions that say nothing about one theme in particular.
 _GENERIC_WORDS = (
     "personne persoon person mens people gens travailleur werker worker social sociaal"
@@ -107,9 +113,17 @@ class ZeroShot:
         return compile_terms(entries, language)
 
     def matches(self, prepared: PreparedText) -> list[Match]:
-        """Return the term matches of every theme in a passage (longest per theme)."""
+        """Return the term matches of every theme in a passage (longest per theme).
+
+        A match made only of fillers, repeats or annotations is none ("I mean" is not
+        "meaning"; see `analysis.spoken`).
+        """
         found = longest_per_theme(self.index(prepared.language).find(prepared))
-        return in_sense(found, prepared)
+        found = in_sense(found, prepared)
+        fluent = set(fluent_words(prepared))
+        if len(fluent) == len(prepared):
+            return found
+        return [m for m in found if not fluent.isdisjoint(range(m.first, m.last + 1))]
 
     def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
         """Return the evidence points per theme key for a passage's matches."""
@@ -125,7 +139,7 @@ class ZeroShot:
                 points[term.theme] += REPEAT_BONUS * term.weight
         return {key: max(value, 0.0) for key, value in points.items()}
 
-    def suggestion_points(self, matches: Sequence[Match], words: int) -> dict[str, float]:
+    def suggestion_points(self, matches: Sequence[Match], words: float) -> dict[str, float]:
         """Return the points per theme on the suggestion scale (suggested at SUGGEST_AT).
 
         Distinctive evidence, not ambient: context terms (weight < STRONG) count at
@@ -164,6 +178,22 @@ class ZeroShot:
                 value /= scale
             result[key] = value
         return result
+
+
+def passage_length(prepared: PreparedText) -> float:
+    """Return the length in words that the length rule of `suggestion_points` uses.
+
+    Fillers, disfluent repetitions and annotations do not count (`fluent_words`), and a
+    passage sparser in content words than report prose counts as the geometric mean of
+    its fluent words and its content words at report density: a spoken turn says in
+    more words what prose says in fewer, and is not held to more evidence for it.
+    """
+    fluent = fluent_words(prepared)
+    if not fluent:
+        return 0.0
+    content = sum(1 for i in fluent if not prepared.stop[i])
+    density = content / len(fluent) / REPORT_DENSITY.get(prepared.language, 0.45)
+    return len(fluent) * min(1.0, density) ** DENSITY_POWER
 
 
 def score_from_points(points):

@@ -31,7 +31,12 @@ from analysis import default_codebook, prepare_many  # noqa: E402
 from analysis.concepts import ConceptFinder, load_concepts  # noqa: E402
 from analysis.nlp import PreparedText  # noqa: E402
 from analysis.scoring import calibrate  # noqa: E402
-from analysis.zeroshot import SUGGEST_AT, ZeroShot, score_from_points  # noqa: E402
+from analysis.zeroshot import (  # noqa: E402
+    SUGGEST_AT,
+    ZeroShot,
+    passage_length,
+    score_from_points,
+)
 
 DEV = ("themes_dev.jsonl", "report_dev.jsonl", "spoken_dev2.jsonl")
 
@@ -43,7 +48,7 @@ def cache(rows, keys):
     points = []
     for p in prepared:
         found = zero.matches(p)
-        row = zero.suggestion_points(found, len(p))
+        row = zero.suggestion_points(found, passage_length(p))
         points.append([row[k] for k in keys])
     points = np.array(points)
     features = PassageFeatures().transform(prepared, points)
