@@ -94,7 +94,7 @@ def _passage_row(id, phase, version, text, kind, label, pseudonym) -> PassageRow
 def load_passages(session_id: int) -> list[PassageRow]:
     """Return a session's passages in reading order."""
     query = _passage_select().where(Passage.group_session_id == session_id)
-    return [_passage_row(*row) for row in db.session.execute(query)]
+    return [_passage_row(*row) for row in db.session.execute(query).all()]
 
 
 def load_passage(study_id: int, session_id: int, passage_id: int) -> tuple[PassageRow, str] | None:
@@ -137,7 +137,8 @@ def load_codings(
     if passage_id is not None:
         query = query.where(Coding.passage_id == passage_id)
     by_passage: dict[int, list[CodingRow]] = defaultdict(list)
-    for row in db.session.execute(query):
+    # .all(): one fetch and a list of rows, not a generator step per row.
+    for row in db.session.execute(query).all():
         by_passage[row[1]].append(CodingRow(*row))
     return by_passage
 
