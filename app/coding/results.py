@@ -23,8 +23,6 @@ try:  # markupsafe's own escaping (C), without the Markup wrapper per value
 except ImportError:  # pragma: no cover (markupsafe built without its C extension)
     from markupsafe._native import _escape_inner
 
-_SPECIAL = "&<>'\""
-
 
 def text(value) -> str:
     """Escape a value for HTML as markupsafe does (same entities), returning a plain str."""
@@ -35,7 +33,7 @@ def text(value) -> str:
 
 def _plain(value: str) -> bool:
     """True when the text holds no character that escaping changes."""
-    return not any(char in value for char in _SPECIAL)
+    return not ("&" in value or "<" in value or ">" in value or "'" in value or '"' in value)
 
 
 class _Escaped(dict):
