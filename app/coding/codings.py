@@ -213,16 +213,14 @@ def _context(language: str) -> Context:
         "remove": _("Remove"),
         "memo": _("Memo"),
     }
+    remove = _("Remove the coding %(theme)s")  # translated once, as gettext formats it
     return Context(
         # Relative URLs (resolved against the coding view's own, where fragments land too):
         # a thousand codings each carry two.
         base=".",
         language=language,
         labels=labels,
-        remove_labels={
-            theme_id: _("Remove the coding %(theme)s", theme=label)
-            for theme_id, label in labels.items()
-        },
+        remove_labels={theme_id: remove % {"theme": label} for theme_id, label in labels.items()},
         words={key: str(escape(word)) for key, word in words.items()},
         can_code=allowed(g.membership.role, "coding.edit"),
         user_id=current_user.id,

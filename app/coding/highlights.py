@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from html import escape  # plain str out: markupsafe's Markup wrapper per run cost 20% here
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -25,12 +25,10 @@ from app.models import Coding, GroupSession, Participant, Passage, SpeakerKind, 
 from app.platform.extensions import db
 
 REMOVE_FORM = "remove-coding-form"
-_SPECIAL = frozenset("&<>")
 
 
-@dataclass(frozen=True, slots=True)
-class CodingRow:
-    """What the view shows of a coding."""
+class CodingRow(NamedTuple):
+    """What the view shows of a coding (a tuple: a thousand a page, made from rows)."""
 
     id: int
     passage_id: int
@@ -42,8 +40,7 @@ class CodingRow:
     coder_name: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PassageRow:
+class PassageRow(NamedTuple):
     """What the view shows of a passage."""
 
     id: int
@@ -97,7 +94,7 @@ def _passage_row(id, phase, version, text, kind, label, pseudonym) -> PassageRow
 def load_passages(session_id: int) -> list[PassageRow]:
     """Return a session's passages in reading order."""
     query = _passage_select().where(Passage.group_session_id == session_id)
-    return [_passage_row(*row) for row in db.session.execute(query)]
+    return [_passage_row(*row) for row in db.session.execute(query).all()]
 
 
 def load_passage(study_id: int, session_id: int, passage_id: int) -> tuple[PassageRow, str] | None:
@@ -140,28 +137,109 @@ def load_codings(
     if passage_id is not None:
         query = query.where(Coding.passage_id == passage_id)
     by_passage: dict[int, list[CodingRow]] = defaultdict(list)
-    for row in db.session.execute(query):
+    # .all(): one fetch and a list of rows, not a generator step per row.
+    for row in db.session.execute(query).all():
         by_passage[row[1]].append(CodingRow(*row))
     return by_passage
 
 
+def _content(value: str) -> str:
+    """Escape text for element content, as `html.escape(value, quote=False)`."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Escaped(dict):
+    """Escaped values by value (coder names): a session has few coders, a thousand codings."""
+
+    def __missing__(self, value: str) -> str:
+        escaped = self[value] = escape(value)
+        return escaped
+
+
+class _Key:
+    """A hashable value whose hash is computed once (it is part of 200 keys a response)."""
+
+    __slots__ = ("values", "hash")
+
+    def __init__(self, values: tuple) -> None:
+        self.values = values
+        self.hash = hash(values)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, _Key) and self.hash == other.hash and self.values == other.values
+        )
+
+
+# Rendered passages by everything their markup depends on: (passage row, its coding rows,
+# the response's context key). Most views show passages unchanged since the last view: a
+# passage's key changes with its text, version, codings or the reader's rights, so a hit is
+# the markup it would render now. Bounded: emptied when full (a few MB per process).
+_RENDERED: dict[tuple, str] = {}
+_RENDERED_MAX = 4096
+
+
+class _Page:
+    """What the passages of one response share, escaped once (round 2 of issue 16)."""
+
+    __slots__ = ("context", "labels", "remove_labels", "coders", "covering", "language", "key")
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        # Everything of the context the markup depends on (the user only where it decides
+        # which codings get a remove button): part of each rendered passage's key.
+        self.key = _Key(
+            (
+                context.base,
+                context.language,
+                tuple(context.labels.items()),
+                tuple(context.remove_labels.items()),
+                tuple(context.words.items()),
+                context.can_code,
+                context.reviewer,
+                context.user_id if context.can_code and not context.reviewer else None,
+            )
+        )
+        self.labels = {key: escape(label) for key, label in context.labels.items()}
+        self.remove_labels = {key: escape(label) for key, label in context.remove_labels.items()}
+        self.coders = _Escaped()
+        # Theme ids covering a run -> the run's title and its opening tags.
+        self.covering: dict[tuple[int, ...], tuple[str, str]] = {}
+        self.language = escape(context.language)
+
+
 def passage_html(passage: PassageRow, codings: list[CodingRow], context: Context) -> str:
     """Return one passage: speaker, text cut into runs (coded runs marked), coding list."""
+    return _passage_html(passage, codings, _Page(context))
+
+
+def _passage_html(passage: PassageRow, codings: list[CodingRow], page: _Page) -> str:
+    context = page.context
     words = context.words
+    text = passage.text
     facilitator = f" <small>({words['facilitator']})</small>" if passage.facilitator else ""
+    # Most passages hold no character that needs escaping: skip the escaping then.
+    plain = not ("&" in text or "<" in text or ">" in text)
     parts = [
         f'<div class="passage coding-passage" id="passage-{passage.id}" '
         f'data-passage-id="{passage.id}" data-version="{passage.version}" '
         f'data-fragment-url="{context.base}/passages/{passage.id}">\n'
         f'<p class="speaker">{escape(passage.speaker)}{facilitator}</p>\n'
-        f'<p class="text passage-text" lang="{escape(context.language)}" '
-        f'data-length="{len(passage.text)}">'
+        f'<p class="text passage-text" lang="{page.language}" '
+        f'data-length="{len(text)}">'
     ]
-    parts.extend(_runs(passage.text, codings, context.labels))
+    if not codings:
+        parts.append(f'<span class="seg" data-start="0">{text if plain else _content(text)}</span>')
+    else:
+        _runs(parts, text, plain, codings, page)
     parts.append("</p>\n")
     if codings:
         parts.append(f'<ul class="coding-list" aria-label="{words["codings"]}">\n')
-        parts.extend(_coding_item(passage.text, coding, context) for coding in codings)
+        quoted = plain and not ('"' in text or "'" in text)
+        parts.extend([_coding_item(text, quoted, coding, page) for coding in codings])
         parts.append("</ul>\n")
     parts.append("</div>\n")
     return "".join(parts)
@@ -171,47 +249,64 @@ def passages_html(
     passages: Iterable[PassageRow], codings: dict[int, list[CodingRow]], context: Context
 ) -> Markup:
     """Return the markup of several passages."""
-    # Safe: passage_html escapes every stored text and label it puts into the markup.
-    html = "".join(passage_html(p, codings.get(p.id, []), context) for p in passages)
-    return Markup(html)  # noqa: S704
+    page = _Page(context)
+    none: list[CodingRow] = []
+    rendered = _RENDERED
+    parts = []
+    for passage in passages:
+        mine = codings.get(passage.id, none)
+        key = (passage, tuple(mine), page.key)
+        html = rendered.get(key)
+        if html is None:
+            html = _passage_html(passage, mine, page)
+            if len(rendered) >= _RENDERED_MAX:
+                rendered.clear()
+            rendered[key] = html
+        parts.append(html)
+    # Safe: _passage_html escapes every stored text and label it puts into the markup.
+    return Markup("".join(parts))  # noqa: S704
 
 
-def _runs(text: str, codings: list[CodingRow], labels: dict[int, str]) -> Iterable[str]:
+def _runs(parts: list[str], text: str, plain: bool, codings: list[CodingRow], page: _Page) -> None:
     """Cut the text where the set of covering codings changes; each run knows its start."""
-    # Most passages hold no character that needs escaping in element content: skip it then.
-    plain = (lambda run: run) if _SPECIAL.isdisjoint(text) else partial(escape, quote=False)
-    if not codings:
-        yield f'<span class="seg" data-start="0">{plain(text)}</span>'
-        return
     cuts = sorted({0, len(text)} | {c.start for c in codings} | {c.end for c in codings})
+    known = page.covering
+    append = parts.append
     for start, end in zip(cuts, cuts[1:], strict=False):
-        covering = [c for c in codings if c.start <= start and c.end >= end]
+        run = text[start:end] if plain else _content(text[start:end])
+        covering = tuple([c.theme_id for c in codings if c.start <= start and c.end >= end])
         if not covering:
-            yield f'<span class="seg" data-start="{start}">{plain(text[start:end])}</span>'
+            append(f'<span class="seg" data-start="{start}">{run}</span>')
             continue
-        names = escape(", ".join([labels[c.theme_id] for c in covering]))
-        opened = "".join([f'<span class="u theme-{c.theme_id}">' for c in covering])
-        yield (
-            f'<span class="seg coded" data-start="{start}" tabindex="0" title="{names}">'
-            f"{opened}{plain(text[start:end])}"
-            f"{'</span>' * len(covering)}</span>"
-        )
+        marks = known.get(covering)
+        if marks is None:
+            # escape(", ".join(labels)) == ", ".join(escaped labels): escaping is per character.
+            names = ", ".join([page.labels[theme_id] for theme_id in covering])
+            opened = "".join([f'<span class="u theme-{theme_id}">' for theme_id in covering])
+            marks = known[covering] = (
+                f'" tabindex="0" title="{names}">{opened}',
+                "</span>" * (len(covering) + 1),
+            )
+        append(f'<span class="seg coded" data-start="{start}{marks[0]}{run}{marks[1]}')
 
 
-def _coding_item(text: str, coding: CodingRow, context: Context) -> str:
+def _coding_item(text: str, quoted: bool, coding: CodingRow, page: _Page) -> str:
+    context = page.context
     words = context.words
-    coder = escape(coding.coder_name) if coding.coder_name is not None else words["unknown_coder"]
+    name = coding.coder_name
+    coder = page.coders[name] if name is not None else words["unknown_coder"]
+    quote = text[coding.start : coding.end]
     item = (
         f'<li class="theme-{coding.theme_id}" data-coding-id="{coding.id}">'
-        f'<span class="tag">{escape(context.labels[coding.theme_id])}</span> '
-        f"<q>{escape(text[coding.start : coding.end])}</q> <small>{coder}</small>"
+        f'<span class="tag">{page.labels[coding.theme_id]}</span> '
+        f"<q>{quote if quoted else escape(quote)}</q> <small>{coder}</small>"
     )
     if context.may_change(coding):
         url = f"{context.base}/codings/{coding.id}"
         item += (
             f' <button form="{REMOVE_FORM}" formaction="{url}/delete" '
             f'class="link remove-coding" '
-            f'aria-label="{escape(context.remove_labels[coding.theme_id])}">'
+            f'aria-label="{page.remove_labels[coding.theme_id]}">'
             f'{words["remove"]}</button> <a class="memo-link" href="{url}">{words["memo"]}</a>'
         )
     if coding.memo:

@@ -168,7 +168,7 @@ def segment_rows(study_id: int, filters: SegmentFilters, limit: int = 500) -> li
         .outerjoin(Participant, Passage.participant_id == Participant.id)
         .outerjoin(User, Coding.coder_id == User.id)
     )
-    return list(db.session.execute(_segment_filters(query, study_id, filters).limit(limit)))
+    return db.session.execute(_segment_filters(query, study_id, filters).limit(limit)).all()
 
 
 def found_passages(study_id: int, filters: SegmentFilters, limit: int = 200) -> list[Row]:
@@ -186,7 +186,7 @@ def found_passages(study_id: int, filters: SegmentFilters, limit: int = 200) -> 
         .outerjoin(Participant, Passage.participant_id == Participant.id)
         .order_by(GroupSession.number, Passage.phase, Passage.position)
     )
-    return list(db.session.execute(_passage_filters(query, study_id, filters).limit(limit)))
+    return db.session.execute(_passage_filters(query, study_id, filters).limit(limit)).all()
 
 
 def participant_attributes(study_id: int) -> dict[int, dict]:

@@ -218,3 +218,34 @@ def test_theme_colours_and_script_are_cacheable_at_versioned_urls(client, app, s
     again = client.get(session["url"]).text
     new_css = re.search(r'href="([^"]*/themes\.css\?v=[^"]+)"', again)[1]
     assert new_css != css and "#123456" in client.get(new_css).text
+
+
+def _buttons(html: str) -> set[int]:
+    return {int(i) for i in re.findall(r'formaction="[^"]+/(\d+)/delete"', html)}
+
+
+def test_each_view_shows_the_current_codings_labels_and_rights(app, session):
+    """Passages are rendered once and reused: never with another reader's buttons or old data."""
+    coder, owner = app.test_client(), app.test_client()
+    login(coder, "coder@example.org")
+    login(owner, "owner@example.org")
+    own = {coding_id for coding_id, _ in _quotes(app, session["coder"])}
+    every = {coding_id for coding_id, _ in _quotes(app)}
+    assert _buttons(coder.get(session["url"]).text) == own
+    assert _buttons(owner.get(session["url"]).text) == every  # the owner reviews: any coding
+    assert _buttons(coder.get(session["url"]).text) == own
+    with app.app_context():
+        passage = db.session.execute(db.select(Passage).order_by(Passage.id)).scalars().first()
+        theme = db.session.execute(db.select(Theme).order_by(Theme.id)).scalars().first()
+        theme.label_en = theme.label_nl = theme.label_fr = "Renamed & <new>"
+        added = Coding(
+            passage=passage, theme=theme, coder_id=session["coder"], start_offset=0, end_offset=2
+        )
+        db.session.add(added)
+        db.session.commit()
+        added_id, quote = added.id, added.quote
+    html = coder.get(session["url"]).text
+    assert _buttons(html) == own | {added_id}
+    label = '<span class="tag">Renamed &amp; &lt;new&gt;</span> '
+    assert f'data-coding-id="{added_id}">{label}' in html
+    assert f"<q>{quote}</q>" in html
