@@ -156,53 +156,13 @@ class _Escaped(dict):
         return escaped
 
 
-class _Key:
-    """A hashable value whose hash is computed once (it is part of 200 keys a response)."""
-
-    __slots__ = ("values", "hash")
-
-    def __init__(self, values: tuple) -> None:
-        self.values = values
-        self.hash = hash(values)
-
-    def __hash__(self) -> int:
-        return self.hash
-
-    def __eq__(self, other: object) -> bool:
-        return self is other or (
-            isinstance(other, _Key) and self.hash == other.hash and self.values == other.values
-        )
-
-
-# Rendered passages by everything their markup depends on: (passage row, its coding rows,
-# the response's context key). Most views show passages unchanged since the last view: a
-# passage's key changes with its text, version, codings or the reader's rights, so a hit is
-# the markup it would render now. Bounded: emptied when full (a few MB per process).
-_RENDERED: dict[tuple, str] = {}
-_RENDERED_MAX = 4096
-
-
 class _Page:
     """What the passages of one response share, escaped once (round 2 of issue 16)."""
 
-    __slots__ = ("context", "labels", "remove_labels", "coders", "covering", "language", "key")
+    __slots__ = ("context", "labels", "remove_labels", "coders", "covering", "language")
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        # Everything of the context the markup depends on (the user only where it decides
-        # which codings get a remove button): part of each rendered passage's key.
-        self.key = _Key(
-            (
-                context.base,
-                context.language,
-                tuple(context.labels.items()),
-                tuple(context.remove_labels.items()),
-                tuple(context.words.items()),
-                context.can_code,
-                context.reviewer,
-                context.user_id if context.can_code and not context.reviewer else None,
-            )
-        )
         self.labels = {key: escape(label) for key, label in context.labels.items()}
         self.remove_labels = {key: escape(label) for key, label in context.remove_labels.items()}
         self.coders = _Escaped()
@@ -251,20 +211,9 @@ def passages_html(
     """Return the markup of several passages."""
     page = _Page(context)
     none: list[CodingRow] = []
-    rendered = _RENDERED
-    parts = []
-    for passage in passages:
-        mine = codings.get(passage.id, none)
-        key = (passage, tuple(mine), page.key)
-        html = rendered.get(key)
-        if html is None:
-            html = _passage_html(passage, mine, page)
-            if len(rendered) >= _RENDERED_MAX:
-                rendered.clear()
-            rendered[key] = html
-        parts.append(html)
     # Safe: _passage_html escapes every stored text and label it puts into the markup.
-    return Markup("".join(parts))  # noqa: S704
+    html = "".join([_passage_html(p, codings.get(p.id, none), page) for p in passages])
+    return Markup(html)  # noqa: S704
 
 
 def _runs(parts: list[str], text: str, plain: bool, codings: list[CodingRow], page: _Page) -> None:
