@@ -172,15 +172,14 @@ def may_change(coding: Coding, user_id: int, role: Role) -> bool:
 
 
 def remove_coding(coding: Coding, *, user_id: int) -> None:
-    """Delete a coding, recording what it was in the audit log."""
+    """Delete a coding and log what it was (a Core DELETE: no ORM cascades from a coding)."""
+    table = Coding.__table__
+    if db.session.execute(table.delete().where(table.c.id == coding.id)).rowcount != 1:
+        abort(404)  # a simultaneous request deleted it first: its audit event is the only one
+    details = {"passage": coding.passage_id, "theme": coding.theme.key}
     record(
-        "coding.delete",
-        coding,
-        user_id=user_id,
-        study_id=coding.theme.study_id,
-        details={"passage": coding.passage_id, "theme": coding.theme.key},
+        "coding.delete", coding, user_id=user_id, study_id=coding.theme.study_id, details=details
     )
-    db.session.delete(coding)
 
 
 def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:
