@@ -223,27 +223,25 @@ def save_answers(link: ValidationLink, form) -> int:
     for answer, new_words in saved:
         if new_words:
             scan_answer(round_, "statement_answer", answer.id, answer.comment)
-    # One multi-row INSERT for all the answers' events.
-    record_events(
-        [
-            event_values(
-                "validation.answer",
-                "statement_answer",
-                answer.id,
-                user_id=None,
-                study_id=study_id,
-                # In an anonymous round the log must not tell who answered what either.
-                details={
-                    "round": round_.id,
-                    **({"link": link.id} if round_.attributed else {}),
-                    "statement": answer.statement_id,
-                    "verdict": answer.verdict.value,
-                    "commented": bool(answer.comment),
-                },
-            )
-            for answer, _new_words in saved
-        ]
-    )
+    # The audit events of every changed answer and decision go out as one multi-row INSERT.
+    events = [
+        event_values(
+            "validation.answer",
+            "statement_answer",
+            answer.id,
+            user_id=None,
+            study_id=study_id,
+            # In an anonymous round the log must not tell who answered what either.
+            details={
+                "round": round_.id,
+                **({"link": link.id} if round_.attributed else {}),
+                "statement": answer.statement_id,
+                "verdict": answer.verdict.value,
+                "commented": bool(answer.comment),
+            },
+        )
+        for answer, _new_words in saved
+    ]
     changed = len(saved)
     # Most rounds offer no quote: without a quote field there is no decision to read.
     offered = any(key.startswith("quote-") for key in form)
@@ -280,19 +278,23 @@ def save_answers(link: ValidationLink, form) -> int:
         if rephrasing != previous_rephrasing:
             scan_answer(round_, "quote_decision", decision.id, rephrasing)
         _sync_withdrawal(passage)
-        record(
-            "validation.quote",
-            decision,
-            user_id=None,
-            study_id=study_id,
-            details={
-                "round": round_.id,
-                "link": link.id,
-                "passage": passage_id,
-                "choice": choice.value,
-            },
+        events.append(
+            event_values(
+                "validation.quote",
+                "quote_decision",
+                decision.id,
+                user_id=None,
+                study_id=study_id,
+                details={
+                    "round": round_.id,
+                    "link": link.id,
+                    "passage": passage_id,
+                    "choice": choice.value,
+                },
+            )
         )
         changed += 1
+    record_events(events)
     _touch(link)
     return changed
 

@@ -261,3 +261,30 @@ def test_the_links_last_use_is_kept_to_the_minute(app, rounds):
     # Compared as naive UTC: SQLite returns naive datetimes, PostgreSQL aware ones.
     later = _last_seen(app, token).replace(tzinfo=None)
     assert later > long_ago.replace(tzinfo=None) + timedelta(minutes=4)
+
+
+def test_answers_and_quote_choices_are_logged_in_one_insert(app, rounds):
+    """A first answer with five verdicts and three quote choices: eight audit events, the
+    answers' then the choices', sent as one INSERT."""
+    token = rounds["tokens"]["large"]["Amina"]
+    client = app.test_client()
+    page = client.get(f"/v/{token}").text
+    verdicts = list(dict.fromkeys(re.findall(r'name="verdict-(\d+)"', page)))
+    quotes = list(dict.fromkeys(re.findall(r'name="quote-(\d+)"', page)))
+    assert (len(verdicts), len(quotes)) == (5, 3)
+    form = {f"verdict-{sid}": "agree" for sid in verdicts}
+    form |= {f"quote-{pid}": "withdraw" for pid in quotes}
+    with counting(app) as seen:
+        assert client.post(f"/v/{token}", data=form).status_code == 303
+    assert sum(s.startswith("INSERT INTO audit_event") for s in seen) == 1
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent.action, AuditEvent.details)
+            .where(AuditEvent.action.in_(["validation.answer", "validation.quote"]))
+            .order_by(AuditEvent.id)
+        ).all()
+    logged = [(action, d.get("statement") or d.get("passage")) for action, d in events]
+    assert logged == [
+        *[("validation.answer", int(sid)) for sid in verdicts],
+        *[("validation.quote", int(pid)) for pid in quotes],
+    ]
