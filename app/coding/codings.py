@@ -179,6 +179,7 @@ def remove_coding(coding: Coding, *, user_id: int) -> None:
     record(
         "coding.delete", coding, user_id=user_id, study_id=coding.theme.study_id, details=details
     )
+    db.session.expunge(coding)  # gone: no later load or flush of this session may touch it
 
 
 def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:
