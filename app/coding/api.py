@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
+from sqlalchemy import bindparam, literal_column
 from sqlalchemy.orm import contains_eager
 
+from app.accounts.audit import record_event
 from app.accounts.policy import study_action
 from app.coding.codings import (
+    REVIEWERS,
     PassageChanged,
     changeable_coding,
     code_passage,
-    remove_coding,
     set_memo,
 )
 from app.models import Coding, GroupSession, Passage, Theme
@@ -183,10 +185,44 @@ def update_coding(study_id: int, coding_id: int):
     return jsonify(saved)
 
 
+# One statement deletes a coding of the study that the user may change (their own, or any
+# for reviewers: `codings.may_change`) and returns what its audit event records. Only when
+# it deletes nothing is the coding read, to answer 404 or 403. Built once (cache keys).
+_TABLE = Coding.__table__
+_DELETE_ANY = (
+    db.delete(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("coding_id"),
+        _TABLE.c.theme_id.in_(db.select(Theme.id).where(Theme.study_id == bindparam("study_id"))),
+    )
+    .returning(
+        _TABLE.c.passage_id,
+        # Spelled out: SQLite prints RETURNING columns without their table.
+        literal_column('(SELECT theme."key" FROM theme WHERE theme.id = coding.theme_id)'),
+    )
+)
+_DELETE_OWN = _DELETE_ANY.where(_TABLE.c.coder_id == bindparam("user_id"))
+
+
 @bp.delete("/codings/<int:coding_id>")
 @study_action("coding.edit")
 def delete_coding(study_id: int, coding_id: int):
     """Remove a coding."""
-    remove_coding(changeable_coding(study_id, coding_id), user_id=current_user.id)
+    query = _DELETE_ANY if g.membership.role in REVIEWERS else _DELETE_OWN
+    values = {"coding_id": coding_id, "study_id": study_id, "user_id": current_user.id}
+    deleted = db.session.execute(query, values).first()
+    if deleted is None:
+        changeable_coding(study_id, coding_id)  # 404 or 403: nothing was deleted
+        abort(404)  # deleted by a simultaneous request since: its audit event is the one
+    passage_id, theme_key = deleted
+    details = {"passage": passage_id, "theme": theme_key}
+    record_event(
+        "coding.delete",
+        "coding",
+        coding_id,
+        user_id=current_user.id,
+        study_id=study_id,
+        details=details,
+    )
     db.session.commit()
     return "", 204

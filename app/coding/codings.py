@@ -55,39 +55,38 @@ REVIEWERS = frozenset({Role.OWNER, Role.FACILITATOR})
 # --- services -------------------------------------------------------------
 
 
-def _theme_column(theme_ref):
-    """Return the theme column and value a reference names (id or key); None if neither."""
+def _theme_column(theme_ref) -> tuple[str, int | str | None]:
+    """Return the theme column's name and the value a reference names (key None if neither)."""
     if isinstance(theme_ref, int) and not isinstance(theme_ref, bool):
-        return Theme.id, as_id(theme_ref) or 0
+        return "id", as_id(theme_ref) or 0
     if not isinstance(theme_ref, str) or "\x00" in theme_ref:
-        return None, None
-    return Theme.key, theme_ref
+        return "key", None  # `key = NULL` matches no theme
+    return "key", theme_ref
 
 
 class PassageChanged(Exception):
     """The passage's version is not the one the coder saw: their offsets may be stale."""
 
 
-def _passage_and_theme(study_id: int, passage_id, theme_ref) -> tuple[Passage | None, Theme | None]:
-    """Load a passage of the study with its session, and the study's theme, in one query.
+# Built once per theme column (id, key): a statement object keeps its cache key.
+_PASSAGE = {
+    name: db.select(Passage, Theme)
+    .join(Passage.group_session)
+    .outerjoin(Theme, and_(Theme.study_id == GroupSession.study_id, column == bindparam("ref")))
+    .where(Passage.id == bindparam("passage"), GroupSession.study_id == bindparam("study"))
+    .options(contains_eager(Passage.group_session))
+    for name, column in (("id", Theme.id), ("key", Theme.key))
+}
 
-    None for a passage that is not the study's, and for a theme the codebook lacks (or a
-    malformed reference).
-    """
+
+def _passage_and_theme(study_id: int, passage_id, theme_ref) -> tuple[Passage | None, Theme | None]:
+    """Load a passage of the study with its session, and the study's theme, in one query."""
     passage_id = as_id(passage_id) if isinstance(passage_id, int) else None
     if passage_id is None:
         return None, None
-    query = (
-        db.select(Passage)
-        .join(Passage.group_session)
-        .where(Passage.id == passage_id, GroupSession.study_id == study_id)
-        .options(contains_eager(Passage.group_session))
-    )
     column, ref = _theme_column(theme_ref)
-    if column is None:
-        return db.session.execute(query).scalar_one_or_none(), None
-    on_theme = and_(Theme.study_id == GroupSession.study_id, column == ref)
-    row = db.session.execute(query.add_columns(Theme).outerjoin(Theme, on_theme)).first()
+    values = {"passage": passage_id, "study": study_id, "ref": ref}
+    row = db.session.execute(_PASSAGE[column], values).first()
     return (None, None) if row is None else (row[0], row[1])
 
 
@@ -172,15 +171,15 @@ def may_change(coding: Coding, user_id: int, role: Role) -> bool:
 
 
 def remove_coding(coding: Coding, *, user_id: int) -> None:
-    """Delete a coding, recording what it was in the audit log."""
+    """Delete a coding and log what it was (a Core DELETE: no ORM cascades from a coding)."""
+    table = Coding.__table__
+    if db.session.execute(table.delete().where(table.c.id == coding.id)).rowcount != 1:
+        abort(404)  # a simultaneous request deleted it first: its audit event is the only one
+    details = {"passage": coding.passage_id, "theme": coding.theme.key}
     record(
-        "coding.delete",
-        coding,
-        user_id=user_id,
-        study_id=coding.theme.study_id,
-        details={"passage": coding.passage_id, "theme": coding.theme.key},
+        "coding.delete", coding, user_id=user_id, study_id=coding.theme.study_id, details=details
     )
-    db.session.delete(coding)
+    db.session.expunge(coding)  # gone: no later load or flush of this session may touch it
 
 
 def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists
 
-from app.accounts.audit import record
+from app.accounts.audit import event_values, record, record_events
 from app.models import (
     GroupSession,
     Passage,
@@ -223,10 +223,12 @@ def save_answers(link: ValidationLink, form) -> int:
     for answer, new_words in saved:
         if new_words:
             scan_answer(round_, "statement_answer", answer.id, answer.comment)
-    for answer, _new_words in saved:
-        record(
+    # The audit events of every changed answer and decision go out as one multi-row INSERT.
+    events = [
+        event_values(
             "validation.answer",
-            answer,
+            "statement_answer",
+            answer.id,
             user_id=None,
             study_id=study_id,
             # In an anonymous round the log must not tell who answered what either.
@@ -238,6 +240,8 @@ def save_answers(link: ValidationLink, form) -> int:
                 "commented": bool(answer.comment),
             },
         )
+        for answer, _new_words in saved
+    ]
     changed = len(saved)
     # Most rounds offer no quote: without a quote field there is no decision to read.
     offered = any(key.startswith("quote-") for key in form)
@@ -274,21 +278,40 @@ def save_answers(link: ValidationLink, form) -> int:
         if rephrasing != previous_rephrasing:
             scan_answer(round_, "quote_decision", decision.id, rephrasing)
         _sync_withdrawal(passage)
-        record(
-            "validation.quote",
-            decision,
-            user_id=None,
-            study_id=study_id,
-            details={
-                "round": round_.id,
-                "link": link.id,
-                "passage": passage_id,
-                "choice": choice.value,
-            },
+        events.append(
+            event_values(
+                "validation.quote",
+                "quote_decision",
+                decision.id,
+                user_id=None,
+                study_id=study_id,
+                details={
+                    "round": round_.id,
+                    "link": link.id,
+                    "passage": passage_id,
+                    "choice": choice.value,
+                },
+            )
         )
         changed += 1
-    link.last_seen_at = utcnow()
+    record_events(events)
+    _touch(link)
     return changed
+
+
+# `last_seen_at` says when a participant last used their link, to the minute: nothing
+# reads it more exactly, so answers within the same minute do not write it again.
+SEEN_PRECISION = timedelta(minutes=1)
+
+
+def _touch(link: ValidationLink) -> None:
+    """Set when the link was last used, unless it was set less than a minute ago."""
+    now = utcnow()
+    seen = link.last_seen_at
+    if seen is not None and seen.tzinfo is None:  # SQLite returns naive UTC datetimes
+        seen = seen.replace(tzinfo=now.tzinfo)
+    if seen is None or not timedelta(0) <= now - seen < SEEN_PRECISION:
+        link.last_seen_at = now
 
 
 def dashboard_data(round_: ValidationRound) -> dict:

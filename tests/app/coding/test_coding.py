@@ -211,6 +211,25 @@ def test_coders_remove_their_own_codings_reviewers_any(client, app, study):
     assert client.delete(url).status_code == 404
 
 
+def test_a_coding_is_deleted_only_through_its_own_study(client, app, study, make_study):
+    """A researcher deletes their own coding; through another study's address (where they
+    are owner) the same coding is a 404 and stays, with no delete in the audit log."""
+    researcher = app.test_client()
+    login(researcher, "researcher@example.org")
+    own = _post(researcher, study, start=0, end=6).json["id"]
+    assert researcher.delete(f"/api/studies/{study['id']}/codings/{own}").status_code == 204
+    login(client, "owner@example.org")
+    kept = _post(client, study, start=0, end=6).json["id"]
+    other = make_study(study["owner"], "Other")
+    assert client.delete(f"/api/studies/{other}/codings/{kept}").status_code == 404
+    assert [c.id for c in _codings(app)] == [kept]
+    with app.app_context():
+        deletes = db.session.execute(
+            db.select(AuditEvent.object_id, AuditEvent.details).filter_by(action="coding.delete")
+        ).all()
+    assert deletes == [(own, {"passage": study["passage"], "theme": "privacy"})]
+
+
 def test_coding_view_shows_codings_and_offsets(client, app, study):
     """The coding view marks coded runs with their start offsets and lists quotes."""
     login(client, "facilitator@example.org")

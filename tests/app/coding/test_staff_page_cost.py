@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from app.models import (
+    AuditEvent,
     Coding,
     GroupSession,
     Job,
@@ -346,3 +347,54 @@ def test_staff_pages_send_no_more_statements_than_listed(app, study, email):
     login(client, email)
     counts = {name: _count(app, client, url) for name, url in _urls(study["id"], ids).items()}
     assert {n: c for n, c in counts.items() if c > MOST_STATEMENTS[email][n]} == {}, counts
+
+
+def test_api_create_and_delete_write_the_coding_and_one_audit_event_each(app, client, study):
+    """Creating then deleting a coding through the API: each writes its row change and one
+    audit event, touches no login row, and sends at most six statements."""
+    ids = _build(app, study["id"], study["owner"], study["coder"], 1, 0)
+    login(client, "coder@example.org")
+    url = f"/api/studies/{study['id']}/codings"
+    body = {"passage_id": ids["passages"][0], "start": 0, "end": 4, "theme": ids["theme_key"]}
+    with statements(app) as created:
+        response = client.post(url, json=body)
+    assert response.status_code == 201
+    coding_id = response.get_json()["id"]
+    with statements(app) as deleted:
+        assert client.delete(f"{url}/{coding_id}").status_code == 204
+    for sent, change in ((created, "INSERT INTO coding"), (deleted, "DELETE FROM coding")):
+        assert sum(s.startswith(change) for s in sent) == 1
+        assert sum(s.startswith("INSERT INTO audit_event") for s in sent) == 1
+        assert not any(s.startswith("UPDATE") for s in sent)  # no login or user row touched
+        assert len(sent) <= 6
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent.action, AuditEvent.object_id).filter(
+                AuditEvent.action.like("coding.%")
+            )
+        ).all()
+        assert sorted(events) == [("coding.create", coding_id), ("coding.delete", coding_id)]
+        assert db.session.get(Coding, coding_id) is None
+    assert client.delete(f"{url}/{coding_id}").status_code == 404  # gone: nothing logged
+
+
+def test_a_coding_deleted_meanwhile_is_not_logged_twice(app, study):
+    """A delete that finds its coding already deleted (by a simultaneous request) answers 404
+    and adds no second "coding.delete" event."""
+    from werkzeug.exceptions import NotFound
+
+    from app.coding.codings import coding_in_study, remove_coding
+
+    ids = _build(app, study["id"], study["owner"], study["coder"], 1, 1)
+    with app.test_request_context():
+        coding_id = db.session.execute(db.select(Coding.id)).scalar_one()
+        coding = coding_in_study(coding_id, study["id"])
+        remove_coding(coding, user_id=study["owner"])
+        with pytest.raises(NotFound):
+            remove_coding(coding, user_id=study["owner"])  # read before, deleted since
+        db.session.commit()
+        deletes = db.session.execute(
+            db.select(AuditEvent).filter_by(action="coding.delete", object_id=coding_id)
+        )
+        assert len(deletes.scalars().all()) == 1
+    assert ids["passages"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 from app.models import (
+    AuditEvent,
     Coding,
     Consent,
     ConsentScope,
@@ -195,3 +197,94 @@ def test_an_answer_costs_the_same_statements_however_many_quotes_it_keeps(app, r
         counts[name] = len(seen)
     assert counts["large"] == counts["small"]
     assert counts["large"] <= MOST_STATEMENTS
+
+
+def _audited(app) -> list[dict]:
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent).filter_by(action="validation.answer").order_by(AuditEvent.id)
+        )
+        return [e.details for e in events.scalars()]
+
+
+def _last_seen(app, token: str):
+    from app.synthesis.links import link_from_token
+
+    with app.test_request_context():
+        return link_from_token(token).last_seen_at
+
+
+def test_changed_answers_send_one_audit_insert_and_each_changed_verdict_is_logged(app, rounds):
+    """Three of five verdicts changed: three audit events, in the form's order, sent as one
+    INSERT; the two unchanged answers are neither written nor logged again."""
+    token = rounds["tokens"]["large"]["Amina"]
+    client = app.test_client()
+    ids = list(dict.fromkeys(re.findall(r'name="verdict-(\d+)"', client.get(f"/v/{token}").text)))
+    assert len(ids) == 5
+    first = {f"verdict-{sid}": "agree" for sid in ids}
+    assert client.post(f"/v/{token}", data=first).status_code == 303
+    second = {f"verdict-{sid}": "disagree" for sid in ids[:3]} | {
+        f"verdict-{sid}": "agree" for sid in ids[3:]
+    }
+    with counting(app) as seen:
+        assert client.post(f"/v/{token}", data=second).status_code == 303
+    audit_inserts = [s for s in seen if s.startswith("INSERT INTO audit_event")]
+    assert len(audit_inserts) == 1  # three events, one statement
+    # The link's last use was written by the first answer a moment ago: not again.
+    assert not any(s.startswith("UPDATE validation_link") for s in seen)
+    events = _audited(app)
+    assert [(e["statement"], e["verdict"]) for e in events] == [
+        *[(int(sid), "agree") for sid in ids],
+        *[(int(sid), "disagree") for sid in ids[:3]],
+    ]
+    page = client.get(f"/v/{token}").text
+    assert page.count('value="disagree" checked') == 3  # the last verdicts are the stored ones
+
+
+def test_the_links_last_use_is_kept_to_the_minute(app, rounds):
+    """The first answer sets when the link was last used; another within the minute leaves
+    it; one more than a minute later moves it."""
+    token = rounds["tokens"]["small"]["Bart"]
+    client = app.test_client()
+    assert _last_seen(app, token) is None
+    sid = re.findall(r'name="verdict-(\d+)"', client.get(f"/v/{token}").text)[0]
+    assert client.post(f"/v/{token}", data={f"verdict-{sid}": "agree"}).status_code == 303
+    first = _last_seen(app, token)
+    assert first is not None
+    assert client.post(f"/v/{token}", data={f"verdict-{sid}": "nuance"}).status_code == 303
+    assert _last_seen(app, token) == first
+    with app.app_context():
+        long_ago = utcnow() - timedelta(minutes=5)
+        db.session.execute(db.update(ValidationLink).values(last_seen_at=long_ago))
+        db.session.commit()
+    assert client.post(f"/v/{token}", data={f"verdict-{sid}": "agree"}).status_code == 303
+    # Compared as naive UTC: SQLite returns naive datetimes, PostgreSQL aware ones.
+    later = _last_seen(app, token).replace(tzinfo=None)
+    assert later > long_ago.replace(tzinfo=None) + timedelta(minutes=4)
+
+
+def test_answers_and_quote_choices_are_logged_in_one_insert(app, rounds):
+    """A first answer with five verdicts and three quote choices: eight audit events, the
+    answers' then the choices', sent as one INSERT."""
+    token = rounds["tokens"]["large"]["Amina"]
+    client = app.test_client()
+    page = client.get(f"/v/{token}").text
+    verdicts = list(dict.fromkeys(re.findall(r'name="verdict-(\d+)"', page)))
+    quotes = list(dict.fromkeys(re.findall(r'name="quote-(\d+)"', page)))
+    assert (len(verdicts), len(quotes)) == (5, 3)
+    form = {f"verdict-{sid}": "agree" for sid in verdicts}
+    form |= {f"quote-{pid}": "withdraw" for pid in quotes}
+    with counting(app) as seen:
+        assert client.post(f"/v/{token}", data=form).status_code == 303
+    assert sum(s.startswith("INSERT INTO audit_event") for s in seen) == 1
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent.action, AuditEvent.details)
+            .where(AuditEvent.action.in_(["validation.answer", "validation.quote"]))
+            .order_by(AuditEvent.id)
+        ).all()
+    logged = [(action, d.get("statement") or d.get("passage")) for action, d in events]
+    assert logged == [
+        *[("validation.answer", int(sid)) for sid in verdicts],
+        *[("validation.quote", int(pid)) for pid in quotes],
+    ]
