@@ -63,23 +63,27 @@ def _tools(study_id: int, session_id: int) -> tuple[str, str]:
         url = url_for(f"editor.{name}", study_id=study_id, session_id=session_id, passage_id=_SLOT)
         pattern = str(escape(url)).replace("{", "{{").replace("}", "}}")
         urls[name] = pattern.replace(str(_SLOT), "{0}")
+    # Translated words go into `str.format` patterns: their braces are doubled like the URLs'.
     words = {
-        "edit": _("Edit, split or see history"),
-        "up": _("Move up"),
-        "down": _("Move down"),
-        "merge": _("Merge with the next passage"),
+        name: str(escape(word)).replace("{", "{{").replace("}", "}}")
+        for name, word in (
+            ("edit", _("Edit, split or see history")),
+            ("up", _("Move up")),
+            ("down", _("Move down")),
+            ("merge", _("Merge with the next passage")),
+        )
     }
     buttons = "".join(
         f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["move"]}" '
-        f'name="direction" value="{direction}" class="link">{escape(words[direction])}</button>'
+        f'name="direction" value="{direction}" class="link">{words[direction]}</button>'
         for direction in ("up", "down")
     )
     return (
         f'<div class="passage-tools">\n          <a href="{urls["edit"]}">'
-        f"{escape(words['edit'])}</a>{buttons}{{1}}\n        </div>"
+        f"{words['edit']}</a>{buttons}{{1}}\n        </div>"
     ), (
         f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["merge"]}" '
-        f'class="link">{escape(words["merge"])}</button>'
+        f'class="link">{words["merge"]}</button>'
     )
 
 

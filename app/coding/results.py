@@ -118,7 +118,7 @@ def segments_html(rows: Iterable, shared: Shared) -> Markup:
         note = f'<p class="memo-text">{memo_word} {text(memo)}</p>' if memo else ""
         append(
             f'\n  <li class="theme-{theme_id}">\n'
-            f'    <p class="meta">{heads[theme_id]} ·\n'
+            f'    <p class="meta">{heads.get(theme_id, "")} ·\n'
             f"      {session_name} · {phase}. {phases[phase - 1]} ·\n"
             f"      {who} ·\n"
             f"      {escaped[coder] if coder is not None else ''}</p>\n"

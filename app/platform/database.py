@@ -25,6 +25,7 @@ catches for free (the server closed the connection: a restart, an administrator)
 
 from __future__ import annotations
 
+import os
 import select
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -198,13 +199,21 @@ def read_only_by_default(engine: Engine) -> None:
     a READ ONLY transaction. At READ COMMITTED each statement took its own snapshot inside
     a transaction too, so a page sees what it saw before, for two round trips less. Other
     engines (tests, scripts, `psql`) are left as they are.
+
+    A write sent in autocommit on these connections (SQLAlchemy's `AUTOCOMMIT` isolation
+    level, Alembic's `autocommit_block()` for `CREATE INDEX CONCURRENTLY`) sends no BEGIN,
+    so it is read only too: such code must first `SET default_transaction_read_only = off`
+    on its connection. Nothing in the app does so today. An operator's `PGOPTIONS` is kept.
     """
     if engine.dialect.name != "postgresql":
         return
 
     @event.listens_for(engine, "do_connect")
     def _read_only(_dialect, _record, _cargs, cparams) -> None:
-        cparams["options"] = f"{cparams.get('options', '')} {READ_ONLY_DEFAULT}".strip()
+        # A connection parameter replaces the PGOPTIONS environment variable in libpq:
+        # start from it, so an operator's search_path or statement_timeout still applies.
+        given = cparams.get("options", os.environ.get("PGOPTIONS", ""))
+        cparams["options"] = f"{given} {READ_ONLY_DEFAULT}".strip()
 
 
 def _reads_only_by_default(dbapi_connection) -> bool:
@@ -240,7 +249,13 @@ def end_reading(error: BaseException | None) -> None:
         return
     if session.new or session.dirty or session.deleted:
         return  # a change a GET made in memory: never written, rolled back below
-    session.commit()
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001 (a teardown must not raise: the session is removed next)
+        # Flask runs teardowns without catching: a failed COMMIT (the server restarted
+        # during the request) must not keep the scoped session from being removed.
+        current_app.logger.warning("ending a reading transaction failed", exc_info=True)
+        session.rollback()
 
 
 @contextmanager
