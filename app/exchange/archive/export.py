@@ -27,6 +27,7 @@ from app.exchange.archive.format import (
     schema_revision,
 )
 from app.models.base import utcnow
+from app.platform.database import reading
 from app.platform.extensions import db
 
 
@@ -92,10 +93,21 @@ def _unarchived_references(name: str) -> list[str]:
 
 def export_study_archive(study_id: int) -> bytes:
     """Return everything of a study as a versioned zip archive (format in the module doc)."""
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        # One snapshot for all the tables' queries, so the archive is consistent (when
-        # the export starts the unit of work, as the CLI and a download do).
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    session = db.session()
+    if db.engine.dialect.name == "postgresql":
+        if (
+            session.in_transaction()
+            and reading()
+            and not (session.new or session.dirty or session.deleted)
+        ):
+            # A download's access check has already read (each statement on its own
+            # snapshot): end that, so the export's queries share the one below.
+            session.commit()
+        if not session.in_transaction():
+            # One snapshot for all the tables' queries, so the archive is consistent while
+            # others keep coding (the CLI and a download; SQLite's reading transaction
+            # keeps its first snapshot by itself).
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     data = {name: _study_rows(name, study_id) for name in TABLES}
     for name, rows in data.items():
         for row in rows:

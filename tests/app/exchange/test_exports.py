@@ -318,3 +318,50 @@ def test_every_download_has_its_own_file_name_even_with_a_long_title(app, client
         names[path] = response.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
     assert len(set(names.values())) == len(names)
     assert "-segments-" in names["segments.xlsx"] and "-matrices-" in names["matrices.xlsx"]
+
+
+def test_a_downloaded_archive_is_one_moment_of_the_study_while_others_write(
+    app, client, demo, monkeypatch
+):
+    """A coder's edit committed while the download runs is in none of its tables, or all.
+
+    The edit lands after the study row is read and before the passages are: an archive
+    read table by table at different moments would hold the study of before and the
+    passage of after (PostgreSQL read each statement on its own snapshot).
+    """
+    from sqlalchemy import text
+
+    from app.exchange.archive import export
+    from app.platform.database import separate_write
+
+    with app.app_context():
+        passage_id = db.session.scalar(
+            db.select(Passage.id)
+            .join(GroupSession)
+            .where(GroupSession.study_id == demo)
+            .order_by(Passage.id)
+        )
+        engine = db.engine
+    read = export._study_rows
+
+    def rows_then_someone_edits(name: str, study_id: int):
+        rows = read(name, study_id)
+        if name == "study":
+            with separate_write(engine) as other:  # another writer, committed at once
+                other.execute(
+                    text(
+                        "UPDATE passage SET text = 'edited meanwhile', version = version + 1"
+                        " WHERE id = :id"
+                    ),
+                    {"id": passage_id},
+                )
+        return rows
+
+    monkeypatch.setattr(export, "_study_rows", rows_then_someone_edits)
+    archive = client.get(f"/studies/{demo}/exports/archive.zip")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as opened:
+        passages = opened.read("tables/passage.jsonl").decode("utf-8")
+    assert "edited meanwhile" not in passages
+    with app.app_context():  # the edit itself is stored
+        assert db.session.get(Passage, passage_id).text == "edited meanwhile"
