@@ -1,6 +1,10 @@
-"""Validate report_dev3.jsonl and spoken_dev4.jsonl and print their counts and agreement.
+"""Validate a pair of check sets and print their counts and agreement.
 
-Usage: python3 bench/data/dev3_check.py
+Usage: python3 bench/data/dev3_check.py [dev3|dev4]
+
+`dev3` (the default): report_dev3.jsonl and spoken_dev4.jsonl (session 6); `dev4`:
+report_dev4.jsonl (24 groups) and spoken_dev5.jsonl (15 per language), session 8; the rules
+below are written for dev3 and hold with those counts.
 
 report_dev3: 30 groups x nl/fr/en, keys id, lang, group, text, labels, source (in that order),
 ids `<lang>-rdev3-NNN`, the three lines of a group share labels and source, and
@@ -30,6 +34,12 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# name: (report set, its id infix, groups, spoken set, its id infix, passages per language)
+SETS = {
+    "dev3": ("report_dev3", "rdev3", 30, "spoken_dev4", "sdev4", 20),
+    "dev4": ("report_dev4", "rdev4", 24, "spoken_dev5", "sdev5", 15),
+}
+REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS["dev3"]
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
 LANGS = ("nl", "fr", "en")
 PII = re.compile(
@@ -98,16 +108,16 @@ def read_passes(path: Path, key: str, expected: dict[str, frozenset[str]]) -> di
 
 
 def check_report() -> tuple[list[dict], dict[str, dict]]:
-    """Validate report_dev3 and return its rows and per-group passes."""
+    """Validate the report set and return its rows and per-group passes."""
     keys = ["id", "lang", "group", "text", "labels", "source"]
-    rows = read_jsonl(HERE / "report_dev3.jsonl", keys, "rdev3")
+    rows = read_jsonl(HERE / f"{REPORT}.jsonl", keys, R_INFIX)
     groups: dict[str, list[dict]] = {}
     for row in rows:
         if row["group"] != row["id"].split("-", 1)[1]:
             fail(f"{row['id']}: group {row['group']} does not match the id")
         groups.setdefault(row["group"], []).append(row)
-    if len(groups) != 30:
-        fail(f"expected 30 groups, got {len(groups)}")
+    if len(groups) != GROUPS:
+        fail(f"expected {GROUPS} groups, got {len(groups)}")
     labels = {}
     for name, members in groups.items():
         if sorted(r["lang"] for r in members) != sorted(LANGS):
@@ -117,19 +127,19 @@ def check_report() -> tuple[list[dict], dict[str, dict]]:
         if len({r["source"] for r in members}) != 1:
             fail(f"{name}: the three languages carry different sources")
         labels[name] = frozenset(members[0]["labels"])
-    passes = read_passes(HERE / "report_dev3_labels.tsv", "group", labels)
+    passes = read_passes(HERE / f"{REPORT}_labels.tsv", "group", labels)
     return rows, passes
 
 
 def check_spoken() -> tuple[list[dict], dict[str, dict]]:
-    """Validate spoken_dev4 and return its rows and per-passage passes."""
+    """Validate the spoken set and return its rows and per-passage passes."""
     keys = ["id", "lang", "text", "labels", "source"]
-    rows = read_jsonl(HERE / "spoken_dev4.jsonl", keys, "sdev4")
+    rows = read_jsonl(HERE / f"{SPOKEN}.jsonl", keys, S_INFIX)
     per_lang = Counter(r["lang"] for r in rows)
-    if any(per_lang[lang] != 20 for lang in LANGS):
-        fail(f"spoken_dev4: expected 20 passages per language, got {dict(per_lang)}")
+    if any(per_lang[lang] != PER_LANG for lang in LANGS):
+        fail(f"{SPOKEN}: expected {PER_LANG} passages per language, got {dict(per_lang)}")
     labels = {r["id"]: frozenset(r["labels"]) for r in rows}
-    passes = read_passes(HERE / "spoken_dev4_labels.tsv", "id", labels)
+    passes = read_passes(HERE / f"{SPOKEN}_labels.tsv", "id", labels)
     return rows, passes
 
 
@@ -229,25 +239,28 @@ def print_coder2(title: str, coded: dict[str, dict]) -> None:
 
 def main() -> None:
     """Run every check, then print the tables."""
+    global REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG
+    name = sys.argv[1] if len(sys.argv) > 1 else "dev3"
+    REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS[name]
     report_rows, report_passes = check_report()
     spoken_rows, spoken_passes = check_spoken()
-    check_prevalence("report_dev3 (groups)", [p["final"] for p in report_passes.values()])
-    check_prevalence("spoken_dev4", [frozenset(r["labels"]) for r in spoken_rows])
+    check_prevalence(f"{REPORT} (groups)", [p["final"] for p in report_passes.values()])
+    check_prevalence(SPOKEN, [frozenset(r["labels"]) for r in spoken_rows])
     orig = Counter()
-    with (HERE / "report_dev3_labels.tsv").open(encoding="utf-8", newline="") as f:
+    with (HERE / f"{REPORT}_labels.tsv").open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             orig[r["original_language"]] += 1
-    print(f"report_dev3.jsonl: {len(report_rows)} lines, 30 groups, valid")
+    print(f"{REPORT}.jsonl: {len(report_rows)} lines, {GROUPS} groups, valid")
     print("original language: " + ", ".join(f"{k} {orig[k]}" for k in LANGS))
-    print(f"spoken_dev4.jsonl: {len(spoken_rows)} passages, valid")
-    print_counts("report_dev3: final labels per line", report_rows)
-    print_agreement("report_dev3: pass 1 vs pass 2 per group", report_passes)
-    print_counts("spoken_dev4: final labels per passage", spoken_rows)
-    print_agreement("spoken_dev4: pass 1 vs pass 2 per passage", spoken_passes)
-    report_coded = read_coder2(HERE / "report_dev3_coder2.tsv", "group", report_passes)
-    spoken_coded = read_coder2(HERE / "spoken_dev4_coder2.tsv", "id", spoken_passes)
-    print_coder2("report_dev3: writer (final) vs second coder per group", report_coded)
-    print_coder2("spoken_dev4: writer (final) vs second coder per passage", spoken_coded)
+    print(f"{SPOKEN}.jsonl: {len(spoken_rows)} passages, valid")
+    print_counts(f"{REPORT}: final labels per line", report_rows)
+    print_agreement(f"{REPORT}: pass 1 vs pass 2 per group", report_passes)
+    print_counts(f"{SPOKEN}: final labels per passage", spoken_rows)
+    print_agreement(f"{SPOKEN}: pass 1 vs pass 2 per passage", spoken_passes)
+    report_coded = read_coder2(HERE / f"{REPORT}_coder2.tsv", "group", report_passes)
+    spoken_coded = read_coder2(HERE / f"{SPOKEN}_coder2.tsv", "id", spoken_passes)
+    print_coder2(f"{REPORT}: writer (final) vs second coder per group", report_coded)
+    print_coder2(f"{SPOKEN}: writer (final) vs second coder per passage", spoken_coded)
 
 
 if __name__ == "__main__":
