@@ -30,16 +30,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 from analysis_zeroshot import load, points_of, run  # noqa: E402
 
 from analysis import default_codebook, prepare_many  # noqa: E402
+from analysis.zeroshot import ZeroShot  # noqa: E402
 
 SETS = ("report_dev.jsonl", "report_dev2.jsonl", "report_dev3.jsonl")
 LANGS = ("nl", "fr", "en")
 
 
-def groups_of(rows: list[dict], results: list) -> dict[str, dict[str, tuple[dict, object]]]:
-    """Return per group the (row, result) of each language."""
-    groups: dict[str, dict[str, tuple[dict, object]]] = {}
-    for row, result in zip(rows, results, strict=True):
-        groups.setdefault(row["group"], {})[row["lang"]] = (row, result)
+def groups_of(rows: list[dict], results: list, prepared: list) -> dict[str, dict[str, tuple]]:
+    """Return per group the (row, result, prepared text) of each language."""
+    groups: dict[str, dict[str, tuple]] = {}
+    for row, result, passage in zip(rows, results, prepared, strict=True):
+        groups.setdefault(row["group"], {})[row["lang"]] = (row, result, passage)
     return {g: langs for g, langs in groups.items() if all(lang in langs for lang in LANGS)}
 
 
@@ -64,19 +65,27 @@ def parity(groups: dict, keys: list[str]) -> dict:
     }
 
 
-def print_group(group: str, langs: dict, keys: list[str]) -> None:
-    """Print one group's suggestions per language, with the evidence of split themes."""
+def print_group(group: str, langs: dict, keys: list[str], zero_shot: ZeroShot) -> None:
+    """Print one group's suggestions per language, with the matches of split themes.
+
+    Each match is shown as `text[pattern weight]`; `(ctx)` marks context terms, which
+    count at most as much as the theme's strong evidence.
+    """
     found = {lang: set(langs[lang][1].suggested()) for lang in LANGS}
     split = [k for k in keys if len({k in found[lang] for lang in LANGS}) > 1]
     coded = sorted(langs["nl"][0]["labels"])
     print(f"  {group}: coded {coded}; split on {', '.join(split)}")
     for lang in LANGS:
-        row, result = langs[lang]
+        _, result, passage = langs[lang]
         print(f"    {lang} {sorted(found[lang])}  {points_of(result)}")
-        for theme in result.themes:
-            if theme.key in split:
-                terms = [e.text for e in theme.evidence if e.kind == "term"]
-                print(f"       {theme.key[:3]}: {', '.join(terms) or '-'}")
+        matches = zero_shot.matches(passage)
+        for key in split:
+            terms = [
+                f"{passage.text[m.start : m.end]}[{m.term.source} {m.term.weight:g}]"
+                for m in matches
+                if m.term.theme == key
+            ]
+            print(f"       {key[:3]}: {', '.join(terms) or '-'}")
 
 
 def main() -> None:
@@ -95,10 +104,11 @@ def main() -> None:
         rows = load(path)
         files[path.stem] = (rows, prepare_many([row["text"] for row in rows]))
     results = run(files)
+    zero_shot = ZeroShot(default_codebook())
     summary = {}
     saved: dict[str, list[str]] = {}
-    for name, (rows, _) in files.items():
-        groups = groups_of(rows, results[name])
+    for name, (rows, prepared) in files.items():
+        groups = groups_of(rows, results[name], prepared)
         summary[name] = parity(groups, keys)
         for row, result in zip(rows, results[name], strict=True):
             saved[row["id"]] = sorted(result.suggested())
@@ -108,7 +118,7 @@ def main() -> None:
         for group, langs in sorted(groups.items()):
             found = [set(langs[lang][1].suggested()) for lang in LANGS]
             if args.groups == "all" or not found[0] == found[1] == found[2]:
-                print_group(group, langs, keys)
+                print_group(group, langs, keys, zero_shot)
     print("\nparity: groups whose nl, fr and en versions get the same themes")
     print(f"  {'set':<14}{'groups':>7}{'agree':>8}{'per theme':>11}   split groups per theme")
     total = sum(s["groups"] for s in summary.values())

@@ -1,0 +1,183 @@
+"""The same rule in nl, fr and en: a translation reads as the theme or as another sense alike.
+
+Written from the theme definitions in the codebook, one situation per row group, in the
+three languages. `EVIDENCE` rows say whether a word is shown as evidence for a theme (a
+word whose translation needs the theme's context needs it in every language);
+`SUGGESTED` rows say whether the zero-shot suggester suggests the theme for the passage,
+and the three translations of a situation must get the same answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis import ThemeSuggester, default_codebook
+
+SHOWN, HIDDEN = True, False
+
+# (language, passage, theme, word as written in the passage, shown as evidence?)
+EVIDENCE = [
+    # Sending something somewhere is not shifting work; sending people to the social
+    # service after the counter closed is.
+    ("en", "She sent the form to the tax office by post.", "outsourcing", "sent", HIDDEN),
+    (
+        "fr",
+        "Elle a envoyé le formulaire au SPF Finances par la poste.",
+        "outsourcing",
+        "envoyé",
+        HIDDEN,
+    ),
+    (
+        "nl",
+        "Ze stuurde het formulier per post naar de belastingdienst.",
+        "outsourcing",
+        "stuurde",
+        HIDDEN,
+    ),
+    (
+        "en",
+        "The energy supplier sent the customers to the social service after the counter was closed.",
+        "outsourcing",
+        "sent",
+        SHOWN,
+    ),
+    (
+        "fr",
+        "Le fournisseur d'énergie a envoyé les clients au service social après la fermeture du guichet.",
+        "outsourcing",
+        "envoyé",
+        SHOWN,
+    ),
+    (
+        "nl",
+        "De energieleverancier stuurde de klanten naar de sociale dienst nadat het loket gesloten was.",
+        "outsourcing",
+        "stuurde",
+        SHOWN,
+    ),
+    # A policy oriented towards something, a reference in a report: not a referral.
+    ("fr", "Une politique orientée vers l'emploi des jeunes.", "outsourcing", "orientée", HIDDEN),
+    ("nl", "In het jaarverslag wordt verwezen naar de cijfers.", "outsourcing", "verwezen", HIDDEN),
+    # A branch that opens, a bank transfer, results waiting: other senses.
+    ("en", "The association opened a new branch in Liège.", "outsourcing", "branch", HIDDEN),
+    ("nl", "De vereniging opende een nieuw filiaal in Luik.", "outsourcing", "filiaal", HIDDEN),
+    ("en", "She made a bank transfer to pay the rent.", "outsourcing", "transfer", HIDDEN),
+    (
+        "en",
+        "The results of the survey are still waiting for approval.",
+        "outsourcing",
+        "waiting",
+        HIDDEN,
+    ),
+    # "Contactez" is the instruction to go elsewhere; contacting participants is method.
+    (
+        "fr",
+        "Nous avons contacté les participants par téléphone.",
+        "outsourcing",
+        "contacté",
+        HIDDEN,
+    ),
+    (
+        "fr",
+        "Le message de la banque dit : contactez votre CPAS pour remplir le formulaire.",
+        "outsourcing",
+        "contactez",
+        SHOWN,
+    ),
+    # "Personne ne ... demandé" is nobody asked us; people who ask are not.
+    (
+        "fr",
+        "Les personnes qui demandent une aide sont reçues le matin.",
+        "outsourcing",
+        "personnes qui demandent",
+        HIDDEN,
+    ),
+    (
+        "fr",
+        "Personne ne nous a demandé notre avis avant de fermer le guichet.",
+        "outsourcing",
+        "Personne ne nous a demandé",
+        SHOWN,
+    ),
+]
+
+# (group, language, passage, theme, suggested?)
+SUGGESTED = [
+    # A service opening its own counters is not outsourcing ("ses guichets" is not "leur
+    # guichet", the administration's counter that the workers became).
+    ("counters", "en", "The CPAS opens its counters on Monday morning.", "outsourcing", False),
+    ("counters", "fr", "Le CPAS ouvre ses guichets le lundi matin.", "outsourcing", False),
+    ("counters", "nl", "Het OCMW opent zijn loketten op maandagochtend.", "outsourcing", False),
+    (
+        "became",
+        "en",
+        "We have become their counter: the bank sends all its customers to us.",
+        "outsourcing",
+        True,
+    ),
+    (
+        "became",
+        "fr",
+        "Nous sommes devenus leur guichet : la banque envoie tous ses clients chez nous.",
+        "outsourcing",
+        True,
+    ),
+    (
+        "became",
+        "nl",
+        "We zijn hun loket geworden: de bank stuurt al haar klanten naar ons.",
+        "outsourcing",
+        True,
+    ),
+    # The GDPR's data processing ("sous-traitance des données") is privacy, not work shifted.
+    (
+        "processing",
+        "en",
+        "The data processing agreement between the municipality and the platform is not public.",
+        "outsourcing",
+        False,
+    ),
+    (
+        "processing",
+        "fr",
+        "Le contrat de sous-traitance des données entre la commune et la plateforme n'est pas public.",
+        "outsourcing",
+        False,
+    ),
+    (
+        "processing",
+        "nl",
+        "De verwerkingsovereenkomst tussen de gemeente en het platform is niet openbaar.",
+        "outsourcing",
+        False,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def suggester() -> ThemeSuggester:
+    """The zero-shot suggester of the default codebook."""
+    return ThemeSuggester(default_codebook()).fit()
+
+
+@pytest.mark.parametrize(
+    "case",
+    EVIDENCE,
+    ids=[f"{c[0]}-{c[2]}-{c[3]}-{'shown' if c[4] else 'hidden'}" for c in EVIDENCE],
+)
+def test_word_is_evidence_only_in_the_theme_sense(suggester, case):
+    """A word is shown as a theme's evidence in the theme's sense, in every language."""
+    language, text, theme, word, shown = case
+    result = suggester.suggest([("p", text)], language=language)[0]
+    evidence = {e.text for t in result.themes if t.key == theme for e in t.evidence}
+    assert (word in evidence) == shown, evidence
+
+
+@pytest.mark.parametrize("case", SUGGESTED, ids=[f"{c[0]}-{c[1]}-{c[3]}-{c[4]}" for c in SUGGESTED])
+def test_translations_get_the_same_suggestion(suggester, case):
+    """The nl, fr and en versions of a situation are suggested the theme alike."""
+    _, language, text, theme, fires = case
+    result = suggester.suggest([("p", text)], language=language)[0]
+    assert (theme in result.suggested()) == fires, [
+        (t.key, t.score, [e.text for e in t.evidence]) for t in result.themes
+    ]
