@@ -36,21 +36,24 @@ EVIDENCE = [
     ),
     (
         "en",
-        "The energy supplier sent the customers to the social service after the counter was closed.",
+        "The energy supplier sent the customers to the social service after the counter "
+        "was closed.",
         "outsourcing",
         "sent",
         SHOWN,
     ),
     (
         "fr",
-        "Le fournisseur d'énergie a envoyé les clients au service social après la fermeture du guichet.",
+        "Le fournisseur d'énergie a envoyé les clients au service social après la fermeture "
+        "du guichet.",
         "outsourcing",
         "envoyé",
         SHOWN,
     ),
     (
         "nl",
-        "De energieleverancier stuurde de klanten naar de sociale dienst nadat het loket gesloten was.",
+        "De energieleverancier stuurde de klanten naar de sociale dienst nadat het loket "
+        "gesloten was.",
         "outsourcing",
         "stuurde",
         SHOWN,
@@ -140,7 +143,8 @@ SUGGESTED = [
     (
         "processing",
         "fr",
-        "Le contrat de sous-traitance des données entre la commune et la plateforme n'est pas public.",
+        "Le contrat de sous-traitance des données entre la commune et la plateforme n'est "
+        "pas public.",
         "outsourcing",
         False,
     ),
