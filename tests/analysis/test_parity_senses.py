@@ -102,6 +102,50 @@ EVIDENCE = [
         "Personne ne nous a demandé",
         SHOWN,
     ),
+    # Doing in the person's place is role confusion; "in some places" is not.
+    (
+        "en",
+        "The service is closed on Fridays in some places.",
+        "role_confusion",
+        "in some places",
+        HIDDEN,
+    ),
+    (
+        "en",
+        "The worker filled in the tax return in her place.",
+        "role_confusion",
+        "in her place",
+        SHOWN,
+    ),
+    (
+        "nl",
+        "De werker vult de belastingaangifte in de plaats van de cliënt in.",
+        "role_confusion",
+        "in de plaats van",
+        SHOWN,
+    ),
+    # A bank's customer service is the bank's; the worker taken for it needs the theme.
+    (
+        "en",
+        "The bank's customer service can be reached by phone.",
+        "role_confusion",
+        "customer service",
+        HIDDEN,
+    ),
+    (
+        "fr",
+        "Le service clientèle de la banque est joignable par téléphone.",
+        "role_confusion",
+        "service clientèle",
+        HIDDEN,
+    ),
+    (
+        "nl",
+        "De klantendienst van de bank is telefonisch bereikbaar.",
+        "role_confusion",
+        "klantendienst",
+        HIDDEN,
+    ),
 ]
 
 # (group, language, passage, theme, suggested?)
@@ -154,6 +198,52 @@ SUGGESTED = [
         "De verwerkingsovereenkomst tussen de gemeente en het platform is niet openbaar.",
         "outsourcing",
         False,
+    ),
+    # The worker's own device or credentials, whoever's possessive.
+    (
+        "own",
+        "en",
+        "Several social workers use their own smartphone and their own itsme account for clients.",
+        "role_confusion",
+        True,
+    ),
+    (
+        "own",
+        "fr",
+        "Plusieurs assistants sociaux utilisent leur propre smartphone et leur propre compte itsme "
+        "pour des usagers.",
+        "role_confusion",
+        True,
+    ),
+    (
+        "own",
+        "nl",
+        "Verschillende maatschappelijk werkers gebruiken hun eigen smartphone en hun eigen "
+        "itsme-account voor cliënten.",
+        "role_confusion",
+        True,
+    ),
+    # Seen as part of the administration.
+    (
+        "extension",
+        "en",
+        "She feels more like an extension of the administration than a social worker.",
+        "role_confusion",
+        True,
+    ),
+    (
+        "extension",
+        "fr",
+        "Elle se sent davantage un prolongement de l'administration qu'une assistante sociale.",
+        "role_confusion",
+        True,
+    ),
+    (
+        "extension",
+        "nl",
+        "Ze voelt zich eerder een verlengstuk van de administratie dan een maatschappelijk werker.",
+        "role_confusion",
+        True,
     ),
 ]
 
