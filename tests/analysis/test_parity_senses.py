@@ -146,6 +146,21 @@ EVIDENCE = [
         "klantendienst",
         HIDDEN,
     ),
+    # A location is the person's whereabouts only beside the theme's words.
+    (
+        "nl",
+        "De locatie van de nieuwe kantoren wordt volgend jaar bekend.",
+        "privacy",
+        "locatie",
+        HIDDEN,
+    ),
+    (
+        "en",
+        "The location of the new offices will be known next year.",
+        "privacy",
+        "location",
+        HIDDEN,
+    ),
 ]
 
 # (group, language, passage, theme, suggested?)
@@ -245,6 +260,60 @@ SUGGESTED = [
         "role_confusion",
         True,
     ),
+    # An e-mail address asked for is a sign, not on its own privacy, in every language.
+    ("email", "en", "You need an email address to register for the course.", "privacy", False),
+    ("email", "fr", "Il faut une adresse mail pour s'inscrire au cours.", "privacy", False),
+    (
+        "email",
+        "nl",
+        "Je hebt een e-mailadres nodig om je in te schrijven voor de cursus.",
+        "privacy",
+        False,
+    ),
+    # Fraud on someone's account is privacy in every language.
+    (
+        "fraud",
+        "en",
+        "Her son was the victim of fraud: someone emptied his bank account.",
+        "privacy",
+        True,
+    ),
+    (
+        "fraud",
+        "fr",
+        "Son fils a été victime d'une fraude : quelqu'un a vidé son compte bancaire.",
+        "privacy",
+        True,
+    ),
+    (
+        "fraud",
+        "nl",
+        "Haar zoon werd het slachtoffer van fraude: iemand heeft zijn bankrekening leeggehaald.",
+        "privacy",
+        True,
+    ),
+]
+
+# Translations whose theme evidence must weigh the same: (theme, {language: passage}).
+SAME_SCORE = [
+    # A map (landkaart, carte, map) is no bank card.
+    (
+        "privacy",
+        {
+            "en": "The report shows the map and the figures of the survey.",
+            "fr": "Le rapport montre la carte et les chiffres de l'enquête.",
+            "nl": "Het rapport toont de landkaart en de cijfers van de enquête.",
+        },
+    ),
+    (
+        "privacy",
+        {
+            "en": "Her son was the victim of fraud: someone emptied his bank account.",
+            "fr": "Son fils a été victime d'une fraude : quelqu'un a vidé son compte bancaire.",
+            "nl": "Haar zoon werd het slachtoffer van fraude: iemand heeft zijn bankrekening "
+            "leeggehaald.",
+        },
+    ),
 ]
 
 
@@ -275,3 +344,16 @@ def test_translations_get_the_same_suggestion(suggester, case):
     assert (theme in result.suggested()) == fires, [
         (t.key, t.score, [e.text for e in t.evidence]) for t in result.themes
     ]
+
+
+@pytest.mark.parametrize(
+    "case", SAME_SCORE, ids=[next(iter(c[1].values()))[:30] for c in SAME_SCORE]
+)
+def test_translations_get_the_same_score(suggester, case):
+    """The nl, fr and en versions of a passage get the same score for the theme."""
+    theme, texts = case
+    scores = {}
+    for language, text in texts.items():
+        result = suggester.suggest([("p", text)], language=language)[0]
+        scores[language] = next(round(t.score, 3) for t in result.themes if t.key == theme)
+    assert len(set(scores.values())) == 1, scores
