@@ -161,6 +161,14 @@ EVIDENCE = [
         "location",
         HIDDEN,
     ),
+    # Handling everything for the person is a sign of dependency in every language.
+    (
+        "nl",
+        "Haar zoon regelt alles voor haar: de bank, de brieven, de formulieren.",
+        "dependency",
+        "regelt alles",
+        SHOWN,
+    ),
 ]
 
 # (group, language, passage, theme, suggested?)
@@ -291,6 +299,49 @@ SUGGESTED = [
         "Haar zoon werd het slachtoffer van fraude: iemand heeft zijn bankrekening leeggehaald.",
         "privacy",
         True,
+    ),
+    # Having to go through someone is dependency; figures "by themselves" are not.
+    (
+        "through",
+        "en",
+        "She has to go through the social worker for every appointment.",
+        "dependency",
+        True,
+    ),
+    (
+        "through",
+        "fr",
+        "Elle doit passer par l'assistante sociale pour chaque rendez-vous.",
+        "dependency",
+        True,
+    ),
+    (
+        "through",
+        "nl",
+        "Ze moet via de maatschappelijk werkster gaan voor elke afspraak.",
+        "dependency",
+        True,
+    ),
+    (
+        "themselves",
+        "en",
+        "The figures by themselves say little about the causes of the problem.",
+        "dependency",
+        False,
+    ),
+    (
+        "themselves",
+        "fr",
+        "Les chiffres eux-mêmes disent peu de chose sur les causes du problème.",
+        "dependency",
+        False,
+    ),
+    (
+        "themselves",
+        "nl",
+        "De cijfers zelf zeggen weinig over de oorzaken van het probleem.",
+        "dependency",
+        False,
     ),
 ]
 
