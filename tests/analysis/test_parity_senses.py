@@ -58,6 +58,22 @@ EVIDENCE = [
         "stuurde",
         SHOWN,
     ),
+    # Forwarding or transferring a document is not shifting work onto someone.
+    (
+        "nl",
+        "Ze heeft de factuur doorgestuurd naar haar boekhouder.",
+        "outsourcing",
+        "doorgestuurd",
+        HIDDEN,
+    ),
+    ("fr", "Elle a transféré la facture à son comptable.", "outsourcing", "transféré", HIDDEN),
+    (
+        "nl",
+        "De bank heeft haar doorgestuurd naar het OCMW omdat het loket gesloten is.",
+        "outsourcing",
+        "doorgestuurd",
+        SHOWN,
+    ),
     # A policy oriented towards something, a reference in a report: not a referral.
     ("fr", "Une politique orientée vers l'emploi des jeunes.", "outsourcing", "orientée", HIDDEN),
     ("nl", "In het jaarverslag wordt verwezen naar de cijfers.", "outsourcing", "verwezen", HIDDEN),
