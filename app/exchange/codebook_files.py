@@ -65,8 +65,9 @@ def apply_entries(
     """Add or update themes from entries; return counts for the report.
 
     An import never loses anything: an entry updates the study's theme with its GUID or
-    key (another program's code: or whose label is its name), or becomes a new theme; nothing is deleted and no coding moves. Every entry is
-    matched before anything is written, and a file that would make one theme into another
+    key (for another program's code, also the theme one of whose labels is its name), or
+    becomes a new theme; nothing is deleted and no coding moves. Every entry is matched
+    before anything is written, and a file that would make one theme into another
     (a GUID and a key naming two different themes, or a key given to another theme's GUID),
     name one theme twice, or nest a theme inside itself is refused whole, naming `source`
     and the theme. Updates keep what the file leaves empty (labels, definitions, the seed
