@@ -121,6 +121,7 @@ def _taguette(header: list[str], rows: list, source: str, language: str) -> list
                 key=unique_key(slugify(tag), taken),
                 guid=str(uuid.uuid5(TAGUETTE_NAMESPACE, cells.get("tag", "").strip())),
                 position=len(entries),
+                key_given=False,  # made from the tag's name
                 **{f"label_{lang}": tag for lang in LANGUAGES},
                 **{f"definition_{language}": cells.get("description", "").strip()},
             )

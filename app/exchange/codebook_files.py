@@ -1,13 +1,17 @@
 """Codebook files: download and upload a study's codebook as REFI-QDA .qdc or CSV.
 
 Importing adds the file's themes and updates the study's themes that have the
-same GUID or key (labels, definitions, colour, nesting, seed terms); it never
-deletes a theme or a coding. It is atomic: one problem and nothing changes. A file holds
+same GUID or key (labels, definitions, colour, nesting, seed terms, keeping what the file
+leaves empty); it never deletes a theme, moves a coding or turns one theme into another
+(`apply_entries` refuses such a file, naming it and the theme). It is atomic: one problem
+and nothing changes. A file holds
 at most `MAX_THEMES` (1,000) themes; at that size the import is one request of about half a
 second (bench/codebook_import.py), so it is not a background job.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from flask import Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -55,44 +59,41 @@ def codebook_entries(study_id: int) -> list[CodebookEntry]:
     return entries
 
 
-def apply_entries(study: Study, entries: list[CodebookEntry], *, user_id: int) -> dict:
+def apply_entries(
+    study: Study, entries: list[CodebookEntry], *, user_id: int, source: str = "the file"
+) -> dict:
     """Add or update themes from entries; return counts for the report.
 
-    Two passes: themes first, then nesting, so a file may re-nest existing themes
-    in any order. A file that names one theme twice, or whose nesting would make a
-    cycle with the study's other themes, is refused.
+    An import never loses anything: an entry updates the study's theme with its GUID or
+    key (for another program's code, also the theme one of whose labels is its name), or
+    becomes a new theme; nothing is deleted and no coding moves. Every entry is matched
+    before anything is written, and a file that would make one theme into another
+    (a GUID and a key naming two different themes, or a key given to another theme's GUID),
+    name one theme twice, or nest a theme inside itself is refused whole, naming `source`
+    and the theme. Updates keep what the file leaves empty (labels, definitions, the seed
+    terms of a language). Nesting comes second, so a file may re-nest themes in any order.
     """
-    by_guid = {t.guid: t for t in study.themes}
-    by_key = {t.key: t for t in study.themes}
-    matched: dict[str, Theme] = {}
-    seen: set[int] = set()
+    targets = _match(study, tree_order(entries), source)
     added = updated = 0
     next_position = max((t.position for t in study.themes), default=-1) + 1
-    for entry in tree_order(entries):
-        theme = by_guid.get(entry.guid) or by_key.get(entry.key)
-        if theme is not None and theme.id in seen:
-            raise ValidationError(
-                _l("The file describes the theme “%(key)s” twice.", key=theme.key), "file"
-            )
+    matched: dict[str, Theme] = {}
+    for entry, theme in targets:
         if theme is None:
             theme = Theme(study=study, key=entry.key, guid=entry.guid, position=next_position)
             next_position += 1
             db.session.add(theme)
             added += 1
+            _update(theme, entry)
         else:
-            seen.add(theme.id)
             updated += 1
-        for name in TEXT_FIELDS:
-            setattr(theme, name, getattr(entry, name) or getattr(theme, name, None) or entry.key)
-        theme.colour = entry.colour
-        theme.seed_terms = entry.seed_terms_dict()
+            _update(theme, entry, existing_in=study.language)
         matched[entry.key] = theme
     db.session.flush()
     for entry in entries:
         parent = matched.get(entry.parent_key) if entry.parent_key else None
         matched[entry.key].parent_id = parent.id if parent else None
     db.session.flush()
-    _refuse_cycles(study.id)
+    _refuse_cycles(study.id, source)
     record(
         "codebook.import",
         study,
@@ -103,16 +104,105 @@ def apply_entries(study: Study, entries: list[CodebookEntry], *, user_id: int) -
     return {"added": added, "updated": updated}
 
 
-def _refuse_cycles(study_id: int) -> None:
-    parents = dict(
-        db.session.execute(db.select(Theme.id, Theme.parent_id).filter_by(study_id=study_id)).all()
-    )
+def _match(study: Study, entries: list[CodebookEntry], source: str) -> list[tuple]:
+    """Pair each entry with the study's theme it updates (None: a new theme), or refuse."""
+    by_guid = {t.guid: t for t in study.themes}
+    by_key = {t.key: t for t in study.themes}
+    seen: set[int] = set()
+    targets = []
+    by_label: dict[str, list[Theme]] = {}
+    for theme in study.themes:
+        for label in {getattr(theme, f"label_{lang}").casefold() for lang in LANGS}:
+            by_label.setdefault(label, []).append(theme)
+    for entry in entries:
+        by_id, named = by_guid.get(entry.guid), by_key.get(entry.key)
+        if by_id is None and named is None and not entry.key_given:
+            # Another program's code: its name is one of our labels ("Vie privée").
+            same_name = by_label.get(entry.label_en.casefold(), [])
+            named = same_name[0] if len(same_name) == 1 else None
+        if by_id is not None and named is not None and by_id is not named:
+            raise ValidationError(
+                _l(
+                    "%(file)s: the theme “%(key)s” carries the GUID of the study's theme "
+                    "“%(other)s”. Importing it would mix two themes and their codings, so "
+                    "nothing was imported. Correct the key or the GUID of “%(key)s” in the file.",
+                    file=source,
+                    key=entry.key,
+                    other=by_id.key,
+                ),
+                "file",
+            )
+        if by_id is not None and entry.key_given and entry.key != by_id.key:
+            raise ValidationError(
+                _l(
+                    "%(file)s: the theme “%(key)s” carries the GUID of the study's theme "
+                    "“%(other)s”. Importing it would turn “%(other)s” and its codings into "
+                    "“%(key)s”, so nothing was imported. Give “%(key)s” its own GUID (in a CSV "
+                    "file, leave the guid empty) or the key “%(other)s”.",
+                    file=source,
+                    key=entry.key,
+                    other=by_id.key,
+                ),
+                "file",
+            )
+        theme = by_id or named
+        if theme is not None and theme.id in seen:
+            raise ValidationError(
+                _l(
+                    "%(file)s describes the theme “%(key)s” twice, so nothing was imported. "
+                    "Keep one of the two.",
+                    file=source,
+                    key=theme.key,
+                ),
+                "file",
+            )
+        if theme is not None:
+            seen.add(theme.id)
+        targets.append((entry, theme))
+    return targets
+
+
+def _update(theme: Theme, entry: CodebookEntry, *, existing_in: str | None = None) -> None:
+    """Copy the entry onto the theme, keeping whatever the entry leaves empty.
+
+    For an existing theme (`existing_in`: the study's language), another program's code
+    has one name for every language: it renames the theme in that language only, and only
+    if it is none of the theme's labels, so labels in the other languages are kept.
+    """
+    if existing_in is not None and not entry.key_given:
+        name = getattr(entry, f"label_{existing_in}")
+        own = {getattr(theme, f"label_{lang}") for lang in LANGS}
+        entry = replace(entry, **{f"label_{lang}": "" for lang in LANGS})
+        if name not in own:
+            entry = replace(entry, **{f"label_{existing_in}": name})
+    for lang in LANGS:
+        label, definition = f"label_{lang}", f"definition_{lang}"
+        setattr(theme, label, getattr(entry, label) or getattr(theme, label, None) or entry.key)
+        setattr(theme, definition, getattr(entry, definition) or getattr(theme, definition, ""))
+    theme.colour = entry.colour
+    terms = dict(theme.seed_terms or {})
+    terms.update({lang: list(given) for lang, given in entry.seed_terms if given})
+    theme.seed_terms = {lang: terms.get(lang, []) for lang in LANGS}
+
+
+def _refuse_cycles(study_id: int, source: str) -> None:
+    rows = db.session.execute(
+        db.select(Theme.id, Theme.parent_id, Theme.key).filter_by(study_id=study_id)
+    ).all()
+    parents = {theme_id: parent_id for theme_id, parent_id, _key in rows}
+    keys = {theme_id: key for theme_id, _parent, key in rows}
     for theme_id in parents:
         seen, current = set(), theme_id
         while current is not None:
             if current in seen:
                 raise ValidationError(
-                    _l("The file's nesting would put a theme inside itself."), "file"
+                    _l(
+                        "%(file)s would put the theme “%(key)s” inside itself, so nothing "
+                        "was imported. Change its parent in the file.",
+                        file=source,
+                        key=keys[current],
+                    ),
+                    "file",
                 )
             seen.add(current)
             current = parents.get(current)
@@ -164,7 +254,7 @@ def import_file(study_id: int):
             raise ValidationError(
                 _l("%(file)s is neither a .qdc nor a .csv file.", file=name), "file"
             )
-        counts = apply_entries(g.study, entries, user_id=current_user.id)
+        counts = apply_entries(g.study, entries, user_id=current_user.id, source=name)
     except CodebookFormatError as error:
         db.session.rollback()
         return codebook_page(None, ValidationError(str(error), "file"), 422)

@@ -10,11 +10,11 @@ keeps everything else in one marked `<Set>` whose description is our container
 (`app.exchange.codebook_block`). On import the container restores the key and the other
 languages; a name or description edited in the other tool wins over it for the language the
 file was exported in; older files with the block at the end of each description still read.
-Files without the block (NVivo, ATLAS.ti, MAXQDA, QualCoder) get keys
-slugged from the code names ("Vie privée" -> vie_privee, repeats _2, _3), the name as label
-in every language and the description as definition in the import language. Colours, guids,
-nesting and sibling order always come from the XML itself; sets are ignored. So the round
-trip is exact for entries in tree order (`tree_order`) with positions 0, 1, 2... per parent.
+Files without the block (NVivo, ATLAS.ti, MAXQDA, QualCoder) get keys slugged from the code
+names ("Vie privée" -> vie_privee, repeats _2, _3), the name as label in every language and
+the description as definition in the import language. Colours, guids, nesting and sibling
+order come from the XML; sets are ignored. So the round trip is exact for entries in tree
+order (`tree_order`) with positions 0, 1, 2... per parent.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -74,9 +74,10 @@ class CodebookEntry:
     """One theme as exchanged: plain, hashable values in canonical form.
 
     `seed_terms` is always `(("nl", terms), ("fr", terms), ("en", terms))` with each `terms` a
-    tuple of stripped, non-empty strings without ";" or line breaks (they are joined with "; ").
-    The constructor also accepts a mapping such as `Theme.seed_terms`. `guid` is stored
-    lower-case without braces and `colour` lower-case `#rrggbb`; other values raise ValueError.
+    tuple of stripped, non-empty strings without ";" or line breaks (they are joined with "; ");
+    a mapping such as `Theme.seed_terms` is accepted too. `guid` is stored lower-case without
+    braces and `colour` lower-case `#rrggbb`; other values raise ValueError. `key_given` is
+    False when the key was made from another program's code name (it cannot contradict a GUID).
     """
 
     key: str
@@ -91,6 +92,7 @@ class CodebookEntry:
     parent_key: str | None = None
     position: int = 0
     seed_terms: SeedTerms = ()
+    key_given: bool = field(default=True, compare=False)
 
     def __post_init__(self) -> None:
         colour = self.colour.lower()
@@ -126,8 +128,7 @@ def default_language_label(entry: CodebookEntry, language: str) -> str:
 def canonical_guid(value: str) -> str:
     """Return a GUID lower-case without braces; raise ValueError unless it is UUID-shaped."""
     guid = value.strip().lower()
-    if guid.startswith("{") and guid.endswith("}"):
-        guid = guid[1:-1]
+    guid = guid[1:-1] if guid.startswith("{") and guid.endswith("}") else guid
     if not _UUID.fullmatch(guid):
         raise ValueError(f"{value!r} is not a GUID like 3f2b8c1e-0d4a-4e9b-9a57-2c1d0e6f7a80.")
     return guid
@@ -307,9 +308,7 @@ def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA), parser))
 
 
-def _walk(
-    codes: etree._Element, source: str, container: dict[str, dict[str, str]] | None = None
-) -> list[_Code]:
+def _walk(codes: etree._Element, source: str, container: dict | None = None) -> list[_Code]:
     """List the codes depth-first, parents first, each with its parent's index in the list.
 
     A code's fields come from our container when it has the code's GUID (then the whole
@@ -387,6 +386,7 @@ def _entry(code: _Code, key: str, parent_key: str | None, language: str) -> Code
         parent_key=parent_key,
         position=code.position,
         seed_terms=terms,
+        key_given="key" in (code.fields or {}),
         **{f"label_{lang}": labels[lang] for lang in LANGUAGES},
         **{f"definition_{lang}": definitions[lang] for lang in LANGUAGES},
     )

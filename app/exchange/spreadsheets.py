@@ -2,7 +2,7 @@
 
 Segments are those of the retrieval page for the same `SegmentFilters`, minus
 every segment whose words may not leave the tool (`quotations.is_quotable`:
-withdrawn passages, erased participants, no quotation consent). The matrices
+withdrawn passages, erased or withdrawn participants, no quotation consent). The matrices
 are counts and keep every coding, exactly as the matrices page shows them.
 
 No cell ever becomes a formula. CSV cells that a spreadsheet would run

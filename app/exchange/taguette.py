@@ -38,6 +38,7 @@ from app.exchange.codebook_qdc import DEFAULT_COLOUR, MAX_LABEL
 from app.models import Coding, CodingOrigin, GroupSession, Passage, Study, Theme
 from app.platform.config import LANGUAGES
 from app.platform.extensions import db
+from app.platform.files import ZIP_DAMAGE
 from app.platform.forms import ValidationError
 from app.studies.theme_keys import slugify, unique_key
 
@@ -142,7 +143,7 @@ def _xlsx_records(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         ]
         workbook.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as error:
+    except (*ZIP_DAMAGE, KeyError, IndexError) as error:
         raise HighlightsError(filename, [f"{filename}: {unreadable}"]) from error
     return records
 

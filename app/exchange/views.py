@@ -38,7 +38,7 @@ from app.exchange.archive.restore_job import KIND as RESTORE
 from app.exchange.archive.restore_job import start_restore
 from app.jobs.queue import JobError, enqueue, handler
 from app.jobs.views import job_page
-from app.models import GroupSession, Job, JobStatus, Participant, Passage, Study
+from app.models import Consent, GroupSession, Job, JobStatus, Participant, Passage, Study
 from app.platform.extensions import db
 from app.platform.files import private_folder, write_private
 from app.platform.forms import ValidationError, as_id, clean_language
@@ -71,8 +71,9 @@ def _tidy(folder: Path) -> None:
 def _outdated(job: Job) -> bool:
     """Tell whether a finished report may no longer be handed out.
 
-    After a day, or once a quote was withdrawn or a participant erased after it was
-    made: the file could hold words that must not leave the tool any more.
+    After a day, or once a quote was withdrawn, a participant erased or a consent
+    decision recorded after it was made: the file could hold words that must not
+    leave the tool any more (`quotations.participant_problem` reads all three).
     """
     finished = job.finished_at
     if finished is None:
@@ -92,7 +93,13 @@ def _outdated(job: Job) -> bool:
         .where(Participant.study_id == job.study_id, Participant.erased_at > finished)
         .limit(1)
     ).first()
-    return bool(withdrawn or erased)
+    decided = db.session.execute(
+        db.select(Consent.id)
+        .join(Participant)
+        .where(Participant.study_id == job.study_id, Consent.recorded_at > finished)
+        .limit(1)
+    ).first()
+    return bool(withdrawn or erased or decided)
 
 
 def file_name(study_title: str, kind: str, suffix: str) -> str:
@@ -249,7 +256,8 @@ def report_file(study_id: int, job_id: int):
             path.unlink(missing_ok=True)
         message = _(
             "This report file is no longer available: files are kept for a day, and not "
-            "after a quote was withdrawn or a participant erased. Make the report again."
+            "after a quote was withdrawn, a consent decision recorded or a participant "
+            "erased. Make the report again."
         )
         return render_template("errors/error.html", status=410, message=message), 410
     record_event(

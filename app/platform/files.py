@@ -7,13 +7,36 @@ they are created readable by the service user only, and existing ones are narrow
 
 from __future__ import annotations
 
+import lzma
 import os
+import struct
+import zipfile
+import zlib
 from pathlib import Path
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 # SQLite's companions of a database file; SQLite gives them the database file's mode.
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+# What `zipfile` and its decompressors raise for a damaged or unusual zip (an uploaded .qdpx,
+# .docx, .xlsx or study archive): catch all of them where a zip is opened or read, so a
+# damaged upload is refused with the importer's message, never answered with a 500.
+# Measured by fuzzing (tests/app/exchange/test_import_fuzz.py): a flipped "version needed"
+# byte raises NotImplementedError from `ZipFile()` itself; a bad UTF-8 name, ValueError;
+# corrupt deflate/bzip2/LZMA data, zlib.error / OSError / LZMAError; an encrypted member,
+# RuntimeError. Callers whose own refusals subclass ValueError re-raise those first.
+ZIP_DAMAGE: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def private_folder(path: Path) -> Path:

@@ -33,6 +33,7 @@ from app.platform.forms import (
     pseudonym_key,
 )
 from app.platform.i18n import collation_key
+from app.studies.consents import current_consent, record_consent
 
 bp = Blueprint("participants", __name__, url_prefix="/studies/<int:study_id>/participants")
 
@@ -77,48 +78,6 @@ def save_participant(
     db.session.flush()
     record("participant.save", participant, user_id=user_id, study_id=study_id)
     return participant
-
-
-def record_consent(
-    participant: Participant,
-    scope: str,
-    granted: bool,
-    given_on: date,
-    *,
-    user_id: int | None,
-    note: str = "",
-) -> Consent:
-    """Record a consent decision; earlier decisions stay as history."""
-    try:
-        scope = ConsentScope(scope)
-    except ValueError:
-        raise ValidationError(_l("Unknown consent scope."), "scope") from None
-    consent = Consent(
-        participant=participant,
-        scope=scope,
-        granted=granted,
-        given_on=given_on,
-        recorded_by_id=user_id,
-        note=note,
-    )
-    db.session.add(consent)
-    db.session.flush()
-    record(
-        "consent.record",
-        consent,
-        user_id=user_id,
-        study_id=participant.study_id,
-        details={"participant": participant.id, "scope": scope.value, "granted": granted},
-    )
-    return consent
-
-
-def current_consent(participant: Participant) -> dict[ConsentScope, Consent | None]:
-    """Return the decision in force for each scope (the newest one)."""
-    state: dict[ConsentScope, Consent | None] = {scope: None for scope in ConsentScope}
-    for consent in participant.consents:  # ordered oldest first
-        state[consent.scope] = consent
-    return state
 
 
 # --- views ----------------------------------------------------------------

@@ -6,8 +6,14 @@ taken it back:
 - its speaker asked, in a validation round, for it to be withdrawn
   (`Passage.quote_withdrawn_at`, passages only);
 - its speaker's data was erased (`Participant.erased_at`);
+- its speaker withdrew from the study (newest participation decision is a
+  withdrawal: everything they said stops leaving, whatever their quotation
+  consent says);
 - its speaker's newest quotation consent is not a grant (none recorded, or
   withdrawn).
+`participant_problem` is that rule for a person; every export, report and
+participant page asks it (through `may_quote`, `is_quotable`, `is_withheld`),
+never the consent records directly.
 Facilitators' own words are always quotable. The words stay in the tool for the
 facilitators; only what leaves is filtered.
 
@@ -41,6 +47,7 @@ class QuoteProblem(enum.StrEnum):
 
     WITHDRAWN = "withdrawn"
     ERASED = "erased"
+    PARTICIPATION_WITHDRAWN = "participation_withdrawn"
     NO_CONSENT = "no_quotation_consent"
 
 
@@ -64,6 +71,8 @@ def participant_problem(participant: Participant | None) -> QuoteProblem | None:
         return None
     if participant.erased_at is not None:
         return QuoteProblem.ERASED
+    if consent_in_force(participant, ConsentScope.PARTICIPATION) is False:
+        return QuoteProblem.PARTICIPATION_WITHDRAWN
     if not has_quotation_consent(participant):
         return QuoteProblem.NO_CONSENT
     return None

@@ -118,8 +118,8 @@ def round_quotes(link: ValidationLink, *, others: bool = True) -> tuple[dict, di
     (each once); they may keep, rephrase or withdraw them. Visible: per statement, the
     statement links whose words the page shows: the participant's own words always;
     someone else's only if they may be quoted at all (`quotations.is_quotable`: not
-    withdrawn, not erased, quotation consent in force) and come from a session this
-    participant took part in, so a link never shows the words of a group its holder
+    withdrawn, not erased, still taking part, quotation consent in force) and come from
+    a session this participant took part in, so a link never shows the words of a group its holder
     was not in. With `others=False` (saving answers, which only decides about one's own
     words) nobody else's passage is looked at and `visible` holds the own words only.
 

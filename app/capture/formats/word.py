@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Collection
 
 from lxml import etree
@@ -19,6 +18,7 @@ from analysis import normalise_text
 from app.capture.formats.headings import MARKDOWN_HEADING
 from app.capture.formats.markdown import heading_phase, seen_speakers, speaker_key, speaker_line
 from app.capture.formats.turns import MAX_TURNS, TranscriptError, Turn, TurnCollector
+from app.platform.files import ZIP_DAMAGE
 
 # Limits against zip bombs; a long transcript is a few MB uncompressed with ratios around 10.
 MAX_ENTRIES = 2_000
@@ -51,7 +51,7 @@ def check_zip(data: bytes, *, source: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+    except ZIP_DAMAGE as error:
         raise _not_docx(source) from error
     bomb = TranscriptError(
         source, None, "looks like a zip bomb", "save the transcript again from Word as .docx"
@@ -190,17 +190,7 @@ def _read_document(data: bytes, source: str) -> tuple[dict[str, int], list[tuple
             return _heading_levels(archive, source), _paragraphs(archive, source)
     except TranscriptError:
         raise  # a limit, already naming the file (it is a ValueError too)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        etree.LxmlError,
-        KeyError,
-        ValueError,
-        EOFError,
-        OSError,
-        NotImplementedError,  # zip features Word never writes (versions, methods)
-        RuntimeError,  # encrypted members
-    ) as error:
+    except (*ZIP_DAMAGE, etree.LxmlError, KeyError) as error:
         raise _not_docx(source) from error
 
 

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import zipfile
-import zlib
 from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
@@ -46,6 +45,7 @@ from app.exchange.archive.format import (
     schema_revision,
 )
 from app.exchange.archive.remap import _json_ids_well_formed
+from app.platform.files import ZIP_DAMAGE
 from app.platform.forms import ValidationError, clean_email, clean_text
 
 
@@ -105,15 +105,9 @@ def _read_members(data: bytes) -> dict[str, bytes]:
             if info.filename != MANIFEST:
                 members[info.filename] = _inflate(archive, info)
         return members
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        NotImplementedError,
-        RuntimeError,
-        EOFError,
-        OSError,
-        zlib.error,
-    ) as e:
+    except ArchiveError:
+        raise  # a refusal of ours (a ValueError too), already saying what is wrong
+    except ZIP_DAMAGE as e:
         raise ArchiveError(_("This file is not a readable study archive (zip).")) from e
 
 

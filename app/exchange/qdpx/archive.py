@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from functools import cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from lxml import etree
 
+from app.platform.files import ZIP_DAMAGE
 from app.platform.forms import ValidationError
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -89,7 +89,7 @@ class Archive:
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             members = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
+        except ZIP_DAMAGE as error:
             problem = _l(
                 "this is not a REFI-QDA project (.qdpx): it is not a zip archive. "
                 "Export the project again as .qdpx."
@@ -169,14 +169,7 @@ class Archive:
                     chunks.append(chunk)
         except QdpxError:
             raise
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            OSError,
-            EOFError,
-            ValueError,
-            NotImplementedError,
-        ) as error:
+        except ZIP_DAMAGE as error:
             problem = _l("this file is damaged in the archive (%(reason)s).", reason=str(error))
             raise QdpxError(self.source, problem, member=name) from error
         self.bytes_read += size

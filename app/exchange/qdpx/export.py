@@ -1,12 +1,12 @@
 """Writing a study as a REFI-QDA project (.qdpx): project.qde plus one text file per session.
 
 What leaves the tool follows `app.synthesis.quotations`: a passage that may not be quoted
-(withdrawn, erased speaker, no quotation consent) shows the withheld marker, and its codings
-and memos are left out; an erased participant is no case and speaks as the marker, and their
-label is scrubbed from every text. Participants appear under their pseudonyms only (never the
-study's list of real names). GUIDs are stable: themes keep theirs, everything else gets
-a uuid5 derived from the study id and the row id, so two exports of an
-unchanged study differ only in the project's creationDateTime.
+(withdrawn, erased speaker, speaker withdrew, no quotation consent) shows the withheld
+marker, and its codings and memos are left out; an erased participant is no case and
+speaks as the marker, and their label is scrubbed from every text. Participants appear
+under their pseudonyms only (never the study's list of real names). GUIDs are stable:
+themes keep theirs, everything else gets a uuid5 derived from the study id and the row
+id, so two exports of an unchanged study differ only in the project's creationDateTime.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def report_data(study: Study, sessions: list[GroupSession], whole_study: bool) -
     statements = _statements(study.id, list(number_of), whole_study)
     linked_passages = {link.passage_id for st in statements for link in st.links}
     _count(sections, lineage, codings, passage_by_id, number_of)
-    # Names that may not leave (erased labels; pseudonyms without quotation consent)
+    # Names that may not leave (erased labels; pseudonyms of who may not be quoted)
     # are scrubbed from every text the report prints, whoever wrote it.
     redact = Redactor(study.id, publication=True)
     withheld = pick_quotes(sections, codings, passage_by_id, number_of, linked_passages, redact)

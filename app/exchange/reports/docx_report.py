@@ -216,8 +216,8 @@ class Chapters:
                 "Each theme shows at most %(max)d quotes, the strongest first: spans of at "
                 "least %(min)d characters, then passages that support a synthesis statement, "
                 "spans coded by more coders, and spans carrying more themes. Quotes come only "
-                "from participants who consented to being quoted and did not withdraw the "
-                "passage.",
+                "from participants who still take part in the study, consented to being quoted "
+                "and did not withdraw the passage.",
                 max=MAX_QUOTES_PER_THEME,
                 min=MIN_QUOTE_CHARS,
             )
@@ -225,10 +225,10 @@ class Chapters:
         if data.withheld_passages:
             w.paragraph(
                 ngettext(
-                    "%(num)d coded passage was left out of the quotes (withdrawn, erased or "
-                    "without quotation consent).",
-                    "%(num)d coded passages were left out of the quotes (withdrawn, erased or "
-                    "without quotation consent).",
+                    "%(num)d coded passage was left out of the quotes (withdrawn, erased, "
+                    "speaker withdrew from the study or without quotation consent).",
+                    "%(num)d coded passages were left out of the quotes (withdrawn, erased, "
+                    "speaker withdrew from the study or without quotation consent).",
                     data.withheld_passages,
                 )
             )

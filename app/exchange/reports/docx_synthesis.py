@@ -123,10 +123,10 @@ def statement(report: Chapters, item: StatementItem) -> None:
     if item.withheld_quotes:
         w.paragraph(
             ngettext(
-                "%(num)d supporting passage is not quoted (withdrawn, erased or without "
-                "quotation consent).",
-                "%(num)d supporting passages are not quoted (withdrawn, erased or without "
-                "quotation consent).",
+                "%(num)d supporting passage is not quoted (withdrawn, erased, speaker "
+                "withdrew from the study or without quotation consent).",
+                "%(num)d supporting passages are not quoted (withdrawn, erased, speaker "
+                "withdrew from the study or without quotation consent).",
                 item.withheld_quotes,
             ),
             "bullet2",

@@ -1,7 +1,7 @@
 """The strongest quotes of a theme, among the passages that may be quoted at all.
 
 Which passages may appear is decided by `app.synthesis.quotations.is_quotable` only
-(withdrawn, erased, no quotation consent: never in a report). Among those,
+(withdrawn, erased, withdrawn from the study, no quotation consent: never in a report). Among those,
 `pick_quotes` ranks candidate spans; its rule is stated in the report's
 methodology too, so readers know why these quotes were chosen.
 """

@@ -24,6 +24,8 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Emu, Pt
 from lxml.etree import XMLSyntaxError
 
+from app.platform.files import ZIP_DAMAGE
+
 AUTHOR = "MAG Workbench"
 TABLE_FONT_HALF_POINTS = 18  # 9 pt
 # Characters XML 1.0 cannot carry; python-docx would refuse the whole string.
@@ -81,7 +83,7 @@ def _open_reference(reference: bytes):
                         copy.writestr(item, data)
                 reference = out.getvalue()
         return Document(io.BytesIO(reference))
-    except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as error:
+    except (*ZIP_DAMAGE, KeyError, XMLSyntaxError) as error:
         raise BadReference(str(error)) from error
 
 

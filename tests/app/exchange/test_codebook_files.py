@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from lxml import etree
 
 from app.exchange.codebook_files import codebook_entries
 from app.exchange.codebook_qdc import SCHEMA
-from app.models import AuditEvent, Theme
+from app.models import AuditEvent, Coding, Theme
 from app.platform.extensions import db
 from tests.conftest import login
 
@@ -91,24 +92,28 @@ def test_csv_round_trip_updates_in_place(client, app, make_user, make_study):
 
 
 def test_codebook_from_another_tool_is_added(client, app, make_user, make_study):
-    """A .qdc without our data block becomes new themes with slugged keys and nesting."""
+    """A .qdc without our data block: a code named like a theme updates it, others are added."""
     _owner, study_id = _setup(client, make_user, make_study)
-    response = client.post(
-        f"/studies/{study_id}/codebook/import",
-        data={"file": (io.BytesIO(OTHER_TOOL_QDC), "nvivo.qdc")},
-        content_type="multipart/form-data",
+    renamed = (
+        OTHER_TOOL_QDC.replace(b"Vie priv\xc3\xa9e", b"Vies priv\xc3\xa9es")
+        .replace(b"0f8fad5b", b"1f8fad5b")
+        .replace(b"7c9e6679", b"8c9e6679")
     )
-    assert response.status_code == 302
+    for data, name in [(renamed, "a.qdc"), (OTHER_TOOL_QDC, "nvivo.qdc")]:
+        response = client.post(
+            f"/studies/{study_id}/codebook/import",
+            data={"file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 302
     with app.app_context():
-        added = {
-            t.key: t
-            for t in db.session.execute(
-                db.select(Theme).where(Theme.key.in_(["vie_privee", "codes_pin"]))
-            ).scalars()
-        }
-        assert added["vie_privee"].label_fr == "Vie privée"
-        assert added["vie_privee"].colour == "#1f77b4"
-        assert added["codes_pin"].parent_id == added["vie_privee"].id
+        themes = {t.key: t for t in db.session.execute(db.select(Theme)).scalars()}
+        assert themes["vies_privees"].label_fr == "Vies privées"  # a new name: a new theme
+        assert themes["vies_privees"].colour == "#1f77b4"
+        # "Vie privée" is the French label of privacy: that theme, not a new one.
+        assert "vie_privee" not in themes
+        assert (themes["privacy"].label_fr, themes["privacy"].label_nl) == ("Vie privée", "Privacy")
+        assert themes["codes_pin"].parent_id == themes["privacy"].id
 
 
 def test_broken_files_change_nothing_and_name_the_problem(client, app, make_user, make_study):
@@ -212,3 +217,126 @@ def test_a_codebook_over_the_theme_limit_is_refused_whole(client, app, make_user
     assert response.status_code == 422 and "1,001 codes" in response.text
     with app.app_context():
         assert len(db.session.execute(db.select(Theme)).all()) == 4
+
+
+def _code_everything(app, study_id: int, make_passages) -> None:
+    """Nest outsourcing under dependency and code one passage with each of the four themes."""
+    _session, passages = make_passages(study_id, ["Het loket is dicht, zegt ze."] * 4)
+    with app.app_context():
+        themes = db.session.execute(
+            db.select(Theme).filter_by(study_id=study_id).order_by(Theme.id)
+        ).scalars()
+        themes = list(themes)
+        by_key = {t.key: t for t in themes}
+        by_key["outsourcing"].parent_id = by_key["dependency"].id
+        for theme, passage_id in zip(themes, passages, strict=True):
+            db.session.add(
+                Coding(passage_id=passage_id, theme_id=theme.id, start_offset=0, end_offset=9)
+            )
+        db.session.commit()
+
+
+def _stored(app, study_id: int) -> tuple[list, list]:
+    """Every theme as stored, and every coding with the key and labels of its theme."""
+    with app.app_context():
+        themes = db.session.execute(
+            db.select(
+                Theme.id,
+                Theme.key,
+                Theme.guid,
+                Theme.label_nl,
+                Theme.label_fr,
+                Theme.label_en,
+                Theme.parent_id,
+                Theme.seed_terms,
+            )
+            .filter_by(study_id=study_id)
+            .order_by(Theme.id)
+        ).all()
+        codings = db.session.execute(
+            db.select(Coding.id, Coding.passage_id, Theme.key, Theme.label_en)
+            .join(Theme)
+            .order_by(Coding.id)
+        ).all()
+        return [tuple(t) for t in themes], [tuple(c) for c in codings]
+
+
+def _import(client, study_id: int, body: bytes, name: str):
+    return client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(body), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_importing_codebooks_into_a_coded_study_keeps_every_theme_and_coding(
+    client, app, make_user, make_study, make_passages
+):
+    """Another tool's .qdc and our edited CSV add themes; no coding, nesting or seed term lost."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    _code_everything(app, study_id, make_passages)
+    themes_before, codings_before = _stored(app, study_id)
+    seed_before = {t[1]: t[7] for t in themes_before}
+    assert all(seed_before.values())  # the default codebook's terms, in three languages
+
+    # Another program's flat codebook: "Dependency" is ours by name, the rest is new.
+    other = OTHER_TOOL_QDC.replace(
+        b"</Codes>",
+        b'<Code guid="1b4e28ba-2d11-4b8e-9c3a-1f2e3d4c5b6a" name="Dependency" isCodable="true"/>'
+        b"</Codes>",
+    )
+    assert _import(client, study_id, other, "qualcoder.qdc").status_code == 302
+    # Our CSV, with one row added and one row removed (a file need not list every theme).
+    csv_text = client.get(f"/studies/{study_id}/codebook/export.csv").data.decode("utf-8-sig")
+    lines = [line for line in csv_text.splitlines() if not line.startswith("role_confusion,")]
+    lines.append("new_theme,dependency,9,#112233,,Nieuw,Nouveau,New,,,,,,")
+    assert _import(client, study_id, "\n".join(lines).encode(), "edited.csv").status_code == 302
+
+    themes_after, codings_after = _stored(app, study_id)
+    assert codings_after == codings_before  # every coding, on the same theme, same labels
+    after = {t[1]: t for t in themes_after}
+    assert {t[1] for t in themes_before} | {"codes_pin", "new_theme"} == set(after)
+    assert all(after[key][7] == terms for key, terms in seed_before.items())
+    assert after["dependency"][3:5] == ("Afhankelijkheid", "Dépendance")
+    assert after["outsourcing"][6] == after["dependency"][0]  # still nested
+    assert after["new_theme"][6] == after["dependency"][0]
+
+
+def _csv_row_with(csv_text: str, theme_key: str, **changes) -> str:
+    header, *rows = csv_text.splitlines()
+    names = header.split(",")
+    row = next(r for r in rows if r.startswith(theme_key + ",")).split(",")
+    for name, value in changes.items():
+        row[names.index(name)] = value
+    return ",".join(row)
+
+
+@pytest.mark.parametrize("case", ["guid_of_another_key", "renamed_key", "swapped_keys"])
+def test_a_file_that_would_turn_one_theme_into_another_is_refused_whole(
+    client, app, make_user, make_study, make_passages, case
+):
+    """422 naming the file and theme; no theme, coding or other row of the file is stored."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    _code_everything(app, study_id, make_passages)
+    csv_text = client.get(f"/studies/{study_id}/codebook/export.csv").data.decode("utf-8-sig")
+    header = csv_text.splitlines()[0]
+    guid = _csv_row_with(csv_text, "privacy").split(",")[4]
+    rows = {
+        # The dependency row carries privacy's GUID: two study themes in one row.
+        "guid_of_another_key": [_csv_row_with(csv_text, "dependency", guid=guid)],
+        # Privacy's row under a new key: privacy and its codings would become "data".
+        "renamed_key": [_csv_row_with(csv_text, "privacy", key="data")],
+        "swapped_keys": [
+            _csv_row_with(csv_text, "privacy", key="dependency"),
+            _csv_row_with(csv_text, "dependency", key="privacy"),
+        ],
+    }[case]
+    added = "brand_new,,9,#112233,,Nieuw,Nouveau,New,,,,,,"
+    before = _stored(app, study_id)
+
+    response = _import(client, study_id, "\n".join([header, added, *rows]).encode(), "mine.csv")
+    assert response.status_code == 422
+    page = response.text.replace("&#34;", '"').replace("&#39;", "'")
+    assert "mine.csv: the theme “" in page and "carries the GUID of the study's theme" in page
+    assert "nothing was imported" in page
+    assert _stored(app, study_id) == before

@@ -225,6 +225,81 @@ def test_withdrawn_consent_is_the_decision_in_force(client, app, owner, make_stu
     assert _count(app, Consent) == 2
 
 
+def _decide(client, study_id, participant_id, scope, granted, given_on):
+    return client.post(
+        f"/studies/{study_id}/participants/{participant_id}",
+        data={
+            "action": "consent",
+            "scope": scope,
+            "granted": "1" if granted else "0",
+            "given_on": given_on,
+            "note": "",
+        },
+    )
+
+
+def _decisions(app) -> list[tuple[str, bool, str]]:
+    with app.app_context():
+        return [
+            (c.scope.value, c.granted, c.given_on.isoformat())
+            for c in db.session.execute(db.select(Consent).order_by(Consent.id)).scalars()
+        ]
+
+
+@pytest.mark.parametrize(
+    "in_force, says",
+    [(True, "is a grant dated 2026-03-01"), (False, "is a withdrawal dated 2026-03-01")],
+)
+def test_a_decision_dated_before_the_one_in_force_is_refused(
+    client, app, owner, make_study, in_force, says
+):
+    """A back-dated decision is refused (422) with the decision in force; nothing is stored."""
+    study_id = make_study(owner)
+    client.post(f"/studies/{study_id}/participants/", data={"pseudonym": "Nadia"})
+    with app.app_context():
+        participant_id = db.session.execute(db.select(Participant.id)).scalar_one()
+    assert (
+        _decide(client, study_id, participant_id, "quotation", in_force, "2026-03-01").status_code
+        == 302
+    )
+    stored = _decisions(app)
+    audited = _count(app, AuditEvent, action="consent.record")
+
+    refused = _decide(client, study_id, participant_id, "quotation", not in_force, "2026-02-01")
+    assert refused.status_code == 422
+    message = refused.text.replace("&#34;", '"')
+    assert f"The quotation decision in force {says}." in message
+    assert "A decision dated 2026-02-01 is earlier and would not take effect" in message
+    assert "record the decision with a date on or after 2026-03-01" in message
+    assert _decisions(app) == stored
+    assert _count(app, AuditEvent, action="consent.record") == audited
+    roster = client.get(f"/studies/{study_id}/participants/").text
+    assert ("yes, " if in_force else "no, ") in roster
+
+
+def test_a_decision_on_or_after_the_one_in_force_or_for_another_scope_is_recorded(
+    client, app, owner, make_study
+):
+    """Same day, later, or an earlier date on another scope: each decision is recorded."""
+    study_id = make_study(owner)
+    client.post(f"/studies/{study_id}/participants/", data={"pseudonym": "Nadia"})
+    with app.app_context():
+        participant_id = db.session.execute(db.select(Participant.id)).scalar_one()
+    for scope, granted, given_on in [
+        ("quotation", True, "2026-03-01"),
+        ("quotation", False, "2026-03-01"),  # the same day: the later record is in force
+        ("participation", True, "2026-01-10"),  # another scope has its own history
+        ("quotation", True, "2026-04-02"),
+    ]:
+        response = _decide(client, study_id, participant_id, scope, granted, given_on)
+        assert response.status_code == 302, (scope, given_on)
+    assert len(_decisions(app)) == 4
+    with app.app_context():
+        from app.synthesis.quotations import may_quote
+
+        assert may_quote(db.session.get(Participant, participant_id))
+
+
 def test_owner_grants_roles_and_unknown_role_is_refused(client, app, owner, make_study, make_user):
     """Owners give existing accounts a role; an unknown role or address is refused."""
     study_id = make_study(owner)
