@@ -207,6 +207,28 @@ def _statement_versions(study_id: int, group_session_id: int | None) -> list:
     )
 
 
+def rescan(rows: list) -> int:
+    """Scan again the texts a replacement changed, so their findings move with the words."""
+    from app.models import IncidentSheet, QuoteDecision, StatementAnswer
+
+    count = scan_passages([row for row in rows if isinstance(row, Passage)])
+    statements = {}
+    for row in rows:
+        if isinstance(row, Coding):
+            count += scan_memo(row)
+        elif isinstance(row, StatementVersion):
+            statements[row.statement_id] = row.statement
+        elif isinstance(row, IncidentSheet):
+            count += scan_incident(row)
+        elif isinstance(row, StatementAnswer):
+            count += scan_answer(row.link.round, "statement_answer", row.id, row.comment)
+        elif isinstance(row, QuoteDecision):
+            count += scan_answer(row.link.round, "quote_decision", row.id, row.rephrasing)
+    for statement in statements.values():
+        count += scan_statement(statement.current)
+    return count
+
+
 def scan_study(study_id: int) -> int:
     """Scan every passage, memo and synthesis statement of a study."""
     passages = list(
