@@ -64,6 +64,9 @@ class Source:
     rows: Callable[[int, object], Select]
     # JSON columns holding a list of strings or a dict of strings.
     json_fields: tuple[str, ...] = ()
+    # The object_type its rows are scanned and queued as (PiiFinding); "" when a scan does
+    # not read them: history (its current text is scanned) or no finding type yet.
+    finding: str = ""
 
     def select(self, study_id: int, session=WHOLE_STUDY) -> Select:
         """Return the SELECT of this source's rows in a study (or one session of it)."""
@@ -154,24 +157,30 @@ def _round_answers(model):
 # The passage's text comes first: codings hang on its offsets, so replace.py rewrites it
 # through `reanchor` instead of setting it.
 SOURCES: tuple[Source, ...] = (
-    Source(Passage, ("text", "speaker_label"), _passages(Passage)),
+    Source(Passage, ("text", "speaker_label"), _passages(Passage), finding="passage"),
     Source(PassageRevision, ("text", "speaker"), _passages(PassageRevision)),
-    Source(Coding, ("memo",), _passages(Coding)),
+    Source(Coding, ("memo",), _passages(Coding), finding="coding"),
     Source(Narrative, ("title", "summary"), _session_rows(Narrative)),
     Source(GroupSession, ("title", "place"), _group_sessions),
-    Source(Statement, ("group_label",), _syntheses(Statement, Synthesis)),
+    Source(Statement, ("group_label",), _syntheses(Statement, Synthesis), finding="statement"),
     Source(
         StatementVersion,
         ("text", "positions", "note"),
         _syntheses(StatementVersion, Statement, Synthesis),
     ),
     Source(ValidationRound, ("title",), _rounds),
-    Source(StatementAnswer, ("comment",), _round_answers(StatementAnswer)),
-    Source(QuoteDecision, ("rephrasing",), _round_answers(QuoteDecision)),
+    Source(
+        StatementAnswer,
+        ("comment",),
+        _round_answers(StatementAnswer),
+        finding="statement_answer",
+    ),
+    Source(QuoteDecision, ("rephrasing",), _round_answers(QuoteDecision), finding="quote_decision"),
     Source(
         IncidentSheet,
         ("procedure", "barriers", "narrative", "organisation", "channel"),
         _study_rows(IncidentSheet, IncidentSheet.study_id),
+        finding="incident",
     ),
     Source(
         Grouping,

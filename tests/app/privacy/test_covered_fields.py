@@ -234,3 +234,25 @@ def test_every_stored_text_column_is_covered_or_excluded_with_a_reason(app):
     assert not covered & set(NOT_PERSONAL)
     assert columns - covered - set(NOT_PERSONAL) == set()
     assert covered | set(NOT_PERSONAL) <= columns  # no stale entry
+
+
+def test_scanning_the_study_rechecks_incident_sheets_for_names_added_later(app, client, world):
+    """A study scan finds a newly listed real name in an incident sheet too."""
+    from app.models import Consequence, IncidentSheet, WorkerAction
+
+    with app.app_context():
+        db.session.add(
+            IncidentSheet(
+                study_id=world["study"],
+                organisation="CPAS",
+                channel="eBox",
+                worker_action=WorkerAction.INSTEAD,
+                consequence=list(Consequence)[0],
+                narrative="Le fils de Gaspard Vuylsteke a dû tout remplir.",
+            )
+        )
+        db.session.commit()
+    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
+    assert client.post(f"/studies/{world['study']}/privacy/scan").status_code == 302
+    page = client.get(f"/studies/{world['study']}/privacy/").text
+    assert "Gaspard Vuylsteke" in page and "remplir" in page
