@@ -260,6 +260,10 @@ def covered_columns() -> set[str]:
     }
 
 
+def _part(word: str) -> str:
+    return "".join("['’]" if char in "'’" else re.escape(char) for char in word)
+
+
 def name_pattern(words: Iterable[str], *, ignore_case: bool = False) -> re.Pattern | None:
     """Return a pattern matching any of the words as a whole name, longest first, or None.
 
@@ -270,8 +274,9 @@ def name_pattern(words: Iterable[str], *, ignore_case: bool = False) -> re.Patte
     wanted = sorted({" ".join(w.split()) for w in words if w.strip()}, key=lambda w: (-len(w), w))
     if not wanted:
         return None
-    # Any run of spaces or a line break between the parts of a name still matches.
-    alternatives = "|".join(r"\s+".join(map(re.escape, word.split())) for word in wanted)
+    # Any run of spaces or a line break between the parts of a name still matches, and a
+    # straight apostrophe matches a typographic one ("O'Brien", "O’Brien").
+    alternatives = "|".join(r"\s+".join(map(_part, word.split())) for word in wanted)
     return re.compile(
         rf"(?<!\w)(?<!\w-)(?:{alternatives})(?!\w)(?!-\w)",
         re.IGNORECASE if ignore_case else 0,

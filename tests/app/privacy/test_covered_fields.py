@@ -164,6 +164,14 @@ def test_erasure_finds_names_in_any_case(app, client, world):
     assert _quote(app) == "vues par"  # the coding stayed on its words
 
 
+def test_erasure_finds_a_name_whatever_its_apostrophe_or_spacing(app, client, world):
+    """ "O'Brien Marie" given for erasure also goes as "O’Brien" over a line break."""
+    passage_id = _passage(app, world, "Chez O’Brien\nMarie, puis o'brien marie.")
+    _erase(client, world, real_names="O'Brien Marie")
+    label = f"erased-{world['ann']}"
+    assert _text(app, passage_id) == f"Chez {label}, puis {label}."
+
+
 def test_erasure_keeps_accents_as_typed(app, client, world):
     """Erasing "Eloise" leaves "Éloïse", a different spelling the facilitator did not give."""
     passage_id = _passage(app, world, "Éloïse et Eloise.")
@@ -216,6 +224,14 @@ def test_replacing_ann_leaves_ann_marie_and_annick(app, client, world):
     with app.app_context():
         texts = db.session.execute(db.select(Passage.text)).scalars().all()
     assert texts == ["[NOM] a appelé Ann-Marie et Annick pour d'[NOM]."]
+
+
+def test_every_kind_of_scanned_text_keeps_its_findings_in_the_study_archive():
+    """Each kind of text the scan queues findings for is one the study archive restores."""
+    from app.exchange.archive.format import FINDING_OBJECTS
+    from app.privacy.fields import SOURCES
+
+    assert {source.finding for source in SOURCES if source.finding} == set(FINDING_OBJECTS)
 
 
 def test_every_stored_text_column_is_covered_or_excluded_with_a_reason(app):
