@@ -160,7 +160,7 @@ SOURCES: tuple[Source, ...] = (
     Source(Passage, ("text", "speaker_label"), _passages(Passage), finding="passage"),
     Source(PassageRevision, ("text", "speaker"), _passages(PassageRevision)),
     Source(Coding, ("memo",), _passages(Coding), finding="coding"),
-    Source(Narrative, ("title", "summary"), _session_rows(Narrative)),
+    Source(Narrative, ("title", "summary"), _session_rows(Narrative), finding="narrative"),
     Source(GroupSession, ("title", "place"), _group_sessions),
     Source(Statement, ("group_label",), _syntheses(Statement, Synthesis), finding="statement"),
     Source(

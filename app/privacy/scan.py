@@ -143,20 +143,44 @@ def scan_memo(coding: Coding) -> int:
     )
 
 
+def statement_text(version) -> str:
+    """The text a statement's findings point into: its newest text, positions and heading."""
+    parts = (version.text, version.positions, version.statement.group_label)
+    return "\n".join(part for part in parts if part)
+
+
 def scan_statement(version) -> int:
-    """Detect personal data in a synthesis statement's newest text (and its positions)."""
+    """Detect personal data in a synthesis statement's newest text, positions and heading."""
     synthesis = version.statement.synthesis
     session = synthesis.group_session
     language = session.language if session else synthesis.study.language
-    text = version.text + ("\n" + version.positions if version.positions else "")
     return _scan(
         synthesis.study_id,
         session,
         "statement",
         version.statement_id,
-        text,
+        statement_text(version),
         language,
         known_names(synthesis.study_id),
+    )
+
+
+def narrative_text(narrative) -> str:
+    """The text a story proposal's findings point into: its title, then its summary."""
+    return "\n".join(part for part in (narrative.title, narrative.summary) if part)
+
+
+def scan_narrative(narrative) -> int:
+    """Detect personal data in a story proposal's title and summary."""
+    session = narrative.group_session
+    return _scan(
+        session.study_id,
+        session,
+        "narrative",
+        narrative.id,
+        narrative_text(narrative),
+        session.language,
+        known_names(session.study_id),
     )
 
 
@@ -203,6 +227,8 @@ def _scan_row(finding: str, row) -> int:
         return scan_memo(row) if row.memo else 0
     if finding == "statement":
         return scan_statement(row.current) if row.versions else 0
+    if finding == "narrative":
+        return scan_narrative(row)
     if finding == "incident":
         return scan_incident(row)
     if finding == "statement_answer":

@@ -272,3 +272,66 @@ def test_scanning_the_study_rechecks_incident_sheets_for_names_added_later(app, 
     assert client.post(f"/studies/{world['study']}/privacy/scan").status_code == 302
     page = client.get(f"/studies/{world['study']}/privacy/").text
     assert "Gaspard Vuylsteke" in page and "remplir" in page
+
+
+def test_a_name_in_a_story_proposal_is_queued_with_its_context(app, client, world):
+    """Saving a story proposal that names someone warns and queues the name for review."""
+    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
+    response = client.post(
+        f"/studies/{world['study']}/sessions/{world['session']}/narratives",
+        data={
+            "proposer": world["karim"],
+            "title": "Le dossier de Gaspard Vuylsteke",
+            "summary": "Un mandat signé sans comprendre.",
+        },
+        follow_redirects=True,
+    )
+    assert "may hold personal data" in response.text
+    page = client.get(f"/studies/{world['study']}/privacy/").text
+    assert "Gaspard Vuylsteke" in page and "Le dossier de" in page
+
+
+def test_a_name_in_a_statement_heading_is_queued(app, client, world):
+    """A heading that names someone is checked like the statement's text."""
+    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
+    client.post(
+        f"/studies/{world['study']}/statements",
+        data={
+            "session_id": world["session"],
+            "kind": "interpretation",
+            "text": "L'eBox coupe le lien.",
+            "group_label": "Autour de Gaspard Vuylsteke",
+        },
+    )
+    with app.app_context():
+        found = db.session.execute(
+            db.select(PiiFinding.object_type, PiiFinding.text).filter_by(status="open")
+        ).all()
+    assert ("statement", "Gaspard Vuylsteke") in found
+    page = client.get(f"/studies/{world['study']}/privacy/").text
+    assert "Autour de" in page
+
+
+def test_a_report_refusal_places_a_statement_finding_in_its_session_not_a_memos_phase(
+    app, client, world
+):
+    """A name in statement 1 is reported in session 1, not in the phase of coding 1."""
+    from app.exchange.reports import pii_problems
+
+    _passage(app, world, "Le guichet est fermé.", code="guichet")  # coding 1, phase 5
+    with app.app_context():
+        db.session.execute(db.select(Coding)).scalar_one().memo = "Voir Gaspard Vuylsteke"
+        db.session.commit()
+    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
+    client.post(
+        f"/studies/{world['study']}/statements",
+        data={
+            "session_id": world["session"],
+            "kind": "interpretation",
+            "text": "Gaspard Vuylsteke a tout signé.",
+        },
+    )
+    assert client.post(f"/studies/{world['study']}/privacy/scan").status_code == 302
+    with app.test_request_context():
+        problems = sorted(pii_problems(world["study"], None))
+    assert problems == ["session 1, phase 5: name finding", "session 1: name finding"]
