@@ -12,6 +12,8 @@ from app.accounts.policy import in_study, study_action
 from app.models import GroupSession, Narrative, Participant
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_long_text, clean_text
+from app.privacy.queue import save_warning
+from app.privacy.scan import scan_narrative
 
 bp = Blueprint(
     "narratives", __name__, url_prefix="/studies/<int:study_id>/sessions/<int:session_id>"
@@ -45,8 +47,16 @@ def save_narrative(
         raise ValidationError(_l("Enter the number of votes as a whole number."), "votes")
     narrative.decided_by = decided_by
     db.session.flush()
+    scan_narrative(narrative)
     record("narrative.save", narrative, user_id=user_id, study_id=group_session.study_id)
     return narrative
+
+
+def _warn_personal_data(narrative_id: int) -> None:
+    """Flash a non-blocking warning when the proposal holds personal-data findings."""
+    warning = save_warning("narrative", [narrative_id])
+    if warning:
+        flash(warning, "pii")
 
 
 def _narrative(session_id: int, narrative_id: int) -> Narrative:
@@ -79,11 +89,14 @@ def _fail(error: ValidationError, session_id: int):
 def create(study_id: int, session_id: int):
     """Record a story proposal."""
     try:
-        save_narrative(in_study(GroupSession, session_id), request.form, user_id=current_user.id)
+        narrative = save_narrative(
+            in_study(GroupSession, session_id), request.form, user_id=current_user.id
+        )
     except ValidationError as error:
         return _fail(error, session_id)
     db.session.commit()
     flash(_("Story proposal recorded."), "success")
+    _warn_personal_data(narrative.id)
     return _back(session_id)
 
 
@@ -99,6 +112,7 @@ def update(study_id: int, session_id: int, narrative_id: int):
     except ValidationError as error:
         return _fail(error, session_id)
     db.session.commit()
+    _warn_personal_data(narrative_id)
     return _back(session_id)
 
 

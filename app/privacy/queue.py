@@ -17,6 +17,7 @@ from app.models import (
     Coding,
     IncidentSheet,
     KnownName,
+    Narrative,
     Participant,
     Passage,
     PiiFinding,
@@ -27,7 +28,13 @@ from app.models import (
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_text
 from app.privacy.replace import dismiss, replace_everywhere
-from app.privacy.scan import _incident_text, known_names, scan_study
+from app.privacy.scan import (
+    _incident_text,
+    known_names,
+    narrative_text,
+    scan_study,
+    statement_text,
+)
 
 bp = Blueprint("privacy", __name__, url_prefix="/studies/<int:study_id>/privacy")
 
@@ -106,12 +113,11 @@ def _finding_text(finding: PiiFinding) -> str:
     elif finding.object_type == "statement":
         source = db.session.get(Statement, finding.object_id)
         owner = source.synthesis.study_id if source else None
-        current = source.current if source and source.versions else None
-        text = (
-            current.text + ("\n" + current.positions if current.positions else "")
-            if current
-            else ""
-        )
+        text = statement_text(source.current) if source and source.versions else ""
+    elif finding.object_type == "narrative":
+        source = db.session.get(Narrative, finding.object_id)
+        owner = source.group_session.study_id if source else None
+        text = narrative_text(source) if source else ""
     elif finding.object_type == "coding":
         source = db.session.get(Coding, finding.object_id)
         owner = source.passage.group_session.study_id if source else None

@@ -1,8 +1,10 @@
 """Replacing personal data everywhere it is stored, and closing findings.
 
-A replacement rewrites every passage of the session that holds the words (codings
-stay on their words, the passage history is scrubbed too), the study's syntheses, and
-the analysis cache; a finding is closed as replaced or dismissed, with an audit event.
+A replacement rewrites every stored text field of the session that holds the words, as
+listed once in `app.privacy.fields.SOURCES` (passages with their codings kept on their
+words, passage history, memos, stories, synthesis statements with every version and
+heading, validation texts, incident sheets, groupings); a finding is closed as replaced or
+dismissed, with an audit event. Erasing a participant uses the same walk study-wide.
 """
 
 from __future__ import annotations
@@ -14,45 +16,17 @@ from flask_babel import lazy_gettext as _l
 from analysis.anchoring import reanchor
 from analysis.pii import name_span
 from app.accounts.audit import record, record_event
-from app.models import (
-    Coding,
-    Grouping,
-    GroupSession,
-    IncidentSheet,
-    Narrative,
-    Passage,
-    PassageRevision,
-    PiiFinding,
-    QuoteDecision,
-    Statement,
-    StatementAnswer,
-    StatementVersion,
-    Synthesis,
-    ValidationLink,
-    ValidationRound,
-)
+from app.models import Passage, PiiFinding
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
-from app.privacy.scan import (
-    INCIDENT_FIELDS,
-    _statement_versions,
-    scan_incident,
-    scan_passages,
-    scan_statement,
-)
+from app.privacy.fields import SOURCES, WHOLE_STUDY, name_pattern
+from app.privacy.scan import rescan
 
 
 def _literal(replacement: str) -> str:
     """Escape a replacement for `re.sub`: a typed "\\1" is text, not a group reference."""
     return replacement.replace("\\", "\\\\")
-
-
-def _replace_in_passage(passage: Passage, pattern: re.Pattern, new: str) -> int:
-    new_text = pattern.sub(new, passage.text)
-    if new_text == passage.text:
-        return 0
-    return _rewrite(passage, new_text)
 
 
 def _words_to_replace(finding: PiiFinding) -> str:
@@ -68,76 +42,62 @@ def _words_to_replace(finding: PiiFinding) -> str:
     return finding.text[span[0] : span[1]]
 
 
-def replace_words_in_study(study_id: int, word: str, replacement: str) -> int:
-    """Replace a whole word in every passage, revision, memo and narrative of a study."""
-    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+def _sub_json(pattern: re.Pattern, replacement: str, value):
+    """Replace in the strings of a JSON list or dict; other values stay."""
+    if isinstance(value, list):
+        return [pattern.sub(replacement, v) if isinstance(v, str) else v for v in value]
+    if isinstance(value, dict):
+        return {
+            k: pattern.sub(replacement, v) if isinstance(v, str) else v for k, v in value.items()
+        }
+    return value
+
+
+def replace_in_fields(
+    study_id: int, pattern: re.Pattern, replacement: str, session=WHOLE_STUDY
+) -> list:
+    """Replace the pattern in every stored text field (`fields.SOURCES`); return changed rows.
+
+    `session` limits session-bound rows to one session (None: the transversal synthesis);
+    rows bound to no session are always reached. The replacement is literal text.
+    """
     replacement = _literal(replacement)
-    passages = (
-        db.session.execute(
-            db.select(Passage).join(GroupSession).where(GroupSession.study_id == study_id)
-        )
-        .scalars()
-        .all()
-    )
-    changed = 0
-    for passage in passages:
-        new_text = pattern.sub(replacement, passage.text)
-        if new_text != passage.text:
-            changed += _rewrite(passage, new_text)
-    ids = [p.id for p in passages]
-    for revision in db.session.execute(
-        db.select(PassageRevision).where(PassageRevision.passage_id.in_(ids))
-    ).scalars():
-        revision.text = pattern.sub(replacement, revision.text)
-    for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
-        coding.memo = pattern.sub(replacement, coding.memo or "")
-    for narrative in db.session.execute(
-        db.select(Narrative).join(GroupSession).where(GroupSession.study_id == study_id)
-    ).scalars():
-        narrative.title = pattern.sub(replacement, narrative.title)
-        narrative.summary = pattern.sub(replacement, narrative.summary or "")
-    _replace_in_syntheses(study_id, pattern, replacement)
+    changed = []
+    for source in SOURCES:
+        for row in db.session.execute(source.select(study_id, session)).scalars():
+            touched = False
+            for name in source.fields:
+                old = getattr(row, name) or ""
+                new = pattern.sub(replacement, old)
+                if new == old:
+                    continue
+                touched = True
+                if isinstance(row, Passage) and name == "text":
+                    _rewrite(row, new)  # codings stay on their words
+                else:
+                    setattr(row, name, new)
+            for name in source.json_fields:
+                old = getattr(row, name)
+                new = _sub_json(pattern, replacement, old)
+                if new != old:
+                    touched = True
+                    setattr(row, name, new)
+            if touched:
+                changed.append(row)
     db.session.flush()
     return changed
 
 
-def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) -> None:
-    """Replace a word in statements (every version), validation comments and rephrasings."""
-    for version in db.session.execute(
-        db.select(StatementVersion)
-        .join(Statement)
-        .join(Synthesis)
-        .where(Synthesis.study_id == study_id)
-    ).scalars():
-        version.text = pattern.sub(replacement, version.text)
-        version.positions = pattern.sub(replacement, version.positions)
-        version.note = pattern.sub(replacement, version.note)
-    links = (
-        db.select(ValidationLink.id)
-        .join(ValidationRound)
-        .where(ValidationRound.study_id == study_id)
-    )
-    for answer in db.session.execute(
-        db.select(StatementAnswer).where(StatementAnswer.link_id.in_(links))
-    ).scalars():
-        answer.comment = pattern.sub(replacement, answer.comment)
-    for decision in db.session.execute(
-        db.select(QuoteDecision).where(QuoteDecision.link_id.in_(links))
-    ).scalars():
-        decision.rephrasing = pattern.sub(replacement, decision.rephrasing)
-    for round_ in db.session.execute(
-        db.select(ValidationRound).filter_by(study_id=study_id)
-    ).scalars():
-        round_.title = pattern.sub(replacement, round_.title)
-    for sheet in db.session.execute(
-        db.select(IncidentSheet).filter_by(study_id=study_id)
-    ).scalars():
-        for name in INCIDENT_FIELDS:
-            setattr(sheet, name, pattern.sub(replacement, getattr(sheet, name) or ""))
-    for grouping in db.session.execute(db.select(Grouping).filter_by(study_id=study_id)).scalars():
-        grouping.label = pattern.sub(replacement, grouping.label)
-        grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
-        grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
+def replace_names_in_study(study_id: int, names: list[str], replacement: str) -> int:
+    """Replace whole names, in any case, in every stored text of a study; count passages.
+
+    Names are matched longest first, so "Ann Dupont" goes whole before "Ann" is looked for.
+    """
+    pattern = name_pattern(names, ignore_case=True)
+    if pattern is None:
+        return 0
+    changed = replace_in_fields(study_id, pattern, replacement)
+    return sum(isinstance(row, Passage) for row in changed)
 
 
 def _rewrite(passage: Passage, new_text: str) -> int:
@@ -155,71 +115,24 @@ def _rewrite(passage: Passage, new_text: str) -> int:
 
 
 def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -> int:
-    """Replace the finding's text in its whole session: passages, memos and history."""
+    """Replace the finding's text in its whole session: every stored text and its history."""
     if not finding.text:
         raise ValidationError(_l("This finding was already handled."))
     old = _words_to_replace(finding)
-    # Whole words only: replacing "Jan" must not turn "Janssens" into "[NOM]ssens".
-    pattern = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)")
-    replacement = _literal(replacement)
-    passages = (
-        db.session.execute(db.select(Passage).filter_by(group_session_id=finding.group_session_id))
-        .scalars()
-        .all()
+    # Whole words only: replacing "Jan" must not turn "Janssens" into "[NOM]ssens", nor
+    # "Ann" turn "Ann-Marie" into "[NOM]-Marie". Case as found: "Rose" is not "rose".
+    pattern = name_pattern([old])
+    passage_text = {
+        p.id: p.text
+        for p in db.session.execute(
+            db.select(Passage).filter_by(group_session_id=finding.group_session_id)
+        ).scalars()
+    }
+    changed = replace_in_fields(
+        finding.study_id, pattern, replacement, session=finding.group_session_id
     )
-    changed = [p for p in passages if _replace_in_passage(p, pattern, replacement)]
-    count = len(changed)
-    ids = [p.id for p in passages]
-    for revision in db.session.execute(
-        db.select(PassageRevision).where(PassageRevision.passage_id.in_(ids))
-    ).scalars():
-        revision.text = pattern.sub(replacement, revision.text)
-    for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
-        if pattern.search(coding.memo or ""):
-            coding.memo = pattern.sub(replacement, coding.memo)
-    # Synthesis statements of the same session, history included: personal data is not
-    # kept in old versions either.
-    for sheet in db.session.execute(
-        db.select(IncidentSheet).filter_by(study_id=finding.study_id)
-    ).scalars():  # sheets name nobody: a name found anywhere goes everywhere
-        changed_sheet = False
-        for name in INCIDENT_FIELDS:
-            value = getattr(sheet, name) or ""
-            if pattern.search(value):
-                setattr(sheet, name, pattern.sub(replacement, value))
-                changed_sheet = True
-        if changed_sheet:
-            db.session.flush()
-            scan_incident(sheet)
-    for grouping in db.session.execute(
-        db.select(Grouping).filter_by(study_id=finding.study_id)
-    ).scalars():  # labels and terms are words of the passages
-        grouping.label = pattern.sub(replacement, grouping.label)
-        grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
-        grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
-    links = (
-        db.select(ValidationLink.id)
-        .join(ValidationRound)
-        .join(Synthesis, ValidationRound.synthesis_id == Synthesis.id)
-        .where(
-            Synthesis.study_id == finding.study_id,
-            Synthesis.group_session_id == finding.group_session_id,
-        )
-    )
-    for answer in db.session.execute(
-        db.select(StatementAnswer).where(StatementAnswer.link_id.in_(links))
-    ).scalars():
-        answer.comment = pattern.sub(replacement, answer.comment)
-    for decision in db.session.execute(
-        db.select(QuoteDecision).where(QuoteDecision.link_id.in_(links))
-    ).scalars():
-        decision.rephrasing = pattern.sub(replacement, decision.rephrasing)
-    rewritten = {}
-    for version in _statement_versions(finding.study_id, finding.group_session_id):
-        if pattern.search(version.text) or pattern.search(version.positions):
-            version.text = pattern.sub(replacement, version.text)
-            version.positions = pattern.sub(replacement, version.positions)
-            rewritten[version.statement_id] = version.statement
+    moved = [r for r in changed if isinstance(r, Passage) and r.text != passage_text[r.id]]
+    count = len(moved)
     same = (
         db.session.execute(
             db.select(PiiFinding)
@@ -236,9 +149,7 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
     for other in same:
         _close(other, "replaced", user_id, kind_note=finding.kind)
     db.session.flush()
-    scan_passages(changed)  # other findings in those passages moved with the text
-    for statement in rewritten.values():
-        scan_statement(statement.current)
+    rescan(changed)  # other findings in those texts moved with the words
     record_event(
         "pii.replace",
         "group_session",

@@ -1,7 +1,9 @@
 """Personal-data review: detection on stored text, a review queue, and replacement.
 
 Detection (pure, in `analysis.pii`) runs when passages are imported, added or
-edited, when a coding memo is written, and on demand for a whole study.
+edited, when a coding memo, a statement, a validation comment or an incident sheet is
+saved, and on demand for a whole study: every source of `fields.SOURCES` that has a
+finding type.
 Findings wait in a queue; a facilitator replaces the text with a placeholder
 or a pseudonym everywhere in the session in one action (codings stay on their
 words, and the passage history is scrubbed too), or dismisses the finding.
@@ -21,9 +23,9 @@ from app.models import (
     Statement,
     StatementVersion,
     Study,
-    Synthesis,
 )
 from app.platform.extensions import db
+from app.privacy.fields import SOURCES
 
 # Trained spaCy pipelines that add person names (NER) when installed; optional, never
 # downloaded. Only French has one on the package registry (see NLP-NOTES).
@@ -141,20 +143,44 @@ def scan_memo(coding: Coding) -> int:
     )
 
 
+def statement_text(version) -> str:
+    """The text a statement's findings point into: its newest text, positions and heading."""
+    parts = (version.text, version.positions, version.statement.group_label)
+    return "\n".join(part for part in parts if part)
+
+
 def scan_statement(version) -> int:
-    """Detect personal data in a synthesis statement's newest text (and its positions)."""
+    """Detect personal data in a synthesis statement's newest text, positions and heading."""
     synthesis = version.statement.synthesis
     session = synthesis.group_session
     language = session.language if session else synthesis.study.language
-    text = version.text + ("\n" + version.positions if version.positions else "")
     return _scan(
         synthesis.study_id,
         session,
         "statement",
         version.statement_id,
-        text,
+        statement_text(version),
         language,
         known_names(synthesis.study_id),
+    )
+
+
+def narrative_text(narrative) -> str:
+    """The text a story proposal's findings point into: its title, then its summary."""
+    return "\n".join(part for part in (narrative.title, narrative.summary) if part)
+
+
+def scan_narrative(narrative) -> int:
+    """Detect personal data in a story proposal's title and summary."""
+    session = narrative.group_session
+    return _scan(
+        session.study_id,
+        session,
+        "narrative",
+        narrative.id,
+        narrative_text(narrative),
+        session.language,
+        known_names(session.study_id),
     )
 
 
@@ -195,33 +221,50 @@ def scan_incident(sheet) -> int:
     )
 
 
-def _statement_versions(study_id: int, group_session_id: int | None) -> list:
-    """Return every version of the statements of one session's synthesis (or the transversal)."""
-    return list(
-        db.session.execute(
-            db.select(StatementVersion)
-            .join(Statement)
-            .join(Synthesis)
-            .where(Synthesis.study_id == study_id, Synthesis.group_session_id == group_session_id)
-        ).scalars()
-    )
+def _scan_row(finding: str, row) -> int:
+    """Scan one row of a source (`fields.Source.finding` says which kind it is)."""
+    if finding == "coding":
+        return scan_memo(row) if row.memo else 0
+    if finding == "statement":
+        return scan_statement(row.current) if row.versions else 0
+    if finding == "narrative":
+        return scan_narrative(row)
+    if finding == "incident":
+        return scan_incident(row)
+    if finding == "statement_answer":
+        return scan_answer(row.link.round, finding, row.id, row.comment)
+    if finding == "quote_decision":
+        return scan_answer(row.link.round, finding, row.id, row.rephrasing)
+    raise ValueError(f"no scanner for {finding!r}")
+
+
+def rescan(rows: list) -> int:
+    """Scan again the texts a replacement changed, so their findings move with the words."""
+    findings = {source.model: source.finding for source in SOURCES if source.finding}
+    count = scan_passages([row for row in rows if isinstance(row, Passage)])
+    # A changed version or heading rescans its statement once.
+    statements = {
+        row.statement_id: row.statement for row in rows if isinstance(row, StatementVersion)
+    }
+    statements.update({row.id: row for row in rows if isinstance(row, Statement)})
+    for row in rows:
+        finding = findings.get(type(row))
+        if finding and finding not in ("passage", "statement"):
+            count += _scan_row(finding, row)
+    return count + sum(_scan_row("statement", s) for s in statements.values())
 
 
 def scan_study(study_id: int) -> int:
-    """Scan every passage, memo and synthesis statement of a study."""
-    passages = list(
-        db.session.execute(
-            db.select(Passage).join(GroupSession).where(GroupSession.study_id == study_id)
-        ).scalars()
-    )
-    count = scan_passages(passages)
-    for passage in passages:
-        count += sum(scan_memo(c) for c in passage.codings if c.memo)
-    for statement in db.session.execute(
-        db.select(Statement).join(Synthesis).where(Synthesis.study_id == study_id)
-    ).scalars():
-        if statement.versions:
-            count += scan_statement(statement.current)
+    """Scan every stored text of a study that has a finding type (fields.SOURCES)."""
+    count = 0
+    for source in SOURCES:
+        if not source.finding:
+            continue
+        rows = list(db.session.execute(source.select(study_id)).scalars())
+        if source.finding == "passage":
+            count += scan_passages(rows)
+        else:
+            count += sum(_scan_row(source.finding, row) for row in rows)
     return count
 
 

@@ -245,17 +245,18 @@ def participant_record(participant: Participant) -> dict:
 def erase_participant(participant: Participant, *, user_id: int, real_names: list[str]) -> dict:
     """Erase a participant's personal data, keeping the transcript's structure.
 
-    The pseudonym (and each real name given) becomes a neutral label everywhere in
-    the study's texts and history, attributes and consent records are deleted, the
-    given real names leave the private name list, their validation links stop
-    working, and an audit tombstone records the counts.
+    The pseudonym (and each real name given) becomes a neutral label, whatever its case,
+    in every stored text of the study and its history (privacy/fields.py); attributes and
+    consent records are deleted, the given real names leave the private name list, their
+    validation links stop working, and an audit tombstone records the counts.
     """
-    from app.privacy.replace import replace_words_in_study
+    from app.privacy.fields import name_pattern
+    from app.privacy.replace import replace_names_in_study
 
     label = f"erased-{participant.id}"
-    mentions = replace_words_in_study(participant.study_id, participant.pseudonym, label)
-    for name in {name.strip() for name in real_names if name.strip()}:
-        mentions += replace_words_in_study(participant.study_id, name, label)
+    given = [" ".join(name.split()) for name in real_names]
+    # Every stored text field (privacy/fields.py), any case, longest name first.
+    mentions = replace_names_in_study(participant.study_id, [participant.pseudonym, *given], label)
     # Their validation links stop working: nobody answers in an erased person's name.
     for link in db.session.execute(
         db.select(ValidationLink).filter_by(participant_id=participant.id, revoked_at=None)
@@ -272,12 +273,12 @@ def erase_participant(participant: Participant, *, user_id: int, real_names: lis
         if known.name.casefold() in names:
             db.session.delete(known)
             removed += 1
-    # Queued findings may still quote the person's names: drop them.
-    forgotten = {participant.pseudonym.casefold()} | names
+    # Queued findings may still quote the person's names ("Madame Ann Dupont"): drop them.
+    forgotten = name_pattern([participant.pseudonym, *given], ignore_case=True)
     for finding in db.session.execute(
         db.select(PiiFinding).filter_by(study_id=participant.study_id)
     ).scalars():
-        if finding.text.casefold() in forgotten:
+        if forgotten.search(finding.text):
             db.session.delete(finding)
     participant.pseudonym = participant.pseudonym_key = label
     participant.attributes = {}

@@ -133,6 +133,7 @@ FINDING_OBJECTS = {
     "statement_answer": "statement_answer",
     "quote_decision": "quote_decision",
     "incident": "incident_sheet",
+    "narrative": "narrative",
 }
 
 

@@ -85,7 +85,10 @@ def open_findings(study_id: int, sessions: list[GroupSession], whole_study: bool
     number = {s.id: s.number for s in sessions}
     problems = []
     for finding in findings:
-        lookup = phase_of_passage if finding.object_type == "passage" else phase_of_coding
+        # Only passages and memos have a phase; other texts' ids would name other rows.
+        lookup = {"passage": phase_of_passage, "coding": phase_of_coding}.get(
+            finding.object_type, {}
+        )
         problems.append(
             {
                 "session": number.get(finding.group_session_id),
