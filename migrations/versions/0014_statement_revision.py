@@ -1,0 +1,37 @@
+"""Statements get a revision counter: every save that changes anything raises it.
+
+Edit forms carried the number of the statement's newest text version, which a save
+changing only the heading, the kind, the level or the themes left as it was: a second
+facilitator's save drawn from the older state then overwrote those changes silently.
+Existing statements start at their newest version number, so a form opened before the
+upgrade still matches.
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A plain ADD COLUMN: SQLite adds it in place (no table rebuild), AUTOINCREMENT stays.
+    op.add_column(
+        "statement",
+        sa.Column("revision", sa.Integer(), nullable=False, server_default=sa.text("1")),
+    )
+    op.execute(
+        "UPDATE statement SET revision = (SELECT max(number) FROM statement_version"
+        " WHERE statement_version.statement_id = statement.id)"
+        " WHERE EXISTS (SELECT 1 FROM statement_version"
+        " WHERE statement_version.statement_id = statement.id)"
+    )
+
+
+def downgrade():
+    op.drop_column("statement", "revision")
