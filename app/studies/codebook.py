@@ -21,6 +21,7 @@ from app.models import Coding, Theme
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text, clean_text
 from app.studies.default_codebook import LANGS, seed_default_codebook  # noqa: F401  (others import these from here)
+from app.studies.theme_references import move_theme_references
 
 bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
 
@@ -119,13 +120,6 @@ def edit_theme(theme: Theme, fields: dict, parent_id, *, user_id: int) -> None:
     )
 
 
-def _move_codings(source: Theme, target: Theme) -> int:
-    result = db.session.execute(
-        update(Coding).where(Coding.theme_id == source.id).values(theme_id=target.id)
-    )
-    return result.rowcount
-
-
 def _reparent_children(theme: Theme, new_parent_id: int | None) -> None:
     db.session.execute(
         update(Theme).where(Theme.parent_id == theme.id).values(parent_id=new_parent_id)
@@ -133,7 +127,12 @@ def _reparent_children(theme: Theme, new_parent_id: int | None) -> None:
 
 
 def merge_theme(source: Theme, target: Theme, *, user_id: int) -> int:
-    """Merge `source` into `target`: its codings and child themes move, then it is deleted."""
+    """Merge `source` into `target`, then delete it.
+
+    Everything that named `source` names `target` afterwards (`theme_references`):
+    codings, child themes, statements, incident sheets, suggestions and their
+    decisions, groupings.
+    """
     if source.id == target.id:
         raise ValidationError(_l("Choose another theme to merge into."), "target_id")
     if target.study_id != source.study_id:
@@ -143,14 +142,14 @@ def merge_theme(source: Theme, target: Theme, *, user_id: int) -> int:
         if ancestor.id == source.id:
             raise ValidationError(_l("A theme cannot be merged into its own child."), "target_id")
         ancestor = ancestor.parent
-    moved = _move_codings(source, target)
-    _reparent_children(source, target.id)
+    counts = move_theme_references(source, target)
+    moved = counts.pop("codings")
     record(
         "theme.merge",
         source,
         user_id=user_id,
         study_id=source.study_id,
-        details={"key": source.key, "into": target.key, "codings_moved": moved},
+        details={"key": source.key, "into": target.key, "codings_moved": moved, **counts},
     )
     db.session.delete(source)
     db.session.flush()
@@ -162,7 +161,7 @@ def delete_theme(theme: Theme, *, user_id: int, move_to: Theme | None = None) ->
     if move_to is not None:
         if move_to.id == theme.id or move_to.study_id != theme.study_id:
             raise ValidationError(_l("Choose another theme of this codebook."), "move_to")
-        count = _move_codings(theme, move_to)
+        count = move_theme_references(theme, move_to, children=False)["codings"]
     else:
         count = db.session.scalar(db.select(func.count(Coding.id)).filter_by(theme_id=theme.id))
         db.session.execute(db.delete(Coding).where(Coding.theme_id == theme.id))

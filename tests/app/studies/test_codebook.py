@@ -125,7 +125,11 @@ def test_rename_recolour_and_nest(client, app, coded):
 
 
 def test_merge_moves_every_coding_and_child(client, app, coded):
-    """Merging privacy into dependency moves its 3 codings and its children."""
+    """Merging privacy into dependency moves its 3 codings and its children.
+
+    The fixture codes the same words by the same coder with every theme, so the moved
+    codings are folded into dependency's identical ones instead of doubling them.
+    """
     study_id, ids = coded
     client.post(
         f"/studies/{study_id}/codebook/{ids['role_confusion']}",
@@ -137,14 +141,14 @@ def test_merge_moves_every_coding_and_child(client, app, coded):
     )
     assert response.status_code == 302
     counts = _counts(app)
-    assert "privacy" not in counts and counts["dependency"] == 6
-    assert sum(counts.values()) == 12
+    assert "privacy" not in counts and counts["dependency"] == 3
+    assert sum(counts.values()) == 9
     with app.app_context():
         assert db.session.get(Theme, ids["role_confusion"]).parent_id == ids["dependency"]
         event = db.session.execute(
             db.select(AuditEvent).filter_by(action="theme.merge")
         ).scalar_one()
-        assert event.details["codings_moved"] == 3
+        assert event.details["codings_moved"] == 3 and event.details["codings_folded"] == 3
 
 
 def test_merge_into_itself_or_own_child_is_refused(client, app, coded):
@@ -162,7 +166,7 @@ def test_merge_into_itself_or_own_child_is_refused(client, app, coded):
 
 
 def test_delete_moving_codings_keeps_them(client, app, coded):
-    """Deleting with 'move' hands the codings to the chosen theme."""
+    """Deleting with 'move' hands the codings to the chosen theme (identical ones folded)."""
     study_id, ids = coded
     response = client.post(
         f"/studies/{study_id}/codebook/{ids['privacy']}/delete",
@@ -170,7 +174,7 @@ def test_delete_moving_codings_keeps_them(client, app, coded):
     )
     assert response.status_code == 302
     counts = _counts(app)
-    assert "privacy" not in counts and counts["outsourcing"] == 6 and sum(counts.values()) == 12
+    assert "privacy" not in counts and counts["outsourcing"] == 3 and sum(counts.values()) == 9
 
 
 def test_delete_with_codings_deletes_them_and_audits_count(client, app, coded):
@@ -203,7 +207,7 @@ def test_api_theme_delete_requires_a_choice(client, app, coded):
     assert client.delete(url).status_code == 422
     response = client.delete(f"{url}?move_to={ids['dependency']}")
     assert response.json == {"deleted": ids["privacy"], "codings_affected": 3}
-    assert _counts(app)["dependency"] == 6
+    assert _counts(app)["dependency"] == 3  # identical codings folded
 
 
 def test_theme_stylesheet_carries_colours(client, coded):
