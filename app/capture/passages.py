@@ -228,8 +228,29 @@ def move_passage(passage: Passage, direction: int, *, user_id: int) -> None:
     )
 
 
-def split_passage(passage: Passage, offset: int, *, user_id: int) -> Passage:
-    """Cut a passage in two at a code-point offset; codings follow their words."""
+class SplitConflict(Exception):
+    """The passage was saved since the facilitator chose where to split it."""
+
+    def __init__(self, passage: Passage, seen_text: str | None) -> None:
+        super().__init__("conflict")
+        self.passage = passage
+        self.seen_text = seen_text  # the text the split was chosen in, when still known
+
+
+def split_passage(passage: Passage, offset: int, *, version: int | None, user_id: int) -> Passage:
+    """Cut a passage in two at a code-point offset chosen in `version`; codings follow.
+
+    The offset only means something in the text it was chosen in: a split drawn from
+    any other version raises SplitConflict and changes nothing.
+    """
+    if version != passage.version:
+        seen = db.session.execute(
+            db.select(PassageRevision.text)
+            .filter_by(passage_id=passage.id, version=version, rejected=False, merged_in=False)
+            .order_by(PassageRevision.id.desc())
+            .limit(1)
+        ).scalar()
+        raise SplitConflict(passage, seen)
     if not 0 < offset < len(passage.text):
         raise ValidationError(_l("Choose where to split inside the passage."), "offset")
     siblings = _phase_passages(passage)

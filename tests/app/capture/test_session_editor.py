@@ -148,7 +148,8 @@ def test_split_after_a_sentence_moves_codings_along(client, app, session):
     """Splitting creates a second passage after the first; codings stay on their words."""
     offset = TEXT.index(" Ma voisine")
     response = client.post(
-        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
     )
     assert response.status_code == 302
     with app.app_context():
@@ -161,7 +162,8 @@ def test_split_through_a_coding_keeps_both_halves(client, app, session):
     """A coding that crosses the split point becomes one coding in each part."""
     offset = TEXT.index(" le guichet")
     client.post(
-        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
     )
     with app.app_context():
         quotes = sorted(c.quote for c in db.session.execute(db.select(Coding)).scalars())
@@ -172,7 +174,8 @@ def test_merge_joins_same_speaker_and_keeps_codings(client, app, session):
     """Merging with the next passage of the same speaker keeps every coding on its words."""
     offset = TEXT.index(" Ma voisine")
     client.post(
-        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
     )
     response = client.post(f"{session['base']}/passages/{session['passage']}/merge")
     assert response.status_code == 302
@@ -330,3 +333,34 @@ def test_merge_keeps_codings_of_the_second_passage_on_their_words(client, app, s
         db.session.commit()
     assert client.post(f"{session['base']}/passages/{first}/merge").status_code == 302
     assert sorted(_passage(app, first)[2]) == ["fermé le guichet", "tout fait sur itsme"]
+
+
+def test_split_from_a_stale_version_is_refused_and_changes_nothing(client, app, session):
+    """A split chosen in a text someone has since edited answers 409; the passage stays whole."""
+    page = client.get(f"{session['base']}/passages/{session['passage']}/edit").text
+    assert 'name="version" value="1"' in page  # the split form carries the version seen
+    edited = "Hier, le CPAS a fermé le guichet. Ma voisine a dû tout faire sur itsme."
+    assert _edit(client, session, edited, 1).status_code == 302  # someone else saves first
+    offset = TEXT.index(" Ma voisine")  # chosen in the old text
+    response = client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
+    )
+    assert response.status_code == 409
+    assert "it was not split" in response.text
+    assert TEXT in response.text and edited in response.text  # the text seen and the current one
+    with app.app_context():
+        texts = db.session.execute(db.select(Passage.text)).scalars().all()
+    assert texts == [edited]
+    assert _passage(app, session["passage"])[2] == ["fermé le guichet"]
+
+
+def test_split_without_a_version_is_refused(client, app, session):
+    """A split request that does not say which version it was chosen in splits nothing."""
+    response = client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(TEXT.index(" Ma voisine"))},
+    )
+    assert response.status_code == 409
+    with app.app_context():
+        assert len(db.session.execute(db.select(Passage)).all()) == 1
