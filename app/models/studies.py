@@ -219,6 +219,9 @@ class Narrative(db.Model):
     narrator_id: Mapped[int | None] = mapped_column(
         ForeignKey("participant.id", ondelete="RESTRICT")
     )
+    # Counts saves of the edit form, which carries it: a save drawn from an older
+    # version is refused instead of overwriting (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     group_session = relationship("GroupSession", back_populates="narratives")
     proposer = relationship("Participant", foreign_keys=[proposer_id])

@@ -12,6 +12,9 @@ upgrade still matches.
 the merged passage (it was deleted with it); those revisions are marked, since their
 version numbers count the other passage's saves.
 
+`version` on incident_sheet, narrative and theme: their edit forms carry it, and a save
+drawn from an older version is refused (409) instead of overwriting another person's.
+
 Revision ID: 0014
 Revises: 0013
 """
@@ -24,6 +27,8 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
+VERSIONED = ("incident_sheet", "narrative", "theme")
+
 
 def upgrade():
     # A plain ADD COLUMN: SQLite adds it in place (no table rebuild), AUTOINCREMENT stays.
@@ -35,6 +40,10 @@ def upgrade():
         "passage_revision",
         sa.Column("merged_in", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    for table in VERSIONED:
+        op.add_column(
+            table, sa.Column("version", sa.Integer(), nullable=False, server_default="1")
+        )
     op.execute(
         "UPDATE statement SET revision = (SELECT max(number) FROM statement_version"
         " WHERE statement_version.statement_id = statement.id)"
@@ -44,5 +53,7 @@ def upgrade():
 
 
 def downgrade():
+    for table in VERSIONED:
+        op.drop_column(table, "version")
     op.drop_column("passage_revision", "merged_in")
     op.drop_column("statement", "revision")

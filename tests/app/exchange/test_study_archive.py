@@ -17,7 +17,7 @@ from app.accounts.audit import record_event
 from app.coding.retrieval import matching_passages
 from app.demo import load_demo
 from app.exchange.archive.export import export_study_archive
-from app.exchange.archive.format import EXCLUDED, TABLES, ArchiveError
+from app.exchange.archive.format import ADDED_COLUMNS, EXCLUDED, TABLES, ArchiveError
 from app.exchange.archive.restore import import_study_archive
 from app.models import (
     ConsentScope,
@@ -715,16 +715,16 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
 
 @pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013"])
 def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported, made_at):
-    """0011 to 0014 changed no archived column but for statement.revision and
-    passage_revision.merged_in: archives made at 0010 to 0013 (without them) restore."""
+    """0011 to 0014 changed no archived column but for those 0014 added (statement.revision...):
+    archives made at 0010 to 0013 (without them) restore."""
     with app.app_context():
         revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
         assert revision == "0014"
 
         def older(members):
             _manifest(members, schema_revision=made_at)
-            _drop_column(members, "statement", "revision")
-            _drop_column(members, "passage_revision", "merged_in")
+            for table, column in ADDED_COLUMNS["0014"]:
+                _drop_column(members, table, column)
 
         archive = _rewrite(exported, older)
         result = import_study_archive(archive)
