@@ -90,6 +90,9 @@ class Coding(db.Model):
         _enum(CodingOrigin, "coding_origin"), default=CodingOrigin.MANUAL
     )
     memo: Mapped[str] = mapped_column(Text, default="")
+    # Counts memo saves; the memo form carries it (platform/edits.claim_version), so a
+    # second person's memo from an older page is refused instead of overwriting.
+    memo_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -42,8 +42,13 @@ def differences(saved: dict, yours: dict) -> list[Difference]:
     ]
 
 
-def claim_version(record, submitted, describe: Callable[[], list[Difference]]) -> None:
+def claim_version(
+    record, submitted, describe: Callable[[], list[Difference]], *, attribute: str = "version"
+) -> None:
     """Check that `record` is still at the `submitted` version, then count this save.
+
+    `attribute` names the counter (a record may count one field's saves apart, as a
+    coding's memo does).
 
     `describe` is called on the freshly read record and returns the differences with
     the submitted values; none means the edit changes nothing that was saved since,
@@ -54,8 +59,9 @@ def claim_version(record, submitted, describe: Callable[[], list[Difference]]) -
     model = type(record)
     db.session.execute(db.select(model.id).where(model.id == record.id).with_for_update())
     db.session.expire(record)  # read it again, relationships too, as committed now
-    if as_number(submitted, default=0) != record.version:
+    current = getattr(record, attribute)
+    if as_number(submitted, default=0) != current:
         found = describe()
         if found:
             raise StaleEdit(record, found)
-    record.version = record.version + 1
+    setattr(record, attribute, current + 1)

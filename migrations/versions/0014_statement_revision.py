@@ -12,8 +12,9 @@ upgrade still matches.
 the merged passage (it was deleted with it); those revisions are marked, since their
 version numbers count the other passage's saves.
 
-`version` on incident_sheet, narrative and theme: their edit forms carry it, and a save
-drawn from an older version is refused (409) instead of overwriting another person's.
+`version` on incident_sheet, narrative and theme, `coding.memo_version`: their edit forms
+carry it, and a save drawn from an older version is refused (409) instead of overwriting
+another person's.
 
 Revision ID: 0014
 Revises: 0013
@@ -30,29 +31,33 @@ depends_on = None
 VERSIONED = ("incident_sheet", "narrative", "theme")
 
 
+def _add(table: str, column: sa.Column) -> None:
+    """Add a column unless a run stopped before stamping already added it."""
+    if column.name not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}:
+        # A plain ADD COLUMN: SQLite adds it in place (no rebuild), AUTOINCREMENT stays.
+        op.add_column(table, column)
+
+
 def upgrade():
-    # A plain ADD COLUMN: SQLite adds it in place (no table rebuild), AUTOINCREMENT stays.
-    op.add_column(
-        "statement",
-        sa.Column("revision", sa.Integer(), nullable=False, server_default=sa.text("1")),
-    )
-    op.add_column(
+    _add("statement", sa.Column("revision", sa.Integer(), nullable=False, server_default="1"))
+    _add(
         "passage_revision",
         sa.Column("merged_in", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     for table in VERSIONED:
-        op.add_column(
-            table, sa.Column("version", sa.Integer(), nullable=False, server_default="1")
-        )
+        _add(table, sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    _add("coding", sa.Column("memo_version", sa.Integer(), nullable=False, server_default="1"))
+    # Only statements still at 1 (the default): a second run leaves counted saves alone.
     op.execute(
         "UPDATE statement SET revision = (SELECT max(number) FROM statement_version"
         " WHERE statement_version.statement_id = statement.id)"
-        " WHERE EXISTS (SELECT 1 FROM statement_version"
+        " WHERE revision = 1 AND EXISTS (SELECT 1 FROM statement_version"
         " WHERE statement_version.statement_id = statement.id)"
     )
 
 
 def downgrade():
+    op.drop_column("coding", "memo_version")
     for table in VERSIONED:
         op.drop_column(table, "version")
     op.drop_column("passage_revision", "merged_in")
