@@ -163,6 +163,9 @@ class Participant(db.Model):
     pseudonym_key: Mapped[str] = mapped_column(String(80))
     # Free attributes, e.g. {"organisation_type": "CPAS", "position": "assistante sociale"}.
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Counts saves of the pseudonym and attributes (and the erasure): the edit form carries
+    # it, so a save from an older form is refused (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Set when the person's data was erased; the row stays so the transcript keeps its
     # structure, under a neutral label, and exports can leave their words out.
     erased_at: Mapped[datetime | None]

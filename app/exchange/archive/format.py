@@ -186,8 +186,8 @@ class ImportedStudy:
 # Archives made at a key revision restore on an instance at its value: the tables hold the
 # same columns, but for those of `ADDED_COLUMNS`. 0011 only made SQLite ids AUTOINCREMENT,
 # 0012 only changed the job table (never archived), 0013 only added an index and 0014 added
-# `statement.revision`, `passage_revision.merged_in` and the `version` of incident sheets,
-# narratives and themes and `coding.memo_version`, so yesterday's archives still restore.
+# the version counters of ADDED_COLUMNS (statement.revision, coding.memo_version...) and
+# passage_revision.merged_in, so yesterday's archives still restore.
 SAME_TABLES_AS = {"0010": "0014", "0011": "0014", "0012": "0014", "0013": "0014"}
 # Columns added since a revision of SAME_TABLES_AS: an older archive lacks them and its rows
 # take the column's default (a restored statement starts again at revision 1).
@@ -199,6 +199,7 @@ ADDED_COLUMNS = {
         ("narrative", "version"),
         ("theme", "version"),
         ("coding", "memo_version"),
+        ("participant", "version"),
     }
 }
 
