@@ -133,6 +133,9 @@ class GroupSession(db.Model):
     )
     # Participant ids in the group's seating order: the turn order of interpretation rounds.
     seating: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Counts saves of the session form and of the live page's seating form, which carry it:
+    # a save from an older form is refused (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     study = relationship("Study", back_populates="group_sessions")

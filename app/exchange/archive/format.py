@@ -200,6 +200,7 @@ ADDED_COLUMNS = {
         ("theme", "version"),
         ("coding", "memo_version"),
         ("participant", "version"),
+        ("group_session", "version"),
     }
 }
 
