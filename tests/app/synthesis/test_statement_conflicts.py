@@ -127,3 +127,18 @@ def test_statement_edit_without_a_base_version_is_refused(app, client, statement
     response = _save(client, w, "", group_label="Sans version")
     assert response.status_code == 409
     assert _stored(app, w["statement"])[0] == "Déplacement"
+
+
+def test_two_clicks_on_take_out_do_not_put_the_statement_back(app, client, statement_world):
+    """Two facilitators both take a statement out: it stays out (the form says which)."""
+    w = statement_world
+    page = client.get(f"/studies/{w['study']}/statements/{w['statement']}").text
+    assert 'name="archived" value="1"' in page
+    url = f"/studies/{w['study']}/statements/{w['statement']}/archive"
+    for _click in range(2):
+        assert client.post(url, data={"archived": "1"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Statement, w["statement"]).archived_at is not None
+    assert client.post(url, data={}).status_code == 303  # no state named: nothing changes
+    with app.app_context():
+        assert db.session.get(Statement, w["statement"]).archived_at is not None
