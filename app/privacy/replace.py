@@ -43,6 +43,14 @@ from app.privacy.scan import (
 )
 
 
+def _count_save(record, counter: str = "version") -> None:
+    """Count a rewrite as a save: an edit form drawn before it is stale (platform/edits).
+
+    Otherwise saving that form would silently put the replaced personal data back.
+    """
+    setattr(record, counter, getattr(record, counter) + 1)
+
+
 def _literal(replacement: str) -> str:
     """Escape a replacement for `re.sub`: a typed "\\1" is text, not a group reference."""
     return replacement.replace("\\", "\\\\")
@@ -90,12 +98,18 @@ def replace_words_in_study(study_id: int, word: str, replacement: str) -> int:
     ).scalars():
         revision.text = pattern.sub(replacement, revision.text)
     for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
-        coding.memo = pattern.sub(replacement, coding.memo or "")
+        memo = pattern.sub(replacement, coding.memo or "")
+        if memo != coding.memo:
+            coding.memo = memo
+            _count_save(coding, "memo_version")
     for narrative in db.session.execute(
         db.select(Narrative).join(GroupSession).where(GroupSession.study_id == study_id)
     ).scalars():
-        narrative.title = pattern.sub(replacement, narrative.title)
-        narrative.summary = pattern.sub(replacement, narrative.summary or "")
+        title = pattern.sub(replacement, narrative.title)
+        summary = pattern.sub(replacement, narrative.summary or "")
+        if (title, summary) != (narrative.title, narrative.summary):
+            narrative.title, narrative.summary = title, summary
+            _count_save(narrative)
     _replace_in_syntheses(study_id, pattern, replacement)
     db.session.flush()
     return changed
@@ -109,9 +123,12 @@ def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) 
         .join(Synthesis)
         .where(Synthesis.study_id == study_id)
     ).scalars():
+        before = (version.text, version.positions, version.note)
         version.text = pattern.sub(replacement, version.text)
         version.positions = pattern.sub(replacement, version.positions)
         version.note = pattern.sub(replacement, version.note)
+        if (version.text, version.positions, version.note) != before:
+            _count_save(version.statement, "revision")
     links = (
         db.select(ValidationLink.id)
         .join(ValidationRound)
@@ -132,8 +149,11 @@ def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) 
     for sheet in db.session.execute(
         db.select(IncidentSheet).filter_by(study_id=study_id)
     ).scalars():
+        before = [getattr(sheet, name) for name in INCIDENT_FIELDS]
         for name in INCIDENT_FIELDS:
             setattr(sheet, name, pattern.sub(replacement, getattr(sheet, name) or ""))
+        if [getattr(sheet, name) for name in INCIDENT_FIELDS] != before:
+            _count_save(sheet)
     for grouping in db.session.execute(db.select(Grouping).filter_by(study_id=study_id)).scalars():
         grouping.label = pattern.sub(replacement, grouping.label)
         grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
@@ -177,6 +197,7 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
     for coding in db.session.execute(db.select(Coding).where(Coding.passage_id.in_(ids))).scalars():
         if pattern.search(coding.memo or ""):
             coding.memo = pattern.sub(replacement, coding.memo)
+            _count_save(coding, "memo_version")
     # Synthesis statements of the same session, history included: personal data is not
     # kept in old versions either.
     for sheet in db.session.execute(
@@ -189,6 +210,7 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
                 setattr(sheet, name, pattern.sub(replacement, value))
                 changed_sheet = True
         if changed_sheet:
+            _count_save(sheet)
             db.session.flush()
             scan_incident(sheet)
     for grouping in db.session.execute(
@@ -220,6 +242,8 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
             version.text = pattern.sub(replacement, version.text)
             version.positions = pattern.sub(replacement, version.positions)
             rewritten[version.statement_id] = version.statement
+    for statement in rewritten.values():
+        _count_save(statement, "revision")
     same = (
         db.session.execute(
             db.select(PiiFinding)

@@ -131,3 +131,28 @@ def test_a_sheet_edit_without_a_version_cannot_overwrite(app, client, make_user,
     assert response.status_code == 409
     with app.app_context():
         assert db.session.get(IncidentSheet, sheet_id).channel == "app"
+
+
+def test_a_sheet_form_opened_before_a_replacement_cannot_put_the_data_back(
+    app, client, make_user, make_study
+):
+    """Replacing personal data makes open edit forms stale: saving one is 409, not a leak."""
+    study_id, _themes = _setup(app, client, make_user, make_study)
+    narrative = "Registre national 85.07.30-033.28 refusé en ligne."
+    client.post(f"/studies/{study_id}/incidents/", data={**SHEET, "narrative": narrative})
+    with app.app_context():
+        sheet_id = db.session.execute(db.select(IncidentSheet.id)).scalar_one()
+        finding_id = db.session.execute(
+            db.select(PiiFinding.id).filter_by(kind="national_number")
+        ).scalar_one()
+    client.post(
+        f"/studies/{study_id}/privacy/findings/{finding_id}",
+        data={"action": "placeholder", "placeholder": "[RRN]"},
+    )
+    stale = client.post(
+        f"/studies/{study_id}/incidents/{sheet_id}",
+        data={**SHEET, "narrative": narrative, "minutes_spent": "50", "version": "1"},
+    )
+    assert stale.status_code == 409
+    with app.app_context():
+        assert "85.07.30-033.28" not in db.session.get(IncidentSheet, sheet_id).narrative
