@@ -82,6 +82,8 @@ def apply_entries(study: Study, entries: list[CodebookEntry], *, user_id: int) -
         else:
             seen.add(theme.id)
             updated += 1
+            # An import is a save: an edit form opened before it is stale (platform/edits).
+            theme.version = theme.version + 1
         for name in TEXT_FIELDS:
             setattr(theme, name, getattr(entry, name) or getattr(theme, name, None) or entry.key)
         theme.colour = entry.colour

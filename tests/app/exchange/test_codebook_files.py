@@ -212,3 +212,22 @@ def test_a_codebook_over_the_theme_limit_is_refused_whole(client, app, make_user
     assert response.status_code == 422 and "1,001 codes" in response.text
     with app.app_context():
         assert len(db.session.execute(db.select(Theme)).all()) == 4
+
+
+def test_a_theme_form_opened_before_an_import_cannot_undo_it(client, app, make_user, make_study):
+    """A codebook upload counts as a save: an edit form opened before it answers 409."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    with app.app_context():
+        theme_id = db.session.execute(db.select(Theme.id).filter_by(key="privacy")).scalar_one()
+    csv_bytes = client.get(f"/studies/{study_id}/codebook/export.csv").data
+    client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(csv_bytes.replace(b"Privacy", b"Privacy and data")), "c.csv")},
+        content_type="multipart/form-data",
+    )
+    stale = client.post(
+        f"/studies/{study_id}/codebook/{theme_id}", data={"version": "1", "label_en": "Privacy"}
+    )
+    assert stale.status_code == 409
+    with app.app_context():
+        assert db.session.get(Theme, theme_id).label_en == "Privacy and data"
