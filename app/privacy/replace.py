@@ -155,7 +155,9 @@ def _replace_in_syntheses(study_id: int, pattern: re.Pattern, replacement: str) 
         if [getattr(sheet, name) for name in INCIDENT_FIELDS] != before:
             _count_save(sheet)
     for grouping in db.session.execute(db.select(Grouping).filter_by(study_id=study_id)).scalars():
-        grouping.label = pattern.sub(replacement, grouping.label)
+        if pattern.search(grouping.label):
+            grouping.label = pattern.sub(replacement, grouping.label)
+            _count_save(grouping)
         grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
         grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
 
@@ -216,7 +218,9 @@ def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -
     for grouping in db.session.execute(
         db.select(Grouping).filter_by(study_id=finding.study_id)
     ).scalars():  # labels and terms are words of the passages
-        grouping.label = pattern.sub(replacement, grouping.label)
+        if pattern.search(grouping.label):
+            grouping.label = pattern.sub(replacement, grouping.label)
+            _count_save(grouping)
         grouping.labels = {k: pattern.sub(replacement, v) for k, v in grouping.labels.items()}
         grouping.terms = [pattern.sub(replacement, term) for term in grouping.terms]
     links = (

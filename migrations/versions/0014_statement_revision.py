@@ -12,7 +12,7 @@ upgrade still matches.
 the merged passage (it was deleted with it); those revisions are marked, since their
 version numbers count the other passage's saves.
 
-`version` on incident_sheet, narrative, theme, participant and group_session, `coding.memo_version`: their edit forms
+`version` on incident_sheet, narrative, theme, participant, group_session and grouping, `coding.memo_version`: their edit forms
 carry it, and a save drawn from an older version is refused (409) instead of overwriting
 another person's.
 
@@ -28,7 +28,7 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-VERSIONED = ("incident_sheet", "narrative", "theme", "participant", "group_session")
+VERSIONED = ("incident_sheet", "narrative", "theme", "participant", "group_session", "grouping")
 
 
 def _add(table: str, column: sa.Column) -> None:

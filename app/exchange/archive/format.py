@@ -201,6 +201,7 @@ ADDED_COLUMNS = {
         ("coding", "memo_version"),
         ("participant", "version"),
         ("group_session", "version"),
+        ("grouping", "version"),
     }
 }
 
