@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -177,3 +178,26 @@ def login(client, email: str, password: str = PASSWORD):
 def csrf_token(html: bytes) -> str:
     """Return the CSRF token embedded in a rendered page."""
     return re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
+
+
+@contextmanager
+def later_columns():
+    """Add the columns migration 0014 adds while today's services fill an older database.
+
+    Tests of older migrations fill a database at their revision through the services,
+    whose inserts name every mapped column; the columns are dropped again afterwards, so
+    the migrations under test find the old schema. Needs an app context.
+    """
+    from app.exchange.archive.format import ADDED_COLUMNS
+
+    added = sorted(ADDED_COLUMNS["0014"])
+    for table, column in added:
+        db.session.execute(
+            text(f'ALTER TABLE "{table}" ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 1')
+        )
+    db.session.commit()
+    yield added
+    db.session.commit()
+    for table, column in added:
+        db.session.execute(text(f'ALTER TABLE "{table}" DROP COLUMN "{column}"'))
+    db.session.commit()

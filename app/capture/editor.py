@@ -14,6 +14,7 @@ from app.capture.group import facilitator_labels
 from app.capture.passages import (
     CodingsAffected,
     EditConflict,
+    SplitConflict,
     add_passage,
     edit_passage,
     merge_with_next,
@@ -71,7 +72,9 @@ def split_points(text: str) -> list[tuple[int, str]]:
     return points
 
 
-def _edit_page(passage, form, error=None, conflict=None, affected=None, status=200):
+def _edit_page(
+    passage, form, error=None, conflict=None, affected=None, split_conflict=None, status=200
+):
     revisions = (
         db.session.execute(
             db.select(PassageRevision)
@@ -89,11 +92,21 @@ def _edit_page(passage, form, error=None, conflict=None, affected=None, status=2
         error=error,
         conflict=conflict,
         affected=affected,
+        split_conflict=split_conflict,
         phases=PHASES,
         revisions=revisions,
         speakers=speaker_choices(passage.group_session),
         splits=split_points(passage.text),
     ), status
+
+
+def _current_form(passage: Passage) -> dict:
+    return {
+        "text": passage.text,
+        "version": passage.version,
+        "phase": passage.phase,
+        "speaker": _current_choice(passage),
+    }
 
 
 def _current_choice(passage: Passage) -> str:
@@ -140,13 +153,7 @@ def edit(study_id: int, session_id: int, passage_id: int):
     """Edit a passage's text, speaker or phase, with conflict and coding checks."""
     passage = _passage(session_id, passage_id)
     if request.method == "GET":
-        form = {
-            "text": passage.text,
-            "version": passage.version,
-            "phase": passage.phase,
-            "speaker": _current_choice(passage),
-        }
-        return _edit_page(passage, form)
+        return _edit_page(passage, _current_form(passage))
     form = request.form
     version = as_number(form.get("version"))
     try:
@@ -212,20 +219,23 @@ def split(study_id: int, session_id: int, passage_id: int):
     passage = _passage(session_id, passage_id)
     offset = request.form.get("offset", "")
     try:
-        split_passage(passage, as_number(offset), user_id=current_user.id)
+        split_passage(
+            passage,
+            as_number(offset),
+            version=as_number(request.form.get("version")),
+            user_id=current_user.id,
+        )
+        db.session.flush()  # the version check runs here too, against concurrent saves
+    except (SplitConflict, StaleDataError) as refused:
+        db.session.rollback()
+        current = db.session.get(Passage, passage_id)
+        seen = refused.seen_text if isinstance(refused, SplitConflict) else None
+        return _edit_page(
+            current, _current_form(current), split_conflict={"seen": seen}, status=409
+        )
     except ValidationError as error:
         db.session.rollback()
-        return _edit_page(
-            passage,
-            {
-                "text": passage.text,
-                "version": passage.version,
-                "phase": passage.phase,
-                "speaker": _current_choice(passage),
-            },
-            error=error,
-            status=422,
-        )
+        return _edit_page(passage, _current_form(passage), error=error, status=422)
     db.session.commit()
     flash(_("Passage split in two."), "success")
     return _back(session_id, passage_id)

@@ -39,6 +39,12 @@ def group_members(
     return [p for p in group_session.study.participants if p.id in speaking]
 
 
+def seating_names(group_session: GroupSession, seating: list[int]) -> str:
+    """Return the pseudonyms of a seating (or group), in order, for a conflict page."""
+    names = {p.id: p.pseudonym for p in group_session.study.participants}
+    return ", ".join(names.get(pid, "?") for pid in seating)
+
+
 def set_group(group_session: GroupSession, participant_ids: list[int]) -> None:
     """Make these participants the group, keeping the seats of those already in it."""
     valid = {p.id for p in group_session.study.participants}

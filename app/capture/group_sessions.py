@@ -20,13 +20,14 @@ from sqlalchemy.orm import selectinload
 from app.accounts.audit import log_transcript_view, record
 from app.accounts.policy import allowed, in_study, study_action
 from app.capture.editor import speaker_choices
-from app.capture.group import group_members, set_group
+from app.capture.group import group_members, seating_names, set_group
 from app.capture.overview import TOOLS_FORM, passages_by_phase, session_passages
 from app.models import (
     GroupSession,
     Narrative,
     SessionStatus,
 )
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import (
     ValidationError,
@@ -62,10 +63,41 @@ def session_fields(form) -> dict:
     }
 
 
+STATUS_NAMES = {
+    SessionStatus.PLANNED: _l("planned"),
+    SessionStatus.HELD: _l("held"),
+    SessionStatus.TRANSCRIBED: _l("transcribed"),
+    SessionStatus.ANALYSED: _l("analysed"),
+}
+
+
+def _shown(group_session: GroupSession, fields: dict, members: list[int]) -> dict:
+    """Return {field label: value} as the conflict page shows a session form."""
+    held_on = fields["held_on"]
+    return {
+        _l("Number"): fields["number"],
+        _l("Title"): fields["title"],
+        _l("Date"): held_on.isoformat() if held_on else "",
+        _l("Place"): fields["place"],
+        _l("Language of the session"): fields["language"],
+        _l("Status"): STATUS_NAMES.get(fields["status"], fields["status"]),
+        _l("Group: the participants of this session"): seating_names(group_session, members),
+    }
+
+
 def save_group_session(
-    study_id: int, fields: dict, *, user_id: int, group_session: GroupSession | None = None
+    study_id: int,
+    fields: dict,
+    *,
+    user_id: int,
+    group_session: GroupSession | None = None,
+    version=None,
+    members: list[int] | None = None,
 ) -> GroupSession:
-    """Create a session, or update one, refusing a number already in use."""
+    """Create a session, or update one from `version`, refusing a number already in use.
+
+    With `members`, the group becomes these participants (seats of those kept stay).
+    """
     clash = db.session.execute(
         db.select(GroupSession.id).filter_by(study_id=study_id, number=fields["number"])
     ).scalar_one_or_none()
@@ -76,10 +108,24 @@ def save_group_session(
         db.session.add(group_session)
         action = "session.create"
     else:
+        claim_version(
+            group_session,
+            version,
+            lambda: differences(
+                _shown(
+                    group_session,
+                    {name: getattr(group_session, name) for name in fields},
+                    sorted(group_session.seating or []),
+                ),
+                _shown(group_session, fields, sorted(members or [])),
+            ),
+        )
         for name, value in fields.items():
             setattr(group_session, name, value)
         action = "session.update"
     db.session.flush()
+    if members is not None:
+        set_group(group_session, members)
     record(
         action,
         group_session,
@@ -106,7 +152,7 @@ def _members(form) -> list[int]:
     return [int(v) for v in form.getlist("members") if v.isdigit()]
 
 
-def _form_page(form, error=None, group_session=None, status=200, members=None):
+def _form_page(form, error=None, group_session=None, status=200, members=None, conflict=None):
     if members is None:
         members = _members(request.form) if request.method == "POST" else []
     return render_template(
@@ -117,6 +163,7 @@ def _form_page(form, error=None, group_session=None, status=200, members=None):
         group_session=group_session,
         statuses=list(SessionStatus),
         members=members,
+        conflict=conflict,
     ), status
 
 
@@ -133,9 +180,11 @@ def create(study_id: int):
         return _form_page(defaults)
     try:
         group_session = save_group_session(
-            study_id, session_fields(request.form), user_id=current_user.id
+            study_id,
+            session_fields(request.form),
+            user_id=current_user.id,
+            members=_members(request.form),
         )
-        set_group(group_session, _members(request.form))
     except ValidationError as error:
         db.session.rollback()
         return _form_page(request.form, error, status=422)
@@ -159,6 +208,7 @@ def edit(study_id: int, session_id: int):
             "place": group_session.place,
             "language": group_session.language,
             "status": group_session.status.value,
+            "version": group_session.version,
         }
         members = [p.id for p in group_members(group_session)]
         return _form_page(form, group_session=group_session, members=members)
@@ -168,8 +218,16 @@ def edit(study_id: int, session_id: int):
             session_fields(request.form),
             user_id=current_user.id,
             group_session=group_session,
+            version=request.form.get("version"),
+            members=_members(request.form),
         )
-        set_group(group_session, _members(request.form))
+    except StaleEdit as conflict:
+        db.session.rollback()
+        current = in_study(GroupSession, session_id)
+        # The form keeps what this person sent; saving it again replaces the saved session.
+        form = request.form.copy()
+        form["version"] = str(current.version)
+        return _form_page(form, None, current, status=409, conflict=conflict)
     except ValidationError as error:
         db.session.rollback()
         return _form_page(request.form, error, group_session, status=422)

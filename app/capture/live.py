@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.accounts.policy import in_study, study_action
-from app.capture.group import facilitator_labels, group_members
+from app.capture.group import facilitator_labels, group_members, seating_names
 from app.capture.passages import add_passage, parse_speaker
 from app.models import GroupSession, Participant, Passage
 from app.models.phases import PHASES
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_number
 from app.privacy.queue import save_warning
@@ -79,10 +80,14 @@ def page(study_id: int, session_id: int):
     """Show the live-capture page for one phase."""
     group_session = in_study(GroupSession, session_id)
     phase = as_number(request.args.get("phase", ""), maximum=11) or opening_phase(group_session)
+    return _live_page(group_session, phase)
+
+
+def _live_page(group_session: GroupSession, phase: int, *, conflict=None, seats=None):
     passages = (
         db.session.execute(
             db.select(Passage)
-            .filter_by(group_session_id=session_id, phase=phase)
+            .filter_by(group_session_id=group_session.id, phase=phase)
             .order_by(Passage.position, Passage.id)
         )
         .scalars()
@@ -101,7 +106,9 @@ def page(study_id: int, session_id: int):
         facilitators=facilitator_labels(group_session),
         client_key=uuid.uuid4().hex,
         everyone=g.study.roster,
-        group=[p.id for p in seating(group_session)],
+        # After a conflict the seating form holds the seats this person sent.
+        group=seats if seats is not None else [p.id for p in seating(group_session)],
+        conflict=conflict,
     )
 
 
@@ -151,12 +158,28 @@ def contribute(study_id: int, session_id: int):
 def save_seating(study_id: int, session_id: int):
     """Save the group and its seating order (the turn order of the interpretation rounds)."""
     group_session = in_study(GroupSession, session_id)
+    phase = as_number(request.form.get("phase"), maximum=11) or opening_phase(group_session)
     seats = []
     for participant in g.study.participants:
         value = request.form.get(f"seat-{participant.id}", "")
         if value:
             seats.append((as_number(value, 99), participant.pseudonym_key, participant.id))
-    group_session.seating = [pid for _seat, _key, pid in sorted(seats)]
+    wanted = [pid for _seat, _key, pid in sorted(seats)]
+    label = _l("Group and seating order")
+    try:
+        claim_version(
+            group_session,
+            request.form.get("version"),
+            lambda: differences(
+                {label: seating_names(group_session, group_session.seating or [])},
+                {label: seating_names(group_session, wanted)},
+            ),
+        )
+    except StaleEdit as conflict:
+        db.session.rollback()
+        current = in_study(GroupSession, session_id)
+        return _live_page(current, phase, conflict=conflict, seats=wanted), 409
+    group_session.seating = wanted
     db.session.commit()
     return redirect(
         url_for(

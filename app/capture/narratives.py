@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.accounts.audit import record
 from app.accounts.policy import in_study, study_action
 from app.models import GroupSession, Narrative, Participant
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_long_text, clean_text
 from app.privacy.queue import save_warning
@@ -27,24 +28,57 @@ def _participant(study_id: int, value, field: str) -> Participant:
     return participant
 
 
+DECIDED_BY = {"": "—", "vote": _l("vote"), "consensus": _l("consensus")}
+
+
+def _shown(proposer: Participant, title, summary, votes, decided_by) -> dict:
+    """Return {field label: value} as the conflict page shows a proposal."""
+    return {
+        _l("Proposed by"): proposer.pseudonym,
+        _l("Title"): title,
+        _l("Summary"): summary,
+        _l("Votes"): "" if votes is None else votes,
+        _l("Decided by"): DECIDED_BY.get(decided_by, decided_by),
+    }
+
+
 def save_narrative(
     group_session: GroupSession, form, *, user_id: int, narrative: Narrative | None = None
 ) -> Narrative:
-    """Create or update a proposal: proposer, title, summary, votes, how it was decided."""
+    """Create or update a proposal: proposer, title, summary, votes, how it was decided.
+
+    An update must come from the proposal's current `version` (StaleEdit otherwise).
+    """
     proposer = _participant(group_session.study_id, form.get("proposer"), "proposer")
-    votes = form.get("votes", "")
     decided_by = form.get("decided_by", "")
-    if decided_by not in {"", "vote", "consensus"}:
+    if decided_by not in DECIDED_BY:
         raise ValidationError(_l("Choose vote or consensus."), "decided_by")
+    title = clean_text(form.get("title"), "title", max_length=200)
+    summary = clean_long_text(form.get("summary"), "summary", max_length=5000)
+    votes = form.get("votes", "")
+    votes = as_number(votes, default=-1, maximum=999) if votes else None
+    if votes == -1:
+        raise ValidationError(_l("Enter the number of votes as a whole number."), "votes")
     if narrative is None:
         narrative = Narrative(group_session_id=group_session.id)
         db.session.add(narrative)
+    else:
+        claim_version(
+            narrative,
+            form.get("version"),
+            lambda: differences(
+                _shown(
+                    narrative.proposer,
+                    narrative.title,
+                    narrative.summary,
+                    narrative.votes,
+                    narrative.decided_by,
+                ),
+                _shown(proposer, title, summary, votes, decided_by),
+            ),
+        )
     narrative.proposer_id = proposer.id
-    narrative.title = clean_text(form.get("title"), "title", max_length=200)
-    narrative.summary = clean_long_text(form.get("summary"), "summary", max_length=5000)
-    narrative.votes = as_number(votes, default=-1, maximum=999) if votes else None
-    if narrative.votes == -1:
-        raise ValidationError(_l("Enter the number of votes as a whole number."), "votes")
+    narrative.title, narrative.summary, narrative.votes = title, summary, votes
     narrative.decided_by = decided_by
     db.session.flush()
     scan_narrative(narrative)
@@ -109,6 +143,22 @@ def update(study_id: int, session_id: int, narrative_id: int):
         save_narrative(
             narrative.group_session, request.form, user_id=current_user.id, narrative=narrative
         )
+    except StaleEdit as conflict:
+        db.session.rollback()
+        current = _narrative(session_id, narrative_id)
+        # The form keeps what this person sent; saving it again replaces the saved proposal.
+        form = request.form.copy()
+        form["version"] = str(current.version)
+        page = render_template(
+            "group_sessions/narrative_conflict.html",
+            study=g.study,
+            group_session=current.group_session,
+            narrative=current,
+            members=g.study.roster,
+            form=form,
+            conflict=conflict,
+        )
+        return page, 409
     except ValidationError as error:
         return _fail(error, session_id)
     db.session.commit()

@@ -228,8 +228,29 @@ def move_passage(passage: Passage, direction: int, *, user_id: int) -> None:
     )
 
 
-def split_passage(passage: Passage, offset: int, *, user_id: int) -> Passage:
-    """Cut a passage in two at a code-point offset; codings follow their words."""
+class SplitConflict(Exception):
+    """The passage was saved since the facilitator chose where to split it."""
+
+    def __init__(self, passage: Passage, seen_text: str | None) -> None:
+        super().__init__("conflict")
+        self.passage = passage
+        self.seen_text = seen_text  # the text the split was chosen in, when still known
+
+
+def split_passage(passage: Passage, offset: int, *, version: int | None, user_id: int) -> Passage:
+    """Cut a passage in two at a code-point offset chosen in `version`; codings follow.
+
+    The offset only means something in the text it was chosen in: a split drawn from
+    any other version raises SplitConflict and changes nothing.
+    """
+    if version != passage.version:
+        seen = db.session.execute(
+            db.select(PassageRevision.text)
+            .filter_by(passage_id=passage.id, version=version, rejected=False, merged_in=False)
+            .order_by(PassageRevision.id.desc())
+            .limit(1)
+        ).scalar()
+        raise SplitConflict(passage, seen)
     if not 0 < offset < len(passage.text):
         raise ValidationError(_l("Choose where to split inside the passage."), "offset")
     siblings = _phase_passages(passage)
@@ -333,6 +354,36 @@ def _carry_quotes(source: Passage, target: Passage) -> None:
     db.session.flush()
 
 
+def _carry_history(source: Passage, target: Passage, user_id: int | None) -> None:
+    """Keep the history of `source` on the passage it joins: its revisions and last state.
+
+    Revisions keep their ids, so the merged passage's history (newest id first) stays in
+    the order the edits were made; they are marked `merged_in`, since their version
+    numbers count the other passage's saves.
+    """
+    db.session.execute(
+        db.update(PassageRevision)
+        .where(PassageRevision.passage_id == source.id)
+        .values(passage_id=target.id, merged_in=True)
+    )
+    db.session.add(
+        PassageRevision(
+            passage_id=target.id,
+            version=source.version,
+            text=source.text,
+            speaker=_speaker_name(source),
+            merged_in=True,
+            edited_by_id=user_id,
+        )
+    )
+    # Suggestions and their decisions name the words they judged (text hash): kept as a record.
+    from app.models import Suggestion
+
+    db.session.execute(
+        db.update(Suggestion).where(Suggestion.passage_id == source.id).values(passage_id=target.id)
+    )
+
+
 def merge_with_next(passage: Passage, *, user_id: int) -> None:
     """Join a passage with the next one of its phase (same speaker); codings are kept."""
     siblings = _phase_passages(passage)
@@ -344,6 +395,7 @@ def merge_with_next(passage: Passage, *, user_id: int) -> None:
         raise ValidationError(_l("Only passages of the same speaker can be merged."))
     shift = len(passage.text) + 1
     _keep_revision(passage, user_id)
+    _carry_history(following, passage, user_id)
     passage.text = passage.text + "\n" + following.text
     for coding in list(following.codings):
         coding.passage_id = passage.id

@@ -22,6 +22,7 @@ from app.coding.codings import (
     set_memo,
 )
 from app.models import Coding, GroupSession, Passage, Theme
+from app.platform.edits import StaleEdit
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id
 from app.studies.codebook import add_theme, delete_theme, theme_by_id, theme_fields
@@ -55,6 +56,7 @@ def _coding_json(coding: Coding) -> dict:
         "coder_id": coding.coder_id,
         "origin": coding.origin.value,
         "memo": coding.memo,
+        "memo_version": coding.memo_version,
         "created_at": coding.created_at.isoformat(),
     }
 
@@ -173,12 +175,30 @@ def create_coding(study_id: int):
 @bp.patch("/codings/<int:coding_id>")
 @study_action("coding.edit")
 def update_coding(study_id: int, coding_id: int):
-    """Change a coding's memo: {"memo": "..."}."""
+    """Change a coding's memo: {"memo": "...", "memo_version": n (recommended)}.
+
+    With `memo_version` (as GET returns it), a memo saved by someone else since answers
+    409 with both memos instead of being overwritten.
+    """
     coding = changeable_coding(study_id, coding_id)
-    memo = _body().get("memo")
+    body = _body()
+    memo, version = body.get("memo"), body.get("memo_version")
     if not isinstance(memo, str):
         raise ValidationError("memo must be a string.", "memo")
-    set_memo(coding, memo, user_id=current_user.id)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ValidationError("memo_version must be a whole number.", "memo_version")
+    try:
+        set_memo(coding, memo, version=version, user_id=current_user.id)
+    except StaleEdit:
+        db.session.rollback()
+        current = changeable_coding(study_id, coding_id)
+        return jsonify(
+            error=409,
+            message="Someone else saved this memo since you read it; nothing was saved.",
+            memo=current.memo,
+            memo_version=current.memo_version,
+            yours=memo,
+        ), 409
     db.session.flush()  # updated_at and the memo as stored, without a read after the commit
     saved = _coding_json(coding)
     db.session.commit()

@@ -41,6 +41,7 @@ from app.models import (
     Theme,
 )
 from app.models.phases import PHASES
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text
 from app.privacy.scan import scan_memo
@@ -182,9 +183,22 @@ def remove_coding(coding: Coding, *, user_id: int) -> None:
     db.session.expunge(coding)  # gone: no later load or flush of this session may touch it
 
 
-def set_memo(coding: Coding, memo: str | None, *, user_id: int) -> None:
-    """Replace the memo of a coding."""
-    coding.memo = clean_long_text(memo, "memo", max_length=5000)
+def set_memo(coding: Coding, memo: str | None, *, version, user_id: int) -> None:
+    """Replace the memo of a coding, written from memo `version` (StaleEdit otherwise).
+
+    `version=None` skips the check: only for API clients that do not send one.
+    """
+    memo = clean_long_text(memo, "memo", max_length=5000)
+    if version is not None:
+        claim_version(
+            coding,
+            version,
+            lambda: differences({_l("Memo"): coding.memo}, {_l("Memo"): memo}),
+            attribute="memo_version",
+        )
+    else:
+        coding.memo_version = coding.memo_version + 1
+    coding.memo = memo
     scan_memo(coding)
     record("coding.memo", coding, user_id=user_id, study_id=coding.theme.study_id)
 
@@ -297,6 +311,10 @@ def detail(study_id: int, session_id: int, coding_id: int):
     coding = coding_in_study(coding_id, study_id)
     if coding is None or coding.passage.group_session_id != session_id:
         abort(404)
+    return _coding_page(coding)
+
+
+def _coding_page(coding: Coding, *, conflict=None, memo: str | None = None):
     can_change = allowed(g.membership.role, "coding.edit") and may_change(
         coding, current_user.id, g.membership.role
     )
@@ -306,6 +324,9 @@ def detail(study_id: int, session_id: int, coding_id: int):
         group_session=coding.passage.group_session,
         coding=coding,
         can_change=can_change,
+        conflict=conflict,
+        # After a conflict the form holds this person's memo, with the current version.
+        memo=coding.memo if memo is None else memo,
     )
 
 
@@ -324,7 +345,17 @@ def delete(study_id: int, session_id: int, coding_id: int):
 def memo(study_id: int, session_id: int, coding_id: int):
     """Save the memo of a coding."""
     coding = changeable_coding(study_id, coding_id, session_id)
-    set_memo(coding, request.form.get("memo"), user_id=current_user.id)
+    try:
+        set_memo(
+            coding,
+            request.form.get("memo"),
+            version=request.form.get("memo_version", ""),
+            user_id=current_user.id,
+        )
+    except StaleEdit as conflict:
+        db.session.rollback()
+        coding = changeable_coding(study_id, coding_id, session_id)
+        return _coding_page(coding, conflict=conflict, memo=request.form.get("memo", "")), 409
     db.session.commit()
     flash(_("Memo saved."), "success")
     anchor = f"passage-{coding.passage_id}"

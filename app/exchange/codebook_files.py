@@ -86,6 +86,8 @@ def apply_entries(
             _update(theme, entry)
         else:
             updated += 1
+            # An import is a save: an edit form opened before it is stale (platform/edits).
+            theme.version = theme.version + 1
             _update(theme, entry, existing_in=study.language)
         matched[entry.key] = theme
     db.session.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +18,7 @@ from flask_login import current_user
 from app.accounts.audit import record
 from app.accounts.policy import allowed, study_action
 from app.models import Consequence, IncidentSheet, Theme, WorkerAction
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import (
     ValidationError,
@@ -74,8 +76,50 @@ def _choice(enum_type, value, field: str, message):
         raise ValidationError(message, field) from None
 
 
+FIELD_LABELS = {
+    "occurred_on": _l("Date of the incident"),
+    "organisation": _l("Organisation concerned (a kind, never a name)"),
+    "procedure": _l("Procedure or right at stake"),
+    "channel": _l("Channel imposed"),
+    "barriers": _l("Barriers met"),
+    "worker_action": _l("What the worker did"),
+    "minutes_spent": _l("Time spent (minutes)"),
+    "consequence": _l("Consequence for the person"),
+    "personal_data_involved": _l("Personal data or consent were involved"),
+    "narrative": _l("What happened (no names, no numbers, no addresses)"),
+    "themes": _l("Themes"),
+}
+
+
+def _stored(sheet: IncidentSheet) -> dict:
+    return {name: getattr(sheet, name) for name in FIELD_LABELS}
+
+
+def _shown(values: dict) -> dict:
+    """Return {field label: value as the conflict page shows it}."""
+    shown = {}
+    for name, label in FIELD_LABELS.items():
+        value = values[name]
+        if name == "worker_action":
+            value = ACTION_NAMES[value]
+        elif name == "consequence":
+            value = CONSEQUENCE_NAMES[value]
+        elif name == "personal_data_involved":
+            value = _l("yes") if value else _l("no")
+        elif name == "themes":
+            ordered = sorted(value, key=lambda theme: (theme.position, theme.id))
+            value = ", ".join(theme.label(str(get_locale())) for theme in ordered)
+        elif value is None:
+            value = ""
+        shown[label] = value
+    return shown
+
+
 def save_incident(study_id: int, form, *, user_id: int, sheet: IncidentSheet | None = None):
-    """Create or update a sheet from form values; scan its texts for personal data."""
+    """Create or update a sheet from form values; scan its texts for personal data.
+
+    An update must come from the sheet's current `version` (StaleEdit otherwise).
+    """
     from app.privacy.scan import scan_incident
 
     fields = {
@@ -112,6 +156,11 @@ def save_incident(study_id: int, form, *, user_id: int, sheet: IncidentSheet | N
         db.session.add(sheet)
         action = "incident.create"
     else:
+        claim_version(
+            sheet,
+            form.get("version"),
+            lambda: differences(_shown(_stored(sheet)), _shown(fields | {"themes": themes})),
+        )
         action = "incident.edit"
     for name, value in fields.items():
         setattr(sheet, name, value)
@@ -141,7 +190,7 @@ def _sheet(sheet_id: int) -> IncidentSheet:
     return sheet
 
 
-def _page(form=None, error=None, status=200, editing: IncidentSheet | None = None):
+def _page(form=None, error=None, status=200, editing: IncidentSheet | None = None, conflict=None):
     sheets = list(
         db.session.execute(
             db.select(IncidentSheet)
@@ -162,6 +211,7 @@ def _page(form=None, error=None, status=200, editing: IncidentSheet | None = Non
         form=form or {},
         error=error,
         editing=editing,
+        conflict=conflict,
         can_edit=allowed(g.membership.role, "incident.edit"),
     ), status
 
@@ -206,6 +256,13 @@ def edit(study_id: int, sheet_id: int):
         return _page(editing=sheet)
     try:
         save_incident(study_id, request.form, user_id=current_user.id, sheet=sheet)
+    except StaleEdit as conflict:
+        db.session.rollback()
+        current = _sheet(sheet_id)
+        # The form keeps what this person sent; saving it again replaces the saved sheet.
+        form = request.form.copy()
+        form["version"] = str(current.version)
+        return _page(form=form, status=409, editing=current, conflict=conflict)
     except ValidationError as error:
         db.session.rollback()
         return _page(form=request.form, error=error, status=422, editing=_sheet(sheet_id))

@@ -137,6 +137,8 @@ class Grouping(db.Model):
     # The theme created or used when the grouping was accepted.
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # Counts renames; the rename form carries it (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def display_label(self, language: str) -> str:

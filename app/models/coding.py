@@ -49,6 +49,9 @@ class Theme(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     # {"nl": [...], "fr": [...], "en": [...]}: lemma-level terms and phrases.
     seed_terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Counts saves of the edit form, which carries it: a save drawn from an older
+    # version is refused instead of overwriting (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     study = relationship("Study", back_populates="themes")
@@ -87,6 +90,9 @@ class Coding(db.Model):
         _enum(CodingOrigin, "coding_origin"), default=CodingOrigin.MANUAL
     )
     memo: Mapped[str] = mapped_column(Text, default="")
+    # Counts memo saves; the memo form carries it (platform/edits.claim_version), so a
+    # second person's memo from an older page is refused instead of overwriting.
+    memo_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

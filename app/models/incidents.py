@@ -66,6 +66,9 @@ class IncidentSheet(db.Model):
     consequence: Mapped[Consequence] = mapped_column(_enum(Consequence, "consequence"))
     personal_data_involved: Mapped[bool] = mapped_column(default=False)
     narrative: Mapped[str] = mapped_column(Text, default="")
+    # Counts saves of the edit form, which carries it: a save drawn from an older
+    # version is refused instead of overwriting (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

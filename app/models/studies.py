@@ -133,6 +133,9 @@ class GroupSession(db.Model):
     )
     # Participant ids in the group's seating order: the turn order of interpretation rounds.
     seating: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Counts saves of the session form and of the live page's seating form, which carry it:
+    # a save from an older form is refused (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     study = relationship("Study", back_populates="group_sessions")
@@ -163,6 +166,9 @@ class Participant(db.Model):
     pseudonym_key: Mapped[str] = mapped_column(String(80))
     # Free attributes, e.g. {"organisation_type": "CPAS", "position": "assistante sociale"}.
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Counts saves of the pseudonym and attributes (and the erasure): the edit form carries
+    # it, so a save from an older form is refused (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Set when the person's data was erased; the row stays so the transcript keeps its
     # structure, under a neutral label, and exports can leave their words out.
     erased_at: Mapped[datetime | None]
@@ -219,6 +225,9 @@ class Narrative(db.Model):
     narrator_id: Mapped[int | None] = mapped_column(
         ForeignKey("participant.id", ondelete="RESTRICT")
     )
+    # Counts saves of the edit form, which carries it: a save drawn from an older
+    # version is refused instead of overwriting (platform/edits.claim_version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     group_session = relationship("GroupSession", back_populates="narratives")
     proposer = relationship("Participant", foreign_keys=[proposer_id])

@@ -101,6 +101,10 @@ class Statement(db.Model):
     level: Mapped[ProposalLevel | None] = mapped_column(_enum(ProposalLevel, "proposal_level"))
     # Set when a statement is withdrawn from the synthesis; kept for its history.
     archived_at: Mapped[datetime | None]
+    # Counts the saves that changed anything (kind, level, heading, themes, text or
+    # positions). Edit forms carry it, so a save drawn from an older state is refused
+    # even when only the heading or the themes changed (text versions would not show it).
+    revision: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     synthesis = relationship("Synthesis", back_populates="statements")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import IDS_NEVER_REUSED, utcnow
@@ -92,6 +92,7 @@ class PassageRevision(db.Model):
 
     Every save of a passage's text or speaker adds the previous state here;
     a save that lost a conflict is kept too (`rejected`), so no typed text is lost.
+    Merging two passages moves the second one's revisions, and its last state, here.
     """
 
     __tablename__ = "passage_revision"
@@ -105,5 +106,7 @@ class PassageRevision(db.Model):
     text: Mapped[str] = mapped_column(Text)
     speaker: Mapped[str] = mapped_column(String(120), default="")
     rejected: Mapped[bool] = mapped_column(default=False)
+    # The revision belonged to the passage merged into this one (its versions count apart).
+    merged_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     edited_at: Mapped[datetime] = mapped_column(default=utcnow)

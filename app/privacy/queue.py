@@ -6,6 +6,8 @@ dismiss one finding, and the list of names the study knows to look for.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +26,9 @@ from app.models import (
     QuoteDecision,
     Statement,
     StatementAnswer,
+    Study,
 )
+from app.platform.edits import StaleEdit, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_text
 from app.privacy.replace import dismiss, replace_everywhere
@@ -150,16 +154,29 @@ def _context(finding: PiiFinding) -> tuple[str, str, str]:
 @study_action("privacy.review")
 def index(study_id: int):
     """Show the personal-data review queue and the private list of known names."""
+    return _index_page(study_id)
+
+
+def names_version(names: list[str]) -> str:
+    """Return a digest of a names list: the version the names form was drawn from."""
+    return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
+
+
+def _index_page(study_id: int, *, conflict=None, names: str | None = None, status=200):
     findings = open_findings(study_id)
+    stored = known_names(study_id)
     return render_template(
         "privacy/index.html",
         study=g.study,
         findings=findings,
         contexts={f.id: _context(f) for f in findings},
         placeholders=PLACEHOLDERS,
-        names="\n".join(known_names(study_id)),
+        # After a conflict the form holds this person's list, with the current version.
+        names="\n".join(stored) if names is None else names,
+        names_version=names_version(stored),
+        conflict=conflict,
         language=g.study.language,
-    )
+    ), status
 
 
 @bp.post("/scan")
@@ -221,6 +238,20 @@ def names(study_id: int):
     """Save the private list of real names to look for (one per line)."""
     lines = [" ".join(line.split()) for line in request.form.get("names", "").splitlines()]
     wanted = sorted({line[:120] for line in lines if len(line) >= 2})
+    # The list is saved whole: check it is still the one the form showed, or a name
+    # another reviewer added meanwhile would silently stop being looked for.
+    db.session.execute(db.select(Study.id).where(Study.id == study_id).with_for_update())
+    stored = known_names(study_id)
+    stale = request.form.get("names_version") != names_version(stored)
+    if stale and stored and wanted != sorted(stored):  # an empty list loses nothing
+        db.session.rollback()
+        label = _("Known real names")
+        conflict = StaleEdit(
+            None, differences({label: ", ".join(stored)}, {label: ", ".join(wanted)})
+        )
+        return _index_page(
+            study_id, conflict=conflict, names=request.form.get("names", ""), status=409
+        )
     db.session.execute(db.delete(KnownName).where(KnownName.study_id == study_id))
     db.session.add_all(KnownName(study_id=study_id, name=name) for name in wanted)
     record_event(

@@ -16,12 +16,33 @@ from flask_babel import lazy_gettext as _l
 from analysis.anchoring import reanchor
 from analysis.pii import name_span
 from app.accounts.audit import record, record_event
-from app.models import Passage, PiiFinding
+from app.models import Coding, Passage, PiiFinding, StatementVersion
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
 from app.privacy.fields import SOURCES, WHOLE_STUDY, name_pattern
 from app.privacy.scan import rescan
+
+
+def _count_save(row, names: set[str]) -> None:
+    """Count a rewrite as a save: an edit form drawn before it is stale (platform/edits).
+
+    Otherwise saving that form would silently put the replaced personal data back. A
+    passage counts its own saves (its mapper's version column); a statement counts the
+    rewrite of any of its versions; a coding counts a memo rewrite on its memo's counter.
+    """
+    if isinstance(row, Passage):
+        return
+    if isinstance(row, StatementVersion):
+        row = row.statement
+    if isinstance(row, Coding):
+        if "memo" in names:
+            row.memo_version = row.memo_version + 1
+        return
+    for counter in ("revision", "version"):
+        if hasattr(row, counter):
+            setattr(row, counter, getattr(row, counter) + 1)
+            return
 
 
 def _literal(replacement: str) -> str:
@@ -65,13 +86,13 @@ def replace_in_fields(
     changed = []
     for source in SOURCES:
         for row in db.session.execute(source.select(study_id, session)).scalars():
-            touched = False
+            touched: set[str] = set()
             for name in source.fields:
                 old = getattr(row, name) or ""
                 new = pattern.sub(replacement, old)
                 if new == old:
                     continue
-                touched = True
+                touched.add(name)
                 if isinstance(row, Passage) and name == "text":
                     _rewrite(row, new)  # codings stay on their words
                 else:
@@ -80,9 +101,10 @@ def replace_in_fields(
                 old = getattr(row, name)
                 new = _sub_json(pattern, replacement, old)
                 if new != old:
-                    touched = True
+                    touched.add(name)
                     setattr(row, name, new)
             if touched:
+                _count_save(row, touched)
                 changed.append(row)
     db.session.flush()
     return changed

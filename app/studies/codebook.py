@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,9 +19,11 @@ from sqlalchemy import func, update
 from app.accounts.audit import record
 from app.accounts.policy import allowed, in_study, study_action
 from app.models import Coding, Theme
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text, clean_text
 from app.studies.default_codebook import LANGS, seed_default_codebook  # noqa: F401  (others import these from here)
+from app.studies.theme_references import move_theme_references
 
 bp = Blueprint("codebook", __name__, url_prefix="/studies/<int:study_id>/codebook")
 
@@ -103,9 +106,36 @@ def add_theme(study_id: int, key: str, fields: dict, parent_id=None, *, user_id:
     return theme
 
 
-def edit_theme(theme: Theme, fields: dict, parent_id, *, user_id: int) -> None:
-    """Rename, recolour, redefine or re-nest a theme; its key stays."""
+def _shown(fields: dict, parent_id: int | None) -> dict:
+    """Return {field label: value} as the conflict page shows a theme."""
+    names = {"nl": _l("Dutch"), "fr": _l("French"), "en": _l("English")}
+    shown = {}
+    for lang in LANGS:
+        shown[str(_l("Label (%(language)s)", language=names[lang]))] = fields[f"label_{lang}"]
+    for lang in LANGS:
+        label = str(_l("Definition (%(language)s)", language=names[lang]))
+        shown[label] = fields[f"definition_{lang}"]
+    for lang in LANGS:
+        label = str(_l("Seed terms (%(language)s)", language=names[lang]))
+        shown[label] = "; ".join(fields["seed_terms"].get(lang, []))
+    shown[str(_l("Colour"))] = fields["colour"]
+    parent = db.session.get(Theme, parent_id) if parent_id else None
+    locale = str(get_locale())
+    shown[str(_l("Nested under"))] = parent.label(locale) if parent else _l("(top level)")
+    return shown
+
+
+def edit_theme(theme: Theme, fields: dict, parent_id, *, version, user_id: int) -> None:
+    """Rename, recolour, redefine or re-nest a theme drawn from `version`; its key stays."""
     parent = _check_parent(theme.study_id, theme, parent_id)
+    claim_version(
+        theme,
+        version,
+        lambda: differences(
+            _shown({name: getattr(theme, name) for name in fields}, theme.parent_id),
+            _shown(fields, parent),
+        ),
+    )
     before = {"label_en": theme.label_en, "colour": theme.colour, "parent": theme.parent_id}
     for name, value in fields.items():
         setattr(theme, name, value)
@@ -115,15 +145,8 @@ def edit_theme(theme: Theme, fields: dict, parent_id, *, user_id: int) -> None:
         theme,
         user_id=user_id,
         study_id=theme.study_id,
-        details={"key": theme.key, "before": before},
+        details={"key": theme.key, "before": before, "version": theme.version},
     )
-
-
-def _move_codings(source: Theme, target: Theme) -> int:
-    result = db.session.execute(
-        update(Coding).where(Coding.theme_id == source.id).values(theme_id=target.id)
-    )
-    return result.rowcount
 
 
 def _reparent_children(theme: Theme, new_parent_id: int | None) -> None:
@@ -133,7 +156,12 @@ def _reparent_children(theme: Theme, new_parent_id: int | None) -> None:
 
 
 def merge_theme(source: Theme, target: Theme, *, user_id: int) -> int:
-    """Merge `source` into `target`: its codings and child themes move, then it is deleted."""
+    """Merge `source` into `target`, then delete it.
+
+    Everything that named `source` names `target` afterwards (`theme_references`):
+    codings, child themes, statements, incident sheets, suggestions and their
+    decisions, groupings.
+    """
     if source.id == target.id:
         raise ValidationError(_l("Choose another theme to merge into."), "target_id")
     if target.study_id != source.study_id:
@@ -143,14 +171,14 @@ def merge_theme(source: Theme, target: Theme, *, user_id: int) -> int:
         if ancestor.id == source.id:
             raise ValidationError(_l("A theme cannot be merged into its own child."), "target_id")
         ancestor = ancestor.parent
-    moved = _move_codings(source, target)
-    _reparent_children(source, target.id)
+    counts = move_theme_references(source, target)
+    moved = counts.pop("codings")
     record(
         "theme.merge",
         source,
         user_id=user_id,
         study_id=source.study_id,
-        details={"key": source.key, "into": target.key, "codings_moved": moved},
+        details={"key": source.key, "into": target.key, "codings_moved": moved, **counts},
     )
     db.session.delete(source)
     db.session.flush()
@@ -162,7 +190,7 @@ def delete_theme(theme: Theme, *, user_id: int, move_to: Theme | None = None) ->
     if move_to is not None:
         if move_to.id == theme.id or move_to.study_id != theme.study_id:
             raise ValidationError(_l("Choose another theme of this codebook."), "move_to")
-        count = _move_codings(theme, move_to)
+        count = move_theme_references(theme, move_to, children=False)["codings"]
     else:
         count = db.session.scalar(db.select(func.count(Coding.id)).filter_by(theme_id=theme.id))
         db.session.execute(db.delete(Coding).where(Coding.theme_id == theme.id))
@@ -220,7 +248,7 @@ def descendant_ids(study_id: int, theme_id: int) -> set[int]:
 # --- views ----------------------------------------------------------------
 
 
-def codebook_page(form=None, error=None, status=200, editing: Theme | None = None):
+def codebook_page(form=None, error=None, status=200, editing: Theme | None = None, conflict=None):
     tree = theme_tree(g.study.id)
     counts = dict(
         db.session.execute(
@@ -238,6 +266,7 @@ def codebook_page(form=None, error=None, status=200, editing: Theme | None = Non
         form=form or {},
         error=error,
         editing=editing,
+        conflict=conflict,
         can_edit=allowed(g.membership.role, "codebook.edit"),
     ), status
 
@@ -248,6 +277,7 @@ def _form_of(theme: Theme) -> dict:
         for name in [f"{f}_{lang}" for f in ("label", "definition") for lang in LANGS]
     }
     form.update({"key": theme.key, "colour": theme.colour, "parent_id": theme.parent_id or ""})
+    form["version"] = theme.version
     form.update({f"seed_terms_{lang}": "; ".join(theme.seed_terms.get(lang, [])) for lang in LANGS})
     return form
 
@@ -311,8 +341,16 @@ def edit(study_id: int, theme_id: int):
             theme,
             theme_fields(request.form),
             request.form.get("parent_id"),
+            version=request.form.get("version"),
             user_id=current_user.id,
         )
+    except StaleEdit as conflict:
+        db.session.rollback()
+        current = in_study(Theme, theme_id)
+        # The form keeps what this person sent; saving it again replaces the saved theme.
+        form = request.form.copy()
+        form["version"] = str(current.version)
+        return codebook_page(form, status=409, editing=current, conflict=conflict)
     except ValidationError as error:
         db.session.rollback()
         return codebook_page(request.form, error, 422, editing=in_study(Theme, theme_id))

@@ -24,6 +24,7 @@ from app.models import (
     ValidationLink,
 )
 from app.models.base import utcnow
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import (
     ValidationError,
@@ -53,10 +54,32 @@ def participant_fields(form) -> dict:
     return {"pseudonym": pseudonym, "attributes": {k: v for k, v in attributes.items() if v}}
 
 
+def _shown(pseudonym: str, attributes: dict) -> dict:
+    """Return {field label: value} as the conflict page shows a participant."""
+    return {
+        _l("Pseudonym"): pseudonym,
+        _l("Organisation type"): attributes.get("organisation_type", ""),
+        _l("Position"): attributes.get("position", ""),
+    }
+
+
 def save_participant(
-    study_id: int, fields: dict, *, user_id: int, participant: Participant | None = None
+    study_id: int,
+    fields: dict,
+    *,
+    user_id: int,
+    participant: Participant | None = None,
+    version=None,
 ) -> Participant:
-    """Create or update a participant; pseudonyms are unique per study, ignoring case."""
+    """Create or update a participant; pseudonyms are unique per study, ignoring case.
+
+    An update must come from the participant's current `version` (StaleEdit otherwise);
+    an erased participant's details stay erased.
+    """
+    if participant is not None and participant.erased_at is not None:
+        raise ValidationError(
+            _l("This participant was erased: their pseudonym and attributes cannot be edited.")
+        )
     key = pseudonym_key(fields["pseudonym"])
     clash = db.session.execute(
         db.select(Participant.id).filter_by(study_id=study_id, pseudonym_key=key)
@@ -72,6 +95,19 @@ def save_participant(
     if participant is None:
         participant = Participant(study_id=study_id)
         db.session.add(participant)
+    else:
+        claim_version(
+            participant,
+            version,
+            lambda: differences(
+                _shown(participant.pseudonym, participant.attributes),
+                _shown(fields["pseudonym"], fields["attributes"]),
+            ),
+        )
+        if participant.erased_at is not None:  # erased while this form was open
+            raise ValidationError(
+                _l("This participant was erased: their pseudonym and attributes cannot be edited.")
+            )
     participant.pseudonym = fields["pseudonym"]
     participant.pseudonym_key = key
     participant.attributes = fields["attributes"]
@@ -141,7 +177,7 @@ def edit(study_id: int, participant_id: int):
     """Change a participant's pseudonym or attributes, or record a consent decision."""
     participant = in_study(Participant, participant_id)
     form = request.form
-    error = None
+    error = conflict = None
     if request.method == "POST":
         try:
             if form.get("action") == "consent":
@@ -159,7 +195,15 @@ def edit(study_id: int, participant_id: int):
                     participant_fields(form),
                     user_id=current_user.id,
                     participant=participant,
+                    version=form.get("version"),
                 )
+        except StaleEdit as stale:
+            db.session.rollback()
+            conflict = stale
+            participant = in_study(Participant, participant_id)
+            # The form keeps what this person sent; saving it again replaces the saved details.
+            form = form.copy()
+            form["version"] = str(participant.version)
         except ValidationError as exc:
             db.session.rollback()
             error = exc
@@ -176,10 +220,11 @@ def edit(study_id: int, participant_id: int):
         consent=current_consent(participant),
         scopes=list(ConsentScope),
         error=error,
-        form=form if error else {},
+        conflict=conflict,
+        form=form if error or conflict else {},
         today=date.today().isoformat(),
         can_erase=allowed(g.membership.role, "participant.erase") and not participant.erased_at,
-    ), (422 if error else 200)
+    ), (409 if conflict else 422 if error else 200)
 
 
 # --- GDPR duties ----------------------------------------------------------
@@ -283,6 +328,7 @@ def erase_participant(participant: Participant, *, user_id: int, real_names: lis
     participant.pseudonym = participant.pseudonym_key = label
     participant.attributes = {}
     participant.erased_at = utcnow()
+    participant.version = participant.version + 1  # an edit form opened before is stale
     db.session.flush()
     counts = {"mentions": mentions, "consents": consents, "names": removed}
     record(

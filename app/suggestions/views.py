@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.accounts.audit import record
@@ -30,6 +31,7 @@ from app.models import (
     Passage,
     Suggestion,
 )
+from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_text
 from app.suggestions.decisions import accept_grouping, decide, merge_groupings
@@ -148,6 +150,10 @@ def accept_all(study_id: int):
 @study_action("study.view")
 def groupings(study_id: int):
     """Show the latest thematic groupings with their quotes and how they relate to themes."""
+    return _groupings_page(study_id)
+
+
+def _groupings_page(study_id: int, conflict=None, status: int = 200):
     rows = (
         db.session.execute(
             db.select(Grouping)
@@ -185,7 +191,8 @@ def groupings(study_id: int):
         themes=themes,
         job=latest_job(study_id, "analysis.cluster"),
         can_edit=allowed(g.membership.role, "codebook.edit"),
-    )
+        conflict=conflict,
+    ), status
 
 
 @bp.post("/groupings/run")
@@ -232,8 +239,19 @@ def rename_group(study_id: int, grouping_id: int):
     """Give a grouping a clearer label."""
     grouping = _grouping(grouping_id)
     try:
-        grouping.label = clean_text(request.form.get("label"), "label", max_length=200)
+        label = clean_text(request.form.get("label"), "label", max_length=200)
+        shown = _l("Rename")
+        locale = str(get_locale())
+        claim_version(
+            grouping,
+            request.form.get("version"),
+            lambda: differences({shown: grouping.display_label(locale)}, {shown: label}),
+        )
+        grouping.label = label
         grouping.labels = {}  # a name a facilitator chose holds in every language
+    except StaleEdit as conflict:
+        db.session.rollback()
+        return _groupings_page(study_id, conflict, 409)
     except ValidationError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -230,11 +230,29 @@ def edit_statement(study_id: int, statement_id: int):
 @bp.post("/statements/<int:statement_id>/archive")
 @study_action("synthesis.edit")
 def archive_statement(study_id: int, statement_id: int):
-    """Take a statement out of the synthesis (or put it back); its history stays."""
+    """Take a statement out of the synthesis (or put it back); its history stays.
+
+    The form says which (`archived` 1 or 0): a toggle would let two people's clicks on
+    the same button undo each other.
+    """
     from app.models.base import utcnow
 
     statement = _statement(statement_id)
-    statement.archived_at = None if statement.archived_at else utcnow()
+    wanted = request.form.get("archived")
+    if wanted not in {"0", "1"}:
+        flash(
+            _("Reload the page and use its button to take the statement out or put it back."),
+            "error",
+        )
+        return redirect(
+            url_for("syntheses.statement_page", study_id=study_id, statement_id=statement_id),
+            code=303,
+        )
+    archive = wanted == "1"
+    if archive and statement.archived_at is None:
+        statement.archived_at = utcnow()
+    elif not archive:
+        statement.archived_at = None
     record(
         "statement.archive",
         statement,

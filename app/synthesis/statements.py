@@ -9,6 +9,8 @@ silently.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -117,57 +119,101 @@ def add_version(statement: Statement, text: str, positions: str, note: str, *, u
     return True
 
 
-def save_statement(
-    synthesis: Synthesis, form, *, user_id: int, statement: Statement | None = None
-) -> Statement:
-    """Create a statement or save changes to one (a changed text becomes a new version)."""
+@dataclass(frozen=True)
+class StatementDraft:
+    """What a facilitator submitted for a statement, before it is stored."""
+
+    kind: StatementKind
+    level: ProposalLevel | None
+    group_label: str
+    themes: tuple[Theme, ...]
+    text: str
+    positions: str
+
+
+def _draft(synthesis: Synthesis, form) -> StatementDraft:
     kind = _kind(form.get("kind"))
     text = clean_long_text(form.get("text"), "text", max_length=10_000)
     if not text.strip():
         raise ValidationError(_l("Write the statement."), "text")
-    positions = clean_long_text(form.get("positions"), "positions", max_length=5_000)
+    return StatementDraft(
+        kind=kind,
+        level=_level(kind, form.get("level")),
+        group_label=clean_text(
+            form.get("group_label"), "group_label", max_length=200, required=False
+        ),
+        themes=tuple(_themes(synthesis.study_id, form.getlist("themes"))),
+        text=text,
+        positions=clean_long_text(form.get("positions"), "positions", max_length=5_000),
+    )
+
+
+def _state(statement: Statement) -> tuple:
+    return (
+        statement.kind,
+        statement.level,
+        statement.group_label,
+        frozenset(theme.id for theme in statement.themes),
+    )
+
+
+def save_statement(
+    synthesis: Synthesis, form, *, user_id: int, statement: Statement | None = None
+) -> Statement:
+    """Create a statement or save changes to one (a changed text becomes a new version).
+
+    An edit must name the revision it was drawn from (`base_version`); any other
+    current revision raises EditConflict, whatever field changed since.
+    """
+    draft = _draft(synthesis, form)
     note = clean_text(form.get("note"), "note", max_length=500, required=False)
-    themes = _themes(synthesis.study_id, form.getlist("themes"))
     if statement is None:
         position = len(synthesis.statements) + 1
-        statement = Statement(synthesis=synthesis, kind=kind, position=position)
+        statement = Statement(synthesis=synthesis, kind=draft.kind, position=position)
         db.session.add(statement)
-        action = "statement.create"
+        action, before = "statement.create", None
     else:
-        # Lock the statement so two saves from the same version cannot both pass the check
-        # (PostgreSQL; SQLite serialises writers anyway), then compare with the newest version.
+        # Lock the statement so two saves from the same revision cannot both pass the check
+        # (PostgreSQL; SQLite serialises writers anyway), then compare with what is stored now.
         db.session.execute(
             db.select(Statement.id).where(Statement.id == statement.id).with_for_update()
         )
-        db.session.expire(statement, ["versions"])
+        db.session.refresh(statement)
+        db.session.expire(statement, ["versions", "themes"])
         base = as_number(form.get("base_version"), default=-1)
-        if base != statement.current.number:
-            raise EditConflict(statement, text, positions)
-        action = "statement.edit"
-    statement.kind = kind
-    statement.level = _level(kind, form.get("level"))
-    statement.group_label = clean_text(
-        form.get("group_label"), "group_label", max_length=200, required=False
-    )
-    statement.themes = themes
+        if base != statement.revision:
+            raise EditConflict(statement, draft)
+        action, before = "statement.edit", _state(statement)
+    statement.kind = draft.kind
+    statement.level = draft.level
+    statement.group_label = draft.group_label
+    statement.themes = list(draft.themes)
     db.session.flush()
-    added = add_version(statement, text, positions, note, user_id=user_id)
+    added = add_version(statement, draft.text, draft.positions, note, user_id=user_id)
+    if before is not None and (added or before != _state(statement)):
+        statement.revision = statement.revision + 1
+        db.session.flush()
     record(
         action,
         statement,
         user_id=user_id,
         study_id=synthesis.study_id,
-        details={"version": statement.current.number, "new_version": added},
+        details={
+            "version": statement.current.number,
+            "new_version": added,
+            "revision": statement.revision,
+        },
     )
     return statement
 
 
 class EditConflict(Exception):
-    """Someone saved a newer version while this edit was being written."""
+    """Someone saved the statement while this edit was being written."""
 
-    def __init__(self, statement: Statement, text: str, positions: str) -> None:
-        super().__init__("stale statement version")
-        self.statement, self.text, self.positions = statement, text, positions
+    def __init__(self, statement: Statement, draft: StatementDraft) -> None:
+        super().__init__("stale statement revision")
+        self.statement, self.draft = statement, draft
+        self.text, self.positions = draft.text, draft.positions
 
 
 def link_passage(statement: Statement, passage: Passage, coding: Coding | None, *, user_id):

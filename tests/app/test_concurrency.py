@@ -122,3 +122,68 @@ def test_simultaneous_accepts_of_a_suggestion_code_the_passage_once(app, make_us
     assert statuses == [303] * WRITERS
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Coding.id))).scalar_one() == 1
+
+
+def test_simultaneous_heading_edits_of_a_statement_keep_one(app, make_user, make_study):
+    """Saves that change only the heading, all from revision 1: one wins, the rest are 409."""
+    study_id, session_id, _passage = _study(app, make_user, make_study)
+    with app.app_context():
+        synthesis = Synthesis(study_id=study_id, group_session_id=session_id)
+        statement = Statement(synthesis=synthesis, kind=StatementKind.INTERPRETATION)
+        statement.versions.append(StatementVersion(number=1, text="Le code circule."))
+        db.session.add_all([synthesis, statement])
+        db.session.commit()
+        statement_id = statement.id
+    url = f"/studies/{study_id}/statements/{statement_id}"
+    requests = [
+        (
+            lambda c, n=n: c.post(
+                url,
+                data={
+                    "kind": "interpretation",
+                    "text": "Le code circule.",
+                    "group_label": f"Titre {n}",
+                    "base_version": 1,
+                },
+            )
+        )
+        for n in range(WRITERS)
+    ]
+    statuses = _together(app, requests)
+    assert sorted(statuses) == [303] + [409] * (WRITERS - 1)
+    with app.app_context():
+        statement = db.session.get(Statement, statement_id)
+        assert statement.revision == 2 and statement.group_label.startswith("Titre ")
+
+
+def test_simultaneous_edits_of_an_incident_sheet_keep_one(app, make_user, make_study):
+    """Sheet saves from version 1 at the same moment: one wins, the others are 409."""
+    from app.models import Consequence, IncidentSheet, WorkerAction
+
+    study_id, _session, _passage = _study(app, make_user, make_study)
+    with app.app_context():
+        sheet = IncidentSheet(
+            study_id=study_id,
+            organisation="bank",
+            channel="app",
+            worker_action=WorkerAction.INFORMED,
+            consequence=Consequence.DELAY,
+        )
+        db.session.add(sheet)
+        db.session.commit()
+        sheet_id = sheet.id
+    url = f"/studies/{study_id}/incidents/{sheet_id}"
+    form = {"organisation": "bank", "channel": "app", "worker_action": "informed"}
+    requests = [
+        (
+            lambda c, n=n: c.post(
+                url, data={**form, "consequence": "delay", "narrative": f"Récit {n}", "version": 1}
+            )
+        )
+        for n in range(WRITERS)
+    ]
+    statuses = _together(app, requests)
+    assert sorted(statuses) == [303] + [409] * (WRITERS - 1)
+    with app.app_context():
+        sheet = db.session.get(IncidentSheet, sheet_id)
+        assert sheet.version == 2 and sheet.narrative.startswith("Récit ")

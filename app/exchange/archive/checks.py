@@ -215,9 +215,12 @@ def _decode(column, value):
     return value
 
 
-def _parse_table(name: str, body: bytes) -> list[dict]:
-    """Return the decoded rows of one table file; errors name the file and line."""
-    columns = _columns(name)
+def _parse_table(name: str, body: bytes, missing: set[tuple[str, str]] = frozenset()) -> list[dict]:
+    """Return the decoded rows of one table file; errors name the file and line.
+
+    `missing` names the columns an older archive does not hold (`added_since`).
+    """
+    columns = [column for column in _columns(name) if (name, column.name) not in missing]
     keys = {column.name for column in columns}
     where = f"tables/{name}.jsonl"
     try:

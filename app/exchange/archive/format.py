@@ -185,9 +185,35 @@ class ImportedStudy:
 
 
 # Archives made at a key revision restore on an instance at its value: the tables hold the
-# same columns. 0011 only made SQLite ids AUTOINCREMENT, 0012 only changed the job table
-# (never archived) and 0013 only added an index, so yesterday's archives still restore.
-SAME_TABLES_AS = {"0010": "0013", "0011": "0013", "0012": "0013"}
+# same columns, but for those of `ADDED_COLUMNS`. 0011 only made SQLite ids AUTOINCREMENT,
+# 0012 only changed the job table (never archived), 0013 only added an index and 0014 added
+# the version counters of ADDED_COLUMNS (statement.revision, coding.memo_version...) and
+# passage_revision.merged_in, so yesterday's archives still restore.
+SAME_TABLES_AS = {"0010": "0014", "0011": "0014", "0012": "0014", "0013": "0014"}
+# Columns added since a revision of SAME_TABLES_AS: an older archive lacks them and its rows
+# take the column's default (a restored statement starts again at revision 1).
+ADDED_COLUMNS = {
+    "0014": {
+        ("statement", "revision"),
+        ("passage_revision", "merged_in"),
+        ("incident_sheet", "version"),
+        ("narrative", "version"),
+        ("theme", "version"),
+        ("coding", "memo_version"),
+        ("participant", "version"),
+        ("group_session", "version"),
+        ("grouping", "version"),
+    }
+}
+
+
+def added_since(made_at: str) -> set[tuple[str, str]]:
+    """Return the (table, column) pairs an archive made at `made_at` does not hold."""
+    if made_at not in SAME_TABLES_AS:
+        return set()
+    return {
+        pair for revision, pairs in ADDED_COLUMNS.items() if revision > made_at for pair in pairs
+    }
 
 
 def schema_revision() -> str:

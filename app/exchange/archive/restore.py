@@ -21,6 +21,7 @@ from app.exchange.archive.format import (
     ImportedStudy,
     _references,
     _table,
+    added_since,
 )
 from app.exchange.archive.remap import _adjust, _taken
 from app.models import Membership, Role, User
@@ -145,8 +146,10 @@ def import_study_archive(
     members = _read_members(data)
     manifest = _check_manifest(members)
     report(0.2, _("Reading the tables"))
+    missing = added_since(manifest["schema_revision"])
     tables = {
-        name: _parse_table(name, members[f"tables/{name}.jsonl"]) for name in ["user", *TABLES]
+        name: _parse_table(name, members[f"tables/{name}.jsonl"], missing)
+        for name in ["user", *TABLES]
     }
     for entry in manifest["tables"]:
         if entry.get("rows") != len(tables[entry["name"]]):

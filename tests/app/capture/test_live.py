@@ -165,3 +165,41 @@ def test_story_proposals_offer_the_sessions_group(client, groups):
     select = page.split('id="proposer-new"', 1)[1].split("</select>", 1)[0]
     assert ">Sanne<" in select and ">Bram<" in select
     assert ">Élodie<" not in select and ">Marc<" not in select
+
+
+def test_a_stale_session_form_is_refused_with_both_versions(client, app, groups):
+    """Two people edit one session: the later save from the older form is 409, the first stays."""
+    session_id = _new_session(client, groups, [str(groups["Sanne"])])
+    url = f"/studies/{groups['id']}/sessions/{session_id}/edit"
+    assert 'name="version" value="1"' in client.get(url).text
+    form = {"number": "1", "language": "nl", "status": "planned", "version": "1"}
+    first = client.post(url, data={**form, "place": "Anderlecht", "members": [groups["Sanne"]]})
+    assert first.status_code == 302
+    second = client.post(url, data={**form, "title": "Eerste cyclus", "members": [groups["Bram"]]})
+    assert second.status_code == 409
+    assert "Someone else saved this while you were editing" in second.text
+    assert "Anderlecht" in second.text and "Eerste cyclus" in second.text
+    assert 'name="version" value="2"' in second.text
+    with app.app_context():
+        group_session = db.session.get(GroupSession, session_id)
+        assert (group_session.place, group_session.title) == ("Anderlecht", "")
+        assert group_session.seating == [groups["Sanne"]]
+
+
+def test_a_stale_seating_form_is_refused_with_both_orders(client, app, groups):
+    """The live page's seating saved from an older page is 409; the saved order stays."""
+    session_id = _new_session(client, groups, [str(groups["Sanne"]), str(groups["Bram"])])
+    base = f"/studies/{groups['id']}/sessions/{session_id}"
+    assert 'name="version" value="1"' in client.get(f"{base}/live?phase=5").text
+    sanne, bram = f"seat-{groups['Sanne']}", f"seat-{groups['Bram']}"
+    first = client.post(
+        f"{base}/live/seating", data={"phase": "5", "version": "1", bram: "1", sanne: "2"}
+    )
+    assert first.status_code == 302
+    second = client.post(
+        f"{base}/live/seating", data={"phase": "5", "version": "1", sanne: "1", bram: "2"}
+    )
+    assert second.status_code == 409
+    assert "Bram, Sanne" in second.text and "Sanne, Bram" in second.text
+    with app.app_context():
+        assert db.session.get(GroupSession, session_id).seating == [groups["Bram"], groups["Sanne"]]

@@ -77,3 +77,43 @@ def test_undoing_the_choice(app, client, make_user, make_study):
     with app.app_context():
         narrative = db.session.get(Narrative, narrative_id)
         assert not narrative.is_chosen and narrative.narrator_id is None
+
+
+def _proposal(app, client, s) -> int:
+    data = {"proposer": s["Sophie"], "title": "L'eBox oubliée", "summary": "…", "votes": "4"}
+    assert client.post(f"{s['base']}/narratives", data=data).status_code == 302
+    with app.app_context():
+        return db.session.execute(db.select(Narrative.id)).scalar_one()
+
+
+def test_a_stale_proposal_edit_is_refused_with_both_versions(app, client, make_user, make_study):
+    """Two facilitators edit one proposal: the later save from the older form is 409."""
+    s = _setup(app, client, make_user, make_study)
+    narrative_id = _proposal(app, client, s)
+    assert 'name="version" value="1"' in client.get(s["base"]).text
+    url = f"{s['base']}/narratives/{narrative_id}"
+    mine = {"proposer": s["Sophie"], "title": "L'eBox oubliée", "votes": "4", "version": "1"}
+    assert (
+        client.post(url, data={**mine, "summary": "Le courrier n'arrive plus."}).status_code == 302
+    )
+    second = client.post(url, data={**mine, "summary": "Le rappel est perdu.", "votes": "5"})
+    assert second.status_code == 409
+    assert "Someone else saved this while you were editing" in second.text
+    assert "Le courrier n&#39;arrive plus." in second.text and "Le rappel est perdu." in second.text
+    assert 'name="version" value="2"' in second.text
+    with app.app_context():
+        narrative = db.session.get(Narrative, narrative_id)
+        assert (narrative.summary, narrative.votes) == ("Le courrier n'arrive plus.", 4)
+
+
+def test_a_proposal_edit_without_a_version_cannot_overwrite(app, client, make_user, make_study):
+    """An edit of a proposal that does not say which version it started from changes nothing."""
+    s = _setup(app, client, make_user, make_study)
+    narrative_id = _proposal(app, client, s)
+    response = client.post(
+        f"{s['base']}/narratives/{narrative_id}",
+        data={"proposer": s["Karim"], "title": "Autre titre"},
+    )
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.get(Narrative, narrative_id).title == "L'eBox oubliée"

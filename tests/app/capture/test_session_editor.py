@@ -148,7 +148,8 @@ def test_split_after_a_sentence_moves_codings_along(client, app, session):
     """Splitting creates a second passage after the first; codings stay on their words."""
     offset = TEXT.index(" Ma voisine")
     response = client.post(
-        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
     )
     assert response.status_code == 302
     with app.app_context():
@@ -161,7 +162,8 @@ def test_split_through_a_coding_keeps_both_halves(client, app, session):
     """A coding that crosses the split point becomes one coding in each part."""
     offset = TEXT.index(" le guichet")
     client.post(
-        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
     )
     with app.app_context():
         quotes = sorted(c.quote for c in db.session.execute(db.select(Coding)).scalars())
@@ -172,7 +174,8 @@ def test_merge_joins_same_speaker_and_keeps_codings(client, app, session):
     """Merging with the next passage of the same speaker keeps every coding on its words."""
     offset = TEXT.index(" Ma voisine")
     client.post(
-        f"{session['base']}/passages/{session['passage']}/split", data={"offset": str(offset)}
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
     )
     response = client.post(f"{session['base']}/passages/{session['passage']}/merge")
     assert response.status_code == 302
@@ -261,3 +264,103 @@ def test_session_page_buttons_move_and_merge_without_script(client, app, session
             .all()
         )
     assert texts == [f"Merci.\n{TEXT}"]
+
+
+def _split_then_edit_both(client, app, session):
+    """Split the passage, edit each half once; return (first id, second id)."""
+    offset = TEXT.index(" Ma voisine")
+    client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
+    )
+    with app.app_context():
+        second = db.session.execute(
+            db.select(Passage.id).where(Passage.id != session["passage"])
+        ).scalar_one()
+    half = {"phase": "5", "speaker": f"p:{session['amina']}"}
+    first_edit = client.post(
+        f"{session['base']}/passages/{session['passage']}/edit",
+        data={**half, "text": "Le CPAS a fermé le guichet !", "version": "2"},
+    )
+    second_edit = client.post(
+        f"{session['base']}/passages/{second}/edit",
+        data={
+            **half,
+            "text": "Ma voisine a tout fait sur itsme. Elle a abandonné.",
+            "version": "1",
+        },
+    )
+    assert first_edit.status_code == 302 and second_edit.status_code == 302
+    return session["passage"], second
+
+
+def test_merge_keeps_the_history_of_both_passages_in_order(client, app, session):
+    """After a merge, the merged passage's history holds both passages' earlier texts, in order."""
+    first, second = _split_then_edit_both(client, app, session)
+    response = client.post(f"{session['base']}/passages/{first}/merge")
+    assert response.status_code == 302
+    with app.app_context():
+        history = db.session.execute(
+            db.select(PassageRevision.text, PassageRevision.merged_in)
+            .filter_by(passage_id=first)
+            .order_by(PassageRevision.id)
+        ).all()
+        assert db.session.get(Passage, second) is None
+    assert history == [
+        (TEXT, False),  # before the split
+        ("Le CPAS a fermé le guichet.", False),  # before the first half's edit
+        ("Ma voisine a dû tout faire sur itsme. Elle a abandonné.", True),  # second, as split
+        ("Le CPAS a fermé le guichet !", False),  # first half just before the merge
+        ("Ma voisine a tout fait sur itsme. Elle a abandonné.", True),  # second, just before
+    ]
+    page = client.get(f"{session['base']}/passages/{first}/edit").text
+    assert "Ma voisine a dû tout faire sur itsme." in page
+    assert "from the passage merged into this one" in page
+
+
+def test_merge_keeps_codings_of_the_second_passage_on_their_words(client, app, session):
+    """A coding made in the second passage still covers its words in the merged text."""
+    first, second = _split_then_edit_both(client, app, session)
+    with app.app_context():
+        theme = db.session.execute(db.select(Theme).filter_by(key="dependency")).scalar_one()
+        words = "tout fait sur itsme"
+        start = "Ma voisine a tout fait sur itsme. Elle a abandonné.".index(words)
+        db.session.add(
+            Coding(
+                passage_id=second, theme=theme, start_offset=start, end_offset=start + len(words)
+            )
+        )
+        db.session.commit()
+    assert client.post(f"{session['base']}/passages/{first}/merge").status_code == 302
+    assert sorted(_passage(app, first)[2]) == ["fermé le guichet", "tout fait sur itsme"]
+
+
+def test_split_from_a_stale_version_is_refused_and_changes_nothing(client, app, session):
+    """A split chosen in a text someone has since edited answers 409; the passage stays whole."""
+    page = client.get(f"{session['base']}/passages/{session['passage']}/edit").text
+    assert 'name="version" value="1"' in page  # the split form carries the version seen
+    edited = "Hier, le CPAS a fermé le guichet. Ma voisine a dû tout faire sur itsme."
+    assert _edit(client, session, edited, 1).status_code == 302  # someone else saves first
+    offset = TEXT.index(" Ma voisine")  # chosen in the old text
+    response = client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(offset), "version": "1"},
+    )
+    assert response.status_code == 409
+    assert "it was not split" in response.text
+    assert TEXT in response.text and edited in response.text  # the text seen and the current one
+    with app.app_context():
+        texts = db.session.execute(db.select(Passage.text)).scalars().all()
+    assert texts == [edited]
+    assert _passage(app, session["passage"])[2] == ["fermé le guichet"]
+
+
+def test_split_without_a_version_is_refused(client, app, session):
+    """A split request that does not say which version it was chosen in splits nothing."""
+    response = client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(TEXT.index(" Ma voisine"))},
+    )
+    assert response.status_code == 409
+    with app.app_context():
+        assert len(db.session.execute(db.select(Passage)).all()) == 1

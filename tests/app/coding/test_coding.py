@@ -316,3 +316,35 @@ def test_form_routes_check_the_coding_belongs_to_the_session_in_the_url(client, 
     assert client.post(f"{url}/delete").status_code == 404
     assert client.post(f"{url}/memo", data={"memo": "x"}).status_code == 404
     assert len(_codings(app)) == 1
+
+
+def test_a_stale_memo_form_is_refused_with_both_memos(client, app, study):
+    """Coder and reviewer edit one memo: the later save from the older page is 409."""
+    login(client, "facilitator@example.org")
+    coding_id = _post(client, study, start=0, end=6).json["id"]
+    url = f"/studies/{study['id']}/sessions/{_session_id(app)}/codings/{coding_id}"
+    assert 'name="memo_version" value="1"' in client.get(url).text
+    owner = app.test_client()
+    login(owner, "owner@example.org")
+    first = owner.post(f"{url}/memo", data={"memo": "Relire avec le groupe.", "memo_version": "1"})
+    assert first.status_code == 302
+    second = client.post(f"{url}/memo", data={"memo": "Citation forte.", "memo_version": "1"})
+    assert second.status_code == 409
+    assert "Someone else saved this while you were editing" in second.text
+    assert "Relire avec le groupe." in second.text and "Citation forte." in second.text
+    assert 'name="memo_version" value="2"' in second.text
+    assert [c.memo for c in _codings(app)] == ["Relire avec le groupe."]
+
+
+def test_api_memo_with_an_old_version_is_refused(client, app, study):
+    """PATCH with the memo_version read earlier answers 409 once someone saved the memo."""
+    login(client, "facilitator@example.org")
+    created = _post(client, study, start=0, end=6).json
+    assert created["memo_version"] == 1
+    url = f"/api/studies/{study['id']}/codings/{created['id']}"
+    saved = client.patch(url, json={"memo": "revoir", "memo_version": 1})
+    assert saved.status_code == 200 and saved.json["memo_version"] == 2
+    stale = client.patch(url, json={"memo": "autre", "memo_version": 1})
+    assert stale.status_code == 409
+    assert (stale.json["memo"], stale.json["yours"]) == ("revoir", "autre")
+    assert [c.memo for c in _codings(app)] == ["revoir"]

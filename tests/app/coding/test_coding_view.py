@@ -145,7 +145,8 @@ def test_memo_is_written_on_the_codings_own_page(client, app, session):
     assert page.status_code == 200 and "<textarea" in page.text
     action = re.search(r'<form method="post" action="([^"]+/memo)"', page.text)[1]
     response = client.post(
-        action, data={"memo": "revisit <b>this</b>", "csrf_token": _csrf(page.text)}
+        action,
+        data={"memo": "revisit <b>this</b>", "memo_version": "1", "csrf_token": _csrf(page.text)},
     )
     assert response.status_code == 302
     html = client.get(session["url"]).text

@@ -340,3 +340,22 @@ def test_a_file_that_would_turn_one_theme_into_another_is_refused_whole(
     assert "mine.csv: the theme “" in page and "carries the GUID of the study's theme" in page
     assert "nothing was imported" in page
     assert _stored(app, study_id) == before
+
+
+def test_a_theme_form_opened_before_an_import_cannot_undo_it(client, app, make_user, make_study):
+    """A codebook upload counts as a save: an edit form opened before it answers 409."""
+    _owner, study_id = _setup(client, make_user, make_study)
+    with app.app_context():
+        theme_id = db.session.execute(db.select(Theme.id).filter_by(key="privacy")).scalar_one()
+    csv_bytes = client.get(f"/studies/{study_id}/codebook/export.csv").data
+    client.post(
+        f"/studies/{study_id}/codebook/import",
+        data={"file": (io.BytesIO(csv_bytes.replace(b"Privacy", b"Privacy and data")), "c.csv")},
+        content_type="multipart/form-data",
+    )
+    stale = client.post(
+        f"/studies/{study_id}/codebook/{theme_id}", data={"version": "1", "label_en": "Privacy"}
+    )
+    assert stale.status_code == 409
+    with app.app_context():
+        assert db.session.get(Theme, theme_id).label_en == "Privacy and data"

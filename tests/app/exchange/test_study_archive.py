@@ -17,7 +17,7 @@ from app.accounts.audit import record_event
 from app.coding.retrieval import matching_passages
 from app.demo import load_demo
 from app.exchange.archive.export import export_study_archive
-from app.exchange.archive.format import EXCLUDED, TABLES, ArchiveError
+from app.exchange.archive.format import ADDED_COLUMNS, EXCLUDED, TABLES, ArchiveError
 from app.exchange.archive.restore import import_study_archive
 from app.models import (
     ConsentScope,
@@ -572,6 +572,13 @@ def _manifest(members, **values) -> None:
     members["manifest.json"] = json.dumps(manifest).encode()
 
 
+def _drop_column(members, table: str, column: str) -> None:
+    name = f"tables/{table}.jsonl"
+    rows = [json.loads(line) for line in members[name].decode().split("\n") if line]
+    assert all(row.pop(column) is not None for row in rows)
+    members[name] = "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
 def _set(table: str, number: int, **values):
     def change(members):
         def edit(line):
@@ -706,16 +713,23 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
     assert "0042" in refused.value.message and revision in refused.value.message
 
 
-@pytest.mark.parametrize("made_at", ["0010", "0011", "0012"])
+@pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013"])
 def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported, made_at):
-    """0011, 0012 and 0013 changed no archived column: archives made at 0010, 0011 and 0012
-    restore."""
+    """0011 to 0014 changed no archived column but for those 0014 added (statement.revision...):
+    archives made at 0010 to 0013 (without them) restore."""
     with app.app_context():
         revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
-        assert revision == "0013"
-        archive = _rewrite(exported, lambda m: _manifest(m, schema_revision=made_at))
+        assert revision == "0014"
+
+        def older(members):
+            _manifest(members, schema_revision=made_at)
+            for table, column in ADDED_COLUMNS["0014"]:
+                _drop_column(members, table, column)
+
+        archive = _rewrite(exported, older)
         result = import_study_archive(archive)
         assert result.counts["passage"] > 0 and result.counts["coding"] > 0
+        assert result.counts["statement"] > 0
 
 
 def _stored_with_a_damaged_table(archive: bytes, **manifest_values) -> bytes:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.models import (
     Coding,
     GroupSession,
+    KnownName,
     Participant,
     Passage,
     PassageRevision,
@@ -301,3 +304,24 @@ def test_live_capture_answers_with_the_personal_data_warning(client, app, study)
         json={"client_key": "k2", "phase": 5, "speaker": "f:Animatrice", "text": "Merci."},
     )
     assert quiet.get_json()["warning"] is None
+
+
+def test_a_stale_names_list_is_refused_with_both_lists(client, app, study):
+    """Two reviewers save the names list from the same page: the second is 409, no name lost."""
+    url = f"/studies/{study['id']}/privacy/"
+    assert client.post(f"{url}names", data={"names": "Jan Verhaegen\n"}).status_code == 302
+    page = client.get(url).text
+    version = re.search(r'name="names_version" value="([0-9a-f]+)"', page)[1]
+    first = client.post(
+        f"{url}names",
+        data={"names": "Jan Verhaegen\nFatima El Idrissi\n", "names_version": version},
+    )
+    assert first.status_code == 302
+    second = client.post(
+        f"{url}names", data={"names": "Jan Verhaegen\nMarc Dubois\n", "names_version": version}
+    )
+    assert second.status_code == 409
+    assert "Fatima El Idrissi" in second.text and "Marc Dubois" in second.text
+    with app.app_context():
+        names = set(db.session.execute(db.select(KnownName.name)).scalars())
+    assert names == {"Jan Verhaegen", "Fatima El Idrissi"}

@@ -146,7 +146,9 @@ def test_split_and_merge_keep_a_withdrawal(app, client, world):
     with app.app_context():
         passage = db.session.get(Passage, w["passage-Amina"])
         passage.quote_withdrawn_at = utcnow()
-        tail = split_passage(passage, passage.text.index("le guichet"), user_id=w["owner"])
+        tail = split_passage(
+            passage, passage.text.index("le guichet"), version=passage.version, user_id=w["owner"]
+        )
         db.session.commit()
         assert tail.quote_withdrawn_at is not None
         head = db.session.get(Passage, w["passage-Amina"])
@@ -165,7 +167,9 @@ def test_merging_moves_quote_decisions_and_statement_quotes(app, client, world):
     _, links = _round_link(app, w, [sid])
     with app.app_context():
         passage = db.session.get(Passage, w["passage-Amina"])
-        tail = split_passage(passage, passage.text.index("le guichet"), user_id=w["owner"])
+        tail = split_passage(
+            passage, passage.text.index("le guichet"), version=passage.version, user_id=w["owner"]
+        )
         db.session.add(StatementLink(statement_id=sid, passage_id=tail.id))
         db.session.commit()
         tail_id = tail.id

@@ -103,12 +103,17 @@ def test_rename_recolour_and_nest(client, app, coded):
     url = f"/studies/{study_id}/codebook/{ids['outsourcing']}"
     response = client.post(
         url,
-        data={"label_en": "Shifted work", "colour": "#123456", "parent_id": str(ids["dependency"])},
+        data={
+            "version": "1",
+            "label_en": "Shifted work",
+            "colour": "#123456",
+            "parent_id": str(ids["dependency"]),
+        },
     )
     assert response.status_code == 302
     response = client.post(
         f"/studies/{study_id}/codebook/{ids['dependency']}",
-        data={"label_en": "Dependency", "parent_id": str(ids["outsourcing"])},
+        data={"version": "1", "label_en": "Dependency", "parent_id": str(ids["outsourcing"])},
     )
     assert response.status_code == 422 and b"cannot be nested inside itself" in response.data
     with app.app_context():
@@ -125,11 +130,15 @@ def test_rename_recolour_and_nest(client, app, coded):
 
 
 def test_merge_moves_every_coding_and_child(client, app, coded):
-    """Merging privacy into dependency moves its 3 codings and its children."""
+    """Merging privacy into dependency moves its 3 codings and its children.
+
+    The fixture codes the same words by the same coder with every theme, so the moved
+    codings are folded into dependency's identical ones instead of doubling them.
+    """
     study_id, ids = coded
     client.post(
         f"/studies/{study_id}/codebook/{ids['role_confusion']}",
-        data={"label_en": "Role confusion", "parent_id": str(ids["privacy"])},
+        data={"version": "1", "label_en": "Role confusion", "parent_id": str(ids["privacy"])},
     )
     response = client.post(
         f"/studies/{study_id}/codebook/{ids['privacy']}/merge",
@@ -137,14 +146,14 @@ def test_merge_moves_every_coding_and_child(client, app, coded):
     )
     assert response.status_code == 302
     counts = _counts(app)
-    assert "privacy" not in counts and counts["dependency"] == 6
-    assert sum(counts.values()) == 12
+    assert "privacy" not in counts and counts["dependency"] == 3
+    assert sum(counts.values()) == 9
     with app.app_context():
         assert db.session.get(Theme, ids["role_confusion"]).parent_id == ids["dependency"]
         event = db.session.execute(
             db.select(AuditEvent).filter_by(action="theme.merge")
         ).scalar_one()
-        assert event.details["codings_moved"] == 3
+        assert event.details["codings_moved"] == 3 and event.details["codings_folded"] == 3
 
 
 def test_merge_into_itself_or_own_child_is_refused(client, app, coded):
@@ -154,7 +163,7 @@ def test_merge_into_itself_or_own_child_is_refused(client, app, coded):
     assert client.post(url, data={"target_id": str(ids["privacy"])}).status_code == 422
     client.post(
         f"/studies/{study_id}/codebook/{ids['outsourcing']}",
-        data={"label_en": "Outsourcing", "parent_id": str(ids["privacy"])},
+        data={"version": "1", "label_en": "Outsourcing", "parent_id": str(ids["privacy"])},
     )
     response = client.post(url, data={"target_id": str(ids["outsourcing"])})
     assert response.status_code == 422 and b"its own child" in response.data
@@ -162,7 +171,7 @@ def test_merge_into_itself_or_own_child_is_refused(client, app, coded):
 
 
 def test_delete_moving_codings_keeps_them(client, app, coded):
-    """Deleting with 'move' hands the codings to the chosen theme."""
+    """Deleting with 'move' hands the codings to the chosen theme (identical ones folded)."""
     study_id, ids = coded
     response = client.post(
         f"/studies/{study_id}/codebook/{ids['privacy']}/delete",
@@ -170,7 +179,7 @@ def test_delete_moving_codings_keeps_them(client, app, coded):
     )
     assert response.status_code == 302
     counts = _counts(app)
-    assert "privacy" not in counts and counts["outsourcing"] == 6 and sum(counts.values()) == 12
+    assert "privacy" not in counts and counts["outsourcing"] == 3 and sum(counts.values()) == 9
 
 
 def test_delete_with_codings_deletes_them_and_audits_count(client, app, coded):
@@ -203,7 +212,7 @@ def test_api_theme_delete_requires_a_choice(client, app, coded):
     assert client.delete(url).status_code == 422
     response = client.delete(f"{url}?move_to={ids['dependency']}")
     assert response.json == {"deleted": ids["privacy"], "codings_affected": 3}
-    assert _counts(app)["dependency"] == 6
+    assert _counts(app)["dependency"] == 3  # identical codings folded
 
 
 def test_theme_stylesheet_carries_colours(client, coded):
@@ -219,7 +228,7 @@ def test_merge_or_delete_page_offers_the_other_themes(client, app, coded):
     study_id, ids = coded
     client.post(
         f"/studies/{study_id}/codebook/{ids['outsourcing']}",
-        data={"label_en": "Outsourcing", "parent_id": str(ids["privacy"])},
+        data={"version": "1", "label_en": "Outsourcing", "parent_id": str(ids["privacy"])},
     )
     url = f"/studies/{study_id}/codebook/{ids['privacy']}/merge"
     assert f'href="{url}"'.encode() in client.get(f"/studies/{study_id}/codebook/").data
@@ -277,3 +286,31 @@ def test_codebook_pages_grow_linearly_with_the_number_of_themes(client, app, cod
     assert large_page < 12 * small_page
     assert large_merge < 12 * small_merge
     assert large_page < 600 * 1024  # it was 27 MB
+
+
+def test_a_stale_theme_edit_is_refused_with_both_versions(client, app, coded):
+    """Two facilitators edit one theme: the later save from the older form is 409."""
+    study_id, ids = coded
+    url = f"/studies/{study_id}/codebook/{ids['outsourcing']}"
+    assert 'name="version" value="1"' in client.get(url).text
+    first = client.post(url, data={"version": "1", "label_en": "Shifted work"})
+    assert first.status_code == 302
+    second = client.post(
+        url, data={"version": "1", "label_en": "Outsourcing", "definition_en": "Work moved."}
+    )
+    assert second.status_code == 409
+    assert "Someone else saved this while you were editing" in second.text
+    assert "Shifted work" in second.text and "Work moved." in second.text
+    assert 'name="version" value="2"' in second.text
+    with app.app_context():
+        theme = db.session.get(Theme, ids["outsourcing"])
+        assert (theme.label_en, theme.definition_en) == ("Shifted work", "")
+
+
+def test_a_theme_edit_without_a_version_cannot_overwrite(client, app, coded):
+    """A theme edit that does not say which version it started from changes nothing."""
+    study_id, ids = coded
+    url = f"/studies/{study_id}/codebook/{ids['outsourcing']}"
+    assert client.post(url, data={"label_en": "Renamed"}).status_code == 409
+    with app.app_context():
+        assert db.session.get(Theme, ids["outsourcing"]).label_en != "Renamed"

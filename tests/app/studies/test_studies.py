@@ -380,3 +380,52 @@ def test_attribute_keys_are_shown_as_labels_in_filters(client, app, owner, make_
     matrices = client.get(f"/studies/{study_id}/matrices", headers={"Accept-Language": "en"})
     assert ">Organisation type</option>" in matrices.text
     assert ">organisation_type</option>" not in matrices.text
+
+
+def _participant(client, app, study_id) -> int:
+    data = {"pseudonym": "Nadia", "organisation_type": "CPAS", "position": "AS"}
+    client.post(f"/studies/{study_id}/participants/", data=data)
+    with app.app_context():
+        return db.session.execute(db.select(Participant.id)).scalar_one()
+
+
+def test_a_stale_participant_edit_is_refused_with_both_versions(client, app, owner, make_study):
+    """Two people edit one participant: the later save from the older form is 409."""
+    study_id = make_study(owner)
+    url = f"/studies/{study_id}/participants/{_participant(client, app, study_id)}"
+    assert 'name="version" value="1"' in client.get(url).text
+    details = {
+        "action": "details",
+        "pseudonym": "Nadia",
+        "organisation_type": "CPAS",
+        "position": "AS",
+        "version": "1",
+    }
+    assert client.post(url, data={**details, "position": "coordinatrice"}).status_code == 302
+    second = client.post(url, data={**details, "organisation_type": "OCMW"})
+    assert second.status_code == 409
+    assert "Someone else saved this while you were editing" in second.text
+    assert "coordinatrice" in second.text and "OCMW" in second.text
+    assert 'name="version" value="2"' in second.text
+    with app.app_context():
+        assert db.session.execute(db.select(Participant.attributes)).scalar_one() == {
+            "organisation_type": "CPAS",
+            "position": "coordinatrice",
+        }
+
+
+def test_an_erased_participant_is_not_restored_by_an_open_form(client, app, owner, make_study):
+    """An edit form opened before the erasure cannot bring the pseudonym back."""
+    study_id = make_study(owner)
+    participant_id = _participant(client, app, study_id)
+    url = f"/studies/{study_id}/participants/{participant_id}"
+    erased = client.post(f"{url}/erase", data={"confirm": "Nadia"})
+    assert erased.status_code in (302, 303)
+    for version in ("1", "2"):
+        response = client.post(
+            url, data={"action": "details", "pseudonym": "Nadia", "version": version}
+        )
+        assert response.status_code in (409, 422)
+    with app.app_context():
+        participant = db.session.get(Participant, participant_id)
+        assert (participant.pseudonym, participant.attributes) == (f"erased-{participant_id}", {})

@@ -217,7 +217,7 @@ def test_groupings_of_the_demo_can_be_accepted_merged_renamed_and_dismissed(app,
     base = f"/studies/{study_id}/analysis/groupings"
     client.post(f"{base}/{ids[0]}/accept", data={"theme": "new", "label": "Guichets fermés"})
     client.post(f"{base}/merge", data={"groupings": [ids[1], ids[2]]})
-    client.post(f"{base}/{ids[1]}/rename", data={"label": "Nouveau nom"})
+    client.post(f"{base}/{ids[1]}/rename", data={"label": "Nouveau nom", "version": "1"})
     client.post(f"{base}/{ids[3]}/dismiss")
     with app.app_context():
         theme = db.session.execute(
@@ -301,7 +301,8 @@ def test_groupings_never_name_people_and_read_in_each_readers_language(app, clie
         assert label in page
     # A name the facilitator gives holds for every reader.
     client.post(
-        f"/studies/{study_id}/analysis/groupings/{first}/rename", data={"label": "Loketten"}
+        f"/studies/{study_id}/analysis/groupings/{first}/rename",
+        data={"label": "Loketten", "version": "1"},
     )
     client.post("/language", data={"language": "fr", "next": "/"})
     page = client.get(f"/studies/{study_id}/analysis/groupings").text
@@ -333,3 +334,24 @@ def test_lemmas_cached_by_an_older_lemmatiser_are_redone(app, client, session_wo
             )
         ).scalar_one()
         assert privacy.status == SuggestionStatus.OPEN  # still suggested from its real words
+
+
+def test_a_stale_grouping_rename_is_refused_with_both_names(app, client, make_user, make_study):
+    """Two facilitators rename one grouping from the same page: the second is 409."""
+    owner = make_user("owner@example.org")
+    study_id = make_study(owner)
+    with app.app_context():
+        grouping = Grouping(study_id=study_id, label="guichet fermé", terms=["guichet"])
+        db.session.add(grouping)
+        db.session.commit()
+        grouping_id = grouping.id
+    login(client, "owner@example.org")
+    page = client.get(f"/studies/{study_id}/analysis/groupings").text
+    assert 'name="version" value="1"' in page
+    url = f"/studies/{study_id}/analysis/groupings/{grouping_id}/rename"
+    assert client.post(url, data={"label": "Guichets fermés", "version": "1"}).status_code == 303
+    second = client.post(url, data={"label": "Accès au guichet", "version": "1"})
+    assert second.status_code == 409
+    assert "Guichets fermés" in second.text and "Accès au guichet" in second.text
+    with app.app_context():
+        assert db.session.get(Grouping, grouping_id).label == "Guichets fermés"
