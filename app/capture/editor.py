@@ -11,16 +11,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.policy import in_study, study_action
 from app.capture.group import facilitator_labels
+from app.capture.joins import SplitConflict, merge_with_next, split_passage
 from app.capture.passages import (
     CodingsAffected,
     EditConflict,
-    SplitConflict,
     add_passage,
     edit_passage,
-    merge_with_next,
     move_passage,
     parse_speaker,
-    split_passage,
 )
 from app.models import GroupSession, Passage, PassageRevision
 from app.models.phases import PHASES

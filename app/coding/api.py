@@ -25,7 +25,8 @@ from app.models import Coding, GroupSession, Passage, Theme
 from app.platform.edits import StaleEdit
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id
-from app.studies.codebook import add_theme, delete_theme, theme_by_id, theme_fields
+from app.studies.codebook import add_theme, theme_by_id, theme_fields
+from app.studies.theme_changes import delete_theme
 
 bp = Blueprint("api", __name__, url_prefix="/api/studies/<int:study_id>")
 

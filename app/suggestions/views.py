@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from app.accounts.audit import record
 from app.accounts.policy import allowed, in_study, study_action
-from app.coding.codings import open_suggestions
+from app.coding.suggestion_panel import open_suggestions
 from app.jobs.queue import enqueue, latest_job
 from app.models import (
     Grouping,

@@ -19,7 +19,8 @@ from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from app.accounts.users import create_user
-from app.capture.passages import Speaker, add_passage, edit_passage, merge_with_next
+from app.capture.joins import merge_with_next
+from app.capture.passages import Speaker, add_passage, edit_passage
 from app.coding.codings import code_passage, remove_coding
 from app.coding.retrieval import matching_passages
 from app.exchange.archive.format import ADDED_COLUMNS

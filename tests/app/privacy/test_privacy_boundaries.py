@@ -140,7 +140,7 @@ def test_a_transversal_round_shows_each_participant_only_their_own_groups_words(
 
 
 def test_split_and_merge_keep_a_withdrawal(app, client, world):
-    from app.capture.passages import merge_with_next, split_passage
+    from app.capture.joins import merge_with_next, split_passage
 
     w = world
     with app.app_context():
@@ -160,7 +160,7 @@ def test_split_and_merge_keep_a_withdrawal(app, client, world):
 
 
 def test_merging_moves_quote_decisions_and_statement_quotes(app, client, world):
-    from app.capture.passages import merge_with_next, split_passage
+    from app.capture.joins import merge_with_next, split_passage
 
     w = world
     sid = _statement(app, w, "session1", quotes=[w["passage-Amina"]])
