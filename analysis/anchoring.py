@@ -53,3 +53,33 @@ def reanchor(old: str, new: str, spans: list[tuple[int, int]]) -> list[Reanchore
 def _covered(blocks, start: int, end: int) -> bool:
     """Tell whether old[start:end] lies inside one unchanged block."""
     return any(a <= start and end <= a + size for a, _b, size in blocks)
+
+
+def across_replacements(
+    spans: list[tuple[int, int]], occurrences: list[tuple[int, int, int]]
+) -> list[tuple[int, int]]:
+    """Return each span moved through known replacements: (old start, old end, new length).
+
+    Exact where `reanchor` can only guess: difflib pairs the characters a name shares with
+    its replacement ("Ann" → "Anonymous"), so a coding on the name kept part of it, and one
+    on a name that ends the text lost its end. A bound outside every occurrence shifts by
+    the change of length before it; a bound inside one goes to that occurrence's edge, so a
+    span touching an occurrence covers all of its replacement. Occurrences are in order and
+    do not overlap.
+    """
+    return [
+        (_through(occurrences, start, is_end=False), _through(occurrences, end, is_end=True))
+        for start, end in spans
+    ]
+
+
+def _through(occurrences: list[tuple[int, int, int]], position: int, *, is_end: bool) -> int:
+    """Map one old offset through the replacements (an end may sit on an occurrence's end)."""
+    shift = 0
+    for start, end, size in occurrences:
+        if start < position < end or (position == start and not is_end and start < end):
+            return start + shift + (size if is_end else 0)
+        if end > position:
+            break
+        shift += size - (end - start)
+    return position + shift

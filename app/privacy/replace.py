@@ -13,7 +13,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
-from analysis.anchoring import reanchor
+from analysis.anchoring import across_replacements
 from analysis.pii import name_span
 from app.accounts.audit import record, record_event
 from app.models import Coding, Passage, PiiFinding, StatementVersion
@@ -82,7 +82,7 @@ def replace_in_fields(
     `session` limits session-bound rows to one session (None: the transversal synthesis);
     rows bound to no session are always reached. The replacement is literal text.
     """
-    replacement = _literal(replacement)
+    plain, replacement = replacement, _literal(replacement)
     changed = []
     for source in SOURCES:
         for row in db.session.execute(source.select(study_id, session)).scalars():
@@ -94,7 +94,7 @@ def replace_in_fields(
                     continue
                 touched.add(name)
                 if isinstance(row, Passage) and name == "text":
-                    _rewrite(row, new)  # codings stay on their words
+                    _rewrite(row, new, pattern, old, len(plain))  # codings keep their words
                 else:
                     setattr(row, name, new)
             for name in source.json_fields:
@@ -122,18 +122,21 @@ def replace_names_in_study(study_id: int, names: list[str], replacement: str) ->
     return sum(isinstance(row, Passage) for row in changed)
 
 
-def _rewrite(passage: Passage, new_text: str) -> int:
-    """Give a passage a new text, keeping its codings on their words."""
-    spots = reanchor(
-        passage.text, new_text, [(c.start_offset, c.end_offset) for c in passage.codings]
-    )
-    for coding, spot in zip(list(passage.codings), spots, strict=True):
-        if spot.end > spot.start:
-            coding.start_offset, coding.end_offset = spot.start, spot.end
-        else:
+def _rewrite(passage: Passage, new_text: str, pattern: re.Pattern, old: str, size: int) -> None:
+    """Give a passage its new text, each coding moved exactly past the replaced occurrences.
+
+    The occurrences are known, so nothing is guessed: a coding on a name covers all of its
+    replacement, and the words around it stay covered (`analysis.anchoring.across_replacements`).
+    """
+    occurrences = [(m.start(), m.end(), size) for m in pattern.finditer(old)]
+    codings = list(passage.codings)
+    spots = across_replacements([(c.start_offset, c.end_offset) for c in codings], occurrences)
+    for coding, (start, end) in zip(codings, spots, strict=True):
+        if end > start:
+            coding.start_offset, coding.end_offset = start, end
+        else:  # an empty replacement of all its words leaves nothing to code
             db.session.delete(coding)
     passage.text = new_text
-    return 1
 
 
 def replace_everywhere(finding: PiiFinding, replacement: str, *, user_id: int) -> int:
