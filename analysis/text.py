@@ -7,6 +7,10 @@ import unicodedata
 # The control characters (Unicode category Cc: U+0000-U+001F and U+007F-U+009F) except tab
 # and line feed, for str.translate: 20 times faster than testing each character's category.
 _CONTROLS = dict.fromkeys([c for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\n\t"])
+# A vertical tab (Word's manual line break) and a form feed (a page break) separate lines:
+# deleting them glued the words on either side ("dit\x0bnon" became "ditnon").
+LINE_BREAKING_CONTROLS = "\x0b\x0c"
+_CONTROLS.update(dict.fromkeys(map(ord, LINE_BREAKING_CONTROLS), "\n"))
 
 
 def normalise_text(text: str) -> str:
@@ -17,7 +21,7 @@ def normalise_text(text: str) -> str:
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     # Control characters (NUL above all: PostgreSQL refuses it) carry no meaning in a
-    # transcript; tabs and line breaks stay.
+    # transcript; tabs and line breaks stay, and a vertical tab or form feed breaks the line.
     text = text.translate(_CONTROLS)
     text = unicodedata.normalize("NFC", text)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()

@@ -8,8 +8,9 @@ import re
 from analysis import normalise_text
 from app.capture.formats.turns import TranscriptError
 
-# C0/C1 control characters except tab, newline, form feed and carriage return.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# C0/C1 control characters except tab, newline, vertical tab (Word's line break), form
+# feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_CONTROL_SHARE = 0.01
 
 

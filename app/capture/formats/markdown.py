@@ -34,18 +34,27 @@ def speaker_key(name: str) -> str:
 def reads_as_name(name: str) -> bool:
     """Whether a prefix before a colon reads as a speaker: a few capitalised words.
 
-    Each word starts with a capital or a digit, or is a name link ("van", "de"), or is
-    in brackets ("Sophie (CPAS)"); a clause ("De school weigerde ...") does not.
+    Each word starts with a capital, a digit or a letter of a script without case, or is
+    a name link ("van", "de"), or is in brackets ("Sophie (CPAS)"); a clause ("De school
+    weigerde ...") does not.
     """
     words = name.split()
     if not 1 <= len(words) <= MAX_NAME_WORDS:
         return False
     if words[0].lower() in _NAME_LINKS and len(words) == 1:
         return False
-    return all(
-        word[0].isupper() or word[0].isdigit() or word[0] in "([" or word in _NAME_LINKS
-        for word in words
-    )
+    return all(_opens_name(word) or word in _NAME_LINKS for word in words)
+
+
+def _opens_name(word: str) -> bool:
+    """A capital, a digit, a bracket, or a letter of a script without case ("ياسمين", "王芳").
+
+    Such scripts cannot mark a name by its capital: their names were never speakers, and
+    their lines went silently into the turn before.
+    """
+    first = word[0]
+    caseless = first.isalpha() and not first.islower() and first.lower() == first.upper()
+    return first.isupper() or first.isdigit() or first in "([" or caseless
 
 
 def speaker_line(line: str, known: Collection[str] = ()) -> tuple[str, str] | None:
@@ -107,7 +116,7 @@ def parse_markdown(text: str, *, source: str, known: Collection[str] = ()) -> li
             if phase is not None:
                 collector.heading(number, phase)
             elif level == 1:
-                collector.title(title)
+                collector.title(number, title)
             continue
         turn = speaker_line(line, seen)
         if turn:

@@ -144,8 +144,19 @@ class TurnCollector:
                 where=f"{self.unit} {number}",
             )
 
-    def title(self, title: str) -> None:
-        """Keep the first title of the file (a level-1 heading that names no phase)."""
+    def title(self, number: int, title: str) -> None:
+        """Keep the first title of the file (a level-1 heading that names no phase).
+
+        Among the turns such a line holds words that would be lost: it is refused.
+        """
+        if self._speaker is not None or self.turns:
+            raise TranscriptError(
+                self.source,
+                number,
+                "a “#” line among the turns is neither a phase nor the title",
+                "remove the “#” to keep the words in the turn, or make it a phase heading",
+                where=f"{self.unit} {number}",
+            )
         if not self.turns.title and title.strip():
             self.turns.title = " ".join(title.split())[:200]
 

@@ -233,7 +233,7 @@ def parse_docx(data: bytes, *, source: str, known: Collection[str] = ()) -> list
             if phase is not None:
                 collector.heading(number, phase)
             elif level == 1:
-                collector.title(title)
+                collector.title(number, title)
             continue
         turn = _bold_speaker(raw, bold) or _speaker_paragraph(text, seen)
         if turn:
