@@ -11,6 +11,10 @@ _CONTROLS = dict.fromkeys([c for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(
 # deleting them glued the words on either side ("dit\x0bnon" became "ditnon").
 LINE_BREAKING_CONTROLS = "\x0b\x0c"
 _CONTROLS.update(dict.fromkeys(map(ord, LINE_BREAKING_CONTROLS), "\n"))
+# The noncharacters XML 1.0 cannot hold become U+FFFD (same length: offsets stay), so no
+# stored text can break an export (a .qdpx, a .qdc) or be lost from one.
+NONCHARACTERS = {0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
+_CONTROLS.update(NONCHARACTERS)
 
 
 def normalise_text(text: str) -> str:

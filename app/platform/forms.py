@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
 from analysis import normalise_text
+from analysis.text import NONCHARACTERS
 from app.platform.config import LANGUAGES
 
 
@@ -67,6 +68,7 @@ def has_lone_surrogate(value) -> bool:
 def clean_text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str:
     """Normalise a one-line text (NFC, trimmed) and check its length."""
     text = unicodedata.normalize("NFC", refuse_surrogates((value or "").strip(), field))
+    text = text.translate(NONCHARACTERS)  # U+FFFE/U+FFFF: U+FFFD, as in normalise_text
     if required and not text:
         raise ValidationError(_l("This field is required."), field)
     if len(text) > max_length:

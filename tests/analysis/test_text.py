@@ -44,13 +44,14 @@ def test_normalise_text_drops_control_characters_but_keeps_tabs_and_lines():
 def test_normalise_text_drops_exactly_the_control_category():
     """Every code point of category Cc but tab, newline, VT and FF goes; the rest stays.
 
-    A vertical tab or form feed becomes a line break, so the words around it stay apart.
+    A vertical tab or form feed becomes a line break, so the words around it stay apart;
+    U+FFFE and U+FFFF (XML cannot hold them) become U+FFFD.
     """
     from analysis.text import _CONTROLS
 
     every = "".join(chr(c) for c in range(0x110000))
     expected = "".join(
-        "\n" if ch in "\x0b\x0c" else ch
+        "\n" if ch in "\x0b\x0c" else "\ufffd" if ch in "\ufffe\uffff" else ch
         for ch in every
         if ch in "\n\t\x0b\x0c" or unicodedata.category(ch) != "Cc"
     )

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from lxml import etree
 from sqlalchemy.orm import selectinload
 
+from analysis.text import NONCHARACTERS
 from app.exchange.codebook_block import CONTAINER_NAME, container_guid, container_text
 from app.exchange.codebook_files import codebook_entries
 from app.exchange.codebook_qdc import _description, default_language_label
@@ -55,12 +56,17 @@ def _timestamp(value: datetime | None) -> str | None:
     return value.replace(microsecond=0).isoformat() + "Z"
 
 
+def _xml(value: str) -> str:
+    """Text XML can hold: U+FFFE/U+FFFF (stored before normalise_text replaced them) → U+FFFD."""
+    return value.translate(NONCHARACTERS)
+
+
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes) -> etree._Element:
     element = etree.SubElement(
-        parent, q(tag), {k: v for k, v in attributes.items() if v is not None}
+        parent, q(tag), {k: _xml(v) for k, v in attributes.items() if v is not None}
     )
     if text is not None:
-        element.text = text
+        element.text = _xml(text)
     return element
 
 
@@ -82,7 +88,7 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     root = etree.Element(
         q("Project"),
         nsmap={None: PROJECT_NS},
-        name=redact(study.title),
+        name=_xml(redact(study.title)),
         origin=ORIGIN,
         creationDateTime=_timestamp(datetime.now(UTC)),
     )
@@ -190,7 +196,7 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
     source = etree.Element(
         q("TextSource"),
         guid=guid,
-        name=f"{session.number}. {redact(session.title)}"
+        name=f"{session.number}. {_xml(redact(session.title))}"
         if session.title
         else f"Session {session.number}",
         plainTextPath=f"internal://{guid}.txt",

@@ -43,7 +43,7 @@ from array import array
 from dataclasses import dataclass
 
 from analysis import normalise_text
-from analysis.text import LINE_BREAKING_CONTROLS
+from analysis.text import LINE_BREAKING_CONTROLS, NONCHARACTERS
 from app.capture.formats.headings import MARKDOWN_HEADING, PHASE_NAMES, phase_of_title
 from app.capture.formats.markdown import speaker_key, speaker_line
 from app.exchange.codebook_block import PREFIX, SEPARATOR
@@ -227,6 +227,8 @@ def normalise_with_offsets(raw: str) -> tuple[str, array | None]:
                 index[position] = len(kept) - 1
         elif char in LINE_BREAKING_CONTROLS:
             kept.append("\n")
+        elif ord(char) in NONCHARACTERS:
+            kept.append(NONCHARACTERS[ord(char)])
         elif (position == 0 and char == "\ufeff") or (
             char not in "\n\t" and unicodedata.category(char) == "Cc"
         ):
