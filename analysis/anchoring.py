@@ -37,10 +37,44 @@ def _map(blocks, position: int, *, is_end: bool) -> int:
     return best
 
 
+def _matching_blocks(old: str, new: str) -> list[tuple[int, int, int]]:
+    """Align the texts: their common start and end as they are, difflib on the middle only.
+
+    An edit is where the texts differ: left to itself, difflib's longest match can pair
+    repeated words with the wrong copy ("ouiouinon" → "ouinonouinon" matched the inserted
+    "non"), and a coding far from the edit lost its words.
+    """
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    matcher = SequenceMatcher(
+        None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False
+    )
+    blocks = [(0, 0, head)] + [(a + head, b + head, n) for a, b, n in matcher.get_matching_blocks()]
+    blocks.append((len(old) - tail, len(new) - tail, tail))
+    return [block for block in blocks if block[2]]
+
+
 def reanchor(old: str, new: str, spans: list[tuple[int, int]]) -> list[Reanchored]:
-    """Return the new position of each (start, end) span of `old` in `new`."""
+    """Return the new position of each (start, end) span of `old` in `new`.
+
+    Two alignments are tried: the edit where the texts stop agreeing (common start and
+    end kept), then difflib over the whole texts. Where repeated words make the edit's
+    place ambiguous, a span either one keeps whole is kept silently.
+    """
+    trimmed = _spots(old, new, spans, _matching_blocks(old, new))
+    if all(spot.intact for spot in trimmed):
+        return trimmed
     matcher = SequenceMatcher(None, old, new, autojunk=False)
-    blocks = [block for block in matcher.get_matching_blocks() if block.size]
+    whole = _spots(old, new, spans, [b for b in matcher.get_matching_blocks() if b.size])
+    return [a if a.intact or not b.intact else b for a, b in zip(trimmed, whole, strict=True)]
+
+
+def _spots(old: str, new: str, spans, blocks) -> list[Reanchored]:
     results = []
     for start, end in spans:
         new_start = _map(blocks, start, is_end=False)

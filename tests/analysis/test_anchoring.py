@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from analysis.anchoring import reanchor
 
 
@@ -50,3 +53,45 @@ def test_untouched_spans_around_an_edit_are_intact():
     results = reanchor(old, new, spans)
     assert [r.intact for r in results] == [True, False, True]
     assert [new[r.start : r.end] for r in results] == ["een", "DRIE", "vijf"]
+
+
+WORDS = ["non", "oui", " ", ". ", "la", "😀", "é", "e\u0301", "\n"]
+
+
+@st.composite
+def edits(draw):
+    """An old text, one edit (replace old[at:at+cut] by `put`) and spans on the old text."""
+    old = "".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=20)))
+    at = draw(st.integers(0, len(old)))
+    cut = draw(st.integers(0, len(old) - at))
+    put = "".join(draw(st.lists(st.sampled_from(WORDS), max_size=4)))
+    spans = []
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, len(old) - 1))
+        spans.append((start, draw(st.integers(start + 1, len(old)))))
+    return old, at, cut, put, spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=edits())
+def test_an_edit_never_moves_a_coding_silently_onto_other_words(case):
+    """A span kept silently (intact) covers the same characters; a span the edit does not
+    touch is kept silently, and when the new words share no character with the old text
+    (nothing to confuse them with) it sits exactly where its words went."""
+    old, at, cut, put, spans = case
+    new = old[:at] + put + old[at + cut :]
+    for (start, end), moved in zip(spans, reanchor(old, new, spans), strict=True):
+        if moved.intact:
+            assert new[moved.start : moved.end] == old[start:end]
+        if end < at or start > at + cut:
+            assert moved.intact, (old[start:end], new)
+            if not set(put) & set(old) and not cut:
+                shift = len(put) if start > at else 0
+                assert (moved.start, moved.end) == (start + shift, end + shift), (old, new)
+
+
+def test_words_inserted_after_a_coding_do_not_take_it_off_its_words():
+    """ "non" inserted after "oui" in "ouiouinon": the coding on the first "oui" stays intact."""
+    old, new = "ouiouinon", "ouinonouinon"
+    (moved,) = reanchor(old, new, [(0, 3)])
+    assert moved.intact and new[moved.start : moved.end] == "oui" and moved.start == 0
