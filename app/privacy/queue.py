@@ -63,7 +63,10 @@ def save_warning(object_type: str, object_ids: list[int]) -> str | None:
     kinds = db.session.execute(
         db.select(PiiFinding.kind)
         .where(
-            PiiFinding.object_type == object_type,
+            # A passage's speaker label is saved with it, as its own kind of finding.
+            PiiFinding.object_type.in_(
+                (object_type, "speaker_label") if object_type == "passage" else (object_type,)
+            ),
             PiiFinding.object_id.in_(object_ids),
             PiiFinding.status == "open",
         )

@@ -224,3 +224,44 @@ def test_saving_a_session_or_a_consent_note_queues_its_personal_data(app, client
     assert response.status_code in (302, 303)
     assert ">session place</a>" in _queued(client, study_id, "lieu.deux@example.be")
     assert ">consent note</a>" in _queued(client, study_id, NATIONAL_NUMBER)
+
+
+def test_findings_in_every_field_survive_a_study_archive(app, client, world):
+    """A study archive keeps the findings of every field, and its restore points them at the
+    restored rows (a grouping's finding too, though groupings are stored after findings)."""
+    from app.exchange.archive.export import export_study_archive
+    from app.exchange.archive.restore import import_study_archive
+    from app.privacy.queue import open_findings
+    from app.privacy.texts import finding_row, finding_text
+
+    with app.app_context():
+        for model, field, value, _place in FIELDS:
+            setattr(db.session.execute(db.select(model)).scalar_one(), field, value)
+        db.session.commit()
+    assert client.post(f"/studies/{world['study']}/privacy/scan").status_code == 302
+    with app.app_context():
+        original = {(f.object_type, f.text) for f in open_findings(world["study"])}
+        assert {_found(v if not isinstance(v, str) else [v]) for *_m, v, _p in FIELDS} <= {
+            text for _kind, text in original
+        }
+        restored = import_study_archive(export_study_archive(world["study"])).study_id
+        db.session.commit()
+        copies = open_findings(restored)
+        assert {(f.object_type, f.text) for f in copies} == original
+        for finding in copies:
+            row = finding_row(finding.object_type, finding.object_id)
+            text = finding_text(finding.object_type, row)
+            assert text[finding.start_offset : finding.end_offset] == finding.text
+
+
+def test_a_typed_speaker_label_is_checked_when_the_passage_is_saved(app, client, world):
+    """A facilitator label holding an e-mail warns on save and is queued as a speaker label."""
+    with app.app_context():
+        session_id = db.session.execute(db.select(GroupSession.id)).scalar_one()
+    response = client.post(
+        f"/studies/{world['study']}/sessions/{session_id}/passages",
+        data={"phase": "3", "speaker": "f:marie@example.be", "text": "Le guichet ferme."},
+        follow_redirects=True,
+    )
+    assert "may hold personal data" in response.text
+    assert ">speaker label</a>" in _queued(client, world["study"], "marie@example.be")
