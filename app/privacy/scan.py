@@ -115,6 +115,15 @@ def scan_passages(passages: list[Passage], *, fresh: bool = False) -> int:
         return 0
     study_id = passages[0].group_session.study_id
     names = known_names(study_id)
+    unlabelled = [p.id for p in passages if not p.speaker_label]
+    if unlabelled and not fresh:  # a label taken away takes its open findings along
+        db.session.execute(
+            db.delete(PiiFinding).where(
+                PiiFinding.object_type == "speaker_label",
+                PiiFinding.object_id.in_(unlabelled),
+                PiiFinding.status == "open",
+            )
+        )
     return sum(
         _scan(
             study_id,
