@@ -36,6 +36,7 @@ from app.platform.forms import (
     clean_positive_int,
     clean_text,
 )
+from app.privacy.scan import scan_fields
 
 bp = Blueprint("group_sessions", __name__, url_prefix="/studies/<int:study_id>/sessions")
 
@@ -124,6 +125,7 @@ def save_group_session(
             setattr(group_session, name, value)
         action = "session.update"
     db.session.flush()
+    scan_fields(group_session)  # its title and place
     if members is not None:
         set_group(group_session, members)
     record(

@@ -64,8 +64,8 @@ class Source:
     rows: Callable[[int, object], Select]
     # JSON columns holding a list of strings or a dict of strings.
     json_fields: tuple[str, ...] = ()
-    # The object_type its rows are scanned and queued as (PiiFinding); "" when a scan does
-    # not read them: history (its current text is scanned) or no finding type yet.
+    # The object_type its rows are scanned and queued as (PiiFinding); "" only for history
+    # (`HISTORY`): its current text is scanned, and replacing a finding rewrites it too.
     finding: str = ""
 
     def select(self, study_id: int, session=WHOLE_STUDY) -> Select:
@@ -157,18 +157,19 @@ def _round_answers(model):
 # The passage's text comes first: codings hang on its offsets, so replace.py rewrites it
 # through `reanchor` instead of setting it.
 SOURCES: tuple[Source, ...] = (
-    Source(Passage, ("text", "speaker_label"), _passages(Passage), finding="passage"),
+    Source(Passage, ("text",), _passages(Passage), finding="passage"),
+    Source(Passage, ("speaker_label",), _passages(Passage), finding="speaker_label"),
     Source(PassageRevision, ("text", "speaker"), _passages(PassageRevision)),
     Source(Coding, ("memo",), _passages(Coding), finding="coding"),
     Source(Narrative, ("title", "summary"), _session_rows(Narrative), finding="narrative"),
-    Source(GroupSession, ("title", "place"), _group_sessions),
+    Source(GroupSession, ("title", "place"), _group_sessions, finding="group_session"),
     Source(Statement, ("group_label",), _syntheses(Statement, Synthesis), finding="statement"),
     Source(
         StatementVersion,
         ("text", "positions", "note"),
         _syntheses(StatementVersion, Statement, Synthesis),
     ),
-    Source(ValidationRound, ("title",), _rounds),
+    Source(ValidationRound, ("title",), _rounds, finding="validation_round"),
     Source(
         StatementAnswer,
         ("comment",),
@@ -187,10 +188,17 @@ SOURCES: tuple[Source, ...] = (
         ("label", "note"),
         _study_rows(Grouping, Grouping.study_id),
         json_fields=("labels", "terms"),
+        finding="grouping",
     ),
-    Source(Consent, ("note",), _consents),
-    Source(Study, ("title", "description"), _study_rows(Study, Study.id)),
+    Source(Consent, ("note",), _consents, finding="consent"),
+    Source(Study, ("title", "description"), _study_rows(Study, Study.id), finding="study"),
 )
+
+# Sources a scan does not read, and why: each holds earlier texts of a row that is scanned.
+HISTORY: dict[type, str] = {
+    PassageRevision: "earlier texts of a passage; replacing a finding rewrites them too",
+    StatementVersion: "earlier versions; the statement finding reads the newest one whole",
+}
 
 # Text columns deliberately left out of SOURCES, and why.
 NOT_PERSONAL: dict[str, str] = {

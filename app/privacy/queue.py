@@ -15,30 +15,13 @@ from flask_login import current_user
 
 from app.accounts.audit import record_event
 from app.accounts.policy import study_action
-from app.models import (
-    Coding,
-    IncidentSheet,
-    KnownName,
-    Narrative,
-    Participant,
-    Passage,
-    PiiFinding,
-    QuoteDecision,
-    Statement,
-    StatementAnswer,
-    Study,
-)
+from app.models import KnownName, Participant, PiiFinding, Study
 from app.platform.edits import StaleEdit, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_text
 from app.privacy.replace import dismiss, replace_everywhere
-from app.privacy.scan import (
-    _incident_text,
-    known_names,
-    narrative_text,
-    scan_study,
-    statement_text,
-)
+from app.privacy.scan import known_names, scan_study
+from app.privacy.texts import field_at, finding_row, finding_text, where
 
 bp = Blueprint("privacy", __name__, url_prefix="/studies/<int:study_id>/privacy")
 
@@ -80,7 +63,10 @@ def save_warning(object_type: str, object_ids: list[int]) -> str | None:
     kinds = db.session.execute(
         db.select(PiiFinding.kind)
         .where(
-            PiiFinding.object_type == object_type,
+            # A passage's speaker label is saved with it, as its own kind of finding.
+            PiiFinding.object_type.in_(
+                (object_type, "speaker_label") if object_type == "passage" else (object_type,)
+            ),
             PiiFinding.object_id.in_(object_ids),
             PiiFinding.status == "open",
         )
@@ -108,39 +94,18 @@ def open_findings(study_id: int) -> list[PiiFinding]:
     )
 
 
+def _finding_row(finding: PiiFinding):
+    """Return the row a finding is about, only if it belongs to the finding's study."""
+    row = finding_row(finding.object_type, finding.object_id)
+    if row is None or where(finding.object_type, row)[0] != finding.study_id:
+        return None
+    return row
+
+
 def _finding_text(finding: PiiFinding) -> str:
     """Return the current text a finding is about, only if it belongs to the finding's study."""
-    if finding.object_type == "passage":
-        source = db.session.get(Passage, finding.object_id)
-        owner = source.group_session.study_id if source else None
-        text = source.text if source else ""
-    elif finding.object_type == "statement":
-        source = db.session.get(Statement, finding.object_id)
-        owner = source.synthesis.study_id if source else None
-        text = statement_text(source.current) if source and source.versions else ""
-    elif finding.object_type == "narrative":
-        source = db.session.get(Narrative, finding.object_id)
-        owner = source.group_session.study_id if source else None
-        text = narrative_text(source) if source else ""
-    elif finding.object_type == "coding":
-        source = db.session.get(Coding, finding.object_id)
-        owner = source.passage.group_session.study_id if source else None
-        text = source.memo if source else ""
-    elif finding.object_type == "incident":
-        source = db.session.get(IncidentSheet, finding.object_id)
-        owner = source.study_id if source else None
-        text = _incident_text(source) if source else ""
-    elif finding.object_type == "statement_answer":
-        source = db.session.get(StatementAnswer, finding.object_id)
-        owner = source.link.round.study_id if source else None
-        text = source.comment if source else ""
-    elif finding.object_type == "quote_decision":
-        source = db.session.get(QuoteDecision, finding.object_id)
-        owner = source.link.round.study_id if source else None
-        text = source.rephrasing if source else ""
-    else:
-        return ""
-    return text if owner == finding.study_id else ""
+    row = _finding_row(finding)
+    return finding_text(finding.object_type, row) if row is not None else ""
 
 
 def _context(finding: PiiFinding) -> tuple[str, str, str]:
@@ -148,6 +113,65 @@ def _context(finding: PiiFinding) -> tuple[str, str, str]:
     text = _finding_text(finding)
     start, end = finding.start_offset, finding.end_offset
     return text[max(0, start - 60) : start], text[start:end], text[end : end + 60]
+
+
+def place_names() -> dict[tuple[str, str], str]:
+    """Return the readable (translated) name of each place a finding can be: (kind, field)."""
+    return {
+        ("passage", "text"): _("passage"),
+        ("speaker_label", "speaker_label"): _("speaker label"),
+        ("coding", "memo"): _("coding memo"),
+        ("narrative", ""): _("story proposal"),
+        ("statement", ""): _("synthesis statement"),
+        ("statement_answer", "comment"): _("validation comment"),
+        ("quote_decision", "rephrasing"): _("quote rephrasing"),
+        ("incident", "procedure"): _("incident sheet"),
+        ("incident", "barriers"): _("incident sheet"),
+        ("incident", "narrative"): _("incident sheet"),
+        ("incident", "organisation"): _("incident sheet: organisation"),
+        ("incident", "channel"): _("incident sheet: channel"),
+        ("group_session", "title"): _("session title"),
+        ("group_session", "place"): _("session place"),
+        ("validation_round", "title"): _("round title"),
+        ("grouping", "label"): _("grouping label"),
+        ("grouping", "labels"): _("grouping label"),
+        ("grouping", "note"): _("grouping note"),
+        ("grouping", "terms"): _("grouping terms"),
+        ("consent", "note"): _("consent note"),
+        ("study", "title"): _("study title"),
+        ("study", "description"): _("study description"),
+    }
+
+
+def _link(kind: str, row) -> str | None:
+    """Return the page where the text of a finding's row is seen or edited."""
+    study_id, session, _language = where(kind, row)
+    if kind == "group_session":
+        return url_for("group_sessions.edit", study_id=study_id, session_id=row.id)
+    if kind == "statement":
+        return url_for("syntheses.statement_page", study_id=study_id, statement_id=row.id)
+    if kind in ("statement_answer", "quote_decision", "validation_round"):
+        round_id = row.id if kind == "validation_round" else row.link.round_id
+        return url_for("rounds.dashboard", study_id=study_id, round_id=round_id)
+    if kind == "incident":
+        return url_for("incidents.edit", study_id=study_id, sheet_id=row.id)
+    if kind == "grouping":
+        return url_for("analysis.groupings", study_id=study_id)
+    if kind == "consent":
+        return url_for("participants.edit", study_id=study_id, participant_id=row.participant_id)
+    if session is not None:  # passages, speaker labels, memos, stories
+        return url_for("group_sessions.overview", study_id=study_id, session_id=session.id)
+    return url_for("studies.overview", study_id=study_id)
+
+
+def _place(finding: PiiFinding) -> tuple[str, str | None]:
+    """Return where a finding is, readable, and the page to fix it on (or None)."""
+    row = _finding_row(finding)
+    if row is None:
+        return "", None
+    field = field_at(finding.object_type, row, finding.start_offset)
+    name = place_names().get((finding.object_type, field), "")
+    return name, _link(finding.object_type, row)
 
 
 @bp.get("/")
@@ -170,6 +194,7 @@ def _index_page(study_id: int, *, conflict=None, names: str | None = None, statu
         study=g.study,
         findings=findings,
         contexts={f.id: _context(f) for f in findings},
+        places={f.id: _place(f) for f in findings},
         placeholders=PLACEHOLDERS,
         # After a conflict the form holds this person's list, with the current version.
         names="\n".join(stored) if names is None else names,

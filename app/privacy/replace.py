@@ -83,7 +83,7 @@ def replace_in_fields(
     rows bound to no session are always reached. The replacement is literal text.
     """
     plain, replacement = replacement, _literal(replacement)
-    changed = []
+    changed, seen = [], set()
     for source in SOURCES:
         for row in db.session.execute(source.select(study_id, session)).scalars():
             touched: set[str] = set()
@@ -105,7 +105,9 @@ def replace_in_fields(
                     setattr(row, name, new)
             if touched:
                 _count_save(row, touched)
-                changed.append(row)
+                if (type(row), row.id) not in seen:  # a passage's text and speaker: two sources
+                    seen.add((type(row), row.id))
+                    changed.append(row)
     db.session.flush()
     return changed
 

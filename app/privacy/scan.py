@@ -1,9 +1,10 @@
 """Personal-data review: detection on stored text, a review queue, and replacement.
 
-Detection (pure, in `analysis.pii`) runs when passages are imported, added or
-edited, when a coding memo, a statement, a validation comment or an incident sheet is
-saved, and on demand for a whole study: every source of `fields.SOURCES` that has a
-finding type.
+Detection (pure, in `analysis.pii`) runs when passages (their text and speaker label)
+are imported, added or edited, when a coding memo, a statement, a story, a validation
+comment, an incident sheet, a session's title and place, a round's title, a grouping's
+name or a consent note is saved, and on demand for a whole study: every source of
+`fields.SOURCES` but the history (`fields.HISTORY`), each row as one text (`texts`).
 Findings wait in a queue; a facilitator replaces the text with a placeholder
 or a pseudonym everywhere in the session in one action (codings stay on their
 words, and the passage history is scrubbed too), or dismisses the finding.
@@ -20,12 +21,12 @@ from app.models import (
     KnownName,
     Passage,
     PiiFinding,
-    Statement,
     StatementVersion,
     Study,
 )
 from app.platform.extensions import db
 from app.privacy.fields import SOURCES
+from app.privacy.texts import SOURCE_OF, finding_text, narrative_text, statement_text, where
 
 # Trained spaCy pipelines that add person names (NER) when installed; optional, never
 # downloaded. Only French has one on the package registry (see NLP-NOTES).
@@ -114,18 +115,30 @@ def scan_passages(passages: list[Passage], *, fresh: bool = False) -> int:
         return 0
     study_id = passages[0].group_session.study_id
     names = known_names(study_id)
+    unlabelled = [p.id for p in passages if not p.speaker_label]
+    if unlabelled and not fresh:  # a label taken away takes its open findings along
+        db.session.execute(
+            db.delete(PiiFinding).where(
+                PiiFinding.object_type == "speaker_label",
+                PiiFinding.object_id.in_(unlabelled),
+                PiiFinding.status == "open",
+            )
+        )
     return sum(
         _scan(
             study_id,
             p.group_session,
-            "passage",
+            kind,
             p.id,
-            p.text,
+            text,
             p.group_session.language,
             names,
             fresh=fresh,
         )
         for p in passages
+        # A facilitator's typed speaker label ("Mme Dupont") is its own text.
+        for kind, text in (("passage", p.text), ("speaker_label", p.speaker_label))
+        if text or kind == "passage"
     )
 
 
@@ -143,12 +156,6 @@ def scan_memo(coding: Coding) -> int:
     )
 
 
-def statement_text(version) -> str:
-    """The text a statement's findings point into: its newest text, positions and heading."""
-    parts = (version.text, version.positions, version.statement.group_label)
-    return "\n".join(part for part in parts if part)
-
-
 def scan_statement(version) -> int:
     """Detect personal data in a synthesis statement's newest text, positions and heading."""
     synthesis = version.statement.synthesis
@@ -163,11 +170,6 @@ def scan_statement(version) -> int:
         language,
         known_names(synthesis.study_id),
     )
-
-
-def narrative_text(narrative) -> str:
-    """The text a story proposal's findings point into: its title, then its summary."""
-    return "\n".join(part for part in (narrative.title, narrative.summary) if part)
 
 
 def scan_narrative(narrative) -> int:
@@ -200,14 +202,6 @@ def scan_answer(round_, object_type: str, object_id: int, text: str) -> int:
     )
 
 
-INCIDENT_FIELDS = ("procedure", "barriers", "narrative")
-
-
-def _incident_text(sheet) -> str:
-    """The free text of an incident sheet, as one string the findings' offsets refer to."""
-    return "\n".join(getattr(sheet, name) or "" for name in INCIDENT_FIELDS)
-
-
 def scan_incident(sheet) -> int:
     """Detect personal data in an incident sheet's free text (it must name nobody)."""
     return _scan(
@@ -215,9 +209,25 @@ def scan_incident(sheet) -> int:
         None,
         "incident",
         sheet.id,
-        _incident_text(sheet),
+        finding_text("incident", sheet),
         db.session.get(Study, sheet.study_id).language,
         known_names(sheet.study_id),
+    )
+
+
+def scan_row(kind: str, row) -> int:
+    """Detect personal data in one row's text for findings of `kind` (texts.finding_text)."""
+    study_id, session, language = where(kind, row)
+    text = finding_text(kind, row)
+    return _scan(study_id, session, kind, row.id, text, language, known_names(study_id))
+
+
+def scan_fields(row) -> int:
+    """Scan a saved row in every source it belongs to (the forms' hook for plain fields)."""
+    return sum(
+        scan_row(source.finding, row)
+        for source in SOURCES
+        if source.finding and isinstance(row, source.model)
     )
 
 
@@ -227,45 +237,40 @@ def _scan_row(finding: str, row) -> int:
         return scan_memo(row) if row.memo else 0
     if finding == "statement":
         return scan_statement(row.current) if row.versions else 0
-    if finding == "narrative":
-        return scan_narrative(row)
-    if finding == "incident":
-        return scan_incident(row)
-    if finding == "statement_answer":
-        return scan_answer(row.link.round, finding, row.id, row.comment)
-    if finding == "quote_decision":
-        return scan_answer(row.link.round, finding, row.id, row.rephrasing)
+    if finding in SOURCE_OF:
+        return scan_row(finding, row)
     raise ValueError(f"no scanner for {finding!r}")
 
 
 def rescan(rows: list) -> int:
     """Scan again the texts a replacement changed, so their findings move with the words."""
-    findings = {source.model: source.finding for source in SOURCES if source.finding}
-    count = scan_passages([row for row in rows if isinstance(row, Passage)])
+    count = scan_passages(list({row.id: row for row in rows if isinstance(row, Passage)}.values()))
     # A changed version or heading rescans its statement once.
     statements = {
         row.statement_id: row.statement for row in rows if isinstance(row, StatementVersion)
     }
-    statements.update({row.id: row for row in rows if isinstance(row, Statement)})
     for row in rows:
-        finding = findings.get(type(row))
-        if finding and finding not in ("passage", "statement"):
-            count += _scan_row(finding, row)
+        for source in SOURCES:
+            if not isinstance(row, source.model) or source.finding in ("", "passage"):
+                continue
+            if source.finding == "speaker_label":
+                continue  # scan_passages read it
+            if source.finding == "statement":
+                statements[row.id] = row
+            else:
+                count += _scan_row(source.finding, row)
     return count + sum(_scan_row("statement", s) for s in statements.values())
 
 
 def scan_study(study_id: int) -> int:
-    """Scan every stored text of a study that has a finding type (fields.SOURCES)."""
+    """Scan every stored text of a study: each source of fields.SOURCES with a finding type."""
     count = 0
     for source in SOURCES:
-        if not source.finding:
-            continue
+        if source.finding in ("", "speaker_label"):
+            continue  # history (fields.HISTORY); speaker labels go with their passages
         rows = list(db.session.execute(source.select(study_id)).scalars())
         if source.finding == "passage":
             count += scan_passages(rows)
         else:
             count += sum(_scan_row(source.finding, row) for row in rows)
     return count
-
-
-# --- views ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from app.accounts.audit import record
 from app.models import Consent, ConsentScope, Participant
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
+from app.privacy.scan import scan_fields
 
 
 def record_consent(
@@ -49,6 +50,7 @@ def record_consent(
     )
     db.session.add(consent)
     db.session.flush()
+    scan_fields(consent)  # its note
     record(
         "consent.record",
         consent,

@@ -32,6 +32,7 @@ from app.platform.forms import (
     clean_long_text,
     clean_text,
 )
+from app.privacy.scan import scan_fields
 from app.studies.codebook import seed_default_codebook
 
 bp = Blueprint("studies", __name__, url_prefix="/studies")
@@ -62,6 +63,7 @@ def create_study(title: str, description: str, language: str, *, owner_id: int) 
     db.session.add(Membership(study=study, user_id=owner_id, role=Role.OWNER))
     seed_default_codebook(study)
     db.session.flush()
+    scan_fields(study)  # its title and description
     record("study.create", study, user_id=owner_id, study_id=study.id)
     return study
 

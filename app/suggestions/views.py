@@ -34,6 +34,7 @@ from app.models import (
 from app.platform.edits import StaleEdit, claim_version, differences
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_text
+from app.privacy.scan import scan_fields
 from app.suggestions.decisions import accept_grouping, decide, merge_groupings
 from app.suggestions.feeding import text_hash
 
@@ -249,6 +250,7 @@ def rename_group(study_id: int, grouping_id: int):
         )
         grouping.label = label
         grouping.labels = {}  # a name a facilitator chose holds in every language
+        scan_fields(grouping)
     except StaleEdit as conflict:
         db.session.rollback()
         return _groupings_page(study_id, conflict, 409)

@@ -33,7 +33,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_long_text, clean_text
-from app.privacy.scan import scan_answer
+from app.privacy.scan import scan_answer, scan_fields
 from app.synthesis.quotations import is_quotable
 from app.synthesis.statements import group_participants
 
@@ -79,6 +79,7 @@ def create_round(synthesis: Synthesis, form, *, user_id: int) -> ValidationRound
             ValidationLink(participant=participant, nonce=secrets.token_urlsafe(24))
         )
     db.session.flush()
+    scan_fields(round_)  # its title
     record(
         "validation.open",
         round_,

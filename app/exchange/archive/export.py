@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from app.exchange.archive.format import (
+    FINDING_OBJECTS,
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
@@ -116,7 +117,9 @@ def export_study_archive(study_id: int) -> bytes:
         raise ArchiveError(_("There is no study with number %(id)d.", id=study_id))
     ids = {name: {row["id"] for row in rows if "id" in row} for name, rows in data.items()}
     data["pii_finding"] = [
-        row for row in data["pii_finding"] if row["object_id"] in ids.get(row["object_type"], ())
+        row
+        for row in data["pii_finding"]
+        if row["object_id"] in ids.get(FINDING_OBJECTS.get(row["object_type"], ""), ())
     ]
     users = set()
     for name, rows in data.items():

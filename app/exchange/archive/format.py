@@ -134,6 +134,12 @@ FINDING_OBJECTS = {
     "quote_decision": "quote_decision",
     "incident": "incident_sheet",
     "narrative": "narrative",
+    "speaker_label": "passage",
+    "group_session": "group_session",
+    "validation_round": "validation_round",
+    "grouping": "grouping",
+    "consent": "consent",
+    "study": "study",
 }
 
 

@@ -103,7 +103,10 @@ def _store(tables: dict[str, list[dict]], owner_id: int | None) -> ImportedStudy
     maps: dict[str, dict] = {name: {} for name in TABLES}
     maps["user"], created = _store_users(tables["user"])
     taken = _taken(tables)
-    for name in TABLES:
+    # A finding points at a row of any table it names (FINDING_OBJECTS; groupings come after
+    # findings in TABLES): store findings once those have new ids, before the audit events.
+    last = ("pii_finding", "audit_event")
+    for name in [name for name in TABLES if name not in last] + list(last):
         _store_table(name, tables[name], maps, taken)
     study_id = maps["study"][tables["study"][0]["id"]]
     if owner_id is not None:

@@ -170,7 +170,7 @@ def _coders(plan: Plan) -> dict[str, int]:
 
 
 def _scan_new_texts(study: Study, passages: list[Passage], memos: list[Coding]) -> None:
-    """Queue personal-data findings for the new passages and memos, as the privacy scan does.
+    """Queue findings for the new passages (text, speaker) and memos, as the privacy scan does.
 
     `privacy.scan_passages` first deletes an object's open findings with a bulk DELETE that
     walks every object in the session; new rows have no findings, and on an import of
@@ -178,6 +178,7 @@ def _scan_new_texts(study: Study, passages: list[Passage], memos: list[Coding]) 
     """
     names = known_names(study.id)
     texts = [("passage", p, p.text, p.group_session) for p in passages]
+    texts += [("speaker_label", p, p.speaker_label, p.group_session) for p in passages]
     texts += [("coding", c, c.memo, c.passage.group_session) for c in memos]
     for object_type, row, text, group_session in texts:
         language = group_session.language
