@@ -179,7 +179,7 @@ def _carry_history(source: Passage, target: Passage, user_id: int | None) -> Non
     )
 
 
-def merge_with_next(passage: Passage, *, seen: SeenOrder, user_id: int) -> None:
+def merge_with_next(passage: Passage, *, seen: SeenOrder | None = None, user_id: int) -> None:
     """Join a passage with the next one of its phase (same speaker); codings are kept.
 
     `seen` names the passage's version and the next passage the button's page showed:

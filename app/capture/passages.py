@@ -229,26 +229,29 @@ def _phase_passages(passage: Passage, *, lock: bool = False) -> list[Passage]:
     return list(db.session.execute(query).scalars())
 
 
-def neighbour_as_seen(passage: Passage, direction: int, seen: SeenOrder) -> list[Passage]:
+def neighbour_as_seen(passage: Passage, direction: int, seen: SeenOrder | None) -> list[Passage]:
     """Lock the passage's phase and check it still looks as the button's page showed it.
 
     The passage must be at the `seen` version and its neighbour in `direction` (-1 above,
     +1 below) the seen one at its seen version; otherwise OrderConflict, since the button
-    would act on other words than the ones the facilitator saw. Returns the phase's
-    passages in order.
+    would act on other words than the ones the facilitator saw. `seen=None` is for a
+    caller without a page (a script, a test): it acts on the order as it is. Returns the
+    phase's passages in order.
     """
     siblings = _phase_passages(passage, lock=True)
     if passage not in siblings:  # merged or deleted while this request waited for the lock
-        raise OrderConflict(seen.neighbour_id, None)
+        raise OrderConflict(seen and seen.neighbour_id, None)
     other = siblings.index(passage) + direction
     neighbour = siblings[other] if 0 <= other < len(siblings) else None
     now = (passage.version, neighbour and neighbour.id, neighbour and neighbour.version)
-    if now != (seen.version, seen.neighbour_id, seen.neighbour_version):
+    if seen is not None and now != (seen.version, seen.neighbour_id, seen.neighbour_version):
         raise OrderConflict(seen.neighbour_id, neighbour and neighbour.id)
     return siblings
 
 
-def move_passage(passage: Passage, direction: int, *, seen: SeenOrder, user_id: int) -> None:
+def move_passage(
+    passage: Passage, direction: int, *, seen: SeenOrder | None = None, user_id: int
+) -> None:
     """Swap a passage with its neighbour above (-1) or below (+1) in its phase.
 
     `seen` is what the button's page showed (OrderConflict if the order changed since).
