@@ -175,6 +175,16 @@ def login(client, email: str, password: str = PASSWORD):
     return response
 
 
+def answers_revision(client, url: str) -> dict[str, str]:
+    """Return the `revision` field a participant's page at `url` sends with its answers now.
+
+    A browser reloads the page after saving (its form then carries the new revision); a
+    test posting again without it would be an answer from an older page.
+    """
+    page = client.get(url).get_data(as_text=True)
+    return {"revision": re.search(r'name="revision" value="(\d+)"', page).group(1)}
+
+
 def csrf_token(html: bytes) -> str:
     """Return the CSRF token embedded in a rendered page."""
     return re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
@@ -182,7 +192,7 @@ def csrf_token(html: bytes) -> str:
 
 @contextmanager
 def later_columns():
-    """Add the columns migration 0014 adds while today's services fill an older database.
+    """Add the columns migrations 0014 and on add while today's services fill an older database.
 
     Tests of older migrations fill a database at their revision through the services,
     whose inserts name every mapped column; the columns are dropped again afterwards, so
@@ -190,7 +200,7 @@ def later_columns():
     """
     from app.exchange.archive.format import ADDED_COLUMNS
 
-    added = sorted(ADDED_COLUMNS["0014"])
+    added = sorted(pair for pairs in ADDED_COLUMNS.values() for pair in pairs)
     for table, column in added:
         db.session.execute(
             text(f'ALTER TABLE "{table}" ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 1')

@@ -15,6 +15,8 @@ from app.capture.joins import SplitConflict, merge_with_next, split_passage
 from app.capture.passages import (
     CodingsAffected,
     EditConflict,
+    OrderConflict,
+    SeenOrder,
     add_passage,
     edit_passage,
     move_passage,
@@ -198,14 +200,46 @@ def edit(study_id: int, session_id: int, passage_id: int):
     return _back(session_id, passage_id)
 
 
+def _seen() -> SeenOrder:
+    """Read what the button's page showed (its URL's query, or the form)."""
+    values = request.values
+    return SeenOrder(
+        as_number(values.get("version")),
+        as_number(values.get("neighbour")),
+        as_number(values.get("neighbour_version")),
+    )
+
+
+def _order_conflict(refused: OrderConflict | None, session_id: int, passage_id: int, action: str):
+    """Answer 409 with the passage and its neighbours as they are now: nothing was changed."""
+    db.session.rollback()
+    if refused is None:  # a concurrent save caught by the version counters at flush
+        refused = OrderConflict(as_number(request.values.get("neighbour")), None)
+    page = render_template(
+        "editor/order_conflict.html",
+        study=g.study,
+        session_id=session_id,
+        passage=db.session.get(Passage, passage_id),
+        action=action,
+        seen_id=refused.seen_id,
+        seen=db.session.get(Passage, refused.seen_id) if refused.seen_id else None,
+        neighbour=db.session.get(Passage, refused.neighbour_id) if refused.neighbour_id else None,
+    )
+    return page, 409
+
+
 @bp.post("/passages/<int:passage_id>/move")
 @study_action("session.edit")
 def move(study_id: int, session_id: int, passage_id: int):
-    """Move a passage one place up or down in its phase."""
+    """Move a passage one place up or down in its phase, if its page was still current."""
     passage = _passage(session_id, passage_id)
-    move_passage(
-        passage, -1 if request.form.get("direction") == "up" else 1, user_id=current_user.id
-    )
+    direction = -1 if request.form.get("direction") == "up" else 1
+    try:
+        move_passage(passage, direction, seen=_seen(), user_id=current_user.id)
+    except OrderConflict as refused:
+        return _order_conflict(refused, session_id, passage_id, "move")
+    except StaleDataError:
+        return _order_conflict(None, session_id, passage_id, "move")
     db.session.commit()
     return _back(session_id, passage_id)
 
@@ -245,7 +279,11 @@ def merge(study_id: int, session_id: int, passage_id: int):
     """Merge a passage with the next one of the same speaker."""
     passage = _passage(session_id, passage_id)
     try:
-        merge_with_next(passage, user_id=current_user.id)
+        merge_with_next(passage, seen=_seen(), user_id=current_user.id)
+    except OrderConflict as refused:
+        return _order_conflict(refused, session_id, passage_id, "merge")
+    except StaleDataError:
+        return _order_conflict(None, session_id, passage_id, "merge")
     except ValidationError as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -10,7 +10,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.audit import record
-from app.capture.passages import _keep_revision, _phase_passages, _speaker_name
+from app.capture.passages import (
+    SeenOrder,
+    _keep_revision,
+    _phase_passages,
+    _speaker_name,
+    neighbour_as_seen,
+)
 from app.models import Coding, Passage, PassageRevision
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
@@ -173,9 +179,13 @@ def _carry_history(source: Passage, target: Passage, user_id: int | None) -> Non
     )
 
 
-def merge_with_next(passage: Passage, *, user_id: int) -> None:
-    """Join a passage with the next one of its phase (same speaker); codings are kept."""
-    siblings = _phase_passages(passage)
+def merge_with_next(passage: Passage, *, seen: SeenOrder | None = None, user_id: int) -> None:
+    """Join a passage with the next one of its phase (same speaker); codings are kept.
+
+    `seen` names the passage's version and the next passage the button's page showed:
+    OrderConflict, and nothing merged, if either changed or another one is next now.
+    """
+    siblings = neighbour_as_seen(passage, 1, seen)
     index = siblings.index(passage)
     if index + 1 >= len(siblings):
         raise ValidationError(_l("There is no next passage in this phase to merge with."))

@@ -55,8 +55,9 @@ _SLOT = 2_147_483_647  # stands for the passage id in a URL built once per page
 def _tools(study_id: int, session_id: int) -> tuple[str, str]:
     """Return an owner's tools and merge button as `str.format` patterns.
 
-    The tools take the passage id and the merge button (empty for the last passage of a
-    phase); the merge button takes the passage id.
+    The tools take the passage id, the merge button (empty for the last passage of a
+    phase) and the `_seen` queries of the up and down buttons; the merge button takes
+    the passage id and the `_seen` query of the next passage.
     """
     urls = {}
     for name in ("edit", "move", "merge"):
@@ -73,17 +74,28 @@ def _tools(study_id: int, session_id: int) -> tuple[str, str]:
             ("merge", _("Merge with the next passage")),
         )
     }
+    move = f'<button type="submit" form="{TOOLS_FORM}" formaction="{urls["move"]}'
     buttons = "".join(
-        f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["move"]}" '
-        f'name="direction" value="{direction}" class="link">{words[direction]}</button>'
-        for direction in ("up", "down")
+        f'\n          {move}{{{slot}}}" name="direction" value="{direction}" class="link">'
+        f"{words[direction]}</button>"
+        for slot, direction in ((2, "up"), (3, "down"))
     )
     return (
         f'<div class="passage-tools">\n          <a href="{urls["edit"]}">'
         f"{words['edit']}</a>{buttons}{{1}}\n        </div>"
     ), (
-        f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["merge"]}" '
+        f'\n          <button type="submit" form="{TOOLS_FORM}" formaction="{urls["merge"]}{{1}}" '
         f'class="link">{words["merge"]}</button>'
+    )
+
+
+def _seen(row: Row, neighbour: Row | None) -> str:
+    """Return the query a move or merge button sends: what its page showed (editor._seen)."""
+    if neighbour is None:
+        return f"?version={row.version}"
+    return (
+        f"?version={row.version}&amp;neighbour={neighbour.id}"
+        f"&amp;neighbour_version={neighbour.version}"
     )
 
 
@@ -108,6 +120,7 @@ def session_passages(group_session_id: int) -> list[Row]:
                 Participant.pseudonym,
                 Passage.start_time,
                 Passage.text,
+                Passage.version,
             )
             .outerjoin(Participant, Passage.participant_id == Participant.id)
             .where(Passage.group_session_id == group_session_id)
@@ -151,7 +164,10 @@ def passages_by_phase(
             codes = "".join([tags[t] for t in theme_ids.get(row.id, ())])
             edit = ""
             if tools:  # the last passage of a phase has nothing to merge with
-                edit = tool.format(row.id, "" if i == len(passages) - 1 else merge.format(row.id))
+                above = passages[i - 1] if i else None
+                below = passages[i + 1] if i + 1 < len(passages) else None
+                joined = merge.format(row.id, _seen(row, below)) if below else ""
+                edit = tool.format(row.id, joined, _seen(row, above), _seen(row, below))
             items.append(_passage_html(row, codes, edit, words))
         # Safe: every stored text and label went through escape().
         phases.append(PhasePassages(phase, len(passages), Markup("".join(items))))  # noqa: S704

@@ -51,6 +51,25 @@ class CodingsAffected(Exception):
         self.affected = affected  # (coding, the adjusted quote in the new text)
 
 
+@dataclass(frozen=True)
+class SeenOrder:
+    """What a move or merge button was drawn from: the passage's version and the neighbour
+    it acts on (above or below for a move, the next one for a merge), None for none."""
+
+    version: int | None
+    neighbour_id: int | None = None
+    neighbour_version: int | None = None
+
+
+class OrderConflict(Exception):
+    """The passage, or which passage is next to it, changed since the page was drawn."""
+
+    def __init__(self, seen_id: int | None, neighbour_id: int | None) -> None:
+        super().__init__("order conflict")
+        self.seen_id = seen_id  # the neighbour the page showed (None: none)
+        self.neighbour_id = neighbour_id  # the one next to the passage now (None: none)
+
+
 def parse_speaker(study_id: int, choice: str | None, label: str | None = None) -> Speaker:
     """Read a speaker choice: "p:<participant id>" or "f:<facilitator label>"."""
     kind, _sep, value = (choice or "").partition(":")
@@ -199,19 +218,45 @@ def _reanchor_codings(passage: Passage, new_text: str, choice: str | None) -> No
             db.session.delete(coding)
 
 
-def _phase_passages(passage: Passage) -> list[Passage]:
-    return list(
-        db.session.execute(
-            db.select(Passage)
-            .filter_by(group_session_id=passage.group_session_id, phase=passage.phase)
-            .order_by(Passage.position, Passage.id)
-        ).scalars()
+def _phase_passages(passage: Passage, *, lock: bool = False) -> list[Passage]:
+    query = (
+        db.select(Passage)
+        .filter_by(group_session_id=passage.group_session_id, phase=passage.phase)
+        .order_by(Passage.position, Passage.id)
     )
+    if lock:  # PostgreSQL: rows locked and read again as committed (SQLite: BEGIN IMMEDIATE)
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(db.session.execute(query).scalars())
 
 
-def move_passage(passage: Passage, direction: int, *, user_id: int) -> None:
-    """Swap a passage with its neighbour above (-1) or below (+1) in its phase."""
-    siblings = _phase_passages(passage)
+def neighbour_as_seen(passage: Passage, direction: int, seen: SeenOrder | None) -> list[Passage]:
+    """Lock the passage's phase and check it still looks as the button's page showed it.
+
+    The passage must be at the `seen` version and its neighbour in `direction` (-1 above,
+    +1 below) the seen one at its seen version; otherwise OrderConflict, since the button
+    would act on other words than the ones the facilitator saw. `seen=None` is for a
+    caller without a page (a script, a test): it acts on the order as it is. Returns the
+    phase's passages in order.
+    """
+    siblings = _phase_passages(passage, lock=True)
+    if passage not in siblings:  # merged or deleted while this request waited for the lock
+        raise OrderConflict(seen and seen.neighbour_id, None)
+    other = siblings.index(passage) + direction
+    neighbour = siblings[other] if 0 <= other < len(siblings) else None
+    now = (passage.version, neighbour and neighbour.id, neighbour and neighbour.version)
+    if seen is not None and now != (seen.version, seen.neighbour_id, seen.neighbour_version):
+        raise OrderConflict(seen.neighbour_id, neighbour and neighbour.id)
+    return siblings
+
+
+def move_passage(
+    passage: Passage, direction: int, *, seen: SeenOrder | None = None, user_id: int
+) -> None:
+    """Swap a passage with its neighbour above (-1) or below (+1) in its phase.
+
+    `seen` is what the button's page showed (OrderConflict if the order changed since).
+    """
+    siblings = neighbour_as_seen(passage, direction, seen)
     for index, sibling in enumerate(siblings):  # make positions distinct first
         sibling.position = index + 1
     index = siblings.index(passage)
@@ -219,6 +264,7 @@ def move_passage(passage: Passage, direction: int, *, user_id: int) -> None:
     if 0 <= other < len(siblings):
         neighbour = siblings[other]
         passage.position, neighbour.position = neighbour.position, passage.position
+    db.session.flush()  # the version counters check here too, against concurrent saves
     record(
         "passage.move",
         passage,

@@ -176,17 +176,24 @@ def create_coding(study_id: int):
 @bp.patch("/codings/<int:coding_id>")
 @study_action("coding.edit")
 def update_coding(study_id: int, coding_id: int):
-    """Change a coding's memo: {"memo": "...", "memo_version": n (recommended)}.
+    """Change a coding's memo: {"memo": "...", "memo_version": n}, both required.
 
-    With `memo_version` (as GET returns it), a memo saved by someone else since answers
-    409 with both memos instead of being overwritten.
+    `memo_version` is the one GET returned: a memo saved by someone else since answers
+    409 with both memos instead of being overwritten, and a PATCH without it answers 428,
+    since it could only overwrite blindly.
     """
     coding = changeable_coding(study_id, coding_id)
     body = _body()
     memo, version = body.get("memo"), body.get("memo_version")
     if not isinstance(memo, str):
         raise ValidationError("memo must be a string.", "memo")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+    if version is None:
+        return jsonify(
+            error=428,
+            message="Send the memo_version you read (GET the coding first), so a memo saved"
+            " since is not overwritten; nothing was saved.",
+        ), 428
+    if not isinstance(version, int) or isinstance(version, bool):
         raise ValidationError("memo_version must be a whole number.", "memo_version")
     try:
         set_memo(coding, memo, version=version, user_id=current_user.id)

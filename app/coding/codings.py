@@ -182,20 +182,14 @@ def remove_coding(coding: Coding, *, user_id: int) -> None:
 
 
 def set_memo(coding: Coding, memo: str | None, *, version, user_id: int) -> None:
-    """Replace the memo of a coding, written from memo `version` (StaleEdit otherwise).
-
-    `version=None` skips the check: only for API clients that do not send one.
-    """
+    """Replace the memo of a coding, written from memo `version` (StaleEdit otherwise)."""
     memo = clean_long_text(memo, "memo", max_length=5000)
-    if version is not None:
-        claim_version(
-            coding,
-            version,
-            lambda: differences({_l("Memo"): coding.memo}, {_l("Memo"): memo}),
-            attribute="memo_version",
-        )
-    else:
-        coding.memo_version = coding.memo_version + 1
+    claim_version(
+        coding,
+        version,
+        lambda: differences({_l("Memo"): coding.memo}, {_l("Memo"): memo}),
+        attribute="memo_version",
+    )
     coding.memo = memo
     scan_memo(coding)
     record("coding.memo", coding, user_id=user_id, study_id=coding.theme.study_id)

@@ -106,6 +106,10 @@ class ValidationLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
+    # Counts saves of the participant's answers; their page carries it, so answers sent
+    # from an older page (another device, an old tab) are refused, not saved over newer
+    # ones (platform/edits.claim_version).
+    answers_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     round = relationship("ValidationRound", back_populates="links")
     participant = relationship("Participant")

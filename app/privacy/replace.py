@@ -16,7 +16,14 @@ from flask_babel import lazy_gettext as _l
 from analysis.anchoring import across_replacements
 from analysis.pii import name_span
 from app.accounts.audit import record, record_event
-from app.models import Coding, Passage, PiiFinding, StatementVersion
+from app.models import (
+    Coding,
+    Passage,
+    PiiFinding,
+    QuoteDecision,
+    StatementAnswer,
+    StatementVersion,
+)
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
@@ -29,9 +36,13 @@ def _count_save(row, names: set[str]) -> None:
 
     Otherwise saving that form would silently put the replaced personal data back. A
     passage counts its own saves (its mapper's version column); a statement counts the
-    rewrite of any of its versions; a coding counts a memo rewrite on its memo's counter.
+    rewrite of any of its versions; a coding counts a memo rewrite on its memo's counter;
+    a participant's answer or quote choice counts on their link's `answers_version`.
     """
     if isinstance(row, Passage):
+        return
+    if isinstance(row, StatementAnswer | QuoteDecision):
+        row.link.answers_version = row.link.answers_version + 1
         return
     if isinstance(row, StatementVersion):
         row = row.statement

@@ -37,6 +37,7 @@ from app.models import (
     ValidationLink,
     ValidationRound,
 )
+from app.platform.edits import StaleEdit
 from app.platform.extensions import db, limiter
 from app.platform.forms import ValidationError
 from app.synthesis.links import link_from_token, link_problem
@@ -138,7 +139,9 @@ def _shared_answers(round_: ValidationRound) -> list:
     )
 
 
-def _render_participant(link: ValidationLink, *, error=None, status=200, saved=False, posted=None):
+def _render_participant(
+    link: ValidationLink, *, error=None, status=200, saved=False, posted=None, conflict=None
+):
     round_ = link.round
     _load_items(round_, passages=True, speakers=True)
     own, quotes = round_quotes(link)
@@ -172,6 +175,7 @@ def _render_participant(link: ValidationLink, *, error=None, status=200, saved=F
         error=error,
         saved=saved,
         posted=posted,
+        conflict=conflict,
     ), status
 
 
@@ -202,10 +206,11 @@ def page(token: str):
     return _render_participant(link, saved=request.args.get("saved") == "1")
 
 
-# A first answer inserted by two requests of one link at once (a double click, two tabs):
-# on PostgreSQL the second INSERT meets the first one's row (unique link and statement) once
-# it commits. The second request then starts again, reads that row and saves over it, as if
-# it had come second; SQLite's write lock lets no two of them run at once.
+# Two requests of one link at once (a double click, two tabs) no longer interleave: saving
+# locks the link's row first (`rounds.save_answers` claims its `answers_version`), so the
+# second reads the first one's answers and, if it would replace them, is refused (409). A
+# first answer inserted by any writer that does not lock the link meets the unique (link,
+# statement) row instead: the request then starts again and reads that row.
 ANSWER_ATTEMPTS = 2
 
 
@@ -228,6 +233,14 @@ def answer(token: str):
             # Show what they typed, not the stored answers: nothing they wrote is lost.
             return _render_participant(
                 link_from_token(token), error=error, status=422, posted=request.form
+            )
+        except StaleEdit as stale:
+            db.session.rollback()
+            # Answers saved since this page was drawn (another device, an older tab): show
+            # them next to this page's, which the form keeps, now at the saved revision, so
+            # saving again replaces them deliberately.
+            return _render_participant(
+                link_from_token(token), conflict=stale, status=409, posted=request.form
             )
         except IntegrityError:
             db.session.rollback()  # the other request's answer is stored: read it, try again

@@ -31,9 +31,11 @@ from app.models import (
     Verdict,
 )
 from app.models.base import utcnow
+from app.platform.edits import claim_version
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, as_number, clean_long_text, clean_text
 from app.privacy.scan import scan_answer, scan_fields
+from app.synthesis.answer_changes import answer_changes
 from app.synthesis.quotations import is_quotable
 from app.synthesis.statements import group_participants
 
@@ -175,13 +177,37 @@ def quote_decisions(link_id: int) -> dict[int, QuoteDecision]:
     }
 
 
+def _saved_quotes(link: ValidationLink, form) -> list[tuple[Passage, QuoteDecision | None]]:
+    """Return the own passages the form decides about, each with its saved decision."""
+    if not any(key.startswith("quote-") for key in form):
+        return []  # most rounds offer no quote: without a quote field there is no decision
+    decisions = quote_decisions(link.id)
+    own = round_quotes(link, others=False)[0]
+    passages = {p.id: p for quotes in own.values() for p in quotes}
+    return [(passage, decisions.get(passage_id)) for passage_id, passage in passages.items()]
+
+
 def save_answers(link: ValidationLink, form) -> int:
     """Store a participant's answers and quote decisions; return how many items changed.
 
     Only statements of the link's own round and the participant's own quotes are
-    accepted: ids of anything else in the form are ignored, never written.
+    accepted: ids of anything else in the form are ignored, never written. The form's
+    `revision` is the link's `answers_version` its page was drawn from: answers from an
+    older page that would replace ones saved since raise StaleEdit (`answer_changes`).
     """
     round_ = link.round
+    claim_version(
+        link,
+        form.get("revision"),
+        lambda: answer_changes(
+            round_.items,
+            {a.statement_id: a for a in link.answers},
+            _saved_quotes(link, form),
+            form,
+            max_length=MAX_COMMENT,
+        ),
+        attribute="answers_version",
+    )
     study_id = round_.study_id
     saved: list[tuple[StatementAnswer, bool]] = []  # changed answers; comment changed?
     existing = {a.statement_id: a for a in link.answers}  # one query with the link, if loaded
@@ -245,11 +271,8 @@ def save_answers(link: ValidationLink, form) -> int:
     ]
     changed = len(saved)
     # Most rounds offer no quote: without a quote field there is no decision to read.
-    offered = any(key.startswith("quote-") for key in form)
-    decisions = quote_decisions(link.id) if offered else {}
-    own = round_quotes(link, others=False)[0] if offered else {}
-    passages = {p.id: p for quotes in own.values() for p in quotes}
-    for passage_id, passage in passages.items():
+    for passage, decision in _saved_quotes(link, form):
+        passage_id = passage.id
         value = form.get(f"quote-{passage_id}", "")
         if not value:
             continue
@@ -267,7 +290,6 @@ def save_answers(link: ValidationLink, form) -> int:
                 _l("Write how you would rather say it, or choose keep or withdraw."),
                 f"rephrase-{passage_id}",
             )
-        decision = decisions.get(passage_id)
         previous_rephrasing = decision.rephrasing if decision is not None else ""
         if decision is None:
             decision = QuoteDecision(link_id=link.id, passage_id=passage_id)

@@ -194,8 +194,15 @@ class ImportedStudy:
 # same columns, but for those of `ADDED_COLUMNS`. 0011 only made SQLite ids AUTOINCREMENT,
 # 0012 only changed the job table (never archived), 0013 only added an index and 0014 added
 # the version counters of ADDED_COLUMNS (statement.revision, coding.memo_version...) and
-# passage_revision.merged_in, so yesterday's archives still restore.
-SAME_TABLES_AS = {"0010": "0014", "0011": "0014", "0012": "0014", "0013": "0014"}
+# passage_revision.merged_in, so yesterday's archives still restore; 0015 only added
+# validation_link.answers_version.
+SAME_TABLES_AS = {
+    "0010": "0015",
+    "0011": "0015",
+    "0012": "0015",
+    "0013": "0015",
+    "0014": "0015",
+}
 # Columns added since a revision of SAME_TABLES_AS: an older archive lacks them and its rows
 # take the column's default (a restored statement starts again at revision 1).
 ADDED_COLUMNS = {
@@ -209,7 +216,8 @@ ADDED_COLUMNS = {
         ("participant", "version"),
         ("group_session", "version"),
         ("grouping", "version"),
-    }
+    },
+    "0015": {("validation_link", "answers_version")},
 }
 
 

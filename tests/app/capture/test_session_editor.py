@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -177,7 +178,7 @@ def test_merge_joins_same_speaker_and_keeps_codings(client, app, session):
         f"{session['base']}/passages/{session['passage']}/split",
         data={"offset": str(offset), "version": "1"},
     )
-    response = client.post(f"{session['base']}/passages/{session['passage']}/merge")
+    response = _button(client, session, session["passage"], "merge")
     assert response.status_code == 302
     with app.app_context():
         passage = db.session.execute(db.select(Passage)).scalar_one()
@@ -191,7 +192,7 @@ def test_merge_refuses_different_speakers(client, app, session):
         f"{session['base']}/passages",
         data={"phase": "5", "speaker": "f:Animatrice", "text": "Merci."},
     )
-    response = client.post(f"{session['base']}/passages/{session['passage']}/merge")
+    response = _button(client, session, session["passage"], "merge")
     assert response.status_code == 303
     with app.app_context():
         assert len(db.session.execute(db.select(Passage)).all()) == 2
@@ -203,7 +204,7 @@ def test_move_changes_the_order_within_the_phase(client, app, session):
         f"{session['base']}/passages",
         data={"phase": "5", "speaker": "f:Animatrice", "text": "Merci."},
     )
-    client.post(f"{session['base']}/passages/{session['passage']}/move", data={"direction": "down"})
+    assert _button(client, session, session["passage"], "move", "down").status_code == 302
     page = client.get(session["base"]).text
     assert page.index("Merci.") < page.index("Ma voisine")
 
@@ -220,8 +221,9 @@ def test_changing_the_speaker_is_recorded_in_history(client, app, session):
 
 
 def _press(client, page: str, formaction: str, value: str | None = None):
-    """Submit what a browser sends for a button: its form's fields, then its name and value."""
-    pattern = rf'<button type="submit" form="([\w-]+)" formaction="{re.escape(formaction)}"'
+    """Submit what a browser sends for a button: its form's fields, then its name and value,
+    to its formaction with the query the page gave it."""
+    pattern = rf'<button type="submit" form="([\w-]+)" formaction="({re.escape(formaction)}[^"]*)"'
     if value is not None:
         pattern += rf' name="(\w+)" value="{value}"'
     button = re.search(pattern, page)
@@ -229,8 +231,15 @@ def _press(client, page: str, formaction: str, value: str | None = None):
     form = re.search(rf'<form id="{button.group(1)}" method="post" hidden>(.*?)</form>', page)
     data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(1)))
     if value is not None:
-        data[button.group(2)] = value
-    return client.post(formaction, data=data)
+        data[button.group(3)] = value
+    return client.post(html.unescape(button.group(2)), data=data)
+
+
+def _button(client, session, passage_id: int, action: str, value: str | None = None):
+    """Press a passage's move or merge button on the session page as it is now."""
+    page = client.get(session["base"]).text
+    url = f"{session['base']}/passages/{passage_id}/{action}"
+    return _press(client, page, url, value)
 
 
 def test_session_page_buttons_move_and_merge_without_script(client, app, session):
@@ -297,7 +306,7 @@ def _split_then_edit_both(client, app, session):
 def test_merge_keeps_the_history_of_both_passages_in_order(client, app, session):
     """After a merge, the merged passage's history holds both passages' earlier texts, in order."""
     first, second = _split_then_edit_both(client, app, session)
-    response = client.post(f"{session['base']}/passages/{first}/merge")
+    response = _button(client, session, first, "merge")
     assert response.status_code == 302
     with app.app_context():
         history = db.session.execute(
@@ -331,7 +340,7 @@ def test_merge_keeps_codings_of_the_second_passage_on_their_words(client, app, s
             )
         )
         db.session.commit()
-    assert client.post(f"{session['base']}/passages/{first}/merge").status_code == 302
+    assert _button(client, session, first, "merge").status_code == 302
     assert sorted(_passage(app, first)[2]) == ["fermé le guichet", "tout fait sur itsme"]
 
 
@@ -364,3 +373,80 @@ def test_split_without_a_version_is_refused(client, app, session):
     assert response.status_code == 409
     with app.app_context():
         assert len(db.session.execute(db.select(Passage)).all()) == 1
+
+
+def _three_of_amina(client, app, session) -> tuple[list[int], str]:
+    """Add two passages of Amina after the first; return the three ids in order and the page."""
+    for text in ("Merci.", "Au revoir."):
+        client.post(
+            f"{session['base']}/passages",
+            data={"phase": "5", "speaker": f"p:{session['amina']}", "text": text},
+        )
+    return _order(app, session), client.get(session["base"]).text
+
+
+def _order(app, session) -> list[int]:
+    with app.app_context():
+        return list(
+            db.session.execute(
+                db.select(Passage.id)
+                .filter_by(group_session_id=session["session"], phase=5)
+                .order_by(Passage.position, Passage.id)
+            ).scalars()
+        )
+
+
+def _texts(app, session) -> list[str]:
+    with app.app_context():
+        return [db.session.get(Passage, passage_id).text for passage_id in _order(app, session)]
+
+
+def test_merge_from_an_old_page_is_refused_when_another_passage_came_next(client, app, session):
+    """A saw B next; someone moved B down since: merging A from the old page answers 409
+    naming the passage next to it now, and nothing is merged."""
+    (first, second, third), old_page = _three_of_amina(client, app, session)
+    other = app.test_client()
+    login(other, "owner@example.org")
+    base = f"{session['base']}/passages"
+    assert _press(other, old_page, f"{base}/{second}/move", "down").status_code == 302
+    refused = _press(client, old_page, f"{base}/{first}/merge")
+    assert refused.status_code == 409
+    assert "Not merged: the transcript changed after you opened the page" in refused.text
+    assert "Merci." in refused.text and "Au revoir." in refused.text  # seen next, next now
+    assert _order(app, session) == [first, third, second]  # the first save's order
+    assert _texts(app, session) == [TEXT, "Au revoir.", "Merci."]
+
+
+def test_a_second_merge_from_the_same_page_does_not_swallow_the_passage_after(client, app, session):
+    """Merge pressed twice from one page (a double click, a second tab): the first joins A
+    and B, the second answers 409 instead of joining C too."""
+    (first, _second, third), page = _three_of_amina(client, app, session)
+    assert _press(client, page, f"{session['base']}/passages/{first}/merge").status_code == 302
+    again = _press(client, page, f"{session['base']}/passages/{first}/merge")
+    assert again.status_code == 409
+    assert _texts(app, session) == [f"{TEXT}\nMerci.", "Au revoir."]
+    assert _order(app, session) == [first, third]
+
+
+def test_move_from_an_old_page_is_refused_when_the_order_changed(client, app, session):
+    """Two facilitators on one page state: B is moved down, then A "down" from the old
+    page (meant to pass B, it would now pass C) answers 409; the first move stays."""
+    (first, second, third), old_page = _three_of_amina(client, app, session)
+    other = app.test_client()
+    login(other, "owner@example.org")
+    base = f"{session['base']}/passages"
+    assert _press(other, old_page, f"{base}/{second}/move", "down").status_code == 302
+    refused = _press(client, old_page, f"{base}/{first}/move", "down")
+    assert refused.status_code == 409
+    assert "Not moved: the transcript changed after you opened the page" in refused.text
+    assert _order(app, session) == [first, third, second]
+
+
+def test_move_and_merge_without_the_page_state_are_refused(client, app, session):
+    """A post that does not say what its page showed (an old cached page) changes nothing."""
+    (first, second, third), _page = _three_of_amina(client, app, session)
+    base = f"{session['base']}/passages/{first}"
+    assert client.post(f"{base}/move", data={"direction": "down"}).status_code == 409
+    assert client.post(f"{base}/merge").status_code == 409
+    assert _order(app, session) == [first, second, third]
+    assert _texts(app, session) == [TEXT, "Merci.", "Au revoir."]

@@ -205,7 +205,8 @@ def test_coders_remove_their_own_codings_reviewers_any(client, app, study):
     login(researcher, "researcher@example.org")
     assert researcher.delete(url).status_code == 403
     assert researcher.patch(url, json={"memo": "x"}).status_code == 403
-    assert client.patch(url, json={"memo": "revisit"}).json["memo"] == "revisit"
+    saved = client.patch(url, json={"memo": "revisit", "memo_version": 1})
+    assert saved.json["memo"] == "revisit"
     assert client.delete(url).status_code == 204
     assert _codings(app) == []
     assert client.delete(url).status_code == 404
@@ -348,3 +349,19 @@ def test_api_memo_with_an_old_version_is_refused(client, app, study):
     assert stale.status_code == 409
     assert (stale.json["memo"], stale.json["yours"]) == ("revoir", "autre")
     assert [c.memo for c in _codings(app)] == ["revoir"]
+
+
+def test_api_memo_without_a_version_is_refused_with_428(client, app, study):
+    """An old client's PATCH without memo_version no longer overwrites a memo saved since:
+    428 with a message saying what to send, and the first memo stays stored."""
+    login(client, "facilitator@example.org")
+    created = _post(client, study, start=0, end=6).json
+    url = f"/api/studies/{study['id']}/codings/{created['id']}"
+    other = app.test_client()
+    login(other, "owner@example.org")
+    assert other.patch(url, json={"memo": "revoir", "memo_version": 1}).status_code == 200
+    blind = client.patch(url, json={"memo": "autre"})
+    assert blind.status_code == 428
+    assert "memo_version" in blind.json["message"]
+    assert [c.memo for c in _codings(app)] == ["revoir"]
+    assert client.get(f"/api/studies/{study['id']}/codings").json["codings"][0]["memo_version"] == 2

@@ -265,13 +265,15 @@ def test_the_participant_page_answers_generated_forms(app, exported, values):
         link = db.session.execute(db.select(ValidationLink)).scalars().first()
         token = link_token(link)
         items = [item.statement_id for item in link.round.items]
+        revision = str(link.answers_version)  # as the page drawn now sends it
     keys = {
         "a": f"verdict-{items[0]}",
         "b": f"comment-{items[0]}",
         "c": f"verdict-{items[-1]}",
         "d": "quote-1",
     }
-    response = app.test_client().post(f"/v/{token}", data={keys[k]: v for k, v in values.items()})
+    form = {keys[k]: v for k, v in values.items()} | {"revision": revision}
+    response = app.test_client().post(f"/v/{token}", data=form)
     assert response.status_code in {303, 422}
 
 

@@ -17,7 +17,7 @@ from app.accounts.audit import record_event
 from app.coding.retrieval import matching_passages
 from app.demo import load_demo
 from app.exchange.archive.export import export_study_archive
-from app.exchange.archive.format import ADDED_COLUMNS, EXCLUDED, TABLES, ArchiveError
+from app.exchange.archive.format import EXCLUDED, TABLES, ArchiveError, added_since
 from app.exchange.archive.restore import import_study_archive
 from app.models import (
     ConsentScope,
@@ -713,17 +713,18 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
     assert "0042" in refused.value.message and revision in refused.value.message
 
 
-@pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013"])
+@pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013", "0014"])
 def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported, made_at):
-    """0011 to 0014 changed no archived column but for those 0014 added (statement.revision...):
-    archives made at 0010 to 0013 (without them) restore."""
+    """0011 to 0015 changed no archived column but for those 0014 and 0015 added
+    (statement.revision..., validation_link.answers_version): archives made at 0010 to 0014
+    (without the ones added after them) restore."""
     with app.app_context():
         revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
-        assert revision == "0014"
+        assert revision == "0015"
 
         def older(members):
             _manifest(members, schema_revision=made_at)
-            for table, column in ADDED_COLUMNS["0014"]:
+            for table, column in added_since(made_at):
                 _drop_column(members, table, column)
 
         archive = _rewrite(exported, older)

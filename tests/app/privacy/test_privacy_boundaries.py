@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.platform.extensions import db
-from tests.conftest import login
+from tests.conftest import answers_revision, login
 
 
 @pytest.fixture
@@ -267,11 +267,13 @@ def test_a_flagged_comment_stays_flagged_when_only_the_verdict_changes_and_clear
     participant = app.test_client()
     comment = "Appelez-moi au 0470 12 34 56."
     participant.post(links["Amina"], data={f"verdict-{sid}": "nuance", f"comment-{sid}": comment})
-    participant.post(links["Amina"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": comment})
+    again = {f"verdict-{sid}": "disagree", f"comment-{sid}": comment}
+    participant.post(links["Amina"], data=again | answers_revision(participant, links["Amina"]))
     with app.app_context():
         findings = db.session.execute(db.select(PiiFinding)).scalars().all()
         assert [(f.kind, f.status) for f in findings] == [("phone", "open")]
-    participant.post(links["Amina"], data={f"verdict-{sid}": "disagree", f"comment-{sid}": ""})
+    cleared = {f"verdict-{sid}": "disagree", f"comment-{sid}": ""}
+    participant.post(links["Amina"], data=cleared | answers_revision(participant, links["Amina"]))
     with app.app_context():
         assert db.session.execute(db.select(PiiFinding)).scalars().all() == []
 

@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.platform.extensions import db
+from tests.conftest import answers_revision
 
 
 def _words(name: str) -> str:
@@ -180,7 +181,9 @@ def test_each_changed_answer_is_audited_and_each_changed_comment_scanned(app, tr
     }
     assert client.post(f"/v/{token}", data=form).status_code == 303
     form[f"verdict-{second}"] = "agree"  # the verdict alone changes: no new words to scan
+    form |= answers_revision(client, f"/v/{token}")
     assert client.post(f"/v/{token}", data=form).status_code == 303
+    form |= answers_revision(client, f"/v/{token}")
     assert client.post(f"/v/{token}", data=form).status_code == 303  # nothing changes
     with app.app_context():
         answers = {

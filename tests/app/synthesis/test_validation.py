@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.platform.extensions import db
-from tests.conftest import login
+from tests.conftest import answers_revision, login
 
 LINK = re.compile(r"http://localhost(/v/[A-Za-z0-9_.\-]+)")
 
@@ -190,6 +191,7 @@ def test_participant_answers_change_and_withdraw_through_the_personal_link(app, 
     changed = visitor.post(
         links["Amina"],
         data={
+            **answers_revision(visitor, links["Amina"]),
             f"verdict-{second}": "nuance",
             f"comment-{second}": "Pour moi c'est une question de moyens.",
         },
@@ -212,7 +214,8 @@ def test_keeping_a_quote_again_lifts_the_withdrawal(app, client, world):
     _, links = _open_round(client, w, "session1", [sid])
     visitor = app.test_client()
     visitor.post(links["Bart"], data={f"quote-{w['passage-Bart']}": "withdraw"})
-    visitor.post(links["Bart"], data={f"quote-{w['passage-Bart']}": "keep"})
+    revision = answers_revision(visitor, links["Bart"])
+    visitor.post(links["Bart"], data={**revision, f"quote-{w['passage-Bart']}": "keep"})
     with app.app_context():
         assert db.session.get(Passage, w["passage-Bart"]).quote_withdrawn_at is None
 
@@ -455,12 +458,13 @@ def test_an_erased_label_never_reaches_the_other_participants_pages(app, client,
     assert "[…] et Amina divergent." in page
 
 
-def test_two_first_answers_of_one_link_at_once_store_one_answer(app, client, world):
-    """A first answer sent twice at once (double click, two tabs): on PostgreSQL the other
-    request's answer is committed between this one's read and its write, so its INSERT meets
-    the unique (link, statement) row; it starts again and saves over it: 303, one answer,
-    the later verdict, one audit event per stored change. (On SQLite the write lock lets no
-    two run at once; the same request gives the same result.)"""
+@pytest.mark.parametrize("verdict", ["agree", "disagree"], ids=["double-click", "two-tabs"])
+def test_two_first_answers_of_one_link_at_once_store_one_answer(app, client, world, verdict):
+    """A first answer sent twice at once from one page state (a double click, two tabs): on
+    PostgreSQL the other request commits "agree" just before this one locks the link. The
+    same answer again is saved as is (303); a different one is refused (409) and the other
+    request's answer stays: one answer, one audit event, never an error. (On SQLite the
+    write lock lets no two run at once; the same requests give the same result.)"""
     w = world
     statement_id = _statement(client, w, "session1", "Le guichet fermé renvoie vers le CPAS.")
     round_id, links = _open_round(client, w, "session1", [statement_id])
@@ -473,12 +477,12 @@ def test_two_first_answers_of_one_link_at_once_store_one_answer(app, client, wor
             .filter(Participant.pseudonym == "Amina")
         ).scalar_one()
         version_id = db.session.get(Statement, statement_id).current.id
-    session_class = type(db.session.session_factory())
+    page = answers_revision(app.test_client(), links["Amina"])
     raced = []
 
-    def the_other_request(session, _context, _instances):
-        first_new_answer = any(isinstance(o, StatementAnswer) for o in session.new)
-        if raced or not first_new_answer or engine.dialect.name != "postgresql":
+    def the_other_request(_connection, _cursor, statement, *_args):
+        locking = statement.startswith("SELECT validation_link.id") and "FOR UPDATE" in statement
+        if raced or not locking or engine.dialect.name != "postgresql":
             return
         raced.append(True)
         with engine.connect() as other:  # a second connection: the other request, committed
@@ -494,15 +498,35 @@ def test_two_first_answers_of_one_link_at_once_store_one_answer(app, client, wor
                         updated_at=utcnow(),
                     )
                 )
+                table = ValidationLink.__table__
+                other.execute(
+                    table.update()
+                    .where(table.c.id == link_id)
+                    .values(answers_version=table.c.answers_version + 1)
+                )
+                other.execute(
+                    AuditEvent.__table__.insert().values(
+                        action="validation.answer",
+                        object_type="statement_answer",
+                        details={"verdict": "agree"},
+                    )
+                )
 
-    event.listen(session_class, "before_flush", the_other_request)
+    if engine.dialect.name != "postgresql":  # the other request simply comes first
+        assert (
+            app.test_client()
+            .post(links["Amina"], data={**page, f"verdict-{statement_id}": "agree"})
+            .status_code
+            == 303
+        )
+    event.listen(engine, "before_cursor_execute", the_other_request)
     try:
         answered = app.test_client().post(
-            links["Amina"], data={f"verdict-{statement_id}": "disagree"}
+            links["Amina"], data={**page, f"verdict-{statement_id}": verdict}
         )
     finally:
-        event.remove(session_class, "before_flush", the_other_request)
-    assert answered.status_code == 303
+        event.remove(engine, "before_cursor_execute", the_other_request)
+    assert answered.status_code == (303 if verdict == "agree" else 409)
     assert raced == ([True] if engine.dialect.name == "postgresql" else [])
     with app.app_context():
         stored = db.session.execute(db.select(StatementAnswer)).scalars().all()
@@ -511,5 +535,118 @@ def test_two_first_answers_of_one_link_at_once_store_one_answer(app, client, wor
             .scalars()
             .all()
         )
-    assert [(a.link_id, a.verdict.value) for a in stored] == [(link_id, "disagree")]
-    assert [e.details["verdict"] for e in audited] == ["disagree"]
+    assert [(a.link_id, a.verdict.value) for a in stored] == [(link_id, "agree")]
+    assert [e.details["verdict"] for e in audited] == ["agree"]
+
+
+def _sent_by(page: str) -> dict[str, str]:
+    """Return what a browser sends from a participant's page as drawn: the hidden fields,
+    the checked choices and the comments."""
+    form = dict(re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', page))
+    form |= dict(re.findall(r'<input type="radio" name="([\w-]+)" value="(\w+)" checked>', page))
+    for name, text in re.findall(
+        r'<textarea id="[\w-]+" name="([\w-]+)"[^>]*>([^<]*)</textarea>', page
+    ):
+        form[name] = html.unescape(text)
+    return form
+
+
+def _answer_of(app, statement_id: int) -> tuple[str, str]:
+    with app.app_context():
+        answer = db.session.execute(
+            db.select(StatementAnswer).filter_by(statement_id=statement_id)
+        ).scalar_one()
+        return answer.verdict.value, answer.comment
+
+
+def test_answers_from_an_older_page_are_refused_and_shown_next_to_the_saved_ones(
+    app, client, world
+):
+    """Answered on a phone, then an older laptop tab submitted: 409 in the group's language
+    with both answers, the phone's stays stored; saving again from that page replaces it."""
+    w = world
+    sid = _statement(client, w, "session1", "Le guichet fermé renvoie vers le CPAS.")
+    _, links = _open_round(client, w, "session1", [sid])
+    laptop, phone = app.test_client(), app.test_client()
+    old_tab = laptop.get(links["Amina"]).text
+    assert 'name="revision" value="1"' in old_tab
+    on_phone = _sent_by(phone.get(links["Amina"]).text)
+    on_phone |= {f"verdict-{sid}": "disagree", f"comment-{sid}": "Ce sont les moyens."}
+    assert phone.post(links["Amina"], data=on_phone).status_code == 303
+    # The laptop's tab still shows no answer; she answers there differently.
+    on_laptop = _sent_by(old_tab) | {f"verdict-{sid}": "agree", f"comment-{sid}": ""}
+    refused = laptop.post(links["Amina"], data=on_laptop)
+    assert refused.status_code == 409
+    assert "Vous avez modifié vos réponses ailleurs" in refused.text
+    assert "Je ne suis pas d'accord: Ce sont les moyens." in html.unescape(refused.text)
+    assert _answer_of(app, sid) == ("disagree", "Ce sont les moyens.")  # the phone's
+    # The refused page keeps her laptop answer in the form, at the saved revision.
+    again = _sent_by(refused.text)
+    assert again[f"verdict-{sid}"] == "agree" and again["revision"] == "2"
+    assert laptop.post(links["Amina"], data=again).status_code == 303  # deliberately
+    assert _answer_of(app, sid) == ("agree", "")
+
+
+def test_an_older_page_still_saves_what_replaces_nothing_saved_since(app, client, world):
+    """From an older page, a statement answered nowhere else is saved; one answered since
+    elsewhere and left as the page showed it (blank) is not touched."""
+    w = world
+    first = _statement(client, w, "session1", "Le guichet fermé renvoie vers le CPAS.")
+    second = _statement(client, w, "session1", "Tout se fait en ligne.", "divergence")
+    _, links = _open_round(client, w, "session1", [first, second])
+    laptop, phone = app.test_client(), app.test_client()
+    old_tab = _sent_by(laptop.get(links["Bart"]).text)
+    assert phone.post(links["Bart"], data={f"verdict-{first}": "nuance"}).status_code == 303
+    saved = laptop.post(links["Bart"], data=old_tab | {f"verdict-{second}": "agree"})
+    assert saved.status_code == 303
+    assert _answer_of(app, first) == ("nuance", "")
+    assert _answer_of(app, second) == ("agree", "")
+
+
+def test_a_withdrawal_made_elsewhere_is_not_undone_by_an_older_page(app, client, world):
+    """Withdrawn on the phone, "keep" sent from an older tab: 409, the quote stays withdrawn."""
+    w = world
+    sid = _statement(client, w, "session1", "Un constat partagé.")
+    _link_quote(client, w, sid, w["passage-Bart"])
+    _, links = _open_round(client, w, "session1", [sid])
+    laptop, phone = app.test_client(), app.test_client()
+    quote = f"quote-{w['passage-Bart']}"
+    kept = _sent_by(laptop.get(links["Bart"]).text) | {quote: "keep"}
+    assert laptop.post(links["Bart"], data=kept).status_code == 303
+    old_tab = _sent_by(laptop.get(links["Bart"]).text)
+    assert old_tab[quote] == "keep"
+    withdrawn = _sent_by(phone.get(links["Bart"]).text) | {quote: "withdraw"}
+    assert phone.post(links["Bart"], data=withdrawn).status_code == 303
+    refused = laptop.post(links["Bart"], data=old_tab | {f"verdict-{sid}": "agree"})
+    assert refused.status_code == 409
+    assert "Je la retire\u00a0: ne me citez pas" in refused.text  # saved, in her language
+    with app.app_context():
+        assert db.session.get(Passage, w["passage-Bart"]).quote_withdrawn_at is not None
+        decision = db.session.execute(db.select(QuoteDecision)).scalar_one()
+        assert decision.choice.value == "withdraw"
+        assert db.session.execute(db.select(StatementAnswer)).first() is None
+
+
+def test_an_older_page_cannot_put_back_personal_data_replaced_since(app, client, world):
+    """A reviewer replaces the e-mail address in a participant's comment; her older tab,
+    sent again with another verdict, answers 409 instead of restoring the address."""
+    from app.privacy.replace import replace_everywhere
+
+    w = world
+    sid = _statement(client, w, "session1", "Le guichet fermé renvoie vers le CPAS.")
+    _, links = _open_round(client, w, "session1", [sid])
+    tab = app.test_client()
+    comment = "Écrivez-moi: amina.k@example.be"
+    first = _sent_by(tab.get(links["Amina"]).text)
+    first |= {f"verdict-{sid}": "nuance", f"comment-{sid}": comment}
+    assert tab.post(links["Amina"], data=first).status_code == 303
+    old_tab = _sent_by(tab.get(links["Amina"]).text)
+    with app.app_context():
+        finding = db.session.execute(
+            db.select(PiiFinding).filter_by(object_type="statement_answer", kind="email")
+        ).scalar_one()
+        replace_everywhere(finding, "[e-mail]", user_id=w["owner"])
+        db.session.commit()
+    refused = tab.post(links["Amina"], data=old_tab | {f"verdict-{sid}": "agree"})
+    assert refused.status_code == 409
+    assert _answer_of(app, sid) == ("nuance", "Écrivez-moi: [e-mail]")
