@@ -47,7 +47,7 @@ from app.platform.extensions import db
 from app.studies.codebook import seed_default_codebook
 from app.synthesis.links import link_token
 from app.synthesis.rounds import create_round
-from tests.conftest import BASE_CONFIG, PASSWORD, csrf_token, login
+from tests.conftest import BASE_CONFIG, PASSWORD, csrf_token, docx_text, login
 
 WITHDRAWING = "Zonder mij kon ze haar leefloon niet meer aanvragen, zegt Sanne."
 STAYING = "Het loket is dicht en iedereen stuurt de mensen naar ons door."
@@ -117,15 +117,6 @@ def study(app, client, make_user):
     return ids
 
 
-def _docx_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return "\n".join(
-            re.sub(r"<[^>]+>", "", archive.read(name).decode("utf-8"))
-            for name in archive.namelist()
-            if name.endswith(".xml")
-        )
-
-
 def _zip_text(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
@@ -164,8 +155,8 @@ def _exports(app, client, ids: dict) -> dict[str, str]:
         ).scalar_one()
         token = link_token(link)
     return {
-        "report": _docx_text(client.get(_report_link(client, study_id)).data),
-        "session report": _docx_text(
+        "report": docx_text(client.get(_report_link(client, study_id)).data),
+        "session report": docx_text(
             client.get(_report_link(client, study_id, sessions=str(ids["session"]))).data
         ),
         "segments.csv": client.get(f"/studies/{study_id}/exports/segments.csv").data.decode(
@@ -201,7 +192,7 @@ def test_a_withdrawn_participant_is_quoted_in_no_export(app, client, study, scop
 def test_a_report_made_before_a_withdrawal_can_no_longer_be_downloaded(app, client, study, scope):
     """A finished report that still quotes Sanne is gone (410) once she withdraws."""
     link = _report_link(client, study["study"])
-    assert WITHDRAWING in _docx_text(client.get(link).data)
+    assert WITHDRAWING in docx_text(client.get(link).data)
     _withdraw(client, study, scope)
     gone = client.get(link)
     assert gone.status_code == 410
@@ -298,13 +289,13 @@ def test_the_group_composition_and_attribute_matrix_leave_out_who_withdrew(app, 
     """Sanne's position and organisation are in no report table or matrix once she left."""
     study_id = study["study"]
     matrix_url = f"/studies/{study_id}/exports/matrices.xlsx?attribute=position"
-    before = _docx_text(client.get(_report_link(client, study_id)).data)
+    before = docx_text(client.get(_report_link(client, study_id)).data)
     assert all(value in before for value in SANNE.values())  # not vacuous
     assert "ombudsvrouw" in _xlsx_text(client.get(matrix_url).data)
 
     _withdraw(client, study, "participation")
-    report = _docx_text(client.get(_report_link(client, study_id)).data)
-    session_report = _docx_text(
+    report = docx_text(client.get(_report_link(client, study_id)).data)
+    session_report = docx_text(
         client.get(_report_link(client, study_id, sessions=str(study["session"]))).data
     )
     for text in (report, session_report):
