@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from analysis.anchoring import reanchor
 from analysis.pii import name_span
 from app.accounts.audit import record, record_event
-from app.models import Coding, Passage, PiiFinding, StatementVersion
+from app.models import Coding, Passage, PiiFinding, Statement, StatementVersion
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
@@ -24,17 +24,30 @@ from app.privacy.fields import SOURCES, WHOLE_STUDY, name_pattern
 from app.privacy.scan import rescan
 
 
+def _count_saves(saves: list[tuple[object, set[str]]]) -> None:
+    """Count each rewrite (row, rewritten field names) as a save, in one query for statements."""
+    # A rewritten version counts on its statement: load them all at once, not one per version.
+    ids = {row.statement_id for row, _names in saves if isinstance(row, StatementVersion)}
+    statements = {}
+    if ids:
+        query = db.select(Statement).where(Statement.id.in_(ids))
+        statements = {statement.id: statement for statement in db.session.execute(query).scalars()}
+    for row, names in saves:
+        if isinstance(row, StatementVersion):
+            row = statements[row.statement_id]
+        _count_save(row, names)
+
+
 def _count_save(row, names: set[str]) -> None:
     """Count a rewrite as a save: an edit form drawn before it is stale (platform/edits).
 
     Otherwise saving that form would silently put the replaced personal data back. A
     passage counts its own saves (its mapper's version column); a statement counts the
-    rewrite of any of its versions; a coding counts a memo rewrite on its memo's counter.
+    rewrite of any of its versions (the caller passes the statement); a coding counts a
+    memo rewrite on its memo's counter.
     """
     if isinstance(row, Passage):
         return
-    if isinstance(row, StatementVersion):
-        row = row.statement
     if isinstance(row, Coding):
         if "memo" in names:
             row.memo_version = row.memo_version + 1
@@ -83,7 +96,7 @@ def replace_in_fields(
     rows bound to no session are always reached. The replacement is literal text.
     """
     replacement = _literal(replacement)
-    changed = []
+    changed, saves = [], []
     for source in SOURCES:
         for row in db.session.execute(source.select(study_id, session)).scalars():
             touched: set[str] = set()
@@ -104,8 +117,9 @@ def replace_in_fields(
                     touched.add(name)
                     setattr(row, name, new)
             if touched:
-                _count_save(row, touched)
+                saves.append((row, touched))
                 changed.append(row)
+    _count_saves(saves)
     db.session.flush()
     return changed
 
