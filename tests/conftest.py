@@ -6,8 +6,10 @@ path production takes); every test then gets an emptied database.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import zipfile
 from contextlib import contextmanager
 
 import pytest
@@ -188,6 +190,16 @@ def answers_revision(client, url: str) -> dict[str, str]:
 def csrf_token(html: bytes) -> str:
     """Return the CSRF token embedded in a rendered page."""
     return re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
+
+
+def docx_text(data: bytes) -> str:
+    """All the text of a .docx, tables included, from its XML parts."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "\n".join(
+            re.sub(r"<[^>]+>", "", archive.read(name).decode("utf-8"))
+            for name in archive.namelist()
+            if name.endswith(".xml")
+        )
 
 
 @contextmanager

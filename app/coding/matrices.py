@@ -8,6 +8,9 @@ segments its link lists.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
+
+from sqlalchemy.orm import selectinload
 
 from app.models import Coding, GroupSession, Participant, Passage, Theme
 from app.models.phases import PHASES
@@ -44,8 +47,19 @@ def _rows(study_id: int):
     ).all()
 
 
-def theme_matrix(study_id: int, by: str, attribute: str = "organisation_type") -> dict:
-    """Count codings per theme and column; `by` is 'session', 'phase' or 'attribute'."""
+def theme_matrix(
+    study_id: int,
+    by: str,
+    attribute: str = "organisation_type",
+    *,
+    left_out: Callable[[Participant], bool] | None = None,
+) -> dict:
+    """Count codings per theme and column; `by` is 'session', 'phase' or 'attribute'.
+
+    `left_out`: who has no attribute value here, so their codings count in no attribute
+    column and their value is no column (a file that may leave the team passes
+    `synthesis.quotations.left_out_as_person`: erased, or withdrew from the study).
+    """
     themes, lineage = _ancestry(study_id)
     if by == "session":
         sessions = (
@@ -59,8 +73,15 @@ def theme_matrix(study_id: int, by: str, attribute: str = "organisation_type") -
     elif by == "phase":
         columns = [(p.number, p.name) for p in PHASES]
     else:
-        people = db.session.execute(db.select(Participant).filter_by(study_id=study_id)).scalars()
-        value_of = {p.id: str(p.attributes.get(attribute, "")) for p in people}
+        query = db.select(Participant).filter_by(study_id=study_id)
+        if left_out is not None:  # it reads their consents
+            query = query.options(selectinload(Participant.consents))
+        people = db.session.execute(query).scalars()
+        value_of = {
+            p.id: str(p.attributes.get(attribute, ""))
+            for p in people
+            if left_out is None or not left_out(p)
+        }
         columns = [(v, v) for v in sorted({v for v in value_of.values() if v})]
     counts: Counter = Counter()
     for theme_id, _passage, session_id, phase, participant_id in _rows(study_id):

@@ -3,7 +3,9 @@
 Segments are those of the retrieval page for the same `SegmentFilters`, minus
 every segment whose words may not leave the tool (`quotations.is_quotable`:
 withdrawn passages, erased or withdrawn participants, no quotation consent). The matrices
-are counts and keep every coding, exactly as the matrices page shows them.
+are counts and keep every coding, exactly as the matrices page shows them, except that a
+participant who withdrew from the study has no attribute value there, like an erased one
+(`theme_matrix(left_out=left_out_as_person)`): a column of their position would point at them.
 
 No cell ever becomes a formula. CSV cells that a spreadsheet would run
 (starting with = + - @, tab or carriage return) get a leading apostrophe, as the
@@ -35,7 +37,7 @@ from app.models.phases import PHASE_BY_NUMBER, PHASES
 from app.platform.cells import spreadsheet_cell
 from app.platform.extensions import db
 from app.platform.i18n import attribute_label
-from app.synthesis.quotations import Redactor, is_quotable
+from app.synthesis.quotations import Redactor, is_quotable, left_out_as_person
 
 # Excel refuses longer cells; a longer quote is cut and marked.
 MAX_CELL = 32_767
@@ -207,7 +209,7 @@ def _matrix_xlsx(
     workbook.remove(workbook.active)
     by_session = theme_matrix(study_id, "session")
     by_phase = theme_matrix(study_id, "phase")
-    by_attribute = theme_matrix(study_id, "attribute", attribute)
+    by_attribute = theme_matrix(study_id, "attribute", attribute, left_out=left_out_as_person)
     pairs = cooccurrence(study_id)
     pairs["columns"] = [(theme.id, theme.label(language)) for theme in pairs["themes"]]
     sheets = (

@@ -21,6 +21,7 @@ from app.models import (
     Passage,
     PiiFinding,
     QuoteDecision,
+    Statement,
     StatementAnswer,
     StatementVersion,
 )
@@ -31,21 +32,34 @@ from app.privacy.fields import SOURCES, WHOLE_STUDY, name_pattern
 from app.privacy.scan import rescan
 
 
+def _count_saves(saves: list[tuple[object, set[str]]]) -> None:
+    """Count each rewrite (row, rewritten field names) as a save, in one query for statements."""
+    # A rewritten version counts on its statement: load them all at once, not one per version.
+    ids = {row.statement_id for row, _names in saves if isinstance(row, StatementVersion)}
+    statements = {}
+    if ids:
+        query = db.select(Statement).where(Statement.id.in_(ids))
+        statements = {statement.id: statement for statement in db.session.execute(query).scalars()}
+    for row, names in saves:
+        if isinstance(row, StatementVersion):
+            row = statements[row.statement_id]
+        _count_save(row, names)
+
+
 def _count_save(row, names: set[str]) -> None:
     """Count a rewrite as a save: an edit form drawn before it is stale (platform/edits).
 
     Otherwise saving that form would silently put the replaced personal data back. A
     passage counts its own saves (its mapper's version column); a statement counts the
-    rewrite of any of its versions; a coding counts a memo rewrite on its memo's counter;
-    a participant's answer or quote choice counts on their link's `answers_version`.
+    rewrite of any of its versions (the caller passes the statement); a coding counts a
+    memo rewrite on its memo's counter; a participant's answer or quote choice counts on
+    their link's `answers_version`.
     """
     if isinstance(row, Passage):
         return
     if isinstance(row, StatementAnswer | QuoteDecision):
         row.link.answers_version = row.link.answers_version + 1
         return
-    if isinstance(row, StatementVersion):
-        row = row.statement
     if isinstance(row, Coding):
         if "memo" in names:
             row.memo_version = row.memo_version + 1
@@ -94,7 +108,7 @@ def replace_in_fields(
     rows bound to no session are always reached. The replacement is literal text.
     """
     plain, replacement = replacement, _literal(replacement)
-    changed, seen = [], set()
+    changed, seen, saves = [], set(), []
     for source in SOURCES:
         for row in db.session.execute(source.select(study_id, session)).scalars():
             touched: set[str] = set()
@@ -115,10 +129,11 @@ def replace_in_fields(
                     touched.add(name)
                     setattr(row, name, new)
             if touched:
-                _count_save(row, touched)
+                saves.append((row, touched))
                 if (type(row), row.id) not in seen:  # a passage's text and speaker: two sources
                     seen.add((type(row), row.id))
                     changed.append(row)
+    _count_saves(saves)
     db.session.flush()
     return changed
 

@@ -78,6 +78,21 @@ def participant_problem(participant: Participant | None) -> QuoteProblem | None:
     return None
 
 
+def left_out_as_person(participant: Participant | None) -> bool:
+    """Return whether an exchange file leaves `participant` out as a person.
+
+    An erased participant and one who withdrew from the study are no case, have no
+    attributes and speak as the marker in a file that may leave the team; the study
+    archive (a backup for the same team) still keeps them.
+    """
+    if participant is None:
+        return False
+    return participant_problem(participant) in (
+        QuoteProblem.ERASED,
+        QuoteProblem.PARTICIPATION_WITHDRAWN,
+    )
+
+
 def may_quote(participant: Participant | None) -> bool:
     """Return whether words written or said by `participant` may leave the tool."""
     return participant_problem(participant) is None

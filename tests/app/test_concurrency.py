@@ -67,17 +67,24 @@ def _study(app, make_user, make_study):
         return study_id, group_session.id, passage.id
 
 
+def _statement(app, study_id: int, session_id: int, kind: StatementKind, text: str) -> int:
+    """Store a statement of `kind` at version 1 in the session's synthesis; return its id."""
+    with app.app_context():
+        synthesis = Synthesis(study_id=study_id, group_session_id=session_id)
+        statement = Statement(synthesis=synthesis, kind=kind)
+        statement.versions.append(StatementVersion(number=1, text=text))
+        db.session.add_all([synthesis, statement])
+        db.session.commit()
+        return statement.id
+
+
 def test_simultaneous_edits_of_a_statement_keep_one_and_refuse_the_others(
     app, make_user, make_study
 ):
     study_id, session_id, _passage = _study(app, make_user, make_study)
-    with app.app_context():
-        synthesis = Synthesis(study_id=study_id, group_session_id=session_id)
-        statement = Statement(synthesis=synthesis, kind=StatementKind.CONVERGENCE)
-        statement.versions.append(StatementVersion(number=1, text="Version de départ."))
-        db.session.add_all([synthesis, statement])
-        db.session.commit()
-        statement_id = statement.id
+    statement_id = _statement(
+        app, study_id, session_id, StatementKind.CONVERGENCE, "Version de départ."
+    )
     url = f"/studies/{study_id}/statements/{statement_id}"
     requests = [
         (
@@ -127,13 +134,9 @@ def test_simultaneous_accepts_of_a_suggestion_code_the_passage_once(app, make_us
 def test_simultaneous_heading_edits_of_a_statement_keep_one(app, make_user, make_study):
     """Saves that change only the heading, all from revision 1: one wins, the rest are 409."""
     study_id, session_id, _passage = _study(app, make_user, make_study)
-    with app.app_context():
-        synthesis = Synthesis(study_id=study_id, group_session_id=session_id)
-        statement = Statement(synthesis=synthesis, kind=StatementKind.INTERPRETATION)
-        statement.versions.append(StatementVersion(number=1, text="Le code circule."))
-        db.session.add_all([synthesis, statement])
-        db.session.commit()
-        statement_id = statement.id
+    statement_id = _statement(
+        app, study_id, session_id, StatementKind.INTERPRETATION, "Le code circule."
+    )
     url = f"/studies/{study_id}/statements/{statement_id}"
     requests = [
         (

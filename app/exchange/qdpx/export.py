@@ -2,8 +2,9 @@
 
 What leaves the tool follows `app.synthesis.quotations`: a passage that may not be quoted
 (withdrawn, erased speaker, speaker withdrew, no quotation consent) shows the withheld
-marker, and its codings and memos are left out; an erased participant is no case and
-speaks as the marker, and their label is scrubbed from every text. Participants appear
+marker, and its codings and memos are left out; an erased participant, and one who withdrew
+from the study, is no case (no attributes) and speaks as the marker (`left_out_as_person`);
+an erased participant's label is scrubbed from every text. Participants appear
 under their pseudonyms only (never the study's list of real names). GUIDs are stable:
 themes keep theirs, everything else gets a uuid5 derived from the study id and the row
 id, so two exports of an unchanged study differ only in the project's creationDateTime.
@@ -28,7 +29,13 @@ from app.exchange.qdpx.layout import Turn, block, build_text, passage_field
 from app.exchange.qdpx.study_block import NAME, export_block
 from app.models import Coding, GroupSession, Participant, Passage, Study, Synthesis, Theme, User
 from app.platform.extensions import db
-from app.synthesis.quotations import WITHHELD_TEXT, Redactor, exported_text, is_withheld
+from app.synthesis.quotations import (
+    WITHHELD_TEXT,
+    Redactor,
+    exported_text,
+    is_withheld,
+    left_out_as_person,
+)
 from app.synthesis.state import statement_validation
 
 ORIGIN = "MAG Workbench"
@@ -75,13 +82,16 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     guids = Guids(study)
     redact = Redactor(study.id, publication=False)
     sessions = _load_sessions(study)
-    participants = list(
-        db.session.execute(
+    participants = [
+        p
+        for p in db.session.execute(
             db.select(Participant)
             .filter_by(study_id=study.id, erased_at=None)
             .order_by(Participant.id)
+            .options(selectinload(Participant.consents))
         ).scalars()
-    )
+        if not left_out_as_person(p)
+    ]
     # (guid, name, text, created) in document order; QualCoder needs every Note dated.
     notes: list[tuple[str, str, str | None, str | None]] = []
     sources = [_session_source(s, guids, notes, redact) for s in sessions]
@@ -155,17 +165,14 @@ def _load_sessions(study: Study) -> list[GroupSession]:
     )
 
 
-def _erased(passage: Passage) -> bool:
-    return passage.participant is not None and passage.participant.erased_at is not None
-
-
 def _session_source(session: GroupSession, guids: Guids, notes: list, redact) -> dict:
     """Build a TextSource, its text and the codings exported with it."""
     passages = sorted(session.passages, key=lambda p: (p.phase, p.position, p.id))
+    gone = {p.participant_id for p in passages if left_out_as_person(p.participant)}
     items = [
         (
             p.phase,
-            WITHHELD_TEXT if _erased(p) else redact(p.speaker_name),
+            WITHHELD_TEXT if p.participant_id in gone else redact(p.speaker_name),
             redact(exported_text(p)),
         )
         for p in passages
@@ -177,8 +184,8 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
             p.phase,
             start,
             start + len(item[2]),
-            guids("participant", p.participant_id) if p.participant_id and not _erased(p) else None,
-            WITHHELD_TEXT if _erased(p) else redact(p.speaker_label),
+            None if p.participant_id in gone | {None} else guids("participant", p.participant_id),
+            WITHHELD_TEXT if p.participant_id in gone else redact(p.speaker_label),
             p.start_time,
             p.end_time,
         )
@@ -204,7 +211,7 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
     _sub(source, "Description", block("", fields))
     codings, speakers = [], {}
     for passage, start in zip(passages, starts, strict=True):
-        if passage.participant_id and not _erased(passage):
+        if passage.participant_id and passage.participant_id not in gone:
             speakers.setdefault(passage.participant_id, [])
         if is_withheld(passage):
             continue  # its words are not in the file, nor are its codings and memos

@@ -17,7 +17,8 @@ code memo, and a project without it imports as before. Its lines (values escaped
 
 A .qdpx may leave the team (the study archive may not), so it carries only what the quotation
 rule (`app.synthesis.quotations`) lets out: the decision in force per consent scope with its
-date (no consent notes), no erased participant (they are no Case), withdrawn passages as an
+date (no consent notes), no erased participant nor one who withdrew from the study (they are
+no Case, so there is nothing to hang their decisions on), withdrawn passages as an
 index (their words are already the marker), statements as they read now with names scrubbed
 (no earlier versions, no version notes), links only to passages that may be quoted, and the
 validation state with answer counts (no answers, comments or rounds: they are people's words
@@ -85,7 +86,7 @@ def export_block(
             where[passage.id] = (source["guid"], index)
             if passage.quote_withdrawn_at is not None:
                 lines.append(_line("withdrawn", f"{source['guid']} {index}"))
-    for participant in participants:  # never erased ones: the caller leaves them out
+    for participant in participants:  # never erased or withdrawn ones: the caller leaves them out
         decisions = []
         for scope in ConsentScope:
             newest = [c for c in participant.consents if c.scope == scope]

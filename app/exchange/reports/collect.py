@@ -40,7 +40,12 @@ from app.models import (
 )
 from app.platform.extensions import db
 from app.studies.codebook import theme_tree
-from app.synthesis.quotations import Redactor, exportable_comments, may_quote
+from app.synthesis.quotations import (
+    Redactor,
+    exportable_comments,
+    left_out_as_person,
+    may_quote,
+)
 from app.synthesis.state import statement_validation
 
 
@@ -272,19 +277,24 @@ def _statement_items(
 
 
 def _participants(study_id: int, sessions, passages) -> list[Participant]:
-    """Return the participants who spoke in or sat at the sessions; erased ones are left out."""
+    """Return the participants who spoke in or sat at the sessions.
+
+    Erased ones and those who withdrew from the study are left out: the composition table
+    would show their position and organisation type (`left_out_as_person`).
+    """
     ids = {p.participant_id for p in passages if p.participant_id}
     for session in sessions:
         ids |= {i for i in (session.seating or []) if isinstance(i, int)}
-    return list(
-        db.session.execute(
-            db.select(Participant).where(
-                Participant.study_id == study_id,
-                Participant.id.in_(ids),
-                Participant.erased_at.is_(None),
-            )
-        ).scalars()
-    )
+    people = db.session.execute(
+        db.select(Participant)
+        .where(
+            Participant.study_id == study_id,
+            Participant.id.in_(ids),
+            Participant.erased_at.is_(None),
+        )
+        .options(selectinload(Participant.consents))
+    ).scalars()
+    return [p for p in people if not left_out_as_person(p)]
 
 
 def _composition(participants) -> list[tuple[str, str, int]]:

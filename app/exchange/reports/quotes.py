@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from app.exchange.reports.data import QuoteItem
 from app.models import Participant, Passage
-from app.synthesis.quotations import is_quotable
+from app.synthesis.quotations import is_quotable, left_out_as_person
 
 # The strongest quotes per theme section; a chapter with more reads as a transcript.
 MAX_QUOTES_PER_THEME = 6
@@ -24,8 +24,12 @@ LONGEST_QUOTE = 700
 
 
 def role(participant: Participant | None) -> tuple[str, str]:
-    """Return (position, organisation type) from a participant's attributes, blank if unset."""
-    if participant is None:
+    """Return (position, organisation type) from a participant's attributes, blank if unset.
+
+    Blank too for whoever a report leaves out as a person (erased, withdrew from the study):
+    their coded segments still count, under "not specified", like an erased participant's.
+    """
+    if participant is None or left_out_as_person(participant):
         return ("", "")
     attributes = participant.attributes or {}
     return (

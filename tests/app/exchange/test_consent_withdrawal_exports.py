@@ -4,7 +4,9 @@ The decision is recorded through the participant page, as a facilitator would; t
 every export a person outside the study team can receive is made through the web UI:
 both Word reports (whole study, one session), the segment CSV and XLSX, the REFI-QDA
 project, and another participant's validation page. The withdrawn participant's words
-are in none of them; the other participant's words still are.
+are in none of them; the other participant's words still are. Who withdrew from the
+study is, like an erased participant, not even a person in those files: no REFI-QDA case,
+no attributes in the project, the report's group composition or the attribute matrix.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import zipfile
 from datetime import date
 
 import pytest
+from lxml import etree
 from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
+from app import create_app
+from app.accounts.users import create_user
 from app.models import (
     Coding,
     Consent,
@@ -37,16 +42,21 @@ from app.models import (
     Synthesis,
     ValidationLink,
 )
+from app.platform.database import upgrade_schema
 from app.platform.extensions import db
 from app.studies.codebook import seed_default_codebook
 from app.synthesis.links import link_token
 from app.synthesis.rounds import create_round
-from tests.conftest import csrf_token, login
+from tests.conftest import BASE_CONFIG, PASSWORD, csrf_token, docx_text, login
 
 WITHDRAWING = "Zonder mij kon ze haar leefloon niet meer aanvragen, zegt Sanne."
 STAYING = "Het loket is dicht en iedereen stuurt de mensen naar ons door."
 STORY = "Het verhaal van de gesloten loketten"
 STATEMENT = "De werker wordt het laatste redmiddel."
+# Few people hold these in a small field: they point at Sanne without her name.
+SANNE = {"organisation_type": "Huurdersbond", "position": "ombudsvrouw"}
+KARIM = {"organisation_type": "OCMW", "position": "maatschappelijk werker"}
+NS = {"q": "urn:QDA-XML:project:1.0"}
 
 
 @pytest.fixture
@@ -71,8 +81,11 @@ def study(app, client, make_user):
         statement.versions.append(StatementVersion(number=1, text=STATEMENT))
         db.session.add_all([group_session, synthesis, statement])
         ids = {}
-        for position, (name, text) in enumerate([("Sanne", WITHDRAWING), ("Karim", STAYING)]):
-            person = Participant(study=study, pseudonym=name, pseudonym_key=name.lower())
+        speakers = [("Sanne", WITHDRAWING, SANNE), ("Karim", STAYING, KARIM)]
+        for position, (name, text, attributes) in enumerate(speakers):
+            person = Participant(
+                study=study, pseudonym=name, pseudonym_key=name.lower(), attributes=attributes
+            )
             for scope in (ConsentScope.PARTICIPATION, ConsentScope.QUOTATION):
                 person.consents.append(
                     Consent(scope=scope, granted=True, given_on=date(2026, 1, 5))
@@ -102,15 +115,6 @@ def study(app, client, make_user):
         ids.update(study=study.id, session=group_session.id)
     login(client, "owner@example.org")
     return ids
-
-
-def _docx_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return "\n".join(
-            re.sub(r"<[^>]+>", "", archive.read(name).decode("utf-8"))
-            for name in archive.namelist()
-            if name.endswith(".xml")
-        )
 
 
 def _zip_text(data: bytes) -> str:
@@ -151,8 +155,8 @@ def _exports(app, client, ids: dict) -> dict[str, str]:
         ).scalar_one()
         token = link_token(link)
     return {
-        "report": _docx_text(client.get(_report_link(client, study_id)).data),
-        "session report": _docx_text(
+        "report": docx_text(client.get(_report_link(client, study_id)).data),
+        "session report": docx_text(
             client.get(_report_link(client, study_id, sessions=str(ids["session"]))).data
         ),
         "segments.csv": client.get(f"/studies/{study_id}/exports/segments.csv").data.decode(
@@ -188,8 +192,115 @@ def test_a_withdrawn_participant_is_quoted_in_no_export(app, client, study, scop
 def test_a_report_made_before_a_withdrawal_can_no_longer_be_downloaded(app, client, study, scope):
     """A finished report that still quotes Sanne is gone (410) once she withdraws."""
     link = _report_link(client, study["study"])
-    assert WITHDRAWING in _docx_text(client.get(link).data)
+    assert WITHDRAWING in docx_text(client.get(link).data)
     _withdraw(client, study, scope)
     gone = client.get(link)
     assert gone.status_code == 410
     assert "a consent decision recorded" in gone.text and "Make the report again" in gone.text
+
+
+def _project(data: bytes) -> tuple[etree._Element, str]:
+    """Return a .qdpx's parsed project.qde and the text of the MAG Workbench study-data note."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = etree.fromstring(archive.read("project.qde"))
+        notes = root.findall("q:Notes/q:Note", NS)
+        (note,) = [n for n in notes if n.get("name").startswith("MAG Workbench study data")]
+        path = "sources/" + note.get("plainTextPath").removeprefix("internal://")
+        return root, archive.read(path).decode("utf-8")
+
+
+def _cases(root: etree._Element) -> dict[str, tuple[str, set[str]]]:
+    """Return each case by name: its GUID and the values of its variables."""
+    return {
+        case.get("name"): (
+            case.get("guid"),
+            {value.text for value in case.iterfind("q:VariableValue/q:TextValue", NS)},
+        )
+        for case in root.iterfind("q:Cases/q:Case", NS)
+    }
+
+
+@pytest.mark.parametrize("scope", ["participation", "quotation"])
+def test_who_withdrew_from_the_study_is_no_case_in_the_refi_qda_project(app, client, study, scope):
+    """Withdrawn from the study: no case, no attributes, a nameless turn; quotation only: a case."""
+    url = f"/studies/{study['study']}/exports/project.qdpx"
+    before, _note = _project(client.get(url).data)
+    sanne_guid, values = _cases(before)["Sanne"]
+    assert values == set(SANNE.values())  # not vacuous: she was a case with her attributes
+
+    assert _withdraw(client, study, scope).status_code == 302
+    data = client.get(url).data
+    root, note = _project(data)
+    cases = _cases(root)
+    assert cases["Karim"][1] == set(KARIM.values())
+    assert f"[magwb] case={cases['Karim'][0]}" in note
+    if scope == "quotation":  # her words are withheld, but she still took part
+        assert cases["Sanne"] == (sanne_guid, set(SANNE.values()))
+        return
+    assert set(cases) == {"Karim"}
+    project = _zip_text(data)
+    for trace in ("Sanne", sanne_guid, *SANNE.values()):
+        assert trace not in project, trace
+    assert note.count("[magwb] case=") == 1  # her consent decisions went with her case
+    (source,) = root.iterfind("q:Sources/q:TextSource", NS)
+    assert "[…]" in source.findtext("q:Description", namespaces=NS)  # her turn, nameless
+
+
+def test_a_project_without_the_withdrawn_participant_imports_without_them(
+    app, client, study, tmp_path
+):
+    """Exported after Sanne left the study and imported elsewhere: no trace of her, Karim whole."""
+    _withdraw(client, study, "participation")
+    data = client.get(f"/studies/{study['study']}/exports/project.qdpx").data
+    fresh = create_app(
+        {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    )
+    upgrade_schema(fresh)
+    with fresh.app_context():
+        create_user("elsewhere@example.org", "Elsewhere", password=PASSWORD)
+        db.session.commit()
+    elsewhere = fresh.test_client()
+    login(elsewhere, "elsewhere@example.org")
+    imported = elsewhere.post(
+        "/import/", data={"file": (io.BytesIO(data), "withdrawal.qdpx"), "language": "nl"}
+    )
+    assert imported.status_code == 200 and "The study was imported." in imported.text
+    with fresh.app_context():
+        study_id = db.session.execute(db.select(Study.id)).scalar_one()
+        people = db.session.execute(db.select(Participant)).scalars().all()
+        assert [(p.pseudonym, p.attributes) for p in people] == [("Karim", KARIM)]
+        assert {c.scope: c.granted for c in people[0].consents} == {
+            ConsentScope.PARTICIPATION: True,
+            ConsentScope.QUOTATION: True,
+        }
+        turns = db.session.execute(
+            db.select(Passage.text, Passage.participant_id).order_by(Passage.position)
+        ).all()
+        assert turns == [("[…]", None), (STAYING, people[0].id)]
+    again = _zip_text(elsewhere.get(f"/studies/{study_id}/exports/project.qdpx").data)
+    assert STAYING in again
+    for trace in ("Sanne", WITHDRAWING, *SANNE.values()):
+        assert trace not in again, trace
+    with fresh.app_context():
+        db.engine.dispose()
+
+
+def test_the_group_composition_and_attribute_matrix_leave_out_who_withdrew(app, client, study):
+    """Sanne's position and organisation are in no report table or matrix once she left."""
+    study_id = study["study"]
+    matrix_url = f"/studies/{study_id}/exports/matrices.xlsx?attribute=position"
+    before = docx_text(client.get(_report_link(client, study_id)).data)
+    assert all(value in before for value in SANNE.values())  # not vacuous
+    assert "ombudsvrouw" in _xlsx_text(client.get(matrix_url).data)
+
+    _withdraw(client, study, "participation")
+    report = docx_text(client.get(_report_link(client, study_id)).data)
+    session_report = docx_text(
+        client.get(_report_link(client, study_id, sessions=str(study["session"]))).data
+    )
+    for text in (report, session_report):
+        assert "1 deelnemer nam deel aan deze sessies" in text
+        assert all(value in text for value in KARIM.values())
+        assert not any(value in text for value in SANNE.values())
+    matrix = _xlsx_text(client.get(matrix_url).data)
+    assert "maatschappelijk werker" in matrix and "ombudsvrouw" not in matrix

@@ -28,7 +28,7 @@ from app.models import (
 )
 from app.platform.extensions import db
 from app.synthesis.links import link_token
-from tests.conftest import login
+from tests.conftest import docx_text, login
 
 
 @pytest.fixture
@@ -44,16 +44,6 @@ def demo(app, client, make_user):
         db.session.commit()
     login(client, "owner@example.org")
     return study_id
-
-
-def _docx_text(data: bytes) -> str:
-    """All the text of a .docx, tables included, from its XML parts."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return "\n".join(
-            re.sub(r"<[^>]+>", "", archive.read(name).decode("utf-8"))
-            for name in archive.namelist()
-            if name.endswith(".xml")
-        )
 
 
 def _xlsx_text(data: bytes) -> str:
@@ -272,7 +262,7 @@ def test_exports_after_a_withdrawal_do_not_contain_the_withdrawn_quote(app, clie
     page = client.get(report.headers["Location"]).text
     link = re.search(r'href="(/studies/\d+/exports/report/\d+\.docx)"', page).group(1)
     files = {
-        "docx": _docx_text(client.get(link).data),
+        "docx": docx_text(client.get(link).data),
         "xlsx": _xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data),
         "csv": client.get(f"/studies/{study_id}/exports/segments.csv").data.decode("utf-8-sig"),
         "qdpx": _qdpx_text(client.get(f"/studies/{study_id}/exports/project.qdpx").data),

@@ -64,6 +64,39 @@ def _passage(app, world, text: str, *, speaker: str = "karim", code: str = "") -
         return passage.id
 
 
+def _list_names(client, world, names: str):
+    """Add real names to the study's private list (one per line), as the privacy page does."""
+    return client.post(f"/studies/{world['study']}/privacy/names", data={"names": names})
+
+
+def _facilitator_says(client, world, text: str):
+    """Type a facilitator's passage into the session (phase 3), which scans it for names."""
+    return client.post(
+        f"/studies/{world['study']}/sessions/{world['session']}/passages",
+        data={"phase": "3", "speaker": "f:Animatrice", "text": text},
+    )
+
+
+def _replace_person(app, client, world, name: str):
+    """Replace the open finding of the person `name` by "[NOM]" from the review queue."""
+    with app.app_context():
+        finding_id = db.session.execute(
+            db.select(PiiFinding.id).filter_by(kind="person", text=name)
+        ).scalar()
+    return client.post(
+        f"/studies/{world['study']}/privacy/findings/{finding_id}",
+        data={"action": "placeholder", "placeholder": "[NOM]"},
+    )
+
+
+def _add_statement(client, world, text: str, group_label: str | None = None):
+    """Add an interpretation to the session's synthesis (under a heading, if given)."""
+    data = {"session_id": world["session"], "kind": "interpretation", "text": text}
+    if group_label is not None:
+        data["group_label"] = group_label
+    return client.post(f"/studies/{world['study']}/statements", data=data)
+
+
 def _erase(client, world, real_names: str = "") -> None:
     response = client.post(
         f"/studies/{world['study']}/participants/{world['ann']}/erase",
@@ -84,12 +117,8 @@ def _quote(app) -> str:
 
 def test_replacing_a_name_reaches_story_titles_and_summaries(app, client, world):
     """A name replaced from the queue leaves the proposed stories' titles and summaries too."""
-    base = f"/studies/{world['study']}/sessions/{world['session']}"
-    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Jeanne Dupont"})
-    client.post(
-        f"{base}/passages",
-        data={"phase": "3", "speaker": "f:Animatrice", "text": "Jeanne Dupont a tout signé."},
-    )
+    _list_names(client, world, "Jeanne Dupont")
+    _facilitator_says(client, world, "Jeanne Dupont a tout signé.")
     with app.app_context():
         db.session.add(
             Narrative(
@@ -100,13 +129,7 @@ def test_replacing_a_name_reaches_story_titles_and_summaries(app, client, world)
             )
         )
         db.session.commit()
-        finding_id = db.session.execute(
-            db.select(PiiFinding.id).filter_by(kind="person", text="Jeanne Dupont")
-        ).scalar()
-    response = client.post(
-        f"/studies/{world['study']}/privacy/findings/{finding_id}",
-        data={"action": "placeholder", "placeholder": "[NOM]"},
-    )
+    response = _replace_person(app, client, world, "Jeanne Dupont")
     assert response.status_code == 302
     with app.app_context():
         narrative = db.session.execute(db.select(Narrative)).scalar_one()
@@ -116,15 +139,7 @@ def test_replacing_a_name_reaches_story_titles_and_summaries(app, client, world)
 
 def test_erasure_removes_the_pseudonym_from_synthesis_headings(app, client, world):
     """An interpretation grouped under "Ce que Ann voit" is regrouped under the neutral label."""
-    response = client.post(
-        f"/studies/{world['study']}/statements",
-        data={
-            "session_id": world["session"],
-            "kind": "interpretation",
-            "text": "L'eBox coupe le lien.",
-            "group_label": "Ce que Ann voit",
-        },
-    )
+    response = _add_statement(client, world, "L'eBox coupe le lien.", "Ce que Ann voit")
     assert response.status_code == 303
     _erase(client, world)
     with app.app_context():
@@ -202,24 +217,9 @@ def test_erasing_a_hyphenated_name_removes_it_whole(app, client, world):
 
 def test_replacing_ann_leaves_ann_marie_and_annick(app, client, world):
     """Replacing a finding "Ann" from the queue keeps the longer names built on it."""
-    base = f"/studies/{world['study']}/sessions/{world['session']}"
-    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Ann"})
-    client.post(
-        f"{base}/passages",
-        data={
-            "phase": "3",
-            "speaker": "f:Animatrice",
-            "text": "Ann a appelé Ann-Marie et Annick pour d'Ann.",
-        },
-    )
-    with app.app_context():
-        finding_id = db.session.execute(
-            db.select(PiiFinding.id).filter_by(kind="person", text="Ann")
-        ).scalar()
-    response = client.post(
-        f"/studies/{world['study']}/privacy/findings/{finding_id}",
-        data={"action": "placeholder", "placeholder": "[NOM]"},
-    )
+    _list_names(client, world, "Ann")
+    _facilitator_says(client, world, "Ann a appelé Ann-Marie et Annick pour d'Ann.")
+    response = _replace_person(app, client, world, "Ann")
     assert response.status_code == 302
     with app.app_context():
         texts = db.session.execute(db.select(Passage.text)).scalars().all()
@@ -268,7 +268,7 @@ def test_scanning_the_study_rechecks_incident_sheets_for_names_added_later(app, 
             )
         )
         db.session.commit()
-    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
+    _list_names(client, world, "Gaspard Vuylsteke")
     assert client.post(f"/studies/{world['study']}/privacy/scan").status_code == 302
     page = client.get(f"/studies/{world['study']}/privacy/").text
     assert "Gaspard Vuylsteke" in page and "remplir" in page
@@ -276,7 +276,7 @@ def test_scanning_the_study_rechecks_incident_sheets_for_names_added_later(app, 
 
 def test_a_name_in_a_story_proposal_is_queued_with_its_context(app, client, world):
     """Saving a story proposal that names someone warns and queues the name for review."""
-    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
+    _list_names(client, world, "Gaspard Vuylsteke")
     response = client.post(
         f"/studies/{world['study']}/sessions/{world['session']}/narratives",
         data={
@@ -293,16 +293,8 @@ def test_a_name_in_a_story_proposal_is_queued_with_its_context(app, client, worl
 
 def test_a_name_in_a_statement_heading_is_queued(app, client, world):
     """A heading that names someone is checked like the statement's text."""
-    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
-    client.post(
-        f"/studies/{world['study']}/statements",
-        data={
-            "session_id": world["session"],
-            "kind": "interpretation",
-            "text": "L'eBox coupe le lien.",
-            "group_label": "Autour de Gaspard Vuylsteke",
-        },
-    )
+    _list_names(client, world, "Gaspard Vuylsteke")
+    _add_statement(client, world, "L'eBox coupe le lien.", "Autour de Gaspard Vuylsteke")
     with app.app_context():
         found = db.session.execute(
             db.select(PiiFinding.object_type, PiiFinding.text).filter_by(status="open")
@@ -322,15 +314,8 @@ def test_a_report_refusal_places_a_statement_finding_in_its_session_not_a_memos_
     with app.app_context():
         db.session.execute(db.select(Coding)).scalar_one().memo = "Voir Gaspard Vuylsteke"
         db.session.commit()
-    client.post(f"/studies/{world['study']}/privacy/names", data={"names": "Gaspard Vuylsteke"})
-    client.post(
-        f"/studies/{world['study']}/statements",
-        data={
-            "session_id": world["session"],
-            "kind": "interpretation",
-            "text": "Gaspard Vuylsteke a tout signé.",
-        },
-    )
+    _list_names(client, world, "Gaspard Vuylsteke")
+    _add_statement(client, world, "Gaspard Vuylsteke a tout signé.")
     assert client.post(f"/studies/{world['study']}/privacy/scan").status_code == 302
     with app.test_request_context():
         problems = sorted(pii_problems(world["study"], None))

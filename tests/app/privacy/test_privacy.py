@@ -325,3 +325,55 @@ def test_a_stale_names_list_is_refused_with_both_lists(client, app, study):
     with app.app_context():
         names = set(db.session.execute(db.select(KnownName.name)).scalars())
     assert names == {"Jan Verhaegen", "Fatima El Idrissi"}
+
+
+def _statements_naming(study_id: int, session_id: int, count: int) -> list[int]:
+    """Add `count` statements whose two versions both name Madame Dubois; return their ids."""
+    from app.models import Statement, StatementKind, StatementVersion, Synthesis
+
+    synthesis = Synthesis(study_id=study_id, group_session_id=session_id)
+    statements = []
+    for n in range(count):
+        statement = Statement(synthesis=synthesis, kind=StatementKind.CONVERGENCE, position=n)
+        for number in (1, 2):
+            statement.versions.append(
+                StatementVersion(number=number, text=f"Madame Dubois, version {number}.")
+            )
+        statements.append(statement)
+    db.session.add_all([synthesis, *statements])
+    db.session.commit()
+    return [statement.id for statement in statements]
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_replacing_a_name_in_many_statements_counts_each_save_in_one_statement_query(
+    app, study, count
+):
+    """Every rewritten version makes its statement's open forms stale; statements load at once."""
+    from sqlalchemy import event
+
+    from app.models import Statement, StatementVersion
+    from app.privacy.replace import replace_names_in_study
+
+    selects: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    with app.app_context():
+        ids = _statements_naming(study["id"], study["session"], count)
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            replace_names_in_study(study["id"], ["Madame Dubois"], "[NOM]")
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        statements = db.session.execute(db.select(Statement).where(Statement.id.in_(ids))).scalars()
+        assert [s.revision for s in statements] == [3] * count  # 1 + one per rewritten version
+        texts = db.session.execute(db.select(StatementVersion.text)).scalars().all()
+        assert sorted(texts) == sorted(f"[NOM], version {n}." for n in (1, 2) for _ in ids)
+    # Statements are read twice (as a source of headings, then for the counters), whatever
+    # their number: not once more per statement whose versions were rewritten.
+    statement_reads = [s for s in selects if re.search(r"FROM statement\b(?!_)", s)]
+    assert len(statement_reads) == 2, statement_reads
