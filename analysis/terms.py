@@ -225,6 +225,14 @@ class TermIndex:
             if term.slots[0].kind == "form"
         }
 
+    def written_forms(self) -> dict[str, frozenset[str]]:
+        """Return per theme the words its one-word `=form` terms accept as written."""
+        written: dict[str, set[str]] = {}
+        for term in self.terms:
+            if len(term.slots) == 1 and term.slots[0].kind == "form":
+                written.setdefault(term.theme, set()).update(term.slots[0].words)
+        return {theme: frozenset(words) for theme, words in written.items()}
+
     def _candidates(self, lemma: str, form: str) -> tuple[int, ...]:
         """Return the sorted numbers of the terms whose first word accepts this word."""
         key = (lemma, form)

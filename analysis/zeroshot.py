@@ -125,6 +125,28 @@ class ZeroShot:
             return found
         return [m for m in found if not fluent.isdisjoint(range(m.first, m.last + 1))]
 
+    def other_senses(self, prepared: PreparedText) -> dict[str, set[int]]:
+        """Return per theme the words the lexicon reads in another sense in this passage.
+
+        Words of a theme's term that was dropped (an ambiguous word without the theme's
+        context, a noun used as a verb), or matched only by a weight-0 or negative term
+        ("pays voisins", "pouvoirs publics"), and words whose lemma the lexicon accepts
+        only in a written form ("=code": not "coded"). The prior (`analysis.prior`)
+        never shows them as a theme's evidence.
+        """
+        index = self.index(prepared.language)
+        found = longest_per_theme(index.find(prepared))
+        kept = set(in_sense(found, prepared))
+        blocked: dict[str, set[int]] = {key: set() for key in self.keys}
+        for match in found:
+            if match not in kept or match.term.weight <= 0:
+                blocked[match.term.theme].update(range(match.first, match.last + 1))
+        for theme, forms in index.written_forms().items():
+            for i, (lemma, form) in enumerate(zip(prepared.lemmas, prepared.forms, strict=True)):
+                if lemma in forms and form not in forms:
+                    blocked.setdefault(theme, set()).add(i)
+        return blocked
+
     def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
         """Return the evidence points per theme key for a passage's matches."""
         points = dict.fromkeys(self.keys, 0.0)
