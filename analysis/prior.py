@@ -78,9 +78,26 @@ def ngram_spans(prepared: PreparedText) -> list[tuple[str, int, int, int, int]]:
     return spans
 
 
-def features(prepared: PreparedText) -> list[str]:
-    """Return the model's features of a passage (what `train` is given)."""
-    return [span[0] for span in ngram_spans(prepared)]
+def features(prepared: PreparedText, fluent: Sequence[int] | None = None) -> list[str]:
+    """Return the model's features of a passage (what `train` is given).
+
+    The features of `ngram_spans` without their offsets (the fast path of scoring);
+    `fluent`: the passage's `fluent_words`, when the caller has them already.
+    """
+    out: list[str] = []
+    bounds = set(prepared.sentence_starts)
+    fluent = set(fluent_words(prepared) if fluent is None else fluent)
+    previous: str | None = None
+    for i, (lemma, stop) in enumerate(zip(prepared.lemmas, prepared.stop, strict=True)):
+        if i in bounds:
+            previous = None
+        if stop or i not in fluent:
+            continue
+        out.append(lemma)
+        if previous is not None:
+            out.append(f"{previous} {lemma}")
+        previous = lemma
+    return out
 
 
 class PriorModel:
@@ -108,14 +125,34 @@ class PriorModel:
         values = (1.0 + np.log([counts[c] for c in columns])) * self.idf[columns]
         return columns, values / np.linalg.norm(values)
 
-    def probabilities(self, prepared: Sequence[PreparedText]) -> np.ndarray:
-        """Return P(theme) per passage (passages × `keys`)."""
-        out = np.empty((len(prepared), len(self.keys)))
-        for row, passage in enumerate(prepared):
-            columns, values = self._vector(passage)
-            logits = self.coef[:, columns] @ values + self.intercept
-            out[row] = 1.0 / (1.0 + np.exp(-logits))
-        return out
+    def probabilities(
+        self,
+        prepared: Sequence[PreparedText],
+        fluent: Sequence[Sequence[int]] | None = None,
+    ) -> np.ndarray:
+        """Return P(theme) per passage (passages × `keys`), in one sparse product.
+
+        `fluent`: each passage's `fluent_words`, when the caller has them already.
+        """
+        from scipy import sparse
+
+        indptr, indices, counts = [0], [], []
+        for passage in prepared:
+            found = Counter(
+                self.features[feature] for feature in features(passage) if feature in self.features
+            )
+            indices.extend(found)
+            counts.extend(found.values())
+            indptr.append(len(indices))
+        columns = np.asarray(indices, dtype=np.int64)
+        values = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.idf[columns]
+        matrix = sparse.csr_matrix(
+            (values, columns, indptr), shape=(len(prepared), len(self.features))
+        )
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+        matrix = sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix
+        logits = np.asarray(matrix @ self.coef.T) + self.intercept
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def contributions(
         self,
