@@ -170,7 +170,10 @@ class ThemeSuggester:
         return self
 
     def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray]:
-        """Return the suggestion points (passages × themes), and where the prior raised them.
+        """Return the suggestion points (passages × themes), and where the prior made them.
+
+        "Made": the prior lifted the lexicon's points across the cut (SUGGEST_AT); its
+        words then explain the suggestion, the lexicon's terms explain the others.
 
         Points: `ZeroShot.suggestion_points`, raised by the shipped prior
         (`analysis.prior`) for the default themes.
@@ -193,7 +196,7 @@ class ThemeSuggester:
                 points[:, column] = raise_points(
                     lexicon, probabilities[:, model_column], words, model.weight
                 )
-                raised[:, column] = points[:, column] > lexicon + 1e-9
+                raised[:, column] = (points[:, column] >= SUGGEST_AT) & (lexicon < SUGGEST_AT)
         return points, raised
 
     def suggest(
@@ -228,7 +231,7 @@ class ThemeSuggester:
                     continue  # each word once: the list explains, the highlight counts
                 shown.add((m.term.theme, text.lower()))
                 terms[m.term.theme].append(Evidence("term", text, m.start, m.end))
-            # The prior's words explain the suggestions it raised, and nothing else.
+            # The prior's words explain the suggestions it made, and nothing else.
             explained = raised[row] & (scores[row] >= self.threshold)
             if explained.any():
                 model, _ = self.prior_
