@@ -151,7 +151,7 @@ class ThemeSuggester:
     def fit(self, progress: Progress | None = None) -> ThemeSuggester:
         """Compile the codebook and learn from the examples; return self."""
         self.zero_shot_ = ZeroShot(self.codebook)
-        self.prior_ = _prior_for(self.keys)
+        self.prior_ = _prior_for(self.codebook)
         prepared = prepare_items(
             [(example.id, example.text) for example in self.examples],
             "auto",
@@ -262,18 +262,18 @@ class ThemeSuggester:
         return results
 
 
-def _prior_for(keys: Sequence[str]) -> tuple[PriorModel, list[tuple[int, int]]] | None:
+def _prior_for(codebook: Sequence[ThemeSpec]) -> tuple[PriorModel, list[tuple[int, int]]] | None:
     """Return the shipped prior and (codebook column, model column) pairs, or None.
 
-    Only default themes get it, by the lexicon's rule: a study's own themes have no
-    labelled passages behind them.
+    Only default themes get it (`ThemeSpec.lexicon_key`), by the lexicon's rule: a
+    study's own themes have no labelled passages behind them.
     """
     model = shipped()
     if model is None:
         return None
     pairs = [
-        (column, model.keys.index(key))
-        for column, key in enumerate(keys)
-        if key in model.keys and has_lexicon(key)
+        (column, model.keys.index(theme.lexicon_key))
+        for column, theme in enumerate(codebook)
+        if theme.lexicon_key in model.keys and has_lexicon(theme.lexicon_key)
     ]
     return (model, pairs) if pairs else None

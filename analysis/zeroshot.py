@@ -87,8 +87,8 @@ class ZeroShot:
         definition_words = _definition_words(self.codebook, language)
         for theme in self.codebook:
             weights: dict[str, float] = {}
-            if has_lexicon(theme.key):
-                weights.update(lexicon_entries(theme.key, language))
+            if has_lexicon(theme.lexicon_key):
+                weights.update(lexicon_entries(theme.lexicon_key, language))
             seeds = [t for t in theme.seed_terms.get(language, []) if t.strip()]
             seed_weight = SEED_WEIGHT
             if not seeds:
@@ -106,7 +106,7 @@ class ZeroShot:
                 pattern = seed.strip().lower()
                 if pattern not in weights and pattern not in marked:
                     weights[pattern] = seed_weight
-            if not has_lexicon(theme.key):
+            if not has_lexicon(theme.lexicon_key):
                 for word in definition_words.get(theme.key, []):
                     weights.setdefault(word, DEFINITION_WEIGHT)
             entries.extend((theme.key, pattern, weights[pattern]) for pattern in sorted(weights))
