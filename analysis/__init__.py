@@ -11,7 +11,7 @@ from analysis.agreement import (
     percent_agreement,
 )
 from analysis.cluster import Group, cluster
-from analysis.codebook import ThemeSpec, codebook_from_json, default_codebook
+from analysis.codebook import DEFAULT_KEYS, ThemeSpec, codebook_from_json, default_codebook
 from analysis.errors import AnalysisError
 from analysis.language import detect_language
 from analysis.nlp import PreparedText, prepare, prepare_many
@@ -44,6 +44,7 @@ from analysis.sweep import (
 from analysis.text import normalise_text
 
 __all__ = [
+    "DEFAULT_KEYS",
     "AnalysisError",
     "Evidence",
     "Example",

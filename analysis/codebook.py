@@ -41,9 +41,19 @@ class ThemeSpec:
     definitions: dict[str, str] = field(default_factory=dict)
     seed_terms: dict[str, list[str]] = field(default_factory=dict)
     parent: str | None = None
+    # The default theme whose built-in lexicon and shipped prior this theme uses. None:
+    # the theme's own key decides (a default key gets them). The app passes themes under
+    # neutral keys (`t<id>`) and names the default theme here, so its study's default
+    # themes are read with the lexicon the benchmarks measure.
+    lexicon: str | None = None
 
     def __hash__(self) -> int:
         return hash(self.key)
+
+    @property
+    def lexicon_key(self) -> str:
+        """Return the key the built-in lexicon and the prior know this theme by."""
+        return self.lexicon or self.key
 
     def label(self, language: str = "en") -> str:
         """Return the label in `language`, else any label, else the key."""

@@ -47,7 +47,19 @@ _PUNCTUATION = frozenset(",.;:!?…—–-()\"'«»“”‘’")
 
 
 def fluent_words(prepared: PreparedText) -> list[int]:
-    """Return the indexes of a passage's words that are not fillers, repeats or annotations."""
+    """Return the indexes of a passage's words that are not fillers, repeats or annotations.
+
+    Computed once per PreparedText (kept on it, outside its compared and serialised
+    fields): the length rule, the term matches and the prior all ask for it.
+    """
+    cached = prepared.__dict__.get("_fluent")
+    if cached is None:
+        cached = tuple(_fluent(prepared))
+        object.__setattr__(prepared, "_fluent", cached)
+    return list(cached)
+
+
+def _fluent(prepared: PreparedText) -> list[int]:
     n = len(prepared)
     skipped = [False] * n
     language = prepared.language

@@ -39,7 +39,9 @@ import numpy as np
 
 from analysis.codebook import ThemeSpec
 from analysis.errors import AnalysisError
+from analysis.lexicon import has_lexicon
 from analysis.nlp import PreparedText
+from analysis.prior import PriorModel, raise_points, shipped
 from analysis.scoring import (
     LearnedThemes,
     Progress,
@@ -47,6 +49,7 @@ from analysis.scoring import (
     prepare_items,
     report,
 )
+from analysis.spoken import fluent_words
 from analysis.zeroshot import SUGGEST_AT, ZeroShot, passage_length, score_from_points
 
 log = logging.getLogger(__name__)
@@ -148,13 +151,14 @@ class ThemeSuggester:
     def fit(self, progress: Progress | None = None) -> ThemeSuggester:
         """Compile the codebook and learn from the examples; return self."""
         self.zero_shot_ = ZeroShot(self.codebook)
+        self.prior_ = _prior_for(self.codebook)
         prepared = prepare_items(
             [(example.id, example.text) for example in self.examples],
             "auto",
             report(progress, 0.0, 0.6),
         )
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        scaled = self._points(matches, prepared)
+        scaled, _ = self._points(matches, prepared)
         self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
         scaled = scaled * self.scales_
         self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples)
@@ -165,15 +169,35 @@ class ThemeSuggester:
             progress(1.0)
         return self
 
-    def _points(self, matches, prepared) -> np.ndarray:
-        """Return the suggestion points (passages × themes); see ZeroShot.suggestion_points."""
+    def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray]:
+        """Return the suggestion points (passages × themes), and where the prior made them.
+
+        "Made": the prior lifted the lexicon's points across the cut (SUGGEST_AT); its
+        words then explain the suggestion, the lexicon's terms explain the others.
+
+        Points: `ZeroShot.suggestion_points`, raised by the shipped prior
+        (`analysis.prior`) for the default themes.
+        """
         keys = self.keys
+        fluent = [fluent_words(passage) for passage in prepared]
+        words = np.array([passage_length(p, f) for p, f in zip(prepared, fluent, strict=True)])
         rows = [
-            self.zero_shot_.suggestion_points(found, passage_length(passage))
-            for found, passage in zip(matches, prepared, strict=True)
+            self.zero_shot_.suggestion_points(found, length)
+            for found, length in zip(matches, words, strict=True)
         ]
         values = [[row[key] for key in keys] for row in rows]
-        return np.array(values, dtype=np.float64).reshape(len(rows), len(keys))
+        points = np.array(values, dtype=np.float64).reshape(len(rows), len(keys))
+        raised = np.zeros(points.shape, dtype=bool)
+        if self.prior_ is not None and len(rows):
+            model, pairs = self.prior_
+            probabilities = model.probabilities(prepared, fluent)
+            for column, model_column in pairs:
+                lexicon = points[:, column].copy()
+                points[:, column] = raise_points(
+                    lexicon, probabilities[:, model_column], words, model.weight
+                )
+                raised[:, column] = (points[:, column] >= SUGGEST_AT) & (lexicon < SUGGEST_AT)
+        return points, raised
 
     def suggest(
         self,
@@ -187,7 +211,8 @@ class ThemeSuggester:
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        scaled = self._points(matches, prepared) * self.scales_
+        scaled, raised = self._points(matches, prepared)
+        scaled = scaled * self.scales_
         prior = score_from_points(scaled)
         # "similar" evidence explains a suggestion: only suggested themes get it.
         scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold)
@@ -206,6 +231,21 @@ class ThemeSuggester:
                     continue  # each word once: the list explains, the highlight counts
                 shown.add((m.term.theme, text.lower()))
                 terms[m.term.theme].append(Evidence("term", text, m.start, m.end))
+            # The prior's words explain the suggestions it made, and nothing else.
+            explained = raised[row] & (scores[row] >= self.threshold)
+            if explained.any():
+                model, _ = self.prior_
+                learned = model.contributions(
+                    passage,
+                    [key for column, key in enumerate(keys) if explained[column]],
+                    self.zero_shot_.other_senses(passage),
+                )
+                for key, spans in learned.items():
+                    for start, end in spans:
+                        text = passage.text[start:end]
+                        if (key, text.lower()) not in shown:
+                            shown.add((key, text.lower()))
+                            terms[key].append(Evidence("term", text, start, end))
             themes = []
             for column, key in enumerate(keys):
                 score = round(float(scores[row, column]), 6)
@@ -220,3 +260,20 @@ class ThemeSuggester:
         if progress is not None:
             progress(1.0)
         return results
+
+
+def _prior_for(codebook: Sequence[ThemeSpec]) -> tuple[PriorModel, list[tuple[int, int]]] | None:
+    """Return the shipped prior and (codebook column, model column) pairs, or None.
+
+    Only default themes get it (`ThemeSpec.lexicon_key`), by the lexicon's rule: a
+    study's own themes have no labelled passages behind them.
+    """
+    model = shipped()
+    if model is None:
+        return None
+    pairs = [
+        (column, model.keys.index(theme.lexicon_key))
+        for column, theme in enumerate(codebook)
+        if theme.lexicon_key in model.keys and has_lexicon(theme.lexicon_key)
+    ]
+    return (model, pairs) if pairs else None

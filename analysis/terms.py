@@ -194,6 +194,7 @@ class TermIndex:
 
     def __init__(self, terms: Sequence[Term]) -> None:
         self.terms = list(terms)
+        self._written: dict[str, frozenset[str]] | None = None
         self._by_word: dict[str, list[int]] = {}
         # Phrases of two plain words or more, by first then second word: a phrase that
         # starts with "de", "à" or "not" is only tried when its second word follows.
@@ -224,6 +225,16 @@ class TermIndex:
             for number, term in enumerate(self.terms)
             if term.slots[0].kind == "form"
         }
+
+    def written_forms(self) -> dict[str, frozenset[str]]:
+        """Return per theme the words its one-word `=form` terms accept as written."""
+        if self._written is None:
+            written: dict[str, set[str]] = {}
+            for term in self.terms:
+                if len(term.slots) == 1 and term.slots[0].kind == "form":
+                    written.setdefault(term.theme, set()).update(term.slots[0].words)
+            self._written = {theme: frozenset(words) for theme, words in written.items()}
+        return self._written
 
     def _candidates(self, lemma: str, form: str) -> tuple[int, ...]:
         """Return the sorted numbers of the terms whose first word accepts this word."""

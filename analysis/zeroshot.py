@@ -87,8 +87,8 @@ class ZeroShot:
         definition_words = _definition_words(self.codebook, language)
         for theme in self.codebook:
             weights: dict[str, float] = {}
-            if has_lexicon(theme.key):
-                weights.update(lexicon_entries(theme.key, language))
+            if has_lexicon(theme.lexicon_key):
+                weights.update(lexicon_entries(theme.lexicon_key, language))
             seeds = [t for t in theme.seed_terms.get(language, []) if t.strip()]
             seed_weight = SEED_WEIGHT
             if not seeds:
@@ -106,7 +106,7 @@ class ZeroShot:
                 pattern = seed.strip().lower()
                 if pattern not in weights and pattern not in marked:
                     weights[pattern] = seed_weight
-            if not has_lexicon(theme.key):
+            if not has_lexicon(theme.lexicon_key):
                 for word in definition_words.get(theme.key, []):
                     weights.setdefault(word, DEFINITION_WEIGHT)
             entries.extend((theme.key, pattern, weights[pattern]) for pattern in sorted(weights))
@@ -124,6 +124,28 @@ class ZeroShot:
         if len(fluent) == len(prepared):
             return found
         return [m for m in found if not fluent.isdisjoint(range(m.first, m.last + 1))]
+
+    def other_senses(self, prepared: PreparedText) -> dict[str, set[int]]:
+        """Return per theme the words the lexicon reads in another sense in this passage.
+
+        Words of a theme's term that was dropped (an ambiguous word without the theme's
+        context, a noun used as a verb), or matched only by a weight-0 or negative term
+        ("pays voisins", "pouvoirs publics"), and words whose lemma the lexicon accepts
+        only in a written form ("=code": not "coded"). The prior (`analysis.prior`)
+        never shows them as a theme's evidence.
+        """
+        index = self.index(prepared.language)
+        found = longest_per_theme(index.find(prepared))
+        kept = set(in_sense(found, prepared))
+        blocked: dict[str, set[int]] = {key: set() for key in self.keys}
+        for match in found:
+            if match not in kept or match.term.weight <= 0:
+                blocked[match.term.theme].update(range(match.first, match.last + 1))
+        for theme, forms in index.written_forms().items():
+            for i, (lemma, form) in enumerate(zip(prepared.lemmas, prepared.forms, strict=True)):
+                if lemma in forms and form not in forms:
+                    blocked.setdefault(theme, set()).add(i)
+        return blocked
 
     def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
         """Return the evidence points per theme key for a passage's matches."""
@@ -180,15 +202,16 @@ class ZeroShot:
         return result
 
 
-def passage_length(prepared: PreparedText) -> float:
+def passage_length(prepared: PreparedText, fluent: Sequence[int] | None = None) -> float:
     """Return the length in words that the length rule of `suggestion_points` uses.
 
     Fillers, disfluent repetitions and annotations do not count (`fluent_words`), and a
     passage sparser in content words than report prose counts as the geometric mean of
     its fluent words and its content words at report density: a spoken turn says in
     more words what prose says in fewer, and is not held to more evidence for it.
+    `fluent`: the passage's `fluent_words`, when the caller has them already.
     """
-    fluent = fluent_words(prepared)
+    fluent = fluent_words(prepared) if fluent is None else fluent
     if not fluent:
         return 0.0
     content = sum(1 for i in fluent if not prepared.stop[i])

@@ -18,6 +18,11 @@ lemmatised passages are reused, the codebook is recompiled. `--save` writes the
 suggestions per passage id (JSON), `--compare` prints the passages whose suggestions
 differ from a saved run. Held-out files (`*_eval*`) are refused: they are for the
 lead's single run with `bench/analysis_quality.py`.
+
+Since session 9 the engine includes the shipped prior (`analysis.prior`), trained on
+these very dev sets: on them this script measures it in-sample and flatters it. For
+what the prior adds on text it did not see, use `bench/analysis_prior.py` (leave one
+set out); `--no-prior` here gives the lexicon alone.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import analysis.suggest  # noqa: E402
 from analysis import (  # noqa: E402
     ThemeSuggester,
     default_codebook,
@@ -44,7 +50,14 @@ from analysis import (  # noqa: E402
 DEV = ("themes_dev.jsonl", "spoken_dev2.jsonl", "report_dev.jsonl")
 NEW_DEV = ("report_dev2.jsonl", "spoken_dev3.jsonl")
 # Written by people who never saw the lexicon, used as check sets once, dev sets since.
-CHECKED = ("report_dev3.jsonl", "spoken_dev4.jsonl", "report_dev4.jsonl", "spoken_dev5.jsonl")
+CHECKED = (
+    "report_dev3.jsonl",
+    "spoken_dev4.jsonl",
+    "report_dev4.jsonl",
+    "spoken_dev5.jsonl",
+    "report_dev5.jsonl",
+    "spoken_dev6.jsonl",
+)
 LANGS = ("nl", "fr", "en", "all")
 
 
@@ -172,7 +185,10 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:SETTINGS")
     parser.add_argument("--save", type=Path, help="write suggestions per passage id (JSON)")
     parser.add_argument("--compare", type=Path, help="print passages that differ from a save")
+    parser.add_argument("--no-prior", action="store_true", help="the lexicon alone")
     args = parser.parse_args()
+    if args.no_prior:
+        analysis.suggest.shipped = lambda: None
     paths = args.data or default_files()
     if any("_eval" in path.name for path in paths):
         parser.error("held-out files (*_eval*) are not for this script")

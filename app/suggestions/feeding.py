@@ -55,6 +55,9 @@ def codebook_specs(study: Study) -> list[analysis.ThemeSpec]:
                 lang: list((theme.seed_terms or {}).get(lang, [])) for lang in ("nl", "fr", "en")
             },
             parent=engine_key(theme.parent_id) if theme.parent_id else None,
+            # A default theme (seeded by the default codebook, same key) is read with its
+            # built-in lexicon and the shipped prior, as in bench/.
+            lexicon=theme.key if theme.key in analysis.DEFAULT_KEYS else None,
         )
         for theme in study.themes
     ]

@@ -1,9 +1,10 @@
 """Validate a pair of check sets and print their counts and agreement.
 
-Usage: python3 bench/data/dev3_check.py [dev3|dev4]
+Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5]
 
 `dev3` (the default): report_dev3.jsonl and spoken_dev4.jsonl (session 6); `dev4`:
-report_dev4.jsonl (24 groups) and spoken_dev5.jsonl (15 per language), session 8; the rules
+report_dev4.jsonl (24 groups) and spoken_dev5.jsonl (15 per language), session 8; `dev5`:
+report_dev5.jsonl (24 groups) and spoken_dev6.jsonl (15 per language), session 9; the rules
 below are written for dev3 and hold with those counts.
 
 report_dev3: 30 groups x nl/fr/en, keys id, lang, group, text, labels, source (in that order),
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 SETS = {
     "dev3": ("report_dev3", "rdev3", 30, "spoken_dev4", "sdev4", 20),
     "dev4": ("report_dev4", "rdev4", 24, "spoken_dev5", "sdev5", 15),
+    "dev5": ("report_dev5", "rdev5", 24, "spoken_dev6", "sdev6", 15),
 }
 REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS["dev3"]
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")

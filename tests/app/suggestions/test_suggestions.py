@@ -355,3 +355,33 @@ def test_a_stale_grouping_rename_is_refused_with_both_names(app, client, make_us
     assert "Guichets fermés" in second.text and "Accès au guichet" in second.text
     with app.app_context():
         assert db.session.get(Grouping, grouping_id).label == "Guichets fermés"
+
+
+def test_default_themes_are_read_with_the_built_in_lexicon(
+    app, client, make_study, make_user, make_passages
+):
+    """A study's default themes get the lexicon's phrases, not only their seed terms.
+
+    The engine sees themes under neutral keys; before `ThemeSpec.lexicon` it never knew
+    these were the default themes, and neither passage below was suggested.
+    """
+    owner = make_user("lexicon@example.org")
+    study_id = make_study(owner)
+    texts = (
+        "Sans son fils, elle ne s'en sort plus : il gère tout, ses courriers, sa banque.",
+        "On m'a envoyé faire la déclaration à sa place, je ne suis pas comptable.",
+    )
+    session_id, passage_ids = make_passages(study_id, texts)
+    login(client, "lexicon@example.org")
+    _suggest(client, {"study": study_id, "session": session_id})
+    with app.app_context():
+        themes = {
+            t.id: t.key
+            for t in db.session.execute(db.select(Theme).filter_by(study_id=study_id)).scalars()
+        }
+        found = {
+            (s.passage_id, themes[s.theme_id]): [e["text"] for e in s.evidence]
+            for s in db.session.execute(db.select(Suggestion)).scalars()
+        }
+    assert "Sans son fils" in found[(passage_ids[0], "dependency")]
+    assert "à sa place" in found[(passage_ids[1], "role_confusion")]
