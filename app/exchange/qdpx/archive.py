@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -267,3 +268,12 @@ def project_schema() -> etree.XMLSchema:
 def q(tag: str) -> str:
     """Return `tag` in the REFI-QDA project namespace."""
     return f"{{{PROJECT_NS}}}{tag}"
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """Return an xsd:dateTime in UTC (stored datetimes are UTC, naive or aware)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"

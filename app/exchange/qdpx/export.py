@@ -24,7 +24,7 @@ from analysis.text import NONCHARACTERS
 from app.exchange.codebook_block import CONTAINER_NAME, container_guid, container_text
 from app.exchange.codebook_files import codebook_entries
 from app.exchange.codebook_qdc import _description, default_language_label
-from app.exchange.qdpx.archive import PROJECT_MEMBER, PROJECT_NS, project_schema, q
+from app.exchange.qdpx.archive import PROJECT_MEMBER, PROJECT_NS, project_schema, q, timestamp
 from app.exchange.qdpx.layout import Turn, block, build_text, passage_field
 from app.exchange.qdpx.study_block import NAME, export_block
 from app.models import Coding, GroupSession, Participant, Passage, Study, Synthesis, Theme, User
@@ -52,15 +52,6 @@ class Guids:
 
     def __call__(self, kind: str, object_id: object) -> str:
         return str(uuid.uuid5(self.namespace, f"{kind}/{object_id}"))
-
-
-def _timestamp(value: datetime | None) -> str | None:
-    """Return an xsd:dateTime in UTC (stored datetimes are UTC, naive or aware)."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0).isoformat() + "Z"
 
 
 def _xml(value: str) -> str:
@@ -100,12 +91,12 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
         nsmap={None: PROJECT_NS},
         name=_xml(redact(study.title)),
         origin=ORIGIN,
-        creationDateTime=_timestamp(datetime.now(UTC)),
+        creationDateTime=timestamp(datetime.now(UTC)),
     )
     _users(root, sources, user_id, guids)
     statements = _statement_notes(study, guids, notes, redact)
     if data := export_block(study, participants, sources, guids, redact):  # consents, syntheses
-        notes.append((guids("study-data", study.id), NAME, data, _timestamp(study.created_at)))
+        notes.append((guids("study-data", study.id), NAME, data, timestamp(study.created_at)))
     _codebook(root, study, statements["themes"], notes)
     _cases(root, participants, sources, guids)
     if sources:
@@ -241,7 +232,7 @@ def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids,
         startPosition=str(start + coding.start_offset),
         endPosition=str(start + coding.end_offset),
         creatingUser=coder,
-        creationDateTime=_timestamp(coding.created_at),
+        creationDateTime=timestamp(coding.created_at),
     )
     if coding.memo:  # QualCoder, NVivo and MAXQDA read a coding memo from here, not a NoteRef
         _sub(selection, "Description", redact(coding.memo))
@@ -250,7 +241,7 @@ def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids,
         "Coding",
         guid=guids("coding-code", coding.id),
         creatingUser=coder,
-        creationDateTime=_timestamp(coding.created_at),
+        creationDateTime=timestamp(coding.created_at),
     )
     _sub(element, "CodeRef", targetGUID=coding.theme.guid)
     return selection
@@ -264,7 +255,7 @@ def _codebook(
         return
     # Keys, other languages and seed terms: one marked Note, not each code's memo.
     text = container_text(entries, study.language)
-    notes.append((container_guid(entries), CONTAINER_NAME, text, _timestamp(study.created_at)))
+    notes.append((container_guid(entries), CONTAINER_NAME, text, timestamp(study.created_at)))
     themes = {
         t.key: t
         for t in db.session.execute(db.select(Theme).filter_by(study_id=study.id)).scalars()
@@ -374,7 +365,7 @@ def _statement_notes(study: Study, guids: Guids, notes: list, redact) -> dict:
             guid = guids("statement", statement.id)
             # Unique: QualCoder crashes on a second journal of the same name (randint bug).
             name = f"{statement.kind.value} {statement.id}: {validation.state.value}"
-            created = _timestamp(statement.current.created_at)
+            created = timestamp(statement.current.created_at)
             notes.append((guid, name, "\n".join(lines), created))
             if synthesis.group_session_id is None:
                 where["study"].append(guid)
