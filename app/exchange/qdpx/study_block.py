@@ -134,8 +134,7 @@ def _statement_lines(statement: Statement, synthesis, guids, redact, where, span
         if link.coding is not None and link.coding_id in spans:
             start, end = spans[link.coding_id]
             value += f" {start} {end} {link.coding.theme.guid}"
-        if _line("link", value) not in lines:  # that passage may already be linked as a whole
-            lines.append(_line("link", value))
+        lines.append(_line("link", value))
     return lines
 
 
