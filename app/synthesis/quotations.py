@@ -146,13 +146,46 @@ class Redactor:
                 reverse=True,  # "Anne-Marie" before "Anne"
             )
         words = "|".join(re.escape(name) for name in names)
-        self._names = re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE) if words else None
+        # One pass over both kinds of name, so `edit` knows where each replacement is.
+        names_part = rf"|(?i:(?<!\w)(?:{words})(?!\w))" if words else ""
+        self._pattern = re.compile(ERASED_LABEL.pattern + names_part)
 
     def __call__(self, text: str | None) -> str:
         """Return `text` with every name that may not leave replaced by the marker."""
-        if not text:
-            return text or ""
-        text = ERASED_LABEL.sub(WITHHELD_TEXT, text)
-        if self._names is not None:
-            text = self._names.sub(WITHHELD_TEXT, text)
-        return text
+        return self.edit(text).text
+
+    def edit(self, text: str | None) -> Redacted:
+        """Return `text` scrubbed as `__call__` does, with where each replacement went."""
+        out, spans, at = [], [], 0
+        for match in self._pattern.finditer(text or ""):
+            out += [text[at : match.start()], WITHHELD_TEXT]
+            spans.append((match.start(), match.end()))
+            at = match.end()
+        return Redacted(("".join(out) + (text or "")[at:]) if spans else text or "", spans)
+
+
+class Redacted:
+    """A scrubbed text and the spans [start, end) of the original that became the marker."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        self.text, self.spans = text, spans
+
+    def span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Move the span [start, end) of the original text onto the scrubbed text.
+
+        A span reaching into a replaced name covers its marker; a span entirely inside
+        one is None: its words did not leave, like the codings of a withdrawn passage.
+        """
+        if any(a <= start and end <= b for a, b in self.spans):
+            return None
+        return self._offset(start, at_end=False), self._offset(end, at_end=True)
+
+    def _offset(self, offset: int, *, at_end: bool) -> int:
+        shift = 0
+        for a, b in self.spans:
+            if offset <= a:
+                break
+            if offset < b:  # inside the name: the marker's start or end
+                return a + shift + (len(WITHHELD_TEXT) if at_end else 0)
+            shift += len(WITHHELD_TEXT) - (b - a)
+        return offset + shift

@@ -160,13 +160,10 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
     """Build a TextSource, its text and the codings exported with it."""
     passages = sorted(session.passages, key=lambda p: (p.phase, p.position, p.id))
     gone = {p.participant_id for p in passages if left_out_as_person(p.participant)}
+    edits = [redact.edit(exported_text(p)) for p in passages]  # where labels became markers
     items = [
-        (
-            p.phase,
-            WITHHELD_TEXT if p.participant_id in gone else redact(p.speaker_name),
-            redact(exported_text(p)),
-        )
-        for p in passages
+        (p.phase, WITHHELD_TEXT if p.participant_id in gone else redact(p.speaker_name), e.text)
+        for p, e in zip(passages, edits, strict=True)
     ]
     text, starts = build_text(items, session.language)
     guid = guids("group_session", session.id)
@@ -200,14 +197,18 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
         plainTextPath=f"internal://{guid}.txt",
     )
     _sub(source, "Description", block("", fields))
-    codings, speakers = [], {}
-    for passage, start in zip(passages, starts, strict=True):
+    codings, speakers, spans = [], {}, {}
+    for passage, start, edit in zip(passages, starts, edits, strict=True):
         if passage.participant_id and passage.participant_id not in gone:
             speakers.setdefault(passage.participant_id, [])
         if is_withheld(passage):
             continue  # its words are not in the file, nor are its codings and memos
         for coding in passage.codings:
-            _selection(source, coding, start, guids, redact)
+            # Offsets follow the scrubbed text; words all inside a scrubbed name stay home.
+            if (span := edit.span(coding.start_offset, coding.end_offset)) is None:
+                continue
+            spans[coding.id] = span
+            _selection(source, coding, start, span, guids, redact)
             codings.append(coding)
             if passage.participant_id:
                 speakers[passage.participant_id].append(guids("coding", coding.id))
@@ -220,17 +221,18 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
         "codings": codings,
         "speakers": speakers,
         "passages": passages,
+        "spans": spans,  # coding id -> its offsets in the exported passage text
     }
 
 
-def _selection(source: etree._Element, coding: Coding, start: int, guids: Guids, redact):
+def _selection(source: etree._Element, coding: Coding, start: int, span, guids: Guids, redact):
     coder = guids("user", coding.coder_id) if coding.coder_id else None
     selection = _sub(
         source,
         "PlainTextSelection",
         guid=guids("coding", coding.id),
-        startPosition=str(start + coding.start_offset),
-        endPosition=str(start + coding.end_offset),
+        startPosition=str(start + span[0]),
+        endPosition=str(start + span[1]),
         creatingUser=coder,
         creationDateTime=timestamp(coding.created_at),
     )

@@ -80,6 +80,7 @@ def export_block(
     """Return the block's text for an export, or None if there is nothing to carry."""
     lines = [SEPARATOR]
     where: dict[int, tuple[str, int]] = {}  # passage id -> (source GUID, index)
+    spans = {i: span for source in sources for i, span in source["spans"].items()}
     for source in sources:
         lines.append(_line("source", f"{source['guid']} {len(source['passages'])}"))
         for index, passage in enumerate(source["passages"]):
@@ -101,12 +102,12 @@ def export_block(
     ).scalars():
         for statement in synthesis.statements:
             if statement.archived_at is None and statement.versions:
-                lines += _statement_lines(statement, synthesis, guids, redact, where)
+                lines += _statement_lines(statement, synthesis, guids, redact, where, spans)
     carried = [line for line in lines[1:] if not line.startswith("[magwb] source=")]
     return "\n".join(lines) if carried else None
 
 
-def _statement_lines(statement: Statement, synthesis, guids, redact, where) -> list[str]:
+def _statement_lines(statement: Statement, synthesis, guids, redact, where, spans) -> list[str]:
     current = statement.current
     validation = statement_validation(statement)
     lines = [_line("statement", guids("statement", statement.id))]
@@ -128,9 +129,11 @@ def _statement_lines(statement: Statement, synthesis, guids, redact, where) -> l
             continue  # the quotation rule: a withheld passage is no quote elsewhere either
         source_guid, index = where[link.passage_id]
         value = f"{source_guid} {index}"
-        if link.coding is not None:
-            coding = link.coding
-            value += f" {coding.start_offset} {coding.end_offset} {coding.theme.guid}"
+        # The coding's offsets in the exported text (`export._session_source`); a coding left
+        # out there (its words all in a scrubbed name) leaves its passage as the quote.
+        if link.coding is not None and link.coding_id in spans:
+            start, end = spans[link.coding_id]
+            value += f" {start} {end} {link.coding.theme.guid}"
         lines.append(_line("link", value))
     return lines
 
