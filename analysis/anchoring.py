@@ -37,18 +37,22 @@ def _map(blocks, position: int, *, is_end: bool) -> int:
     return best
 
 
-def _matching_blocks(old: str, new: str) -> list[tuple[int, int, int]]:
+def _matching_blocks(old: str, new: str, *, tail_first: bool = False) -> list[tuple[int, int, int]]:
     """Align the texts: their common start and end as they are, difflib on the middle only.
 
     An edit is where the texts differ: left to itself, difflib's longest match can pair
     repeated words with the wrong copy ("ouiouinon" → "ouinonouinon" matched the inserted
-    "non"), and a coding far from the edit lost its words.
+    "non"), and a coding far from the edit lost its words. Where the common start and end
+    overlap (a character deleted from a run of the same ones), which one is taken whole
+    places the edit first or last in the run: `tail_first` takes the common end whole.
     """
     limit = min(len(old), len(new))
-    head = 0
-    while head < limit and old[head] == new[head]:
+    head = tail = 0
+    if tail_first:
+        while tail < limit and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+    while head < limit - tail and old[head] == new[head]:
         head += 1
-    tail = 0
     while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     matcher = SequenceMatcher(
@@ -62,16 +66,22 @@ def _matching_blocks(old: str, new: str) -> list[tuple[int, int, int]]:
 def reanchor(old: str, new: str, spans: list[tuple[int, int]]) -> list[Reanchored]:
     """Return the new position of each (start, end) span of `old` in `new`.
 
-    Two alignments are tried: the edit where the texts stop agreeing (common start and
-    end kept), then difflib over the whole texts. Where repeated words make the edit's
-    place ambiguous, a span either one keeps whole is kept silently.
+    Three alignments are tried: the edit where the texts stop agreeing (common start
+    kept whole, then common end), the same with the common end kept whole (a character
+    deleted from a run of spaces could be any of them), then difflib over the whole
+    texts. Where repeated words make the edit's place ambiguous, a span any one keeps
+    whole is kept silently; otherwise the first alignment's guess is offered.
     """
     trimmed = _spots(old, new, spans, _matching_blocks(old, new))
     if all(spot.intact for spot in trimmed):
         return trimmed
+    from_end = _spots(old, new, spans, _matching_blocks(old, new, tail_first=True))
     matcher = SequenceMatcher(None, old, new, autojunk=False)
     whole = _spots(old, new, spans, [b for b in matcher.get_matching_blocks() if b.size])
-    return [a if a.intact or not b.intact else b for a, b in zip(trimmed, whole, strict=True)]
+    return [
+        next((spot for spot in choices if spot.intact), choices[0])
+        for choices in zip(trimmed, from_end, whole, strict=True)
+    ]
 
 
 def _spots(old: str, new: str, spans, blocks) -> list[Reanchored]:
