@@ -78,26 +78,9 @@ def ngram_spans(prepared: PreparedText) -> list[tuple[str, int, int, int, int]]:
     return spans
 
 
-def features(prepared: PreparedText, fluent: Sequence[int] | None = None) -> list[str]:
-    """Return the model's features of a passage (what `train` is given).
-
-    The features of `ngram_spans` without their offsets (the fast path of scoring);
-    `fluent`: the passage's `fluent_words`, when the caller has them already.
-    """
-    out: list[str] = []
-    bounds = set(prepared.sentence_starts)
-    fluent = set(fluent_words(prepared) if fluent is None else fluent)
-    previous: str | None = None
-    for i, (lemma, stop) in enumerate(zip(prepared.lemmas, prepared.stop, strict=True)):
-        if i in bounds:
-            previous = None
-        if stop or i not in fluent:
-            continue
-        out.append(lemma)
-        if previous is not None:
-            out.append(f"{previous} {lemma}")
-        previous = lemma
-    return out
+def features(prepared: PreparedText) -> list[str]:
+    """Return the model's features of a passage (what `train` is given)."""
+    return [span[0] for span in ngram_spans(prepared)]
 
 
 class PriorModel:
@@ -125,15 +108,8 @@ class PriorModel:
         values = (1.0 + np.log([counts[c] for c in columns])) * self.idf[columns]
         return columns, values / np.linalg.norm(values)
 
-    def probabilities(
-        self,
-        prepared: Sequence[PreparedText],
-        fluent: Sequence[Sequence[int]] | None = None,
-    ) -> np.ndarray:
-        """Return P(theme) per passage (passages × `keys`), in one sparse product.
-
-        `fluent`: each passage's `fluent_words`, when the caller has them already.
-        """
+    def probabilities(self, prepared: Sequence[PreparedText]) -> np.ndarray:
+        """Return P(theme) per passage (passages × `keys`), in one sparse product."""
         from scipy import sparse
 
         indptr, indices, counts = [0], [], []

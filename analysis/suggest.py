@@ -49,7 +49,6 @@ from analysis.scoring import (
     prepare_items,
     report,
 )
-from analysis.spoken import fluent_words
 from analysis.zeroshot import SUGGEST_AT, ZeroShot, passage_length, score_from_points
 
 log = logging.getLogger(__name__)
@@ -179,8 +178,7 @@ class ThemeSuggester:
         (`analysis.prior`) for the default themes.
         """
         keys = self.keys
-        fluent = [fluent_words(passage) for passage in prepared]
-        words = np.array([passage_length(p, f) for p, f in zip(prepared, fluent, strict=True)])
+        words = np.array([passage_length(passage) for passage in prepared])
         rows = [
             self.zero_shot_.suggestion_points(found, length)
             for found, length in zip(matches, words, strict=True)
@@ -190,7 +188,7 @@ class ThemeSuggester:
         raised = np.zeros(points.shape, dtype=bool)
         if self.prior_ is not None and len(rows):
             model, pairs = self.prior_
-            probabilities = model.probabilities(prepared, fluent)
+            probabilities = model.probabilities(prepared)
             for column, model_column in pairs:
                 lexicon = points[:, column].copy()
                 points[:, column] = raise_points(

@@ -202,16 +202,15 @@ class ZeroShot:
         return result
 
 
-def passage_length(prepared: PreparedText, fluent: Sequence[int] | None = None) -> float:
+def passage_length(prepared: PreparedText) -> float:
     """Return the length in words that the length rule of `suggestion_points` uses.
 
     Fillers, disfluent repetitions and annotations do not count (`fluent_words`), and a
     passage sparser in content words than report prose counts as the geometric mean of
     its fluent words and its content words at report density: a spoken turn says in
     more words what prose says in fewer, and is not held to more evidence for it.
-    `fluent`: the passage's `fluent_words`, when the caller has them already.
     """
-    fluent = fluent_words(prepared) if fluent is None else fluent
+    fluent = fluent_words(prepared)
     if not fluent:
         return 0.0
     content = sum(1 for i in fluent if not prepared.stop[i])
