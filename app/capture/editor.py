@@ -238,8 +238,6 @@ def move(study_id: int, session_id: int, passage_id: int):
         move_passage(passage, direction, seen=_seen(), user_id=current_user.id)
     except OrderConflict as refused:
         return _order_conflict(refused, session_id, passage_id, "move")
-    except StaleDataError:
-        return _order_conflict(None, session_id, passage_id, "move")
     db.session.commit()
     return _back(session_id, passage_id)
 

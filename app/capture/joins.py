@@ -16,6 +16,7 @@ from app.capture.passages import (
     _phase_passages,
     _speaker_name,
     neighbour_as_seen,
+    place,
 )
 from app.models import Coding, Passage, PassageRevision
 from app.platform.extensions import db
@@ -46,11 +47,15 @@ def split_passage(passage: Passage, offset: int, *, version: int | None, user_id
             .limit(1)
         ).scalar()
         raise SplitConflict(passage, seen)
+    chosen_in = passage.text
+    # Locked (positions are written without a version check) and read again: a save that
+    # came in since the check above shows in the text, which the offset must still fit.
+    siblings = _phase_passages(passage, lock=True)
+    if passage.text != chosen_in:
+        raise SplitConflict(passage, chosen_in)
     if not 0 < offset < len(passage.text):
         raise ValidationError(_l("Choose where to split inside the passage."), "offset")
-    siblings = _phase_passages(passage)
-    for index, sibling in enumerate(siblings):
-        sibling.position = index * 2 + 1  # leave room right after each passage
+    place(siblings, [index * 2 + 1 for index in range(len(siblings))])  # room after each
     head, tail = passage.text[:offset].rstrip(), passage.text[offset:].lstrip()
     if not head or not tail:
         raise ValidationError(_l("Choose where to split inside the passage."), "offset")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm.attributes import set_committed_value
 
 from analysis import normalise_text
 from analysis.anchoring import reanchor
@@ -224,9 +225,39 @@ def _phase_passages(passage: Passage, *, lock: bool = False) -> list[Passage]:
         .filter_by(group_session_id=passage.group_session_id, phase=passage.phase)
         .order_by(Passage.position, Passage.id)
     )
-    if lock:  # PostgreSQL: rows locked and read again as committed (SQLite: BEGIN IMMEDIATE)
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return list(db.session.execute(query).scalars())
+    if not lock:
+        return list(db.session.execute(query).scalars())
+    # PostgreSQL: rows locked and read again as committed (SQLite: BEGIN IMMEDIATE). Having
+    # waited for another transaction's lock, PostgreSQL returns the rows as it committed them
+    # but in the order it sorted them before waiting: sort them again here.
+    query = query.with_for_update().execution_options(populate_existing=True)
+    rows = db.session.execute(query).scalars()
+    return sorted(rows, key=lambda passage: (passage.position, passage.id))
+
+
+def place(passages: list[Passage], positions: list[int]) -> None:
+    """Give passages new positions in their phase without counting a save of any of them.
+
+    A passage's version counts changes to it (text, speaker, phase), which the edit form,
+    the coding view and the move and merge buttons check; renumbering a phase changes none
+    of that, so it must not make every page open on the session stale. The order is
+    guarded instead by the phase's lock, taken by every caller (`_phase_passages(lock=True)`).
+    """
+    table = Passage.__table__
+    changed = [
+        {"passage_id": passage.id, "new_position": position}
+        for passage, position in zip(passages, positions, strict=True)
+        if passage.position != position
+    ]
+    if changed:  # Core, not the ORM, whose update would count a save (version_id_col)
+        db.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("passage_id"))
+            .values(position=bindparam("new_position")),
+            changed,
+        )
+    for passage, position in zip(passages, positions, strict=True):
+        set_committed_value(passage, "position", position)
 
 
 def neighbour_as_seen(passage: Passage, direction: int, seen: SeenOrder | None) -> list[Passage]:
@@ -256,15 +287,11 @@ def move_passage(
 
     `seen` is what the button's page showed (OrderConflict if the order changed since).
     """
-    siblings = neighbour_as_seen(passage, direction, seen)
-    for index, sibling in enumerate(siblings):  # make positions distinct first
-        sibling.position = index + 1
-    index = siblings.index(passage)
-    other = index + direction
-    if 0 <= other < len(siblings):
-        neighbour = siblings[other]
-        passage.position, neighbour.position = neighbour.position, passage.position
-    db.session.flush()  # the version counters check here too, against concurrent saves
+    order = neighbour_as_seen(passage, direction, seen)
+    index, other = order.index(passage), order.index(passage) + direction
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+    place(order, list(range(1, len(order) + 1)))  # distinct positions, in the new order
     record(
         "passage.move",
         passage,

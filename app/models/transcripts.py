@@ -55,6 +55,8 @@ class Passage(db.Model):
     # How a facilitator appears in the transcript ("Animatrice", "Rapporteur").
     speaker_label: Mapped[str] = mapped_column(String(80), default="")
     text: Mapped[str] = mapped_column(Text)
+    # Counts saves of the passage (version_id_col): what it says, who says it, its phase.
+    # Its place in the phase is written without counting (capture/passages.place).
     version: Mapped[int] = mapped_column(default=1)
     # Seconds from the start of the recording, when the transcript had timestamps.
     start_time: Mapped[float | None]

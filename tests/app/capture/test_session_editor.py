@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+import time
 
 import pytest
 
@@ -15,6 +17,7 @@ from app.models import (
     PassageRevision,
     SpeakerKind,
     Theme,
+    User,
 )
 from app.platform.extensions import db
 from tests.conftest import login
@@ -450,3 +453,156 @@ def test_move_and_merge_without_the_page_state_are_refused(client, app, session)
     assert client.post(f"{base}/merge").status_code == 409
     assert _order(app, session) == [first, second, third]
     assert _texts(app, session) == [TEXT, "Merci.", "Au revoir."]
+
+
+def _two_pages_then_a_move(client, app, session):
+    """Six passages of Amina whose positions have gaps, as a split leaves them (and the demo,
+    numbered across the session); two facilitators open the page, and the first moves the
+    split's second half down past "Merci.". Return the six ids in the first order, the
+    second facilitator's client and the page it still shows."""
+    for text in ("Merci.", "Au revoir.", "À bientôt.", "Bonne soirée."):
+        client.post(
+            f"{session['base']}/passages",
+            data={"phase": "5", "speaker": f"p:{session['amina']}", "text": text},
+        )
+    client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(TEXT.index(" Ma voisine")), "version": "1"},
+    )
+    ids = _order(app, session)
+    head, tail, merci, revoir, bientot, soiree = ids
+    other = app.test_client()
+    login(other, "owner@example.org")
+    old_page = other.get(session["base"]).text
+    moved = _button(client, session, tail, "move", "down")
+    assert moved.status_code == 302
+    assert _order(app, session) == [head, merci, tail, revoir, bientot, soiree]
+    return ids, other, old_page
+
+
+def test_a_move_leaves_other_open_pages_free_to_move_other_passages(client, app, session):
+    """Another page opened before a move still moves a passage the move did not touch:
+    the order it gets is the first move's with its own applied, not a 409."""
+    (head, tail, merci, revoir, bientot, soiree), other, old_page = _two_pages_then_a_move(
+        client, app, session
+    )
+    base = f"{session['base']}/passages"
+    assert _press(other, old_page, f"{base}/{soiree}/move", "up").status_code == 302
+    assert _order(app, session) == [head, merci, tail, revoir, soiree, bientot]
+
+
+def test_a_move_leaves_other_open_pages_free_to_merge_other_passages(client, app, session):
+    """Merging two passages the move did not touch, from a page opened before it, joins them."""
+    (head, tail, merci, revoir, bientot, soiree), other, old_page = _two_pages_then_a_move(
+        client, app, session
+    )
+    merged = _press(other, old_page, f"{session['base']}/passages/{bientot}/merge")
+    assert merged.status_code == 302
+    assert _order(app, session) == [head, merci, tail, revoir, bientot]
+    assert _texts(app, session)[-1] == "À bientôt.\nBonne soirée."
+
+
+def test_moving_the_moved_passage_again_from_another_open_page_is_refused(client, app, session):
+    """The other page still shows the moved passage above "Merci.": its "down" (meant to
+    pass "Merci.", it would now pass "Au revoir.") answers 409 and changes nothing."""
+    (head, tail, merci, revoir, bientot, soiree), other, old_page = _two_pages_then_a_move(
+        client, app, session
+    )
+    texts = _texts(app, session)
+    refused = _press(other, old_page, f"{session['base']}/passages/{tail}/move", "down")
+    assert refused.status_code == 409
+    assert "Not moved: the transcript changed after you opened the page" in refused.text
+    assert _order(app, session) == [head, merci, tail, revoir, bientot, soiree]
+    assert _texts(app, session) == texts
+
+
+def test_an_edit_form_opened_before_a_move_saves_without_a_conflict(client, app, session):
+    """A move changes no passage's words, so an edit started before it is no conflict."""
+    for text in ("Merci.", "Au revoir."):
+        client.post(
+            f"{session['base']}/passages",
+            data={"phase": "5", "speaker": f"p:{session['amina']}", "text": text},
+        )
+    client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(TEXT.index(" Ma voisine")), "version": "1"},
+    )
+    head, tail, merci, revoir = _order(app, session)
+    form = client.get(f"{session['base']}/passages/{revoir}/edit").text
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    assert _button(client, session, tail, "move", "down").status_code == 302
+    saved = client.post(
+        f"{session['base']}/passages/{revoir}/edit",
+        data={
+            "text": "Au revoir, à jeudi.",
+            "version": version,
+            "phase": "5",
+            "speaker": f"p:{session['amina']}",
+        },
+    )
+    assert saved.status_code == 302
+    assert _order(app, session) == [head, merci, tail, revoir]
+    assert _texts(app, session)[-1] == "Au revoir, à jeudi."
+
+
+def _while_a_move_is_saved(app, passage_id: int, then) -> dict:
+    """Move a passage down and, before committing, start `then()` in another thread; let it
+    reach the phase's lock, commit the move, and return what `then` returned."""
+    from app.capture.passages import move_passage
+
+    result = {}
+
+    def other():
+        result["outcome"] = then()
+
+    with app.app_context():
+        owner = db.session.execute(db.select(User.id).filter_by(email="owner@example.org"))
+        move_passage(db.session.get(Passage, passage_id), 1, user_id=owner.scalar_one())
+        db.session.flush()  # saved and locked, not committed
+        waiting = threading.Thread(target=other)
+        waiting.start()
+        time.sleep(0.5)  # let it reach the lock (had it not, it simply runs after the move)
+        db.session.commit()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and "outcome" in result
+    return result["outcome"]
+
+
+def test_a_split_waiting_on_a_move_keeps_the_moved_order(client, app, session):
+    """A split that comes in while a move of the same phase is being saved waits for it and
+    renumbers the order as moved: positions written without a version check lose no move."""
+    from app.capture.joins import split_passage
+
+    (first, second, third), _page = _three_of_amina(client, app, session)
+
+    def split():
+        with app.app_context():
+            passage = db.session.get(Passage, first)
+            offset = TEXT.index(" Ma voisine")
+            coder = passage.codings[0].coder_id
+            split_passage(passage, offset, version=passage.version, user_id=coder)
+            db.session.commit()
+        return True
+
+    assert _while_a_move_is_saved(app, second, split)
+    order = _order(app, session)
+    assert order[0] == first and order[2:] == [third, second]
+    assert [text[:10] for text in _texts(app, session)] == [
+        "Le CPAS a ",
+        "Ma voisine",
+        "Au revoir.",
+        "Merci.",
+    ]
+
+
+def test_a_move_waiting_on_a_move_is_judged_on_the_order_as_moved(client, app, session):
+    """Two pages, one state: B is moved down while A "down" (meant to pass B) from the other
+    page waits for it; A's move then sees C next, answers 409 and changes nothing."""
+    (first, second, third), page = _three_of_amina(client, app, session)
+
+    def move_from_the_old_page():
+        return _press(client, page, f"{session['base']}/passages/{first}/move", "down")
+
+    refused = _while_a_move_is_saved(app, second, move_from_the_old_page)
+    assert refused.status_code == 409
+    assert _order(app, session) == [first, third, second]
