@@ -545,6 +545,34 @@ def test_an_edit_form_opened_before_a_move_saves_without_a_conflict(client, app,
     assert _texts(app, session)[-1] == "Au revoir, à jeudi."
 
 
+def test_a_coding_view_opened_before_a_move_still_codes(client, app, session):
+    """A move changes no passage's words, so coding from a view drawn before it is accepted."""
+    for text in ("Merci.", "Au revoir."):
+        client.post(
+            f"{session['base']}/passages",
+            data={"phase": "5", "speaker": f"p:{session['amina']}", "text": text},
+        )
+    client.post(
+        f"{session['base']}/passages/{session['passage']}/split",
+        data={"offset": str(TEXT.index(" Ma voisine")), "version": "1"},
+    )
+    head, tail, merci, revoir = _order(app, session)
+    view = client.get(f"{session['base']}/code").text
+    version = re.search(rf'data-passage-id="{revoir}" data-version="(\d+)"', view).group(1)
+    assert _button(client, session, tail, "move", "down").status_code == 302
+    coded = client.post(
+        f"/api/studies/{session['study']}/codings",
+        json={
+            "passage_id": revoir,
+            "theme": "privacy",
+            "start": 0,
+            "end": 9,
+            "passage_version": int(version),
+        },
+    )
+    assert coded.status_code == 201 and coded.json["text"] == "Au revoir"
+
+
 def _while_a_move_is_saved(app, passage_id: int, then) -> dict:
     """Move a passage down and, before committing, start `then()` in another thread; let it
     reach the phase's lock, commit the move, and return what `then` returned."""
