@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from analysis import normalise_text
 from app.accounts.audit import record
 from app.accounts.policy import study_action
 from app.exchange.codebook_csv import export_csv, import_csv
@@ -73,6 +74,7 @@ def apply_entries(
     and the theme. Updates keep what the file leaves empty (labels, definitions, the seed
     terms of a language). Nesting comes second, so a file may re-nest themes in any order.
     """
+    entries = [_normalised(entry) for entry in entries]
     targets = _match(study, tree_order(entries), source)
     added = updated = 0
     next_position = max((t.position for t in study.themes), default=-1) + 1
@@ -162,6 +164,22 @@ def _match(study: Study, entries: list[CodebookEntry], source: str) -> list[tupl
             seen.add(theme.id)
         targets.append((entry, theme))
     return targets
+
+
+def _normalised(entry: CodebookEntry) -> CodebookEntry:
+    """Return the entry's texts as every input stores text (`normalise_text`).
+
+    A CSV cell can hold control characters, U+FFFE or U+FFFF, which the codebook form never
+    lets through and no XML export (.qdc, .qdpx, Word) can write; a .qdc block value a
+    carriage return. Labels and seed terms stay on one line.
+    """
+    fields = {name: normalise_text(getattr(entry, name)) for name in TEXT_FIELDS}
+    fields.update({f"label_{lang}": fields[f"label_{lang}"].replace("\n", " ") for lang in LANGS})
+    terms = {
+        lang: [normalise_text(term).replace("\n", " ") for term in given]
+        for lang, given in entry.seed_terms
+    }
+    return replace(entry, seed_terms=terms, **fields)
 
 
 def _update(theme: Theme, entry: CodebookEntry, *, existing_in: str | None = None) -> None:
