@@ -20,6 +20,7 @@ from app import create_app
 from app.models import (
     Coding,
     GroupSession,
+    KnownName,
     Participant,
     Passage,
     PassageAnalysis,
@@ -161,6 +162,8 @@ def _fill(app) -> dict:
                 ),
             ]
         )
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL never stored a NUL
+            db.session.add(KnownName(study_id=study.id, name="Jan\x00Peeters"))
         db.session.commit()
         return {"study": study.id, "passage": passage.id, "first": first.id, "second": second.id}
 
@@ -229,6 +232,10 @@ def test_the_upgrade_rewrites_what_xml_cannot_hold_and_keeps_every_offset(at_001
     assert after["version"] == ("Texte\ufffd", "a\ufffd", "n\ufffd")
     assert after["suggestion"] == (_sha(new_text),), "decisions still hold for the passage"
     assert after["cached"] == (0,), "lemmas of the old text are dropped"
+    with app.app_context():
+        names = db.session.execute(text("SELECT name FROM known_name")).scalars().all()
+        sqlite = db.engine.dialect.name == "sqlite"
+    assert names == (["Jan\ufffdPeeters"] if sqlite else [])
 
 
 def test_running_the_rewrite_again_changes_nothing(at_0015):
