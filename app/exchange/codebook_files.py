@@ -27,6 +27,7 @@ from app.exchange.codebook_qdc import (
     CodebookFormatError,
     export_qdc,
     import_qdc,
+    split_terms,
     tree_order,
 )
 from app.models import Study, Theme
@@ -53,7 +54,12 @@ def codebook_entries(study_id: int) -> list[CodebookEntry]:
                 colour=theme.colour,
                 position=position,
                 parent_key=keys.get(theme.parent_id),
-                seed_terms=theme.seed_terms or {},
+                # A term stored with a line break (an older API save) is two terms here:
+                # an entry refuses one, and the export would fail.
+                seed_terms={
+                    lang: [part for term in terms for part in split_terms(term)]
+                    for lang, terms in (theme.seed_terms or {}).items()
+                },
                 **{name: getattr(theme, name) for name in TEXT_FIELDS},
             )
         )

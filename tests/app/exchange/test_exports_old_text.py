@@ -58,8 +58,10 @@ def old_study(app, client, make_user):
             for lang in ("nl", "fr", "en"):
                 setattr(theme, f"label_{lang}", getattr(theme, f"label_{lang}")[:100] + bad)
                 setattr(theme, f"definition_{lang}", getattr(theme, f"definition_{lang}") + bad)
+            # A term with a line break (an older API save) cannot be one codebook term either.
             theme.seed_terms = {
-                lang: [*terms, f"mot{bad}"] for lang, terms in theme.seed_terms.items()
+                lang: [*terms, f"mot{bad}", "ligne\nbrisée"]
+                for lang, terms in theme.seed_terms.items()
             }
         for participant in study.participants:
             participant.pseudonym += "\ufffe"
@@ -108,6 +110,8 @@ def test_the_qdc_codebook_of_old_text_downloads_and_is_valid(client, old_study):
     assert schema.validate(root), schema.error_log
     names = [code.get("name") for code in root.iter("{*}Code")]
     assert names and all(name.endswith("\ufffd" * len(FORBIDDEN)) for name in names)
+    block = next(root.iter("{*}Set")).findtext("{*}Description")
+    assert "mot\ufffd\ufffd\ufffd; ligne; brisée" in block  # \x1f is white space to strip()
 
 
 def test_the_qdpx_project_of_old_text_downloads_and_parses(client, old_study):
@@ -234,3 +238,22 @@ def test_known_names_with_a_nul_are_saved_without_it(app, client, old_study):
     with app.app_context():
         names = db.session.scalars(db.select(KnownName.name).filter_by(study_id=old_study)).all()
     assert sorted(names) == ["Annie", "Jan Peeters"]
+
+
+def test_seed_terms_typed_with_controls_are_stored_clean_and_the_qdc_exports(
+    app, client, old_study
+):
+    """The codebook form normalises seed terms: no control, U+FFFD, a line break splits."""
+    response = client.post(
+        f"/studies/{old_study}/codebook/",
+        data={
+            "key": "non_take_up",
+            "label_fr": "Non-recours",
+            "seed_terms_fr": "abandon\x01; droit\uffff\nrecours\x00",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        theme = db.session.scalars(db.select(Theme).filter_by(key="non_take_up")).one()
+        assert theme.seed_terms["fr"] == ["abandon", "droit\ufffd", "recours"]
+    assert client.get(f"/studies/{old_study}/codebook/export.qdc").status_code == 200
