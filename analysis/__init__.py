@@ -41,7 +41,7 @@ from analysis.sweep import (
     sweep_items,
     sweep_matrix,
 )
-from analysis.text import normalise_text
+from analysis.text import normalise_text, xml_safe
 
 __all__ = [
     "DEFAULT_KEYS",
@@ -80,5 +80,6 @@ __all__ = [
     "cohen_kappa",
     "krippendorff_alpha",
     "normalise_text",
+    "xml_safe",
     "percent_agreement",
 ]

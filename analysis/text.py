@@ -1,7 +1,8 @@
-"""Text normalisation shared by every way text enters the tool."""
+"""Text normalisation for every way text enters the tool, and the guard on its way out."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # The control characters (Unicode category Cc: U+0000-U+001F and U+007F-U+009F) except tab
@@ -15,6 +16,10 @@ _CONTROLS.update(dict.fromkeys(map(ord, LINE_BREAKING_CONTROLS), "\n"))
 # stored text can break an export (a .qdpx, a .qdc) or be lost from one.
 NONCHARACTERS = {0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
 _CONTROLS.update(NONCHARACTERS)
+# Every code point XML 1.0 cannot hold (its Char production): the C0 controls but tab, line
+# feed and carriage return, lone UTF-16 surrogates (JSON can carry them), U+FFFE and U+FFFF.
+# lxml, python-docx and openpyxl refuse a whole string holding one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def normalise_text(text: str) -> str:
@@ -29,3 +34,14 @@ def normalise_text(text: str) -> str:
     text = text.translate(_CONTROLS)
     text = unicodedata.normalize("NFC", text)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def xml_safe(text: str) -> str:
+    """Return `text` with every code point XML 1.0 cannot hold replaced by U+FFFD.
+
+    One code point for one: offsets counted over the text (codings, selections) stay
+    valid. Input paths that must keep offsets (a study archive's restore) clean with it,
+    and every XML writer (.qdc, .qdpx, .docx, .xlsx) passes its strings through it as a
+    last guard, so text stored before a rule existed cannot break an export.
+    """
+    return _NOT_XML.sub("\ufffd", text)

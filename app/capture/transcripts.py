@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from analysis import detect_language
+from analysis import detect_language, normalise_text
 from app.accounts.audit import record
 from app.capture.formats import Turn, keep_as_text, parse_markdown, parse_transcript
 from app.capture.formats.markdown import speaker_key
@@ -104,7 +104,9 @@ def map_speakers(
             mapped[name] = None
             continue
         if choice == "new":
-            pseudonym = " ".join((pseudonyms or {}).get(name, "").split())[:80]
+            # As typed in the mapping form: normalised like every text stored (no control
+            # character, which no export could write), on one line.
+            pseudonym = " ".join(normalise_text((pseudonyms or {}).get(name, "")).split())[:80]
             if not pseudonym:
                 missing.append(name)
                 continue

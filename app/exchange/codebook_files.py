@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from analysis import normalise_text
 from app.accounts.audit import record
 from app.accounts.policy import study_action
 from app.exchange.codebook_csv import export_csv, import_csv
@@ -26,6 +27,7 @@ from app.exchange.codebook_qdc import (
     CodebookFormatError,
     export_qdc,
     import_qdc,
+    split_terms,
     tree_order,
 )
 from app.models import Study, Theme
@@ -52,7 +54,12 @@ def codebook_entries(study_id: int) -> list[CodebookEntry]:
                 colour=theme.colour,
                 position=position,
                 parent_key=keys.get(theme.parent_id),
-                seed_terms=theme.seed_terms or {},
+                # A term stored with a line break (an older API save) is two terms here:
+                # an entry refuses one, and the export would fail.
+                seed_terms={
+                    lang: [part for term in terms for part in split_terms(term)]
+                    for lang, terms in (theme.seed_terms or {}).items()
+                },
                 **{name: getattr(theme, name) for name in TEXT_FIELDS},
             )
         )
@@ -73,6 +80,7 @@ def apply_entries(
     and the theme. Updates keep what the file leaves empty (labels, definitions, the seed
     terms of a language). Nesting comes second, so a file may re-nest themes in any order.
     """
+    entries = [_normalised(entry) for entry in entries]
     targets = _match(study, tree_order(entries), source)
     added = updated = 0
     next_position = max((t.position for t in study.themes), default=-1) + 1
@@ -162,6 +170,22 @@ def _match(study: Study, entries: list[CodebookEntry], source: str) -> list[tupl
             seen.add(theme.id)
         targets.append((entry, theme))
     return targets
+
+
+def _normalised(entry: CodebookEntry) -> CodebookEntry:
+    """Return the entry's texts as every input stores text (`normalise_text`).
+
+    A CSV cell can hold control characters, U+FFFE or U+FFFF, which the codebook form never
+    lets through and no XML export (.qdc, .qdpx, Word) can write; a .qdc block value a
+    carriage return. Labels and seed terms stay on one line.
+    """
+    fields = {name: normalise_text(getattr(entry, name)) for name in TEXT_FIELDS}
+    fields.update({f"label_{lang}": fields[f"label_{lang}"].replace("\n", " ") for lang in LANGS})
+    terms = {
+        lang: [normalise_text(term).replace("\n", " ") for term in given]
+        for lang, given in entry.seed_terms
+    }
+    return replace(entry, seed_terms=terms, **fields)
 
 
 def _update(theme: Theme, entry: CodebookEntry, *, existing_in: str | None = None) -> None:

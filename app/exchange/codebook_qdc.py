@@ -1,8 +1,7 @@
 """Codebook exchange with other QDA software: REFI-QDA codebooks (.qdc), as pure functions.
 
-A codebook travels as a list of `CodebookEntry` values (one per theme); the caller converts
-`Theme` rows to entries and back. CSV lives in `app.exchange.codebook_csv` and shares the
-rules here.
+A codebook travels as a list of `CodebookEntry` values (one per theme), converted from and to
+`Theme` rows by the caller; CSV (`app.exchange.codebook_csv`) shares the rules here.
 
 REFI-QDA has one name and one description per code. `export_qdc` writes the label and the
 definition in the chosen language there (what other programs show as the code's memo), and
@@ -30,6 +29,7 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from lxml import etree
 
+from analysis import xml_safe
 from app.exchange.codebook_block import (
     CONTAINER_NAME,
     codes_by_name,
@@ -166,7 +166,7 @@ def tree_order(entries: Sequence[CodebookEntry]) -> list[CodebookEntry]:
 
 
 def export_qdc(entries: Sequence[CodebookEntry], *, language: str) -> bytes:
-    """Write the codebook as REFI-QDA codebook XML (UTF-8), named in `language`."""
+    """Write the codebook as REFI-QDA codebook XML (UTF-8), named in `language`, via xml_safe."""
     _check_language(language)
     ordered = tree_order(entries)
     if not ordered:
@@ -178,11 +178,11 @@ def export_qdc(entries: Sequence[CodebookEntry], *, language: str) -> bytes:
             parents[entry.parent_key],
             _q("Code"),
             guid=entry.guid,
-            name=default_language_label(entry, language),
+            name=xml_safe(default_language_label(entry, language)),
             isCodable="true",
             color=entry.colour.upper(),
         )
-        etree.SubElement(code, _q("Description")).text = _description(entry, language)
+        etree.SubElement(code, _q("Description")).text = xml_safe(_description(entry, language))
         parents[entry.key] = code
     data_set = etree.SubElement(
         etree.SubElement(root, _q("Sets")),
@@ -190,7 +190,7 @@ def export_qdc(entries: Sequence[CodebookEntry], *, language: str) -> bytes:
         guid=container_guid(ordered),
         name=CONTAINER_NAME,
     )
-    etree.SubElement(data_set, _q("Description")).text = container_text(ordered, language)
+    etree.SubElement(data_set, _q("Description")).text = xml_safe(container_text(ordered, language))
     for entry in ordered:
         etree.SubElement(data_set, _q("MemberCode"), guid=entry.guid)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(

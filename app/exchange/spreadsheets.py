@@ -25,11 +25,11 @@ from contextlib import nullcontext
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import selectinload
 
+from analysis import xml_safe
 from app.coding.matrices import cooccurrence, theme_matrix
 from app.coding.retrieval import SegmentFilters, attribute_values, coded_segments
 from app.models import Coding, Participant
@@ -136,8 +136,11 @@ def _segments_csv(study_id: int, filters: SegmentFilters, *, language: str | Non
 
 
 def _text(value: str) -> str:
-    """Make a string storable in XLSX: no XML-illegal control characters, not too long."""
-    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    """Make a string storable in XLSX: what XML cannot hold is U+FFFD (`xml_safe`), not too long.
+
+    openpyxl's own guard misses U+FFFE and U+FFFF, which then broke the whole file.
+    """
+    value = xml_safe(value)
     return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from analysis import normalise_text
 from app.accounts.audit import record_event
 from app.accounts.policy import study_action
 from app.models import KnownName, Participant, PiiFinding, Study
@@ -261,7 +262,10 @@ def resolve(study_id: int, finding_id: int):
 @study_action("privacy.review")
 def names(study_id: int):
     """Save the private list of real names to look for (one per line)."""
-    lines = [" ".join(line.split()) for line in request.form.get("names", "").splitlines()]
+    # Normalised as the texts they are looked for in (NFC, no control character: NUL
+    # alone made PostgreSQL refuse the save).
+    text = normalise_text(request.form.get("names", ""))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
     wanted = sorted({line[:120] for line in lines if len(line) >= 2})
     # The list is saved whole: check it is still the one the form showed, or a name
     # another reviewer added meanwhile would silently stop being looked for.

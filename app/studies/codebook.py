@@ -54,10 +54,12 @@ def theme_fields(form) -> dict:
     if not _COLOUR.match(colour):
         raise ValidationError(_l("Give the colour as #rrggbb, for example #2471a3."), "colour")
     fields["colour"] = colour.lower()
-    fields["seed_terms"] = {
-        lang: [t.strip() for t in (form.get(f"seed_terms_{lang}") or "").split(";") if t.strip()]
-        for lang in LANGS
-    }
+    # Normalised like any text (NUL made PostgreSQL refuse the save; a control character,
+    # U+FFFE or a line break inside a term made the codebook export fail).
+    fields["seed_terms"] = {}
+    for lang in LANGS:
+        terms = clean_long_text(form.get(f"seed_terms_{lang}"), f"seed_terms_{lang}")
+        fields["seed_terms"][lang] = [t.strip() for t in re.split(r"[;\n]", terms) if t.strip()]
     return fields
 
 

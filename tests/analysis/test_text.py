@@ -56,3 +56,23 @@ def test_normalise_text_drops_exactly_the_control_category():
         if ch in "\n\t\x0b\x0c" or unicodedata.category(ch) != "Cc"
     )
     assert every.translate(_CONTROLS) == expected
+
+
+def test_xml_safe_replaces_exactly_what_xml_cannot_hold_one_for_one():
+    """Every code point outside XML 1.0's Char becomes U+FFFD; the rest stays; same length.
+
+    Same length is what keeps coding offsets valid when the archive restore and migration
+    0016 clean stored text with it, and lxml then accepts the whole of it.
+    """
+    from lxml import etree
+
+    from analysis import xml_safe
+
+    def allowed(c: int) -> bool:
+        return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or c >= 0x10000
+
+    every = "".join(chr(c) for c in range(0x110000))
+    expected = "".join(chr(c) if allowed(c) else "\ufffd" for c in range(0x110000))
+    result = xml_safe(every)
+    assert result == expected and len(result) == len(every)
+    etree.Element("text").text = result  # lxml refuses a string with any one left

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
 )
 
+from analysis import xml_safe
 from app.exchange.archive.format import (
     FINDING_OBJECTS,
     FORMAT,
@@ -204,14 +205,28 @@ def _decode(column, value):
     elif isinstance(kind, Float):
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     elif isinstance(kind, String):
-        ok = isinstance(value, str) and "\x00" not in value
-        ok = ok and (kind.length is None or len(value) <= kind.length)
+        ok = isinstance(value, str) and (kind.length is None or len(value) <= kind.length)
+        # What no export can write (NUL, other controls, U+FFFE, a lone surrogate, which no
+        # database can even store) becomes U+FFFD, one code point for one: the archive's
+        # coding offsets stay right, and an archive made before the input rules restores.
+        value = xml_safe(value) if ok else value
     elif isinstance(kind, JSON):
-        ok = True
+        ok, value = True, _xml_safe_json(value)
     else:
         ok = False
     if not ok:
         raise ValueError(type(value).__name__)
+    return value
+
+
+def _xml_safe_json(value):
+    """Return a JSON value with `xml_safe` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list):
+        return [_xml_safe_json(item) for item in value]
+    if isinstance(value, dict):
+        return {xml_safe(key): _xml_safe_json(item) for key, item in value.items()}
     return value
 
 

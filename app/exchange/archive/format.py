@@ -195,13 +195,15 @@ class ImportedStudy:
 # 0012 only changed the job table (never archived), 0013 only added an index and 0014 added
 # the version counters of ADDED_COLUMNS (statement.revision, coding.memo_version...) and
 # passage_revision.merged_in, so yesterday's archives still restore; 0015 only added
-# validation_link.answers_version.
+# validation_link.answers_version, and 0016 only rewrote stored text (what XML cannot hold
+# becomes U+FFFD, which a restore does too: checks._decode).
 SAME_TABLES_AS = {
-    "0010": "0015",
-    "0011": "0015",
-    "0012": "0015",
-    "0013": "0015",
-    "0014": "0015",
+    "0010": "0016",
+    "0011": "0016",
+    "0012": "0016",
+    "0013": "0016",
+    "0014": "0016",
+    "0015": "0016",
 }
 # Columns added since a revision of SAME_TABLES_AS: an older archive lacks them and its rows
 # take the column's default (a restored statement starts again at revision 1).

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from lxml import etree
 from sqlalchemy.orm import selectinload
 
-from analysis.text import NONCHARACTERS
+from analysis import xml_safe
 from app.exchange.codebook_block import CONTAINER_NAME, container_guid, container_text
 from app.exchange.codebook_files import codebook_entries
 from app.exchange.codebook_qdc import _description, default_language_label
@@ -54,17 +54,13 @@ class Guids:
         return str(uuid.uuid5(self.namespace, f"{kind}/{object_id}"))
 
 
-def _xml(value: str) -> str:
-    """Text XML can hold: U+FFFE/U+FFFF (stored before normalise_text replaced them) → U+FFFD."""
-    return value.translate(NONCHARACTERS)
-
-
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes) -> etree._Element:
+    """Add a child; every value passes `xml_safe`, so text stored long ago cannot break the file."""
     element = etree.SubElement(
-        parent, q(tag), {k: _xml(v) for k, v in attributes.items() if v is not None}
+        parent, q(tag), {k: xml_safe(v) for k, v in attributes.items() if v is not None}
     )
     if text is not None:
-        element.text = _xml(text)
+        element.text = xml_safe(text)
     return element
 
 
@@ -89,7 +85,7 @@ def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     root = etree.Element(
         q("Project"),
         nsmap={None: PROJECT_NS},
-        name=_xml(redact(study.title)),
+        name=xml_safe(redact(study.title)),
         origin=ORIGIN,
         creationDateTime=timestamp(datetime.now(UTC)),
     )
@@ -191,7 +187,7 @@ def _session_source(session: GroupSession, guids: Guids, notes: list, redact) ->
     source = etree.Element(
         q("TextSource"),
         guid=guid,
-        name=f"{session.number}. {_xml(redact(session.title))}"
+        name=f"{session.number}. {xml_safe(redact(session.title))}"
         if session.title
         else f"Session {session.number}",
         plainTextPath=f"internal://{guid}.txt",

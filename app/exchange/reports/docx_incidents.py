@@ -126,13 +126,14 @@ def _examples(report: Chapters) -> None:
         consequence = str(CONSEQUENCE_NAMES[Consequence(example.consequence)])
         paragraph = w.paragraph(quoted(example.narrative, report.language), "quote")
         paragraph.add_run().add_break()
-        paragraph.add_run(
+        w.run(
+            paragraph,
             gettext(
                 "— %(organisation)s, %(channel)s; consequence: %(consequence)s",
                 organisation=example.organisation,
                 channel=example.channel,
                 consequence=consequence,
-            )
+            ),
         ).italic = False
     if summary.withheld_examples:
         w.paragraph(

@@ -349,7 +349,7 @@ class Chapters:
             )
         paragraph = self.w.paragraph(quoted(quote.text, self.language), "quote")
         paragraph.add_run().add_break()
-        paragraph.add_run(attribution).italic = False
+        self.w.run(paragraph, attribution).italic = False
 
     def _phase(self, number: int) -> str:
         phase = PHASE_BY_NUMBER.get(number)

@@ -86,7 +86,7 @@ def synthesis(report: Chapters) -> None:
                     )
                 ):
                     current = ("group", item.group_label)
-                    w.paragraph().add_run(item.group_label).bold = True
+                    w.run(w.paragraph(), item.group_label).bold = True
                 statement(report, item)
 
 
@@ -107,8 +107,8 @@ def statement(report: Chapters, item: StatementItem) -> None:
     """Write a statement: number, kind, text, answers, round state, comments, quotes."""
     w = report.w
     paragraph = w.paragraph("")
-    paragraph.add_run(f"{item.number} {report.kind_labels[item.kind]}").bold = True
-    paragraph.add_run(f"{colon(report.language)}{item.text}")
+    w.run(paragraph, f"{item.number} {report.kind_labels[item.kind]}").bold = True
+    w.run(paragraph, f"{colon(report.language)}{item.text}")
     w.paragraph(answers(report, item), "bullet2")
     if item.revised:
         w.paragraph(gettext("The wording has changed since it was validated."), "bullet2")

@@ -24,12 +24,11 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Emu, Pt
 from lxml.etree import XMLSyntaxError
 
+from analysis import xml_safe
 from app.platform.files import ZIP_DAMAGE
 
 AUTHOR = "MAG Workbench"
 TABLE_FONT_HALF_POINTS = 18  # 9 pt
-# Characters XML 1.0 cannot carry; python-docx would refuse the whole string.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NUMBER_TEXT = re.compile(r"[-−]?\d[\d.,\u00a0\u202f ]*%?")
 _TEMPLATE_TYPE = b"wordprocessingml.template.main+xml"
 _DOCUMENT_TYPE = b"wordprocessingml.document.main+xml"
@@ -53,8 +52,13 @@ PARAGRAPH_STYLES = {
 
 
 def clean(text: str) -> str:
-    """Drop characters that XML cannot carry (statement texts are not normalised on entry)."""
-    return _NOT_XML.sub("", text)
+    """Return text python-docx can write: what XML cannot carry becomes U+FFFD.
+
+    Every string the report writes passes here (`Writer.paragraph`, `Writer.run`, table
+    cells, metadata): python-docx refuses a whole string holding one such character, and
+    text stored before the input rules refused them must not make the report fail.
+    """
+    return xml_safe(text)
 
 
 class BadReference(ValueError):
@@ -164,6 +168,10 @@ class Writer:
             paragraph._p.style = style_id
         return paragraph
 
+    def run(self, paragraph, text: str):
+        """Add a run of text to a paragraph (the only way other modules add text to one)."""
+        return paragraph.add_run(clean(text))
+
     def heading(self, text: str, level: int, *, new_page: bool = False):
         """Add a heading with the built-in "Heading N" style (N capped at 4)."""
         paragraph = self.paragraph(text, f"h{min(max(level, 1), 4)}")
@@ -193,7 +201,7 @@ class Writer:
                 text.text = instruction
                 run.append(text)
             paragraph._p.append(run)
-        placeholder_run = paragraph.add_run(placeholder)
+        placeholder_run = self.run(paragraph, placeholder)
         placeholder_run.italic = True
         self._toc = (paragraph, placeholder_run)
 
@@ -313,15 +321,15 @@ class Writer:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         width = min(Cm(width_cm), self.text_width)
         shape = paragraph.add_run().add_picture(io.BytesIO(png), width=width)
-        shape._inline.docPr.set("descr", alt)
+        shape._inline.docPr.set("descr", clean(alt))
         self.paragraph(caption, "caption")
 
     def save(self, *, title: str, subject: str) -> bytes:
         """Set the metadata (never python-docx's defaults) and return the file's bytes."""
         properties = self.document.core_properties
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        properties.title = title
-        properties.subject = subject
+        properties.title = clean(title)
+        properties.subject = clean(subject)
         properties.author = AUTHOR
         properties.last_modified_by = AUTHOR
         properties.comments = ""

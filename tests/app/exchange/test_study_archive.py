@@ -713,14 +713,14 @@ def test_archive_from_another_schema_revision_names_both(app, exported):
     assert "0042" in refused.value.message and revision in refused.value.message
 
 
-@pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013", "0014"])
+@pytest.mark.parametrize("made_at", ["0010", "0011", "0012", "0013", "0014", "0015"])
 def test_archive_made_before_ids_were_made_autoincrement_still_restores(app, exported, made_at):
-    """0011 to 0015 changed no archived column but for those 0014 and 0015 added
-    (statement.revision..., validation_link.answers_version): archives made at 0010 to 0014
+    """0011 to 0016 changed no archived column but for those 0014 and 0015 added
+    (statement.revision..., validation_link.answers_version): archives made at 0010 to 0015
     (without the ones added after them) restore."""
     with app.app_context():
         revision = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
-        assert revision == "0015"
+        assert revision == "0016"
 
         def older(members):
             _manifest(members, schema_revision=made_at)
