@@ -18,9 +18,10 @@ Facilitators' own words are always quotable. The words stay in the tool for the
 facilitators; only what leaves is filtered.
 
 Names follow the same rule: an erased participant's neutral label
-(`erased-12`) never leaves the tool, wherever it was written (other people's
-quotes, statements, memos), and a publication (the Word report) never names a
-participant who may not be quoted. `Redactor` does both, for one study.
+(`erased-12`) and the pseudonym of a participant who withdrew from the study
+never leave the tool, wherever they were written (other people's quotes,
+statements, memos, titles), and a publication (the Word report) never names a
+participant who may not be quoted. `Redactor` does all three, for one study.
 
 The study archive is the one exception: it is a backup for the same team,
 restored losslessly, and kept as safely as the database (see README).
@@ -32,8 +33,11 @@ import enum
 import re
 from collections.abc import Iterable
 
-from app.models import ConsentScope, Participant, Passage
+from sqlalchemy.orm import selectinload
+
+from app.models import ConsentScope, Participant, Passage, StatementLink
 from app.platform.extensions import db
+from app.privacy.fields import name_pattern
 
 # What an export carries instead of withheld words or names, so its structure
 # (who spoke when) stays intact.
@@ -128,27 +132,38 @@ def exportable_comments(comments: Iterable[tuple[Participant | None, str]]) -> l
 class Redactor:
     """Scrub one study's texts of names that may not leave the tool.
 
-    Always: erased participants' labels. For a publication (`publication=True`,
-    the Word report) also the pseudonyms of participants who may not be quoted,
-    as whole words, so "Positions: Marc (worker) against…" names nobody who
-    did not consent.
+    Every file that leaves: erased participants' labels and the pseudonyms of who is left
+    out as a person (`left_out_as_person`: withdrew from the study), so another speaker's
+    "I called Sanne" does not name her. A publication (`publication=True`, the Word
+    report) also scrubs the pseudonyms of participants who may not be quoted, so
+    "Positions: Marc (worker) against…" names nobody who did not consent.
+    Names are whole names as erasure finds them (`privacy.fields.name_pattern`, any case):
+    "Ann" in "d'Ann" or "Ann's", never in "Annick" or "Ann-Marie"; every pseudonym of the
+    study is matched, longest first, so a kept "Ann Smit" beside a scrubbed "Ann" stays.
     """
 
-    def __init__(self, study_id: int, *, publication: bool) -> None:
-        names = []
-        if publication:
-            participants = db.session.execute(
-                db.select(Participant).filter_by(study_id=study_id)
-            ).scalars()
-            names = sorted(
-                (p.pseudonym for p in participants if not may_quote(p) and p.pseudonym),
-                key=len,
-                reverse=True,  # "Anne-Marie" before "Anne"
-            )
-        words = "|".join(re.escape(name) for name in names)
+    def __init__(self, scrubbed: Iterable[str] = (), kept: Iterable[str] = ()) -> None:
+        kept = [name for name in kept if name.strip()]
+        scrubbed = [name for name in scrubbed if name.strip()]
+        self._kept = {_name_key(name) for name in kept}
+        names = name_pattern([*scrubbed, *kept], ignore_case=True) if scrubbed else None
         # One pass over both kinds of name, so `edit` knows where each replacement is.
-        names_part = rf"|(?i:(?<!\w)(?:{words})(?!\w))" if words else ""
+        names_part = f"|(?i:{names.pattern})" if names else ""
         self._pattern = re.compile(ERASED_LABEL.pattern + names_part)
+
+    @classmethod
+    def for_study(cls, study_id: int, *, publication: bool) -> Redactor:
+        """Return the redactor of a study's exchange files, or of its publications."""
+        participants = db.session.execute(
+            db.select(Participant)
+            .filter_by(study_id=study_id)
+            .options(selectinload(Participant.consents))
+        ).scalars()
+        scrubbed, kept = [], []
+        for participant in participants:
+            out = not may_quote(participant) if publication else left_out_as_person(participant)
+            (scrubbed if out else kept).append(participant.pseudonym or "")
+        return cls(scrubbed, kept)
 
     def __call__(self, text: str | None) -> str:
         """Return `text` with every name that may not leave replaced by the marker."""
@@ -158,10 +173,34 @@ class Redactor:
         """Return `text` scrubbed as `__call__` does, with where each replacement went."""
         out, spans, at = [], [], 0
         for match in self._pattern.finditer(text or ""):
+            if _name_key(match[0]) in self._kept:
+                continue  # a pseudonym that may leave, longer than one that may not
             out += [text[at : match.start()], WITHHELD_TEXT]
             spans.append((match.start(), match.end()))
             at = match.end()
         return Redacted(("".join(out) + (text or "")[at:]) if spans else text or "", spans)
+
+    def words(self, text: str, start: int, end: int) -> str | None:
+        """Return the scrubbed words of `text[start:end]`, or None if all are in a scrubbed name.
+
+        The whole text is scrubbed first, so a span starting inside a name ("anne zei" of
+        "Sanne zei") shows the marker, not the rest of the name.
+        """
+        edit = self.edit(text)
+        span = edit.span(start, end)
+        return None if span is None else edit.text[span[0] : span[1]]
+
+    def quote(self, link: StatementLink) -> str:
+        """Return a statement link's quoted words (its coding's span, or the passage), scrubbed."""
+        passage, coding = link.passage, link.coding
+        if coding is None:
+            return self(passage.text)
+        return self.words(passage.text, coding.start_offset, coding.end_offset) or WITHHELD_TEXT
+
+
+def _name_key(name: str) -> str:
+    """Return a name as `name_pattern` matches it: parts, case and apostrophes folded."""
+    return " ".join(name.split()).casefold().replace("’", "'")
 
 
 class Redacted:

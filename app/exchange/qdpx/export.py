@@ -71,7 +71,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes
 def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     """Return the study as a .qdpx archive, its project.qde valid against Project.xsd."""
     guids = Guids(study)
-    redact = Redactor(study.id, publication=False)
+    redact = Redactor.for_study(study.id, publication=False)
     sessions = _load_sessions(study)
     participants = [
         p
