@@ -11,9 +11,10 @@ taken it back:
   consent says);
 - its speaker's newest quotation consent is not a grant (none recorded, or
   withdrawn).
-`participant_problem` is that rule for a person; every export, report and
-participant page asks it (through `may_quote`, `is_quotable`, `is_withheld`),
-never the consent records directly.
+`participant_problem` is that rule for a person (in `app.studies.consents`, with
+`left_out_as_person`, so the coding pages' downloads can ask it too); every export,
+report and participant page asks it (through `may_quote`, `is_quotable`,
+`is_withheld`), never the consent records directly.
 Facilitators' own words are always quotable. The words stay in the tool for the
 facilitators; only what leaves is filtered.
 
@@ -29,72 +30,28 @@ restored losslessly, and kept as safely as the database (see README).
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable
 
 from sqlalchemy.orm import selectinload
 
-from app.models import ConsentScope, Participant, Passage, StatementLink
+from app.models import Participant, Passage, StatementLink
 from app.platform.extensions import db
 from app.privacy.fields import name_pattern
+
+# The rule for a person lives with the consent decisions; named here too, where the
+# quotation rule has always been read from.
+from app.studies.consents import QuoteProblem as QuoteProblem
+from app.studies.consents import consent_in_force as consent_in_force
+from app.studies.consents import has_quotation_consent as has_quotation_consent
+from app.studies.consents import left_out_as_person as left_out_as_person
+from app.studies.consents import participant_problem as participant_problem
 
 # What an export carries instead of withheld words or names, so its structure
 # (who spoke when) stays intact.
 WITHHELD_TEXT = "[…]"
 # The label `studies.participants.erase_participant` gives an erased participant.
 ERASED_LABEL = re.compile(r"(?<!\w)erased-\d+(?!\w)")
-
-
-class QuoteProblem(enum.StrEnum):
-    """Why a passage may not be quoted."""
-
-    WITHDRAWN = "withdrawn"
-    ERASED = "erased"
-    PARTICIPATION_WITHDRAWN = "participation_withdrawn"
-    NO_CONSENT = "no_quotation_consent"
-
-
-def consent_in_force(participant: Participant, scope: ConsentScope) -> bool | None:
-    """Return the newest decision of `participant` for `scope`, or None if none was recorded."""
-    newest = None
-    for consent in participant.consents:  # ordered by date, then id
-        if consent.scope == scope:
-            newest = consent
-    return None if newest is None else bool(newest.granted)
-
-
-def has_quotation_consent(participant: Participant) -> bool:
-    """Return whether the newest quotation consent of `participant` grants it."""
-    return bool(consent_in_force(participant, ConsentScope.QUOTATION))
-
-
-def participant_problem(participant: Participant | None) -> QuoteProblem | None:
-    """Return why words of `participant` may not leave the tool, or None (also for facilitators)."""
-    if participant is None:
-        return None
-    if participant.erased_at is not None:
-        return QuoteProblem.ERASED
-    if consent_in_force(participant, ConsentScope.PARTICIPATION) is False:
-        return QuoteProblem.PARTICIPATION_WITHDRAWN
-    if not has_quotation_consent(participant):
-        return QuoteProblem.NO_CONSENT
-    return None
-
-
-def left_out_as_person(participant: Participant | None) -> bool:
-    """Return whether an exchange file leaves `participant` out as a person.
-
-    An erased participant and one who withdrew from the study are no case, have no
-    attributes and speak as the marker in a file that may leave the team; the study
-    archive (a backup for the same team) still keeps them.
-    """
-    if participant is None:
-        return False
-    return participant_problem(participant) in (
-        QuoteProblem.ERASED,
-        QuoteProblem.PARTICIPATION_WITHDRAWN,
-    )
 
 
 def may_quote(participant: Participant | None) -> bool:
