@@ -17,6 +17,8 @@ import zipfile
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
@@ -28,7 +30,9 @@ from app.models import (
     Coding,
     Consent,
     ConsentScope,
+    Consequence,
     GroupSession,
+    IncidentSheet,
     Membership,
     Narrative,
     Participant,
@@ -42,10 +46,12 @@ from app.models import (
     Study,
     Synthesis,
     ValidationLink,
+    WorkerAction,
 )
 from app.platform.extensions import db
 from app.studies.codebook import seed_default_codebook
 from app.synthesis.links import link_token
+from app.synthesis.quotations import Redactor
 from app.synthesis.rounds import create_round
 from tests.conftest import csrf_token, docx_text, login
 
@@ -57,6 +63,7 @@ STATEMENT = "Sanne en Karim zien, met Sanne-Lotte, de werker als laatste redmidd
 POSITIONS = "Sanne (ombudsvrouw) tegenover Karim."
 SESSION_TITLE = "Het loket van Sanne"
 STORY = "Karim en Sanne aan het loket"
+INCIDENT = "Sanne bracht de man naar het OCMW, want de bank sloot haar loket."
 MARKER = "[…]"
 NS = {"q": "urn:QDA-XML:project:1.0"}
 # Her name as a whole word, any case; "Sanne-Lotte" is someone else.
@@ -147,7 +154,15 @@ def study(app, client, make_user):
         )
         statement.themes.append(themes["dependency"])
         story = Narrative(group_session=group_session, proposer=karim, title=STORY, is_chosen=True)
-        db.session.add_all([after, only_name, across, own, synthesis, statement, story])
+        sheet = IncidentSheet(
+            study=study,
+            organisation="bank",
+            channel="app",
+            worker_action=WorkerAction.WITH_PERSON,
+            consequence=Consequence.DELAY,
+            narrative=INCIDENT,
+        )
+        db.session.add_all([after, only_name, across, own, synthesis, statement, story, sheet])
         db.session.flush()
         create_round(synthesis, MultiDict({"statements": str(statement.id)}), user_id=owner)
         db.session.commit()
@@ -233,6 +248,7 @@ def test_a_withdrawn_participants_pseudonym_is_in_no_export(app, client, study):
         and f"Karim en {MARKER} aan het loket" in after["report"]
     )
     assert f"Ik belde met {MARKER} en {AFTER}." in after["project.qdpx"]
+    assert INCIDENT.replace("Sanne", MARKER) in after["report"]  # the incident chapter too
 
 
 def _project(data: bytes):
@@ -306,3 +322,33 @@ def test_a_participant_who_did_not_withdraw_keeps_their_name_everywhere(app, cli
     for name in ("segments.csv", "segments.xlsx", "project.qdpx", "validation page"):
         assert "Zoals sanne zei" in exports[name] or STATEMENT in exports[name], name
     assert f"Ik belde met Sanne en {AFTER}." in exports["project.qdpx"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Sanne", "sanne", "Sanne-Lotte", "SANNE", " ", "'s", "-", "x", "\n"]),
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_a_withdrawn_name_is_scrubbed_whole_and_a_kept_one_stays(pieces, data):
+    """Every whole "Sanne" becomes the marker, each "Sanne-Lotte" stays, spans follow the text."""
+    text = "".join(pieces)
+    edit = Redactor(["Sanne"], ["Sanne-Lotte", "Karim"]).edit(text)
+    assert not SANNE.search(edit.text)
+    assert edit.text.count("Sanne-Lotte") == text.count("Sanne-Lotte")
+    for a, b in edit.spans:  # only whole occurrences of her name were replaced
+        assert text[a:b].casefold() == "sanne"
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    moved = edit.span(start, end)
+    if moved is None:  # only words all inside one replaced name stay home
+        assert any(a <= start and end <= b for a, b in edit.spans)
+    elif not any(a < o < b for a, b in edit.spans for o in (start, end)):
+        starts = dict(edit.spans)
+        expected, at = [], start
+        while at < end:  # the words, each name replaced in the whole text as the marker
+            expected.append(MARKER if at in starts else text[at])
+            at = starts.get(at, at + 1)
+        assert edit.text[moved[0] : moved[1]] == "".join(expected)
