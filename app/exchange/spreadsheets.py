@@ -6,6 +6,9 @@ withdrawn passages, erased or withdrawn participants, no quotation consent). The
 are counts and keep every coding, exactly as the matrices page shows them, except that a
 participant who withdrew from the study has no attribute value there, like an erased one
 (`theme_matrix(left_out=left_out_as_person)`): a column of their position would point at them.
+Quotes, memos, session titles and speakers are scrubbed of the names that may not leave
+(`Redactor`: erased labels, pseudonyms of who withdrew from the study); a segment whose words
+are all inside such a name is left out, as in the .qdpx.
 
 No cell ever becomes a formula. CSV cells that a spreadsheet would run
 (starting with = + - @, tab or carriage return) get a leading apostrophe, as the
