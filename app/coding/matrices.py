@@ -58,7 +58,7 @@ def theme_matrix(
 
     `left_out`: who has no attribute value here, so their codings count in no attribute
     column and their value is no column (a file that may leave the team passes
-    `synthesis.quotations.left_out_as_person`: erased, or withdrew from the study).
+    `studies.consents.left_out_as_person`: erased, or withdrew from the study).
     """
     themes, lineage = _ancestry(study_id)
     if by == "session":

@@ -41,6 +41,7 @@ from app.platform.database import reading
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_date
 from app.studies.codebook import descendant_ids, theme_by_id, theme_tree
+from app.studies.consents import left_out_as_person
 
 bp = Blueprint("segments", __name__, url_prefix="/studies/<int:study_id>")
 
@@ -194,10 +195,17 @@ def matrices(study_id: int):
 @bp.get("/matrices/<any(session, phase, attribute, cooccurrence):kind>.csv")
 @study_action("study.view")
 def matrix_csv(study_id: int, kind: str):
-    """Download one matrix as CSV (theme labels in the interface language)."""
+    """Download one matrix as CSV (theme labels in the interface language).
+
+    A file may leave the team: who withdrew from the study (or was erased) has no attribute
+    value in it, as in the matrices workbook, though the page shows every value.
+    """
     g.locale = get_locale()
     attribute = request.args.get("attribute", "organisation_type")
-    data = _matrix(study_id, kind, attribute)
+    if kind == "attribute":
+        data = theme_matrix(study_id, kind, attribute, left_out=left_out_as_person)
+    else:
+        data = _matrix(study_id, kind, attribute)
     out = io.StringIO()
     writer = csv.writer(out)
     if kind == "session":

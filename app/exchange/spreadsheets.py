@@ -6,6 +6,9 @@ withdrawn passages, erased or withdrawn participants, no quotation consent). The
 are counts and keep every coding, exactly as the matrices page shows them, except that a
 participant who withdrew from the study has no attribute value there, like an erased one
 (`theme_matrix(left_out=left_out_as_person)`): a column of their position would point at them.
+Quotes, memos, session titles and speakers are scrubbed of the names that may not leave
+(`Redactor`: erased labels, pseudonyms of who withdrew from the study); a segment whose words
+are all inside such a name is left out, as in the .qdpx.
 
 No cell ever becomes a formula. CSV cells that a spreadsheet would run
 (starting with = + - @, tab or carriage return) get a leading apostrophe, as the
@@ -93,9 +96,13 @@ def _segment_table(
         _("Coded on"),
     ]
     rows = []
-    redact = Redactor(study_id, publication=False)  # erased labels in quotes, memos, titles
+    # Erased labels and withdrawn participants' pseudonyms in quotes, memos, titles.
+    redact = Redactor.for_study(study_id, publication=False)
     for coding in exported_segments(study_id, filters):
         passage = coding.passage
+        quote = redact.words(passage.text, coding.start_offset, coding.end_offset)
+        if quote is None:
+            continue  # coded words all in a scrubbed name: they do not leave, like the .qdpx
         group_session = passage.group_session
         phase = PHASE_BY_NUMBER.get(passage.phase)
         speaker_attributes = passage.participant.attributes if passage.participant else {}
@@ -106,11 +113,11 @@ def _segment_table(
                 group_session.held_on,
                 passage.phase,
                 str(phase.name) if phase else "",
-                passage.speaker_name,
+                redact(passage.speaker_name),
                 *[str(speaker_attributes.get(name, "")) for name in attributes],
                 coding.theme.key,
                 coding.theme.label(language),
-                redact(coding.quote),
+                quote,
                 redact(coding.memo),
                 coding.coder.display_name if coding.coder else "",
                 coding.created_at.date(),

@@ -2,11 +2,14 @@
 
 The history is never rewritten: a decision dated before the one in force for its scope
 is refused (it would be history the moment it was recorded), saying which decision is
-in force and since when. What the decisions allow is read in `app.synthesis.quotations`.
+in force and since when. What the decisions allow for a person is here
+(`participant_problem`, `left_out_as_person`); what it means for each text that
+leaves the tool is `app.synthesis.quotations`.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -103,3 +106,54 @@ def current_consent(participant: Participant) -> dict[ConsentScope, Consent | No
     for consent in participant.consents:  # ordered oldest first
         state[consent.scope] = consent
     return state
+
+
+class QuoteProblem(enum.StrEnum):
+    """Why a passage may not be quoted."""
+
+    WITHDRAWN = "withdrawn"
+    ERASED = "erased"
+    PARTICIPATION_WITHDRAWN = "participation_withdrawn"
+    NO_CONSENT = "no_quotation_consent"
+
+
+def consent_in_force(participant: Participant, scope: ConsentScope) -> bool | None:
+    """Return the newest decision of `participant` for `scope`, or None if none was recorded."""
+    newest = None
+    for consent in participant.consents:  # ordered by date, then id
+        if consent.scope == scope:
+            newest = consent
+    return None if newest is None else bool(newest.granted)
+
+
+def has_quotation_consent(participant: Participant) -> bool:
+    """Return whether the newest quotation consent of `participant` grants it."""
+    return bool(consent_in_force(participant, ConsentScope.QUOTATION))
+
+
+def participant_problem(participant: Participant | None) -> QuoteProblem | None:
+    """Return why words of `participant` may not leave the tool, or None (also for facilitators)."""
+    if participant is None:
+        return None
+    if participant.erased_at is not None:
+        return QuoteProblem.ERASED
+    if consent_in_force(participant, ConsentScope.PARTICIPATION) is False:
+        return QuoteProblem.PARTICIPATION_WITHDRAWN
+    if not has_quotation_consent(participant):
+        return QuoteProblem.NO_CONSENT
+    return None
+
+
+def left_out_as_person(participant: Participant | None) -> bool:
+    """Return whether an exchange file leaves `participant` out as a person.
+
+    An erased participant and one who withdrew from the study are no case, have no
+    attributes and speak as the marker in a file that may leave the team; the study
+    archive (a backup for the same team) still keeps them.
+    """
+    if participant is None:
+        return False
+    return participant_problem(participant) in (
+        QuoteProblem.ERASED,
+        QuoteProblem.PARTICIPATION_WITHDRAWN,
+    )

@@ -11,16 +11,18 @@ taken it back:
   consent says);
 - its speaker's newest quotation consent is not a grant (none recorded, or
   withdrawn).
-`participant_problem` is that rule for a person; every export, report and
-participant page asks it (through `may_quote`, `is_quotable`, `is_withheld`),
-never the consent records directly.
+`participant_problem` is that rule for a person (in `app.studies.consents`, with
+`left_out_as_person`, so the coding pages' downloads can ask it too); every export,
+report and participant page asks it (through `may_quote`, `is_quotable`,
+`is_withheld`), never the consent records directly.
 Facilitators' own words are always quotable. The words stay in the tool for the
 facilitators; only what leaves is filtered.
 
 Names follow the same rule: an erased participant's neutral label
-(`erased-12`) never leaves the tool, wherever it was written (other people's
-quotes, statements, memos), and a publication (the Word report) never names a
-participant who may not be quoted. `Redactor` does both, for one study.
+(`erased-12`) and the pseudonym of a participant who withdrew from the study
+never leave the tool, wherever they were written (other people's quotes,
+statements, memos, titles), and a publication (the Word report) never names a
+participant who may not be quoted. `Redactor` does all three, for one study.
 
 The study archive is the one exception: it is a backup for the same team,
 restored losslessly, and kept as safely as the database (see README).
@@ -28,69 +30,28 @@ restored losslessly, and kept as safely as the database (see README).
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable
 
-from app.models import ConsentScope, Participant, Passage
+from sqlalchemy.orm import selectinload
+
+from app.models import Participant, Passage, StatementLink
 from app.platform.extensions import db
+from app.privacy.fields import name_pattern
+
+# The rule for a person lives with the consent decisions; named here too, where the
+# quotation rule has always been read from.
+from app.studies.consents import QuoteProblem as QuoteProblem
+from app.studies.consents import consent_in_force as consent_in_force
+from app.studies.consents import has_quotation_consent as has_quotation_consent
+from app.studies.consents import left_out_as_person as left_out_as_person
+from app.studies.consents import participant_problem as participant_problem
 
 # What an export carries instead of withheld words or names, so its structure
 # (who spoke when) stays intact.
 WITHHELD_TEXT = "[…]"
 # The label `studies.participants.erase_participant` gives an erased participant.
 ERASED_LABEL = re.compile(r"(?<!\w)erased-\d+(?!\w)")
-
-
-class QuoteProblem(enum.StrEnum):
-    """Why a passage may not be quoted."""
-
-    WITHDRAWN = "withdrawn"
-    ERASED = "erased"
-    PARTICIPATION_WITHDRAWN = "participation_withdrawn"
-    NO_CONSENT = "no_quotation_consent"
-
-
-def consent_in_force(participant: Participant, scope: ConsentScope) -> bool | None:
-    """Return the newest decision of `participant` for `scope`, or None if none was recorded."""
-    newest = None
-    for consent in participant.consents:  # ordered by date, then id
-        if consent.scope == scope:
-            newest = consent
-    return None if newest is None else bool(newest.granted)
-
-
-def has_quotation_consent(participant: Participant) -> bool:
-    """Return whether the newest quotation consent of `participant` grants it."""
-    return bool(consent_in_force(participant, ConsentScope.QUOTATION))
-
-
-def participant_problem(participant: Participant | None) -> QuoteProblem | None:
-    """Return why words of `participant` may not leave the tool, or None (also for facilitators)."""
-    if participant is None:
-        return None
-    if participant.erased_at is not None:
-        return QuoteProblem.ERASED
-    if consent_in_force(participant, ConsentScope.PARTICIPATION) is False:
-        return QuoteProblem.PARTICIPATION_WITHDRAWN
-    if not has_quotation_consent(participant):
-        return QuoteProblem.NO_CONSENT
-    return None
-
-
-def left_out_as_person(participant: Participant | None) -> bool:
-    """Return whether an exchange file leaves `participant` out as a person.
-
-    An erased participant and one who withdrew from the study are no case, have no
-    attributes and speak as the marker in a file that may leave the team; the study
-    archive (a backup for the same team) still keeps them.
-    """
-    if participant is None:
-        return False
-    return participant_problem(participant) in (
-        QuoteProblem.ERASED,
-        QuoteProblem.PARTICIPATION_WITHDRAWN,
-    )
 
 
 def may_quote(participant: Participant | None) -> bool:
@@ -128,27 +89,38 @@ def exportable_comments(comments: Iterable[tuple[Participant | None, str]]) -> l
 class Redactor:
     """Scrub one study's texts of names that may not leave the tool.
 
-    Always: erased participants' labels. For a publication (`publication=True`,
-    the Word report) also the pseudonyms of participants who may not be quoted,
-    as whole words, so "Positions: Marc (worker) against…" names nobody who
-    did not consent.
+    Every file that leaves: erased participants' labels and the pseudonyms of who is left
+    out as a person (`left_out_as_person`: withdrew from the study), so another speaker's
+    "I called Sanne" does not name her. A publication (`publication=True`, the Word
+    report) also scrubs the pseudonyms of participants who may not be quoted, so
+    "Positions: Marc (worker) against…" names nobody who did not consent.
+    Names are whole names as erasure finds them (`privacy.fields.name_pattern`, any case):
+    "Ann" in "d'Ann" or "Ann's", never in "Annick" or "Ann-Marie"; every pseudonym of the
+    study is matched, longest first, so a kept "Ann Smit" beside a scrubbed "Ann" stays.
     """
 
-    def __init__(self, study_id: int, *, publication: bool) -> None:
-        names = []
-        if publication:
-            participants = db.session.execute(
-                db.select(Participant).filter_by(study_id=study_id)
-            ).scalars()
-            names = sorted(
-                (p.pseudonym for p in participants if not may_quote(p) and p.pseudonym),
-                key=len,
-                reverse=True,  # "Anne-Marie" before "Anne"
-            )
-        words = "|".join(re.escape(name) for name in names)
+    def __init__(self, scrubbed: Iterable[str] = (), kept: Iterable[str] = ()) -> None:
+        kept = [name for name in kept if name.strip()]
+        scrubbed = [name for name in scrubbed if name.strip()]
+        self._kept = {_name_key(name) for name in kept}
+        names = name_pattern([*scrubbed, *kept], ignore_case=True) if scrubbed else None
         # One pass over both kinds of name, so `edit` knows where each replacement is.
-        names_part = rf"|(?i:(?<!\w)(?:{words})(?!\w))" if words else ""
+        names_part = f"|(?i:{names.pattern})" if names else ""
         self._pattern = re.compile(ERASED_LABEL.pattern + names_part)
+
+    @classmethod
+    def for_study(cls, study_id: int, *, publication: bool) -> Redactor:
+        """Return the redactor of a study's exchange files, or of its publications."""
+        participants = db.session.execute(
+            db.select(Participant)
+            .filter_by(study_id=study_id)
+            .options(selectinload(Participant.consents))
+        ).scalars()
+        scrubbed, kept = [], []
+        for participant in participants:
+            out = not may_quote(participant) if publication else left_out_as_person(participant)
+            (scrubbed if out else kept).append(participant.pseudonym or "")
+        return cls(scrubbed, kept)
 
     def __call__(self, text: str | None) -> str:
         """Return `text` with every name that may not leave replaced by the marker."""
@@ -158,10 +130,34 @@ class Redactor:
         """Return `text` scrubbed as `__call__` does, with where each replacement went."""
         out, spans, at = [], [], 0
         for match in self._pattern.finditer(text or ""):
+            if _name_key(match[0]) in self._kept:
+                continue  # a pseudonym that may leave, longer than one that may not
             out += [text[at : match.start()], WITHHELD_TEXT]
             spans.append((match.start(), match.end()))
             at = match.end()
         return Redacted(("".join(out) + (text or "")[at:]) if spans else text or "", spans)
+
+    def words(self, text: str, start: int, end: int) -> str | None:
+        """Return the scrubbed words of `text[start:end]`, or None if all are in a scrubbed name.
+
+        The whole text is scrubbed first, so a span starting inside a name ("anne zei" of
+        "Sanne zei") shows the marker, not the rest of the name.
+        """
+        edit = self.edit(text)
+        span = edit.span(start, end)
+        return None if span is None else edit.text[span[0] : span[1]]
+
+    def quote(self, link: StatementLink) -> str:
+        """Return a statement link's quoted words (its coding's span, or the passage), scrubbed."""
+        passage, coding = link.passage, link.coding
+        if coding is None:
+            return self(passage.text)
+        return self.words(passage.text, coding.start_offset, coding.end_offset) or WITHHELD_TEXT
+
+
+def _name_key(name: str) -> str:
+    """Return a name as `name_pattern` matches it: parts, case and apostrophes folded."""
+    return " ".join(name.split()).casefold().replace("’", "'")
 
 
 class Redacted:

@@ -169,7 +169,7 @@ def _render_participant(
         quotes=quotes,
         shared=shared,
         # Participants are outside the team: erased labels stay home here too.
-        redact=Redactor(round_.study_id, publication=False),
+        redact=Redactor.for_study(round_.study_id, publication=False),
         kinds=KIND_NAMES,
         levels=LEVEL_NAMES,
         error=error,

@@ -4,7 +4,8 @@ What leaves the tool follows `app.synthesis.quotations`: a passage that may not 
 (withdrawn, erased speaker, speaker withdrew, no quotation consent) shows the withheld
 marker, and its codings and memos are left out; an erased participant, and one who withdrew
 from the study, is no case (no attributes) and speaks as the marker (`left_out_as_person`);
-an erased participant's label is scrubbed from every text. Participants appear
+an erased participant's label and the pseudonym of one who withdrew from the study are
+scrubbed from every text (`Redactor`), codings and links moving with it. Participants appear
 under their pseudonyms only (never the study's list of real names). GUIDs are stable:
 themes keep theirs, everything else gets a uuid5 derived from the study id and the row
 id, so two exports of an unchanged study differ only in the project's creationDateTime.
@@ -67,7 +68,7 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes
 def export_qdpx(study: Study, *, user_id: int | None) -> bytes:
     """Return the study as a .qdpx archive, its project.qde valid against Project.xsd."""
     guids = Guids(study)
-    redact = Redactor(study.id, publication=False)
+    redact = Redactor.for_study(study.id, publication=False)
     sessions = _load_sessions(study)
     participants = [
         p

@@ -138,7 +138,7 @@ def report_data(study: Study, sessions: list[GroupSession], whole_study: bool) -
     _count(sections, lineage, codings, passage_by_id, number_of)
     # Names that may not leave (erased labels; pseudonyms of who may not be quoted)
     # are scrubbed from every text the report prints, whoever wrote it.
-    redact = Redactor(study.id, publication=True)
+    redact = Redactor.for_study(study.id, publication=True)
     withheld = pick_quotes(sections, codings, passage_by_id, number_of, linked_passages, redact)
     items = _statement_items(statements, sections, number_of, redact)
     participants = _participants(study.id, sessions, passages)
@@ -159,7 +159,7 @@ def report_data(study: Study, sessions: list[GroupSession], whole_study: bool) -
         statements=items,
         cooccurrence=_cooccurrence(codings, lineage),
         agreement=_agreement(sessions, passages, codings, tree),
-        incidents=incident_summary(study.id) if whole_study else IncidentSummary(),
+        incidents=incident_summary(study.id, redact) if whole_study else IncidentSummary(),
         whole_study=whole_study,
     )
 

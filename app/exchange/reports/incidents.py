@@ -5,10 +5,13 @@ them. A narrative has no participant author: a social worker wrote it about a
 person who is not in the group, so no participant consent applies. What does
 apply is the rule that guards every quote, that nothing identifying leaves: a
 narrative is quoted only when no personal-data finding on its sheet is open (an
-override of the report's refusal never lets such a narrative through).
+override of the report's refusal never lets such a narrative through), and the report's
+`Redactor` scrubs the names that may not leave from it, as from every text it prints.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +32,7 @@ MAX_EXAMPLES = 5
 LONGEST_NARRATIVE = 700
 
 
-def incident_summary(study_id: int) -> IncidentSummary:
+def incident_summary(study_id: int, redact: Callable[[str], str] = str) -> IncidentSummary:
     """Count the study's sheets by organisation, channel, consequence and theme; pick examples."""
     sheets = list(
         db.session.execute(
@@ -56,7 +59,7 @@ def incident_summary(study_id: int) -> IncidentSummary:
     told = [sheet for sheet in sheets if sheet.narrative.strip()]
     summary.withheld_examples = sum(1 for sheet in told if sheet.id in flagged)
     quotable = [sheet for sheet in told if sheet.id not in flagged]
-    summary.examples = [_example(sheet) for sheet in _examples(quotable)]
+    summary.examples = [_example(sheet, redact) for sheet in _examples(quotable)]
     return summary
 
 
@@ -71,8 +74,8 @@ def _examples(sheets: list[IncidentSheet]) -> list[IncidentSheet]:
     return (first + rest)[:MAX_EXAMPLES]
 
 
-def _example(sheet: IncidentSheet) -> IncidentExample:
-    text = sheet.narrative.strip()
+def _example(sheet: IncidentSheet, redact: Callable[[str], str]) -> IncidentExample:
+    text = redact(sheet.narrative).strip()
     if len(text) > LONGEST_NARRATIVE:
         text = text[:LONGEST_NARRATIVE].rsplit(" ", 1)[0] + " […]"
     return IncidentExample(

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from app.exchange.reports.data import QuoteItem
 from app.models import Participant, Passage
-from app.synthesis.quotations import is_quotable, left_out_as_person
+from app.synthesis.quotations import WITHHELD_TEXT, is_quotable, left_out_as_person
 
 # The strongest quotes per theme section; a chapter with more reads as a transcript.
 MAX_QUOTES_PER_THEME = 6
@@ -124,7 +124,8 @@ def _merge_spans(codings) -> list[tuple[int, int, set]]:
 
 
 def _quote(passage: Passage, start: int, end: int, number_of, redact) -> QuoteItem:
-    text = redact(passage.text[start:end].strip())
+    # Scrubbed as a whole first: a span starting inside a name shows the marker.
+    text = (redact.words(passage.text, start, end) or WITHHELD_TEXT).strip()
     if len(text) > LONGEST_QUOTE:
         text = text[:LONGEST_QUOTE].rsplit(" ", 1)[0] + " […]"
     position, organisation = role(passage.participant)

@@ -286,12 +286,15 @@ def test_a_project_without_the_withdrawn_participant_imports_without_them(
 
 
 def test_the_group_composition_and_attribute_matrix_leave_out_who_withdrew(app, client, study):
-    """Sanne's position and organisation are in no report table or matrix once she left."""
+    """Sanne's position and organisation are in no report table or matrix file once she left."""
     study_id = study["study"]
     matrix_url = f"/studies/{study_id}/exports/matrices.xlsx?attribute=position"
+    csv_url = f"/studies/{study_id}/matrices/attribute.csv?attribute=position"
+    page_url = f"/studies/{study_id}/matrices?attribute=position"
     before = docx_text(client.get(_report_link(client, study_id)).data)
     assert all(value in before for value in SANNE.values())  # not vacuous
     assert "ombudsvrouw" in _xlsx_text(client.get(matrix_url).data)
+    assert "ombudsvrouw" in client.get(csv_url).data.decode("utf-8-sig")
 
     _withdraw(client, study, "participation")
     report = docx_text(client.get(_report_link(client, study_id)).data)
@@ -304,3 +307,7 @@ def test_the_group_composition_and_attribute_matrix_leave_out_who_withdrew(app, 
         assert not any(value in text for value in SANNE.values())
     matrix = _xlsx_text(client.get(matrix_url).data)
     assert "maatschappelijk werker" in matrix and "ombudsvrouw" not in matrix
+    # The matrices page's own CSV download is a file that may leave too.
+    csv = client.get(csv_url).data.decode("utf-8-sig")
+    assert "maatschappelijk werker" in csv and "ombudsvrouw" not in csv
+    assert "ombudsvrouw" in client.get(page_url).text  # the page, inside the team, keeps it

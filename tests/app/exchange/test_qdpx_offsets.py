@@ -167,7 +167,7 @@ def test_reimport_keeps_each_coding_and_link_on_its_words(app, owner_id, make_st
 def test_a_moved_span_is_the_scrubbed_copy_of_its_words(pieces, data):
     """A span moved onto the scrubbed text reads as its words with each label as the marker."""
     text = "".join(pieces)
-    edit = Redactor(0, publication=False).edit(text)
+    edit = Redactor().edit(text)
     assert edit.text == ERASED_LABEL.sub(WITHHELD_TEXT, text)
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
