@@ -20,7 +20,7 @@ EXAMPLE_TEXT = str | PreparedText
 MIN_POSITIVES = 5  # a rare theme is learned early (8 kept dependency zero-shot for long)
 MIN_NEGATIVES = 5
 REJECTED_WEIGHT = 2.0
-BLEND_HALF = 20  # examples at which learned and zero-shot weigh the same
+BLEND_HALF = 40  # examples at which learned and zero-shot weigh the same (10 < 20 < 80 < 40)
 CALIBRATE_FROM = 20  # coded passages before per-theme cut-offs are calibrated
 SCALES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
 SHRINK = 0.05  # F1 a scale must gain per unit of |log2 scale| to move off 1
@@ -119,8 +119,19 @@ class LearnedThemes:
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
 
-    def fit(self, prepared: Sequence[PreparedText], points: np.ndarray, examples) -> LearnedThemes:
-        """Learn the themes that have enough positive and negative examples."""
+    def fit(
+        self,
+        prepared: Sequence[PreparedText],
+        points: np.ndarray,
+        examples,
+        offsets: np.ndarray | None = None,
+    ) -> LearnedThemes:
+        """Learn the themes that have enough positive and negative examples.
+
+        `offsets` (passages × themes, NaN where a theme has none) holds the shipped
+        prior's logits (`analysis.prior`): a theme with one learns only what the
+        study's codings add to it (`_fit_from_offset`) instead of starting from nothing.
+        """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.models_: dict[str, tuple[object, int]] = {}
@@ -145,7 +156,11 @@ class LearnedThemes:
                     continue
                 weights = np.where(rejected, REJECTED_WEIGHT, 1.0)
                 target = positive.astype(int)
-                model = _logistic().fit(features, target, sample_weight=weights)
+                column = self.keys.index(key)
+                if offsets is not None and not np.isnan(offsets[:, column]).any():
+                    model = _OffsetLogistic().fit(features, target, weights, offsets[:, column])
+                else:
+                    model = _logistic().fit(features, target, sample_weight=weights)
                 self.models_[key] = (model, min(n_pos, n_neg))
         return self
 
@@ -155,10 +170,12 @@ class LearnedThemes:
         points: np.ndarray,
         prior: np.ndarray,
         similar_from: float = 0.0,
+        offsets: np.ndarray | None = None,
     ) -> tuple[np.ndarray, list[dict[str, list[tuple[Hashable, float]]]]]:
         """Return blended scores (passages × themes) and the similar examples per theme.
 
-        Similar examples are listed where a theme scores at least `similar_from`.
+        Similar examples are listed where a theme scores at least `similar_from`;
+        `offsets` as given to `fit`.
         """
         scores = np.array(prior, dtype=np.float64, copy=True)
         similar: list[dict[str, list[tuple[Hashable, float]]]] = [{} for _ in prepared]
@@ -170,7 +187,10 @@ class LearnedThemes:
             for column, key in enumerate(self.keys):
                 if key in self.models_:
                     model, n = self.models_[key]
-                    learned = model.predict_proba(features)[:, 1]
+                    if isinstance(model, _OffsetLogistic):
+                        learned = model.probability(features, offsets[:, column])
+                    else:
+                        learned = model.predict_proba(features)[:, 1]
                     scores[:, column] = _blend(learned, prior[:, column], n)
             for begin in range(0, len(prepared), CHUNK):
                 block = (matrix[begin : begin + CHUNK] @ self.example_matrix_).toarray()
@@ -207,6 +227,47 @@ def _logistic():
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+
+
+class _OffsetLogistic:
+    """A logistic regression around a fixed offset: the shipped prior's logit.
+
+    Fits `sigmoid(offset + features · coef + b)` with the same balanced, L2-penalised
+    loss as `_logistic` (C, class weights times sample weights, intercept free), so
+    with no codings the model is the prior itself and each coding moves it only as far
+    as the penalty allows. Measured leave-one-set-out (BENCHMARKS.md, "Session 10"):
+    a regression from nothing over a study's first 20-100 codings was on average no
+    better than the zero-shot score it is blended with. scikit-learn has no offset
+    term, hence L-BFGS on the loss directly (deterministic: it starts from zeros).
+    """
+
+    def fit(self, features, target: np.ndarray, weights: np.ndarray, offset: np.ndarray):
+        from scipy.optimize import minimize
+
+        y = target.astype(np.float64)
+        # Balanced as scikit-learn balances with sample weights: by weighted class totals.
+        positives, total = (weights * y).sum(), weights.sum()
+        balance = np.where(y > 0, total / (2 * positives), total / (2 * (total - positives)))
+        w = weights * balance * C
+
+        def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            coef, intercept = theta[:-1], theta[-1]
+            z = features @ coef + intercept + offset
+            residual = w * (_sigmoid(z) - y)
+            value = float(np.sum(w * (np.logaddexp(0.0, z) - y * z)) + 0.5 * coef @ coef)
+            return value, np.concatenate([features.T @ residual + coef, [residual.sum()]])
+
+        start = np.zeros(features.shape[1] + 1)
+        found = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+        self.coef_, self.intercept_ = found.x[:-1], float(found.x[-1])
+        return self
+
+    def probability(self, features, offset: np.ndarray) -> np.ndarray:
+        return _sigmoid(features @ self.coef_ + self.intercept_ + offset)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z)))
 
 
 def _blend(learned: np.ndarray, prior: np.ndarray, n: int) -> np.ndarray:

@@ -12,7 +12,9 @@ One model, two regimes per theme:
 - learned, once the study has at least `MIN_POSITIVES` examples coded with the theme and
   `MIN_NEGATIVES` examples without it: a logistic regression (balanced classes) over
   lemma unigrams and bigrams (TF-IDF) plus every theme's calibrated points, trained on
-  the codings of every language, blended with the zero-shot score:
+  the codings of every language; for a default theme it starts from the shipped prior
+  (`analysis.prior`: the prior's logit is a fixed offset, so the codings teach what
+  the study adds to it). Blended with the zero-shot score:
   `w * learned + (1 - w) * zero_shot` where `w = n / (n + BLEND_HALF)` and n is the
   smaller of the positive and negative counts.
 
@@ -25,7 +27,7 @@ that theme most like this one (TF-IDF cosine). Term evidence names each word onc
 theme and never a stop word.
 
 The constants live in `analysis.scoring`: MIN_POSITIVES = MIN_NEGATIVES = 5,
-REJECTED_WEIGHT = 2, BLEND_HALF = 10, C = 16. The output is deterministic: fixed
+REJECTED_WEIGHT = 2, BLEND_HALF = 40, C = 16. The output is deterministic: fixed
 solver, sorted ties, no dependence on set or hash order.
 """
 
@@ -157,10 +159,10 @@ class ThemeSuggester:
             report(progress, 0.0, 0.6),
         )
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        scaled, _ = self._points(matches, prepared)
+        scaled, _, offsets = self._points(matches, prepared)
         self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
         scaled = scaled * self.scales_
-        self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples)
+        self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples, offsets)
         self.regimes_ = {
             key: "learned" if key in self.learned_.models_ else "zero-shot" for key in self.keys
         }
@@ -168,11 +170,13 @@ class ThemeSuggester:
             progress(1.0)
         return self
 
-    def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray]:
-        """Return the suggestion points (passages × themes), and where the prior made them.
+    def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the suggestion points (passages × themes), where the prior made them,
+        and the prior's logits (NaN for a theme without the prior).
 
         "Made": the prior lifted the lexicon's points across the cut (SUGGEST_AT); its
-        words then explain the suggestion, the lexicon's terms explain the others.
+        words then explain the suggestion, the lexicon's terms explain the others. The
+        logits are where the learned regime starts from (`LearnedThemes.fit`).
 
         Points: `ZeroShot.suggestion_points`, raised by the shipped prior
         (`analysis.prior`) for the default themes.
@@ -186,6 +190,7 @@ class ThemeSuggester:
         values = [[row[key] for key in keys] for row in rows]
         points = np.array(values, dtype=np.float64).reshape(len(rows), len(keys))
         raised = np.zeros(points.shape, dtype=bool)
+        offsets = np.full(points.shape, np.nan)
         if self.prior_ is not None and len(rows):
             model, pairs = self.prior_
             probabilities = model.probabilities(prepared)
@@ -195,7 +200,9 @@ class ThemeSuggester:
                     lexicon, probabilities[:, model_column], words, model.weight
                 )
                 raised[:, column] = (points[:, column] >= SUGGEST_AT) & (lexicon < SUGGEST_AT)
-        return points, raised
+                likely = np.clip(probabilities[:, model_column], 1e-9, 1 - 1e-9)
+                offsets[:, column] = np.log(likely / (1 - likely))
+        return points, raised, offsets
 
     def suggest(
         self,
@@ -209,11 +216,11 @@ class ThemeSuggester:
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        scaled, raised = self._points(matches, prepared)
+        scaled, raised, offsets = self._points(matches, prepared)
         scaled = scaled * self.scales_
         prior = score_from_points(scaled)
         # "similar" evidence explains a suggestion: only suggested themes get it.
-        scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold)
+        scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold, offsets)
         results = []
         keys = self.keys
         for row, ((item_id, _), passage) in enumerate(zip(items, prepared, strict=True)):

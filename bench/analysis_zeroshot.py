@@ -57,6 +57,7 @@ CHECKED = (
     "spoken_dev5.jsonl",
     "report_dev5.jsonl",
     "spoken_dev6.jsonl",
+    "report_dev6.jsonl",
 )
 LANGS = ("nl", "fr", "en", "all")
 

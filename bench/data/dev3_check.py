@@ -1,11 +1,13 @@
 """Validate a pair of check sets and print their counts and agreement.
 
-Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5]
+Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5|dev6]
 
 `dev3` (the default): report_dev3.jsonl and spoken_dev4.jsonl (session 6); `dev4`:
 report_dev4.jsonl (24 groups) and spoken_dev5.jsonl (15 per language), session 8; `dev5`:
-report_dev5.jsonl (24 groups) and spoken_dev6.jsonl (15 per language), session 9; the rules
-below are written for dev3 and hold with those counts.
+report_dev5.jsonl (24 groups) and spoken_dev6.jsonl (15 per language), session 9; `dev6`:
+report_dev6.jsonl alone (30 groups, nl originals, 40-160 words, 35-45 % without a theme, no
+literal theme word), session 10; the rules below are written for dev3 and hold with those
+counts.
 
 report_dev3: 30 groups x nl/fr/en, keys id, lang, group, text, labels, source (in that order),
 ids `<lang>-rdev3-NNN`, the three lines of a group share labels and source, and
@@ -40,6 +42,7 @@ SETS = {
     "dev3": ("report_dev3", "rdev3", 30, "spoken_dev4", "sdev4", 20),
     "dev4": ("report_dev4", "rdev4", 24, "spoken_dev5", "sdev5", 15),
     "dev5": ("report_dev5", "rdev5", 24, "spoken_dev6", "sdev6", 15),
+    "dev6": ("report_dev6", "rdev6", 30, None, None, 0),  # report set only, no spoken part
 }
 REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS["dev3"]
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
@@ -51,6 +54,8 @@ PII = re.compile(
     r"|\b\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}\b"  # national register number
 )
 NONE_SHARE = (0.30, 0.50)
+DEV6_NONE_SHARE = (0.35, 0.45)  # the dev6 brief
+WORDS = (40, 160)  # dev6: words per line
 THEME_SHARE = (0.09, 0.40)
 
 
@@ -239,21 +244,60 @@ def print_coder2(title: str, coded: dict[str, dict]) -> None:
     print(f"Labels changed by adjudication (vs the writer's final): {changed}")
 
 
+def check_dev6_extra(rows: list[dict], passes: dict[str, dict]) -> None:
+    """dev6: 40-160 words a line, 35-45 % no theme, originals in nl, no literal theme name."""
+    for r in rows:
+        n = len(r["text"].split())
+        if not WORDS[0] <= n <= WORDS[1]:
+            fail(f"{r['id']}: {n} words, outside {WORDS}")
+        low = r["text"].lower()
+        for word in (
+            "afhankelijk",
+            "dépendan",
+            "dependen",
+            "privacy",
+            "vie privée",
+            "uitbested",
+            "sous-trait",
+            "outsourc",
+            "rolverwarring",
+            "confusion des rôles",
+            "role confusion",
+        ):
+            if word in low:
+                fail(f"{r['id']}: literal theme word {word!r}")
+    none = sum(not p["final"] for p in passes.values()) / len(passes)
+    if not DEV6_NONE_SHARE[0] <= none <= DEV6_NONE_SHARE[1]:
+        fail(f"no-theme share {none:.0%} outside {DEV6_NONE_SHARE}")
+    with (HERE / f"{REPORT}_labels.tsv").open(encoding="utf-8", newline="") as f:
+        if any(r["original_language"] != "nl" for r in csv.DictReader(f, delimiter="\t")):
+            fail("every dev6 original is Dutch")
+    words = [len(r["text"].split()) for r in rows]
+    print(f"words per line: min {min(words)}, max {max(words)}, mean {sum(words) / len(words):.0f}")
+
+
 def main() -> None:
     """Run every check, then print the tables."""
     global REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG
     name = sys.argv[1] if len(sys.argv) > 1 else "dev3"
     REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS[name]
     report_rows, report_passes = check_report()
-    spoken_rows, spoken_passes = check_spoken()
     check_prevalence(f"{REPORT} (groups)", [p["final"] for p in report_passes.values()])
-    check_prevalence(SPOKEN, [frozenset(r["labels"]) for r in spoken_rows])
     orig = Counter()
     with (HERE / f"{REPORT}_labels.tsv").open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             orig[r["original_language"]] += 1
     print(f"{REPORT}.jsonl: {len(report_rows)} lines, {GROUPS} groups, valid")
     print("original language: " + ", ".join(f"{k} {orig[k]}" for k in LANGS))
+    if SPOKEN is None:
+        check_dev6_extra(report_rows, report_passes)
+        print_counts(f"{REPORT}: final labels per line", report_rows)
+        print_agreement(f"{REPORT}: pass 1 vs pass 2 per group", report_passes)
+        report_coded = read_coder2(HERE / f"{REPORT}_coder2.tsv", "group", report_passes)
+        print_coder2(f"{REPORT}: writer (final) vs second coder per group", report_coded)
+        return
+    spoken_rows, spoken_passes = check_spoken()
+    check_prevalence(SPOKEN, [frozenset(r["labels"]) for r in spoken_rows])
     print(f"{SPOKEN}.jsonl: {len(spoken_rows)} passages, valid")
     print_counts(f"{REPORT}: final labels per line", report_rows)
     print_agreement(f"{REPORT}: pass 1 vs pass 2 per group", report_passes)

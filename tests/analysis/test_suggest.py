@@ -271,3 +271,44 @@ def test_a_theme_coded_five_times_is_learned_from_any_language(dev_rows, dev_pre
     for result in suggester.suggest(dutch):
         theme = next(t for t in result.themes if t.key == "dependency")
         assert theme.regime == "learned"
+
+
+def test_a_learned_default_theme_keeps_what_the_shipped_prior_knows(dev_rows, dev_prepared):
+    """Codings in French teach the study's default themes without losing the Dutch.
+
+    The learned regime of a default theme starts from the shipped prior's logit, so
+    a study that coded only French passages still reads Dutch ones at least as well
+    as zero-shot, and better. A regression from nothing (before) knew no Dutch word
+    and fell to the zero-shot level (0.941 against 0.942).
+    """
+    train = [(r, p) for r, p in zip(dev_rows, dev_prepared, strict=True) if r["lang"] == "fr"]
+    test = [(r, p) for r, p in zip(dev_rows, dev_prepared, strict=True) if r["lang"] == "nl"]
+    examples = [Example(r["id"], p, frozenset(r["labels"])) for r, p in train]
+    gold = [set(r["labels"]) for r, _ in test]
+    items = [(r["id"], p) for r, p in test]
+    zero = macro_f1(ThemeSuggester(default_codebook()).fit().suggest(items), gold)
+    suggester = ThemeSuggester(default_codebook(), examples).fit()
+    assert set(suggester.regimes_.values()) == {"learned"}
+    learned = macro_f1(suggester.suggest(items), gold)
+    assert learned >= zero + 0.015, (learned, zero)
+
+
+def test_the_offset_regression_is_scikit_learns_when_the_offset_is_zero():
+    """The prior-centred regression minimises scikit-learn's loss: same model at offset 0."""
+    import numpy as np
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    from analysis.scoring import C, _OffsetLogistic
+
+    rng = np.random.default_rng(7)
+    features = sparse.csr_matrix(rng.random((60, 12)) * (rng.random((60, 12)) < 0.3))
+    target = (features @ rng.normal(size=12) + rng.normal(scale=0.3, size=60) > 0.2).astype(int)
+    weights = np.where(rng.random(60) < 0.2, 2.0, 1.0)
+    ours = _OffsetLogistic().fit(features, target, weights, np.zeros(60))
+    exact = LogisticRegression(C=C, class_weight="balanced", tol=1e-10, max_iter=20000)
+    theirs = exact.fit(features, target, sample_weight=weights)
+    assert np.allclose(ours.coef_, theirs.coef_[0], atol=1e-3)
+    assert abs(ours.intercept_ - theirs.intercept_[0]) < 1e-3
+    shifted = ours.probability(features, np.full(60, 2.0))
+    assert np.all(shifted > ours.probability(features, np.zeros(60)))
