@@ -223,6 +223,22 @@ def docx_text(data: bytes) -> str:
         )
 
 
+def zip_text(data: bytes) -> str:
+    """All the text of a zip file's members (a .qdpx, say), joined."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+
+
+def xlsx_text(data: bytes) -> str:
+    """Every cell value of a workbook, one a line."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data))
+    return "\n".join(
+        str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
+    )
+
+
 @contextmanager
 def later_columns():
     """Add the columns migrations 0014 and on add while today's services fill an older database.

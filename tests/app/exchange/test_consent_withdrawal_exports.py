@@ -18,7 +18,6 @@ from datetime import date
 
 import pytest
 from lxml import etree
-from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
@@ -47,7 +46,7 @@ from app.platform.extensions import db
 from app.studies.codebook import seed_default_codebook
 from app.synthesis.links import link_token
 from app.synthesis.rounds import create_round
-from tests.conftest import BASE_CONFIG, PASSWORD, csrf_token, docx_text, login
+from tests.conftest import BASE_CONFIG, PASSWORD, csrf_token, docx_text, login, xlsx_text, zip_text
 
 WITHDRAWING = "Zonder mij kon ze haar leefloon niet meer aanvragen, zegt Sanne."
 STAYING = "Het loket is dicht en iedereen stuurt de mensen naar ons door."
@@ -117,18 +116,6 @@ def study(app, client, make_user):
     return ids
 
 
-def _zip_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
-
-
-def _xlsx_text(data: bytes) -> str:
-    workbook = load_workbook(io.BytesIO(data))
-    return "\n".join(
-        str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
-    )
-
-
 def _report_link(client, study_id: int, **form) -> str:
     started = client.post(f"/studies/{study_id}/exports/report", data={"language": "nl", **form})
     page = client.get(started.headers["Location"]).text
@@ -162,8 +149,8 @@ def _exports(app, client, ids: dict) -> dict[str, str]:
         "segments.csv": client.get(f"/studies/{study_id}/exports/segments.csv").data.decode(
             "utf-8-sig"
         ),
-        "segments.xlsx": _xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data),
-        "project.qdpx": _zip_text(client.get(f"/studies/{study_id}/exports/project.qdpx").data),
+        "segments.xlsx": xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data),
+        "project.qdpx": zip_text(client.get(f"/studies/{study_id}/exports/project.qdpx").data),
         "validation page": app.test_client().get(f"/v/{token}").text,
     }
 
@@ -238,7 +225,7 @@ def test_who_withdrew_from_the_study_is_no_case_in_the_refi_qda_project(app, cli
         assert cases["Sanne"] == (sanne_guid, set(SANNE.values()))
         return
     assert set(cases) == {"Karim"}
-    project = _zip_text(data)
+    project = zip_text(data)
     for trace in ("Sanne", sanne_guid, *SANNE.values()):
         assert trace not in project, trace
     assert note.count("[magwb] case=") == 1  # her consent decisions went with her case
@@ -277,7 +264,7 @@ def test_a_project_without_the_withdrawn_participant_imports_without_them(
             db.select(Passage.text, Passage.participant_id).order_by(Passage.position)
         ).all()
         assert turns == [("[…]", None), (STAYING, people[0].id)]
-    again = _zip_text(elsewhere.get(f"/studies/{study_id}/exports/project.qdpx").data)
+    again = zip_text(elsewhere.get(f"/studies/{study_id}/exports/project.qdpx").data)
     assert STAYING in again
     for trace in ("Sanne", WITHDRAWING, *SANNE.values()):
         assert trace not in again, trace
@@ -293,7 +280,7 @@ def test_the_group_composition_and_attribute_matrix_leave_out_who_withdrew(app, 
     page_url = f"/studies/{study_id}/matrices?attribute=position"
     before = docx_text(client.get(_report_link(client, study_id)).data)
     assert all(value in before for value in SANNE.values())  # not vacuous
-    assert "ombudsvrouw" in _xlsx_text(client.get(matrix_url).data)
+    assert "ombudsvrouw" in xlsx_text(client.get(matrix_url).data)
     assert "ombudsvrouw" in client.get(csv_url).data.decode("utf-8-sig")
 
     _withdraw(client, study, "participation")
@@ -305,7 +292,7 @@ def test_the_group_composition_and_attribute_matrix_leave_out_who_withdrew(app, 
         assert "1 deelnemer nam deel aan deze sessies" in text
         assert all(value in text for value in KARIM.values())
         assert not any(value in text for value in SANNE.values())
-    matrix = _xlsx_text(client.get(matrix_url).data)
+    matrix = xlsx_text(client.get(matrix_url).data)
     assert "maatschappelijk werker" in matrix and "ombudsvrouw" not in matrix
     # The matrices page's own CSV download is a file that may leave too.
     csv = client.get(csv_url).data.decode("utf-8-sig")

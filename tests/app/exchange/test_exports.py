@@ -28,7 +28,7 @@ from app.models import (
 )
 from app.platform.extensions import db
 from app.synthesis.links import link_token
-from tests.conftest import docx_text, login
+from tests.conftest import docx_text, login, xlsx_text
 
 
 @pytest.fixture
@@ -44,13 +44,6 @@ def demo(app, client, make_user):
         db.session.commit()
     login(client, "owner@example.org")
     return study_id
-
-
-def _xlsx_text(data: bytes) -> str:
-    workbook = load_workbook(io.BytesIO(data))
-    return "\n".join(
-        str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
-    )
 
 
 def _qdpx_text(data: bytes) -> str:
@@ -241,7 +234,7 @@ def test_exports_after_a_withdrawal_do_not_contain_the_withdrawn_quote(app, clie
     client.post(
         f"/studies/{study_id}/statements/{statement_id}/links", data={"passage_id": passage_id}
     )
-    before = _xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data)
+    before = xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data)
     assert quote in before
     with app.app_context():
         from werkzeug.datastructures import MultiDict
@@ -263,7 +256,7 @@ def test_exports_after_a_withdrawal_do_not_contain_the_withdrawn_quote(app, clie
     link = re.search(r'href="(/studies/\d+/exports/report/\d+\.docx)"', page).group(1)
     files = {
         "docx": docx_text(client.get(link).data),
-        "xlsx": _xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data),
+        "xlsx": xlsx_text(client.get(f"/studies/{study_id}/exports/segments.xlsx").data),
         "csv": client.get(f"/studies/{study_id}/exports/segments.csv").data.decode("utf-8-sig"),
         "qdpx": _qdpx_text(client.get(f"/studies/{study_id}/exports/project.qdpx").data),
     }

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
 from app.exchange.qdpx import import_qdpx
@@ -53,7 +52,7 @@ from app.studies.codebook import seed_default_codebook
 from app.synthesis.links import link_token
 from app.synthesis.quotations import Redactor
 from app.synthesis.rounds import create_round
-from tests.conftest import csrf_token, docx_text, login
+from tests.conftest import csrf_token, docx_text, login, xlsx_text, zip_text
 
 KARIM_SAYS = "Ik belde met Sanne en de bank weigerde elke afspraak."
 AFTER = "de bank weigerde elke afspraak"  # coded: the words after her name
@@ -184,18 +183,6 @@ def _withdraw_participation(client, ids: dict) -> None:
     assert client.post(url, data=form).status_code == 302
 
 
-def _zip_text(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
-
-
-def _xlsx_text(data: bytes) -> str:
-    workbook = load_workbook(io.BytesIO(data))
-    return "\n".join(
-        str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
-    )
-
-
 def _report(client, study_id: int, **form) -> str:
     started = client.post(f"/studies/{study_id}/exports/report", data={"language": "nl", **form})
     page = client.get(started.headers["Location"]).text
@@ -215,9 +202,9 @@ def _exports(app, client, ids: dict) -> dict[str, str]:
         "report": _report(client, study_id),
         "session report": _report(client, study_id, sessions=str(ids["session"])),
         "segments.csv": client.get(f"{url}/segments.csv").data.decode("utf-8-sig"),
-        "segments.xlsx": _xlsx_text(client.get(f"{url}/segments.xlsx").data),
-        "matrices.xlsx": _xlsx_text(client.get(f"{url}/matrices.xlsx?attribute=position").data),
-        "project.qdpx": _zip_text(client.get(f"{url}/project.qdpx").data),
+        "segments.xlsx": xlsx_text(client.get(f"{url}/segments.xlsx").data),
+        "matrices.xlsx": xlsx_text(client.get(f"{url}/matrices.xlsx?attribute=position").data),
+        "project.qdpx": zip_text(client.get(f"{url}/project.qdpx").data),
         "validation page": app.test_client().get(f"/v/{token}").text,
     }
 
