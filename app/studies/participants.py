@@ -234,9 +234,7 @@ def edit(study_id: int, participant_id: int):
 def participant_record(participant: Participant) -> dict:
     """Return everything the study holds about a participant (right of access).
 
-    Their own data as stored, pseudonym included, with other people's names that may not
-    leave the tool (erased labels, pseudonyms of who withdrew from the study) as `[…]`
-    in every text (GDPR art. 15(4)); coding offsets point into the scrubbed passage text.
+    Others' names that may not leave (erased, withdrew) are `[…]` (GDPR art. 15(4)).
     """
     passages = (
         db.session.execute(
@@ -261,7 +259,9 @@ def participant_record(participant: Participant) -> dict:
     return {
         "study": scrub(participant.study.title),
         "pseudonym": participant.pseudonym,
-        "attributes": {key: scrub(value) for key, value in participant.attributes.items()},
+        "attributes": {
+            k: scrub(v) if isinstance(v, str) else v for k, v in participant.attributes.items()
+        },
         "consents": [
             {
                 "scope": c.scope.value,

@@ -22,7 +22,9 @@ Names follow the same rule: an erased participant's neutral label
 (`erased-12`) and the pseudonym of a participant who withdrew from the study
 never leave the tool, wherever they were written (other people's quotes,
 statements, memos, titles), and a publication (the Word report) never names a
-participant who may not be quoted. `Redactor` does all three, for one study.
+participant who may not be quoted. `Redactor` does all three, for one study
+(it lives in `app.studies.redaction`, so a participant's right-of-access download,
+which keeps the requester's own pseudonym, applies it too).
 
 The study archive is the one exception: it is a backup for the same team,
 restored losslessly, and kept as safely as the database (see README).
