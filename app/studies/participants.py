@@ -35,6 +35,7 @@ from app.platform.forms import (
 )
 from app.platform.i18n import collation_key
 from app.studies.consents import current_consent, record_consent
+from app.studies.redaction import Redactor
 
 bp = Blueprint("participants", __name__, url_prefix="/studies/<int:study_id>/participants")
 
@@ -231,7 +232,10 @@ def edit(study_id: int, participant_id: int):
 
 
 def participant_record(participant: Participant) -> dict:
-    """Return everything the study holds about a participant (right of access)."""
+    """Return everything the study holds about a participant (right of access).
+
+    Others' names that may not leave (erased, withdrew) are `[…]` (GDPR art. 15(4)).
+    """
     passages = (
         db.session.execute(
             db.select(Passage)
@@ -251,39 +255,55 @@ def participant_record(participant: Participant) -> dict:
         .scalars()
         .all()
     )
+    scrub = Redactor.for_study(participant.study_id, publication=False, requester=participant)
     return {
-        "study": participant.study.title,
+        "study": scrub(participant.study.title),
         "pseudonym": participant.pseudonym,
-        "attributes": participant.attributes,
+        "attributes": {
+            k: scrub(v) if isinstance(v, str) else v for k, v in participant.attributes.items()
+        },
         "consents": [
             {
                 "scope": c.scope.value,
                 "granted": c.granted,
                 "date": c.given_on.isoformat(),
-                "note": c.note,
+                "note": scrub(c.note),
             }
             for c in participant.consents
         ],
-        "passages": [
-            {
-                "session": p.group_session.number,
-                "phase": p.phase,
-                "text": p.text,
-                "codings": [
-                    {"theme": c.theme.key, "quote": c.quote, "memo": c.memo} for c in p.codings
-                ],
-            }
-            for p in passages
-        ],
+        "passages": [_passage_record(p, scrub) for p in passages],
         "narratives": [
             {
                 "session": n.group_session.number,
-                "title": n.title,
-                "summary": n.summary,
+                "title": scrub(n.title),
+                "summary": scrub(n.summary),
                 "chosen": n.is_chosen,
             }
             for n in narratives
         ],
+    }
+
+
+def _passage_record(passage: Passage, scrub: Redactor) -> dict:
+    """Return a passage of the requester, scrubbed, with codings whose offsets follow."""
+    edit = scrub.edit(passage.text)
+    codings = []
+    for coding in passage.codings:
+        start, end = edit.cover(coding.start_offset, coding.end_offset)
+        codings.append(
+            {
+                "theme": coding.theme.key,
+                "start": start,
+                "end": end,
+                "quote": edit.text[start:end],
+                "memo": scrub(coding.memo),
+            }
+        )
+    return {
+        "session": passage.group_session.number,
+        "phase": passage.phase,
+        "text": edit.text,
+        "codings": codings,
     }
 
 
