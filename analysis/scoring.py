@@ -20,7 +20,7 @@ EXAMPLE_TEXT = str | PreparedText
 MIN_POSITIVES = 5  # a rare theme is learned early (8 kept dependency zero-shot for long)
 MIN_NEGATIVES = 5
 REJECTED_WEIGHT = 2.0
-BLEND_HALF = 40  # examples at which learned and zero-shot weigh the same (10 < 20 < 80 < 40)
+BLEND_HALF = 40  # examples at which learned and zero-shot weigh the same (of 10/20/40/80)
 CALIBRATE_FROM = 20  # coded passages before per-theme cut-offs are calibrated
 SCALES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
 SHRINK = 0.05  # F1 a scale must gain per unit of |log2 scale| to move off 1
@@ -130,7 +130,7 @@ class LearnedThemes:
 
         `offsets` (passages × themes, NaN where a theme has none) holds the shipped
         prior's logits (`analysis.prior`): a theme with one learns only what the
-        study's codings add to it (`_fit_from_offset`) instead of starting from nothing.
+        study's codings add to it (`_OffsetLogistic`) instead of starting from nothing.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
