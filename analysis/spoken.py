@@ -41,6 +41,11 @@ _MARKERS = {
 FILLERS = {language: frozenset(words.split()) for language, words in _FILLERS.items()}
 SET_OFF = {language: frozenset(words.split()) for language, words in _SET_OFF.items()}
 MARKERS = {language: tuple(m.split() for m in found) for language, found in _MARKERS.items()}
+# The markers by their first word: the scan looks each word up once.
+_MARKERS_BY_FIRST = {
+    language: {first: [m for m in found if m[0] == first] for first in {m[0] for m in found}}
+    for language, found in MARKERS.items()
+}
 REPEATED_SPAN = 3  # longest run of words whose immediate repetition is a disfluency
 _ANNOTATION = re.compile(r"\[[^\[\]\n]*\]")  # the transcriber's "[laughs]", "[inaudible]"
 _PUNCTUATION = frozenset(",.;:!?…—–-()\"'«»“”‘’")
@@ -69,15 +74,15 @@ def _fluent(prepared: PreparedText) -> list[int]:
             for i in range(n):
                 if prepared.starts[i] >= found.start() and prepared.ends[i] <= found.end():
                     skipped[i] = True
+    fillers = FILLERS.get(language, frozenset())
+    set_off = SET_OFF.get(language, frozenset())
+    markers = _MARKERS_BY_FIRST.get(language, {})
     for i, form in enumerate(forms):
-        if form in FILLERS.get(language, ()) or (
-            form in SET_OFF.get(language, ()) and _set_off(prepared, i)
-        ):
+        if form in fillers or (form in set_off and _set_off(prepared, i)):
             skipped[i] = True
-    for marker in MARKERS.get(language, ()):
-        size = len(marker)
-        for i in range(n - size + 1):
-            if forms[i] == marker[0] and list(forms[i : i + size]) == marker:
+        for marker in markers.get(form, ()):
+            size = len(marker)
+            if i + size <= n and list(forms[i : i + size]) == marker:
                 skipped[i : i + size] = [True] * size
     # A run of words said again at once: the second saying carries nothing new.
     for size in range(1, REPEATED_SPAN + 1):

@@ -218,6 +218,7 @@ class TermIndex:
             elif first.kind == "suffix":
                 self._by_suffix.setdefault(first.affix, []).append(number)
         self._cache: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._entries: dict[tuple[str, str], tuple] = {}
         # Terms whose first word is a written form (`=`): indexed by those forms, they must
         # not be found through a lemma ("depending" has the lemma of "=depend").
         self._form_first = {
@@ -269,18 +270,25 @@ class TermIndex:
         )
 
     def find(self, prepared: PreparedText) -> list[Match]:
-        """Return every match in `prepared`, sorted by position then term order."""
+        """Return every match in `prepared`, sorted by position then term order.
+
+        The hot loop of every suggestion (about a microsecond a word): what a word can
+        start is looked up once per (lemma, form) (`_entries`), and a phrase's second
+        word is checked here before `_match_from` is called for the rest.
+        """
         lemmas = prepared.lemmas
         starts, ends, forms = prepared.starts, prepared.ends, prepared.forms
         limits = _sentence_ends(prepared)
         matches = []
-        pairs, terms, candidates_of = self._by_pair, self.terms, self._candidates
+        terms, entries, entry_of = self.terms, self._entries, self._entry
         for i, lemma in enumerate(lemmas):
             form = forms[i]
-            candidates = candidates_of(lemma, form)
-            seconds = pairs.get(lemma)
-            other = pairs.get(form) if form != lemma else None
-            if (seconds or other) and i + 1 < limits[i]:
+            entry = entries.get((lemma, form))
+            if entry is None:
+                entry = entry_of(lemma, form)
+            candidates, seconds, other = entry
+            limit = limits[i]
+            if (seconds or other) and i + 1 < limit:
                 paired: list[int] = []
                 after, after_form = lemmas[i + 1], forms[i + 1]
                 for table in (seconds, other):
@@ -293,13 +301,35 @@ class TermIndex:
                     candidates = tuple(sorted({*candidates, *paired}))
             for number in candidates:
                 term = terms[number]
-                if len(term.slots) == 1:
+                slots = term.slots
+                if len(slots) == 1:
                     last = i
+                elif slots[1].kind == "gap":
+                    last = _match_from(slots, 1, i + 1, lemmas, forms, limit)
                 else:
-                    last = _match_from(term.slots, 1, i + 1, lemmas, forms, limits[i])
+                    j = i + 1
+                    if j >= limit or not slots[1].accepts(lemmas[j], forms[j]):
+                        continue
+                    last = (
+                        j if len(slots) == 2 else _match_from(slots, 2, j + 1, lemmas, forms, limit)
+                    )
                 if last is not None:
                     matches.append(Match(term, i, last, starts[i], ends[last]))
         return matches
+
+    def _entry(
+        self, lemma: str, form: str
+    ) -> tuple[tuple[int, ...], dict[str, list[int]] | None, dict[str, list[int]] | None]:
+        """Return (terms this word starts, phrase tables by its lemma, by its form)."""
+        entry = (
+            self._candidates(lemma, form),
+            self._by_pair.get(lemma),
+            self._by_pair.get(form) if form != lemma else None,
+        )
+        if len(self._entries) > 300_000:
+            self._entries.clear()
+        self._entries[(lemma, form)] = entry
+        return entry
 
 
 def _plain(slot: Slot) -> bool:

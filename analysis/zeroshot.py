@@ -118,8 +118,7 @@ class ZeroShot:
         A match made only of fillers, repeats or annotations is none ("I mean" is not
         "meaning"; see `analysis.spoken`).
         """
-        found = longest_per_theme(self.index(prepared.language).find(prepared))
-        found = in_sense(found, prepared)
+        found = in_sense(self._found(prepared), prepared)
         fluent = set(fluent_words(prepared))
         if len(fluent) == len(prepared):
             return found
@@ -135,17 +134,37 @@ class ZeroShot:
         never shows them as a theme's evidence.
         """
         index = self.index(prepared.language)
-        found = longest_per_theme(index.find(prepared))
+        found = self._found(prepared)
         kept = set(in_sense(found, prepared))
         blocked: dict[str, set[int]] = {key: set() for key in self.keys}
         for match in found:
             if match not in kept or match.term.weight <= 0:
                 blocked[match.term.theme].update(range(match.first, match.last + 1))
-        for theme, forms in index.written_forms().items():
+        written = index.written_forms()
+        if written:
+            anywhere = frozenset().union(*written.values())
             for i, (lemma, form) in enumerate(zip(prepared.lemmas, prepared.forms, strict=True)):
-                if lemma in forms and form not in forms:
-                    blocked.setdefault(theme, set()).add(i)
+                if lemma not in anywhere:
+                    continue
+                for theme, forms in written.items():
+                    if lemma in forms and form not in forms:
+                        blocked.setdefault(theme, set()).add(i)
         return blocked
+
+    def _found(self, prepared: PreparedText) -> list[Match]:
+        """Return the longest match per theme of a passage, before the sense rules.
+
+        Kept on the PreparedText for this index (as `analysis.spoken` keeps the fluent
+        words): `matches` and, for the suggestions the prior made, `other_senses` both
+        read it, and finding is the costliest step of a suggestion.
+        """
+        index = self.index(prepared.language)
+        cached = prepared.__dict__.get("_found")
+        if cached is not None and cached[0] is index:
+            return cached[1]
+        found = longest_per_theme(index.find(prepared))
+        object.__setattr__(prepared, "_found", (index, found))
+        return found
 
     def evidence_points(self, matches: Sequence[Match]) -> dict[str, float]:
         """Return the evidence points per theme key for a passage's matches."""
