@@ -60,7 +60,18 @@ def ngram_spans(prepared: PreparedText) -> list[tuple[str, int, int, int, int]]:
     spoken turn's fillers and repeats (`analysis.spoken`) change nothing, as in the
     lexicon's points. The span runs from the feature's first word to its last, so a
     bigram over a dropped stop word ("carte d'identité") shows the words as written.
+    Kept on the PreparedText (the probabilities and the explanations both read it);
+    callers must not change the list.
     """
+    cached = prepared.__dict__.get("_ngram_spans")
+    if cached is not None:
+        return cached
+    spans = _ngram_spans(prepared)
+    object.__setattr__(prepared, "_ngram_spans", spans)
+    return spans
+
+
+def _ngram_spans(prepared: PreparedText) -> list[tuple[str, int, int, int, int]]:
     spans: list[tuple[str, int, int, int, int]] = []
     bounds = set(prepared.sentence_starts)
     fluent = set(fluent_words(prepared))

@@ -88,6 +88,11 @@ def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
         if len(group) == 1:
             kept.append(group[0])
             continue
+        # The common case: no span of the theme touches another, nothing lies inside.
+        spans = sorted((m.start, m.end) for m in group)
+        if all(spans[k][1] <= spans[k + 1][0] for k in range(len(spans) - 1)):
+            kept.extend(group)
+            continue
         # On an equal span counter-evidence (weight < 0) wins: "wifi-wachtwoord" is not
         # the "*wachtwoord" of the theme; otherwise the strongest term does ("=closed" 1
         # over the "closed" 0 that marks the verb "close").

@@ -86,8 +86,9 @@ def _fluent(prepared: PreparedText) -> list[int]:
                 skipped[i : i + size] = [True] * size
     # A run of words said again at once: the second saying carries nothing new.
     for size in range(1, REPEATED_SPAN + 1):
-        for i in range(size, n - size + 1):
-            if forms[i] == forms[i - size] and forms[i : i + size] == forms[i - size : i]:
+        same = [i for i in range(size, n - size + 1) if forms[i] == forms[i - size]]
+        for i in same:
+            if forms[i : i + size] == forms[i - size : i]:
                 skipped[i : i + size] = [True] * size
     return [i for i in range(n) if not skipped[i]]
 

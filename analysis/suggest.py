@@ -33,8 +33,10 @@ solver, sorted ties, no dependence on set or hash order.
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,6 +217,15 @@ class ThemeSuggester:
         if not hasattr(self, "learned_"):
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
+        with _collector_paused():
+            return self._suggest_prepared(items, prepared, progress)
+
+    def _suggest_prepared(
+        self,
+        items: Sequence[tuple[Hashable, str | PreparedText]],
+        prepared: Sequence[PreparedText],
+        progress: Callable[[float], None] | None,
+    ) -> list[PassageSuggestions]:
         matches = [self.zero_shot_.matches(p) for p in prepared]
         scaled, raised, offsets = self._points(matches, prepared)
         scaled = scaled * self.scales_
@@ -223,6 +234,11 @@ class ThemeSuggester:
         scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold, offsets)
         results = []
         keys = self.keys
+        # Plain lists: indexing a numpy array per passage and theme costs more than the rest.
+        score_rows = scores.tolist()
+        explained_rows = raised & (scores >= self.threshold)
+        any_explained = explained_rows.any(axis=1).tolist()
+        regimes = [self.regimes_[key] for key in keys]
         for row, ((item_id, _), passage) in enumerate(zip(items, prepared, strict=True)):
             terms: dict[str, list[Evidence]] = {key: [] for key in keys}
             shown: set[tuple[str, str]] = set()
@@ -237,8 +253,8 @@ class ThemeSuggester:
                 shown.add((m.term.theme, text.lower()))
                 terms[m.term.theme].append(Evidence("term", text, m.start, m.end))
             # The prior's words explain the suggestions it made, and nothing else.
-            explained = raised[row] & (scores[row] >= self.threshold)
-            if explained.any():
+            if any_explained[row]:
+                explained = explained_rows[row]
                 model, _ = self.prior_
                 learned = model.contributions(
                     passage,
@@ -252,19 +268,44 @@ class ThemeSuggester:
                             shown.add((key, text.lower()))
                             terms[key].append(Evidence("term", text, start, end))
             themes = []
+            row_scores, row_similar = score_rows[row], similar[row]
             for column, key in enumerate(keys):
-                score = round(float(scores[row, column]), 6)
-                evidence = terms[key] + [
-                    Evidence("similar", example_id=example_id, score=round(sim, 4))
-                    for example_id, sim in similar[row].get(key, ())
-                ]
+                score = round(row_scores[column], 6)
+                evidence = terms[key]
+                if key in row_similar:
+                    evidence += [
+                        Evidence("similar", example_id=example_id, score=round(sim, 4))
+                        for example_id, sim in row_similar[key]
+                    ]
                 themes.append(
-                    ThemeScore(key, score, score >= self.threshold, self.regimes_[key], evidence)
+                    ThemeScore(key, score, score >= self.threshold, regimes[column], evidence)
                 )
             results.append(PassageSuggestions(item_id, passage.language, themes))
         if progress is not None:
             progress(1.0)
         return results
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while suggestions are built.
+
+    Scoring a study allocates millions of small acyclic objects (matches, evidence,
+    tuples) next to the large heap of prepared passages, and every collection that
+    allocation triggers walks that heap: measured, a third of the time of suggesting
+    10,000 passages (BENCHMARKS.md, "Session 11"). Nothing built here forms a cycle,
+    so reference counting frees it all. The collector resumes at the end, also after an
+    error, if this call paused it (a thread that finds it paused leaves it to the one
+    that paused it).
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _prior_for(codebook: Sequence[ThemeSpec]) -> tuple[PriorModel, list[tuple[int, int]]] | None:

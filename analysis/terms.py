@@ -45,6 +45,7 @@ from analysis.senses import (  # noqa: F401 (re-exported: the matcher's public n
 )
 
 GAP = 3  # words a `..` may skip
+_NOTHING: tuple = ((), None, None)  # a word that starts no term (`TermIndex._entry`)
 _COMPOUND_MIN = 6  # letters of a Dutch word before it also matches as a compound head
 COMPOUND_WEIGHT = 1.5  # weaker words ("dienst", "vertrouwen") are not compound heads
 # Verb particles: "uitgesloten", "opgeslagen", "doorgestuurd" are verbs, not compounds.
@@ -219,6 +220,7 @@ class TermIndex:
                 self._by_suffix.setdefault(first.affix, []).append(number)
         self._cache: dict[tuple[str, str], tuple[int, ...]] = {}
         self._entries: dict[tuple[str, str], tuple] = {}
+        self._pair_entries: dict[tuple[str, str, str, str], tuple[int, ...]] = {}
         # Terms whose first word is a written form (`=`): indexed by those forms, they must
         # not be found through a lemma ("depending" has the lemma of "=depend").
         self._form_first = {
@@ -280,25 +282,25 @@ class TermIndex:
         starts, ends, forms = prepared.starts, prepared.ends, prepared.forms
         limits = _sentence_ends(prepared)
         matches = []
-        terms, entries, entry_of = self.terms, self._entries, self._entry
-        for i, lemma in enumerate(lemmas):
-            form = forms[i]
-            entry = entries.get((lemma, form))
+        terms, entry_of = self.terms, self._entry
+        pair_entries = self._pair_entries
+        words = list(zip(lemmas, forms, strict=True))
+        entries = list(map(self._entries.get, words))
+        for i in [i for i, entry in enumerate(entries) if entry is not _NOTHING]:
+            entry = entries[i]
             if entry is None:
-                entry = entry_of(lemma, form)
+                entry = entry_of(*words[i])
+                if entry is _NOTHING:
+                    continue
+            lemma, form = words[i]
             candidates, seconds, other = entry
             limit = limits[i]
             if (seconds or other) and i + 1 < limit:
-                paired: list[int] = []
-                after, after_form = lemmas[i + 1], forms[i + 1]
-                for table in (seconds, other):
-                    if table:
-                        paired.extend(table.get(after, ()))
-                        if after_form != after:
-                            paired.extend(table.get(after_form, ()))
-                if paired:
-                    paired = [n for n in paired if self._first_accepts(n, form)]
-                    candidates = tuple(sorted({*candidates, *paired}))
+                key = (lemma, form, lemmas[i + 1], forms[i + 1])
+                found = pair_entries.get(key)
+                if found is None:
+                    found = self._paired(candidates, seconds, other, key)
+                candidates = found
             for number in candidates:
                 term = terms[number]
                 slots = term.slots
@@ -317,6 +319,23 @@ class TermIndex:
                     matches.append(Match(term, i, last, starts[i], ends[last]))
         return matches
 
+    def _paired(self, candidates, seconds, other, key) -> tuple[int, ...]:
+        """Return `candidates` with the phrases that start with this word and the next."""
+        _, form, after, after_form = key
+        paired: list[int] = []
+        for table in (seconds, other):
+            if table:
+                paired.extend(table.get(after, ()))
+                if after_form != after:
+                    paired.extend(table.get(after_form, ()))
+        if paired:
+            paired = [n for n in paired if self._first_accepts(n, form)]
+            candidates = tuple(sorted({*candidates, *paired}))
+        if len(self._pair_entries) > 300_000:
+            self._pair_entries.clear()
+        self._pair_entries[key] = candidates
+        return candidates
+
     def _entry(
         self, lemma: str, form: str
     ) -> tuple[tuple[int, ...], dict[str, list[int]] | None, dict[str, list[int]] | None]:
@@ -326,6 +345,8 @@ class TermIndex:
             self._by_pair.get(lemma),
             self._by_pair.get(form) if form != lemma else None,
         )
+        if entry == _NOTHING:
+            entry = _NOTHING  # one shared object: `find` skips it by identity
         if len(self._entries) > 300_000:
             self._entries.clear()
         self._entries[(lemma, form)] = entry

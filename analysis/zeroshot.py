@@ -119,10 +119,11 @@ class ZeroShot:
         "meaning"; see `analysis.spoken`).
         """
         found = in_sense(self._found(prepared), prepared)
-        fluent = set(fluent_words(prepared))
+        fluent = fluent_words(prepared)
         if len(fluent) == len(prepared):
             return found
-        return [m for m in found if not fluent.isdisjoint(range(m.first, m.last + 1))]
+        said = set(fluent)
+        return [m for m in found if not said.isdisjoint(range(m.first, m.last + 1))]
 
     def other_senses(self, prepared: PreparedText) -> dict[str, set[int]]:
         """Return per theme the words the lexicon reads in another sense in this passage.

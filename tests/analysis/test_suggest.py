@@ -312,3 +312,57 @@ def test_the_offset_regression_is_scikit_learns_when_the_offset_is_zero():
     assert abs(ours.intercept_ - theirs.intercept_[0]) < 1e-3
     shifted = ours.probability(features, np.full(60, 2.0))
     assert np.all(shifted > ours.probability(features, np.zeros(60)))
+
+
+def test_a_passage_prepared_once_is_read_afresh_by_another_codebook(zero_shot):
+    """One prepared passage scored by two codebooks: each reads it with its own terms.
+
+    The matches are kept on the PreparedText for speed; a study that adds a theme
+    must not get the default codebook's matches back.
+    """
+    housing = ThemeSpec(
+        key="housing", labels={"en": "Housing"}, seed_terms={"en": ["landlord", "rent"]}
+    )
+    (passage,) = prepare_many(["The landlord wants the rent paid online; she gave me her PIN."])
+    before = zero_shot.suggest([("a", passage)])[0]
+    widened = ThemeSuggester([*default_codebook(), housing]).fit().suggest([("a", passage)])[0]
+    again = zero_shot.suggest([("a", passage)])[0]
+    housing_score = next(t for t in widened.themes if t.key == "housing")
+    assert housing_score.suggested
+    assert {e.text for e in housing_score.evidence} == {"landlord", "rent"}
+    assert [t.key for t in before.themes] == KEYS == [t.key for t in again.themes]
+    assert again == before
+
+
+def test_suggesting_leaves_the_cycle_collector_as_it_found_it(zero_shot, monkeypatch):
+    """Suggestions pause Python's cycle collector for speed; a server process that kept
+    it paused would grow without bound, so it resumes afterwards, even after an error."""
+    import gc
+
+    assert gc.isenabled()
+    seen = []
+    original = zero_shot.zero_shot_.matches
+
+    def watched(prepared):
+        seen.append(gc.isenabled())
+        return original(prepared)
+
+    monkeypatch.setattr(zero_shot.zero_shot_, "matches", watched)
+    zero_shot.suggest(PASSAGES[:2])
+    assert seen and not any(seen) and gc.isenabled()
+
+    def failing(prepared):
+        raise RuntimeError("lexicon broke")
+
+    monkeypatch.setattr(zero_shot.zero_shot_, "matches", failing)
+    with pytest.raises(RuntimeError):
+        zero_shot.suggest(PASSAGES[:2])
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        monkeypatch.setattr(zero_shot.zero_shot_, "matches", original)
+        zero_shot.suggest(PASSAGES[:2])
+        assert not gc.isenabled()  # paused by someone else: left to them
+    finally:
+        gc.enable()
