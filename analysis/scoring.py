@@ -188,6 +188,11 @@ class LearnedThemes:
                 if key in self.models_:
                     model, n = self.models_[key]
                     if isinstance(model, _OffsetLogistic):
+                        if offsets is None:
+                            raise ValueError(
+                                f"theme {key!r} was learned around the prior's logits:"
+                                " predict needs the same offsets as fit"
+                            )
                         learned = model.probability(features, offsets[:, column])
                     else:
                         learned = model.predict_proba(features)[:, 1]

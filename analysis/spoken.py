@@ -86,7 +86,11 @@ def _fluent(prepared: PreparedText) -> list[int]:
                 skipped[i : i + size] = [True] * size
     # A run of words said again at once: the second saying carries nothing new.
     for size in range(1, REPEATED_SPAN + 1):
-        same = [i for i in range(size, n - size + 1) if forms[i] == forms[i - size]]
+        same = [
+            i
+            for i, (word, earlier) in enumerate(zip(forms[size:], forms, strict=False), start=size)
+            if word == earlier and i <= n - size
+        ]
         for i in same:
             if forms[i : i + size] == forms[i - size : i]:
                 skipped[i : i + size] = [True] * size

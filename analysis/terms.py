@@ -45,7 +45,7 @@ from analysis.senses import (  # noqa: F401 (re-exported: the matcher's public n
 )
 
 GAP = 3  # words a `..` may skip
-_NOTHING: tuple = ((), None, None)  # a word that starts no term (`TermIndex._entry`)
+_NOTHING: tuple = ((), None, None, None)  # a word that starts no term (`TermIndex._entry`)
 _COMPOUND_MIN = 6  # letters of a Dutch word before it also matches as a compound head
 COMPOUND_WEIGHT = 1.5  # weaker words ("dienst", "vertrouwen") are not compound heads
 # Verb particles: "uitgesloten", "opgeslagen", "doorgestuurd" are verbs, not compounds.
@@ -292,10 +292,10 @@ class TermIndex:
                 entry = entry_of(*words[i])
                 if entry is _NOTHING:
                     continue
-            lemma, form = words[i]
-            candidates, seconds, other = entry
+            candidates, afters, seconds, other = entry
             limit = limits[i]
-            if (seconds or other) and i + 1 < limit:
+            if afters and i + 1 < limit and (lemmas[i + 1] in afters or forms[i + 1] in afters):
+                lemma, form = words[i]
                 key = (lemma, form, lemmas[i + 1], forms[i + 1])
                 found = pair_entries.get(key)
                 if found is None:
@@ -339,12 +339,12 @@ class TermIndex:
     def _entry(
         self, lemma: str, form: str
     ) -> tuple[tuple[int, ...], dict[str, list[int]] | None, dict[str, list[int]] | None]:
-        """Return (terms this word starts, phrase tables by its lemma, by its form)."""
-        entry = (
-            self._candidates(lemma, form),
-            self._by_pair.get(lemma),
-            self._by_pair.get(form) if form != lemma else None,
-        )
+        """Return (terms this word starts, the words that can follow it in a phrase, the
+        phrase tables by its lemma and by its form)."""
+        seconds = self._by_pair.get(lemma)
+        other = self._by_pair.get(form) if form != lemma else None
+        afters = frozenset((*(seconds or ()), *(other or ()))) or None
+        entry = (self._candidates(lemma, form), afters, seconds, other)
         if entry == _NOTHING:
             entry = _NOTHING  # one shared object: `find` skips it by identity
         if len(self._entries) > 300_000:

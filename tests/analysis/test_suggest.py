@@ -366,3 +366,17 @@ def test_suggesting_leaves_the_cycle_collector_as_it_found_it(zero_shot, monkeyp
         assert not gc.isenabled()  # paused by someone else: left to them
     finally:
         gc.enable()
+
+
+def test_a_theme_learned_around_the_prior_cannot_be_read_without_it(dev_rows, dev_prepared):
+    """A default theme's model was fitted around the prior's logits: asked to predict
+    without them, it says so instead of scoring every passage as if the prior were 0."""
+    import numpy as np
+
+    pairs = list(zip(dev_rows, dev_prepared, strict=True))[:40]
+    examples = [Example(r["id"], p, frozenset(r["labels"])) for r, p in pairs]
+    suggester = ThemeSuggester(default_codebook(), examples).fit()
+    prepared = [p for _, p in pairs]
+    points = np.ones((len(prepared), len(KEYS)))
+    with pytest.raises(ValueError, match="same offsets as fit"):
+        suggester.learned_.predict(prepared, points, points * 0.5)
