@@ -102,5 +102,10 @@ def longest_per_theme(matches: Sequence[Match]) -> list[Match]:
             if not any(s <= match.start and match.end <= e for s, e in taken):
                 taken.append((match.start, match.end))
                 kept.append(match)
-    kept.sort(key=lambda m: (m.start, m.end, m.term.theme, m.term.source))
+    kept.sort(key=_reading_order)
     return kept
+
+
+def _reading_order(match: Match) -> tuple[int, int, str, str]:
+    term = match.term
+    return (match.start, match.end, term.theme, term.source)

@@ -46,6 +46,13 @@ _MARKERS_BY_FIRST = {
     language: {first: [m for m in found if m[0] == first] for first in {m[0] for m in found}}
     for language, found in MARKERS.items()
 }
+# Every word that may start a filler or marker: the scan looks at these only.
+_SPECIAL = {
+    language: FILLERS.get(language, frozenset())
+    | SET_OFF.get(language, frozenset())
+    | frozenset(_MARKERS_BY_FIRST.get(language, {}))
+    for language in {*FILLERS, *SET_OFF, *_MARKERS_BY_FIRST}
+}
 REPEATED_SPAN = 3  # longest run of words whose immediate repetition is a disfluency
 _ANNOTATION = re.compile(r"\[[^\[\]\n]*\]")  # the transcriber's "[laughs]", "[inaudible]"
 _PUNCTUATION = frozenset(",.;:!?…—–-()\"'«»“”‘’")
@@ -77,7 +84,9 @@ def _fluent(prepared: PreparedText) -> list[int]:
     fillers = FILLERS.get(language, frozenset())
     set_off = SET_OFF.get(language, frozenset())
     markers = _MARKERS_BY_FIRST.get(language, {})
-    for i, form in enumerate(forms):
+    special = _SPECIAL.get(language, frozenset())
+    for i in [i for i, form in enumerate(forms) if form in special]:
+        form = forms[i]
         if form in fillers or (form in set_off and _set_off(prepared, i)):
             skipped[i] = True
         for marker in markers.get(form, ()):

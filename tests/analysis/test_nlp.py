@@ -101,3 +101,54 @@ def test_unknown_language_is_refused():
     """Only nl, fr, en and auto are accepted."""
     with pytest.raises(AnalysisError):
         prepare("Das ist ein Text.", "de")
+
+
+SENTENCE_CASES = [
+    "Eerste zin. Tweede zin! Derde zin? Vierde",
+    "Il a dit : « Non. » Puis il est parti... Et après ?! Rien.",
+    "She said 'no.' Then she left. (Really.) [laughs] OK.",
+    "Wait . . . what? 3.5 percent, i.e. almost nothing; Mr. Smith agreed.",
+    "Dus ja.\n\nNieuwe alinea zonder punt\nnog een regel",
+    "Tout va bien 🙂. Vraiment ? Oui !!! D'accord…",
+    "...",
+    "",
+    "Un seul mot",
+    "Zin één。 Zin twee। Zin drie؟ Zin vier",
+]
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_sentence_starts_are_those_of_the_spacy_sentencizer(language):
+    """Passages are split into sentences as spaCy's sentencizer splits them.
+
+    The blank pipelines apply its rule over the token array instead of running the
+    component (faster); matches never cross these boundaries, so they must not move.
+    """
+    import spacy
+    from spacy.attrs import IS_PUNCT, LOWER
+
+    from analysis.nlp import _sentence_starts
+
+    reference = spacy.blank(language)
+    reference.add_pipe("sentencizer")
+    texts = SENTENCE_CASES + [row["text"] for row in _dev_rows() if row["lang"] == language]
+    for text in texts:
+        doc = reference(text)
+        expected = [bool(token.is_sent_start) for token in doc]
+        # The layout of `_from_doc`'s rows: LOWER first, IS_PUNCT fourth.
+        rows = [[lower, 0, 0, punct] for lower, punct in doc.to_array([LOWER, IS_PUNCT]).tolist()]
+        assert _sentence_starts(rows) == expected, text
+    starts = prepare("Eerste zin. Tweede zin! Derde", language).sentence_starts
+    assert starts == (0, 2, 4)
+
+
+def _dev_rows() -> list[dict]:
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "bench" / "data"
+    return [
+        json.loads(line)
+        for path in sorted(data.glob("*_dev*.jsonl"))
+        for line in path.read_text("utf-8").splitlines()
+        if line
+    ]

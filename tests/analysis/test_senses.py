@@ -291,7 +291,7 @@ NOT_EVIDENCE = [
     ),
     (
         "fr",
-        "Les demandes dépassent nos moyens, mais ce n'est pas mon travail de réparer un ordinateur.",
+        "Les demandes dépassent nos moyens, mais ce n'est pas mon travail de réparer un PC.",
         "role_confusion",
         {"dépassent"},
     ),
