@@ -1,13 +1,14 @@
 """Validate a pair of check sets and print their counts and agreement.
 
-Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5|dev6]
+Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5|dev6|dev7]
 
 `dev3` (the default): report_dev3.jsonl and spoken_dev4.jsonl (session 6); `dev4`:
 report_dev4.jsonl (24 groups) and spoken_dev5.jsonl (15 per language), session 8; `dev5`:
 report_dev5.jsonl (24 groups) and spoken_dev6.jsonl (15 per language), session 9; `dev6`:
 report_dev6.jsonl alone (30 groups, nl originals, 40-160 words, 35-45 % without a theme, no
-literal theme word), session 10; the rules below are written for dev3 and hold with those
-counts.
+literal theme word), session 10; `dev7`: report_dev7.jsonl alone (24 groups, 8 originals
+in each language, 60-160 words, 40-50 % without a theme), session 11; the rules below are
+written for dev3 and hold with those counts.
 
 report_dev3: 30 groups x nl/fr/en, keys id, lang, group, text, labels, source (in that order),
 ids `<lang>-rdev3-NNN`, the three lines of a group share labels and source, and
@@ -43,7 +44,11 @@ SETS = {
     "dev4": ("report_dev4", "rdev4", 24, "spoken_dev5", "sdev5", 15),
     "dev5": ("report_dev5", "rdev5", 24, "spoken_dev6", "sdev6", 15),
     "dev6": ("report_dev6", "rdev6", 30, None, None, 0),  # report set only, no spoken part
+    "dev7": ("report_dev7", "rdev7", 24, None, None, 0),  # report set only, no spoken part
 }
+# Report-only sets: (no-theme share, original language or None for any, literal theme
+# words forbidden), from each set's brief.
+REPORT_ONLY = {"dev6": ((0.35, 0.45), "nl", True), "dev7": ((0.40, 0.50), None, False)}
 REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS["dev3"]
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
 LANGS = ("nl", "fr", "en")
@@ -54,7 +59,6 @@ PII = re.compile(
     r"|\b\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}\b"  # national register number
 )
 NONE_SHARE = (0.30, 0.50)
-DEV6_NONE_SHARE = (0.35, 0.45)  # the dev6 brief
 WORDS = (40, 160)  # dev6: words per line
 THEME_SHARE = (0.09, 0.40)
 
@@ -244,12 +248,16 @@ def print_coder2(title: str, coded: dict[str, dict]) -> None:
     print(f"Labels changed by adjudication (vs the writer's final): {changed}")
 
 
-def check_dev6_extra(rows: list[dict], passes: dict[str, dict]) -> None:
-    """dev6: 40-160 words a line, 35-45 % no theme, originals in nl, no literal theme name."""
+def check_dev6_extra(rows: list[dict], passes: dict[str, dict], name: str) -> None:
+    """Report-only sets: 40-160 words a line; dev6 35-45 % no theme, originals in nl, no
+    literal theme name; dev7 40-50 % no theme, originals 8 each in nl, fr and en."""
+    none_share, original, no_literal = REPORT_ONLY[name]
     for r in rows:
         n = len(r["text"].split())
         if not WORDS[0] <= n <= WORDS[1]:
             fail(f"{r['id']}: {n} words, outside {WORDS}")
+        if not no_literal:
+            continue
         low = r["text"].lower()
         for word in (
             "afhankelijk",
@@ -267,11 +275,14 @@ def check_dev6_extra(rows: list[dict], passes: dict[str, dict]) -> None:
             if word in low:
                 fail(f"{r['id']}: literal theme word {word!r}")
     none = sum(not p["final"] for p in passes.values()) / len(passes)
-    if not DEV6_NONE_SHARE[0] <= none <= DEV6_NONE_SHARE[1]:
-        fail(f"no-theme share {none:.0%} outside {DEV6_NONE_SHARE}")
+    if not none_share[0] <= none <= none_share[1]:
+        fail(f"no-theme share {none:.0%} outside {none_share}")
     with (HERE / f"{REPORT}_labels.tsv").open(encoding="utf-8", newline="") as f:
-        if any(r["original_language"] != "nl" for r in csv.DictReader(f, delimiter="\t")):
-            fail("every dev6 original is Dutch")
+        originals = Counter(r["original_language"] for r in csv.DictReader(f, delimiter="\t"))
+    if original is not None and set(originals) != {original}:
+        fail(f"every {name} original is {original}")
+    if original is None and set(originals.values()) != {GROUPS // 3}:
+        fail(f"{name} originals are a third in each language, not {dict(originals)}")
     words = [len(r["text"].split()) for r in rows]
     print(f"words per line: min {min(words)}, max {max(words)}, mean {sum(words) / len(words):.0f}")
 
@@ -290,7 +301,7 @@ def main() -> None:
     print(f"{REPORT}.jsonl: {len(report_rows)} lines, {GROUPS} groups, valid")
     print("original language: " + ", ".join(f"{k} {orig[k]}" for k in LANGS))
     if SPOKEN is None:
-        check_dev6_extra(report_rows, report_passes)
+        check_dev6_extra(report_rows, report_passes, name)
         print_counts(f"{REPORT}: final labels per line", report_rows)
         print_agreement(f"{REPORT}: pass 1 vs pass 2 per group", report_passes)
         report_coded = read_coder2(HERE / f"{REPORT}_coder2.tsv", "group", report_passes)
