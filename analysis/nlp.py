@@ -27,6 +27,7 @@ from typing import Any
 from analysis.errors import AnalysisError
 from analysis.language import LANGUAGES, detect_language
 from analysis.senses import _words
+from analysis.sentences import sentence_flags
 
 log = logging.getLogger(__name__)
 
@@ -302,10 +303,7 @@ def _from_doc(doc, text: str, lemmatiser: _Lemmatiser) -> PreparedText:
     if lemmatiser.trained:
         columns.append(LEMMA)
     rows = doc.to_array(columns).tolist() if len(doc) else []
-    if lemmatiser.sentences:
-        sentence_start = _sentence_starts(rows)
-    else:
-        sentence_start = [row[5] == 1 for row in rows]
+    sentence_start = sentence_flags(rows) if lemmatiser.sentences else [r[5] == 1 for r in rows]
     lemmas, starts, ends, stop, forms, sentence_starts = [], [], [], [], [], []
     new_sentence = True
     breaks: set[int] = set()  # words after punctuation or at a sentence start
@@ -344,40 +342,6 @@ def _from_doc(doc, text: str, lemmatiser: _Lemmatiser) -> PreparedText:
         sentence_starts=tuple(sentence_starts) or (0,),
         forms=tuple(forms),
     )
-
-
-def _sentence_starts(rows: list[list[int]]) -> list[bool]:
-    """Return per token whether it starts a sentence, by spaCy's `Sentencizer` rule.
-
-    The first token starts one, and so does the first token that is not punctuation
-    after a token that is one of the sentencizer's punctuation characters ("." "!" "?"
-    and their equivalents in other scripts). `rows` are `_from_doc`'s token array rows
-    (LOWER first, IS_PUNCT fourth; the characters have no case). Equal to the component
-    on every text of bench/data and the speed bench (tests/analysis/test_nlp.py).
-    """
-    punct_keys = _punct_keys()
-    guesses = [False] * len(rows)
-    if rows:
-        guesses[0] = True
-        seen_period = False
-        for i, row in enumerate(rows):
-            in_punct_chars = row[0] in punct_keys
-            if seen_period and not row[3] and not in_punct_chars:
-                guesses[i] = True
-                seen_period = False
-            elif in_punct_chars:
-                seen_period = True
-    return guesses
-
-
-@cache
-def _punct_keys() -> frozenset[int]:
-    """The string-store keys of the sentencizer's punctuation characters (same in every
-    vocabulary: a key is the string's hash)."""
-    from spacy.pipeline.sentencizer import Sentencizer
-    from spacy.strings import get_string_id
-
-    return frozenset(get_string_id(char) for char in Sentencizer.default_punct_chars)
 
 
 def prepare(text: str, language: str = "auto", *, nlp=None) -> PreparedText:

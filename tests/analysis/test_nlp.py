@@ -127,7 +127,7 @@ def test_sentence_starts_are_those_of_the_spacy_sentencizer(language):
     import spacy
     from spacy.attrs import IS_PUNCT, LOWER
 
-    from analysis.nlp import _sentence_starts
+    from analysis.sentences import sentence_flags
 
     reference = spacy.blank(language)
     reference.add_pipe("sentencizer")
@@ -137,7 +137,7 @@ def test_sentence_starts_are_those_of_the_spacy_sentencizer(language):
         expected = [bool(token.is_sent_start) for token in doc]
         # The layout of `_from_doc`'s rows: LOWER first, IS_PUNCT fourth.
         rows = [[lower, 0, 0, punct] for lower, punct in doc.to_array([LOWER, IS_PUNCT]).tolist()]
-        assert _sentence_starts(rows) == expected, text
+        assert sentence_flags(rows) == expected, text
     starts = prepare("Eerste zin. Tweede zin! Derde", language).sentence_starts
     assert starts == (0, 2, 4)
 
