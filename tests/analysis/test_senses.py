@@ -302,6 +302,18 @@ NOT_EVIDENCE = [
         {"forment"},
     ),
     (
+        "nl",
+        "Een groot deel van de klanten geeft hun pincode aan de buurman.",
+        "privacy",
+        {"deel"},
+    ),
+    (
+        "nl",
+        "De brief van de bank vraagt haar wachtwoord en haar pincode.",
+        "privacy",
+        {"brief"},
+    ),
+    (
         "fr",
         "Nous soumettons le dossier au CPAS : elle dépend entièrement de son fils.",
         "dependency",
