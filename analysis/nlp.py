@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from analysis.collector import collector_paused
 from analysis.errors import AnalysisError
 from analysis.language import LANGUAGES, detect_language
 from analysis.senses import _words
@@ -375,7 +376,7 @@ def prepare_many(
     for language in sorted(set(resolved)):
         indexes = [i for i, found in enumerate(resolved) if found == language]
         lemmatiser = _Lemmatiser(language, nlp) if nlp is not None else _lemmatiser(language)
-        with lemmatiser.lock:
+        with lemmatiser.lock, collector_paused():
             docs = lemmatiser.nlp.pipe((texts[i] for i in indexes), batch_size=BATCH_SIZE)
             for i, doc in zip(indexes, docs, strict=True):
                 results[i] = _from_doc(doc, texts[i], lemmatiser)

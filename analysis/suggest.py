@@ -33,15 +33,14 @@ solver, sorted ties, no dependence on set or hash order.
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.codebook import ThemeSpec
+from analysis.collector import collector_paused
 from analysis.errors import AnalysisError
 from analysis.lexicon import has_lexicon
 from analysis.nlp import PreparedText
@@ -217,7 +216,7 @@ class ThemeSuggester:
         if not hasattr(self, "learned_"):
             self.fit()
         prepared = prepare_items(items, language, report(progress, 0.0, 0.7))
-        with _collector_paused():
+        with collector_paused():
             return self._suggest_prepared(items, prepared, progress)
 
     def _suggest_prepared(
@@ -284,28 +283,6 @@ class ThemeSuggester:
         if progress is not None:
             progress(1.0)
         return results
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while suggestions are built.
-
-    Scoring a study allocates millions of small acyclic objects (matches, evidence,
-    tuples) next to the large heap of prepared passages, and every collection that
-    allocation triggers walks that heap: measured, a third of the time of suggesting
-    10,000 passages (BENCHMARKS.md, "Session 11"). Nothing built here forms a cycle,
-    so reference counting frees it all. The collector resumes at the end, also after an
-    error, if this call paused it (a thread that finds it paused leaves it to the one
-    that paused it).
-    """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _prior_for(codebook: Sequence[ThemeSpec]) -> tuple[PriorModel, list[tuple[int, int]]] | None:

@@ -335,8 +335,9 @@ def test_a_passage_prepared_once_is_read_afresh_by_another_codebook(zero_shot):
 
 
 def test_suggesting_leaves_the_cycle_collector_as_it_found_it(zero_shot, monkeypatch):
-    """Suggestions pause Python's cycle collector for speed; a server process that kept
-    it paused would grow without bound, so it resumes afterwards, even after an error."""
+    """Preparing and suggesting pause Python's cycle collector for speed; a server process
+    that kept it paused would grow without bound, so it resumes afterwards, even after an
+    error."""
     import gc
 
     assert gc.isenabled()
@@ -350,6 +351,8 @@ def test_suggesting_leaves_the_cycle_collector_as_it_found_it(zero_shot, monkeyp
     monkeypatch.setattr(zero_shot.zero_shot_, "matches", watched)
     zero_shot.suggest(PASSAGES[:2])
     assert seen and not any(seen) and gc.isenabled()
+    prepare_many(["Le guichet est fermé.", "The counter closed."])
+    assert gc.isenabled()
 
     def failing(prepared):
         raise RuntimeError("lexicon broke")
