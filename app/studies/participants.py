@@ -17,9 +17,7 @@ from app.models import (
     Consent,
     ConsentScope,
     KnownName,
-    Narrative,
     Participant,
-    Passage,
     PiiFinding,
     ValidationLink,
 )
@@ -34,8 +32,8 @@ from app.platform.forms import (
     pseudonym_key,
 )
 from app.platform.i18n import collation_key
+from app.studies.access import participant_record
 from app.studies.consents import current_consent, record_consent
-from app.studies.redaction import Redactor
 
 bp = Blueprint("participants", __name__, url_prefix="/studies/<int:study_id>/participants")
 
@@ -229,82 +227,6 @@ def edit(study_id: int, participant_id: int):
 
 
 # --- GDPR duties ----------------------------------------------------------
-
-
-def participant_record(participant: Participant) -> dict:
-    """Return everything the study holds about a participant (right of access).
-
-    Others' names that may not leave (erased, withdrew) are `[…]` (GDPR art. 15(4)).
-    """
-    passages = (
-        db.session.execute(
-            db.select(Passage)
-            .filter_by(participant_id=participant.id)
-            .order_by(Passage.group_session_id, Passage.phase, Passage.position)
-        )
-        .scalars()
-        .all()
-    )
-    narratives = (
-        db.session.execute(
-            db.select(Narrative).where(
-                (Narrative.proposer_id == participant.id)
-                | (Narrative.narrator_id == participant.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    scrub = Redactor.for_study(participant.study_id, publication=False, requester=participant)
-    return {
-        "study": scrub(participant.study.title),
-        "pseudonym": participant.pseudonym,
-        "attributes": {
-            k: scrub(v) if isinstance(v, str) else v for k, v in participant.attributes.items()
-        },
-        "consents": [
-            {
-                "scope": c.scope.value,
-                "granted": c.granted,
-                "date": c.given_on.isoformat(),
-                "note": scrub(c.note),
-            }
-            for c in participant.consents
-        ],
-        "passages": [_passage_record(p, scrub) for p in passages],
-        "narratives": [
-            {
-                "session": n.group_session.number,
-                "title": scrub(n.title),
-                "summary": scrub(n.summary),
-                "chosen": n.is_chosen,
-            }
-            for n in narratives
-        ],
-    }
-
-
-def _passage_record(passage: Passage, scrub: Redactor) -> dict:
-    """Return a passage of the requester, scrubbed, with codings whose offsets follow."""
-    edit = scrub.edit(passage.text)
-    codings = []
-    for coding in passage.codings:
-        start, end = edit.cover(coding.start_offset, coding.end_offset)
-        codings.append(
-            {
-                "theme": coding.theme.key,
-                "start": start,
-                "end": end,
-                "quote": edit.text[start:end],
-                "memo": scrub(coding.memo),
-            }
-        )
-    return {
-        "session": passage.group_session.number,
-        "phase": passage.phase,
-        "text": edit.text,
-        "codings": codings,
-    }
 
 
 def erase_participant(participant: Participant, *, user_id: int, real_names: list[str]) -> dict:

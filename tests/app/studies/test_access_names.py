@@ -10,7 +10,7 @@ coding offsets point at the same words in the scrubbed text.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -22,8 +22,19 @@ from app.models import (
     Narrative,
     Participant,
     Passage,
+    QuoteChoice,
+    QuoteDecision,
+    RoundStatement,
     SpeakerKind,
+    Statement,
+    StatementAnswer,
+    StatementKind,
+    StatementVersion,
+    Synthesis,
     Theme,
+    ValidationLink,
+    ValidationRound,
+    Verdict,
 )
 from app.platform.extensions import db
 from tests.conftest import login
@@ -145,3 +156,125 @@ def test_the_requesters_own_pseudonym_and_words_stay_when_they_withdrew(app, cli
     assert codings["name"]["quote"] == "Sanne"
     for coding in codings.values():
         assert passage["text"][coding["start"] : coding["end"]] == coding["quote"]
+
+
+PUT = "Karim en Sanne zagen de bank als de drempel."
+COMMENT = "Eerder Sanne dan ik, denk ik."
+REPHRASED = "De bank weigerde, zeg het zo."
+LOTTE_SAID = "Lotte-geheim-4417: ik ben het oneens."
+
+
+@pytest.fixture
+def answered(app, karim):
+    """A round of session 1: Karim and Sanne-Lotte answered a statement; Karim decided a quote."""
+    with app.app_context():
+        group_session = db.session.execute(db.select(GroupSession)).scalar_one()
+        people = {
+            p.pseudonym: p
+            for p in db.session.execute(
+                db.select(Participant).filter_by(study_id=karim["study"])
+            ).scalars()
+        }
+        passage = db.session.execute(
+            db.select(Passage).filter_by(participant_id=karim["karim"])
+        ).scalar_one()
+        synthesis = Synthesis(study_id=karim["study"], group_session=group_session)
+        statement = Statement(synthesis=synthesis, kind=StatementKind.INTERPRETATION)
+        old = StatementVersion(statement=statement, number=1, text="Een eerdere tekst.")
+        put = StatementVersion(statement=statement, number=2, text=PUT)
+        validation_round = ValidationRound(
+            study_id=karim["study"],
+            synthesis=synthesis,
+            title="Ronde 1",
+            expires_at=datetime(2026, 5, 1, 12, 0),
+        )
+        validation_round.items.append(RoundStatement(statement=statement, version=put))
+        links = {
+            name: ValidationLink(
+                round=validation_round,
+                participant=people[name],
+                nonce=f"nonce-of-{name.lower()}-8f3a1c",
+                last_seen_at=datetime(2026, 4, 2, 9, 30) if name == "Karim" else None,
+            )
+            for name in ("Karim", "Sanne-Lotte")
+        }
+        db.session.add_all([synthesis, statement, old, put, validation_round, *links.values()])
+        db.session.flush()
+        for name, verdict, comment in (
+            ("Karim", Verdict.NUANCE, COMMENT),
+            ("Sanne-Lotte", Verdict.DISAGREE, LOTTE_SAID),
+        ):
+            db.session.add(
+                StatementAnswer(
+                    link=links[name],
+                    statement=statement,
+                    version_id=put.id,
+                    verdict=verdict,
+                    comment=comment,
+                )
+            )
+        db.session.add(
+            QuoteDecision(
+                link=links["Karim"],
+                passage=passage,
+                choice=QuoteChoice.REPHRASE,
+                rephrasing=REPHRASED,
+            )
+        )
+        db.session.commit()
+        from app.synthesis.links import link_token
+
+        secrets = [link.nonce for link in links.values()] + [
+            link_token(link) for link in links.values()
+        ]
+    return karim | {"secrets": secrets}
+
+
+def test_the_download_holds_the_participants_validation_answers_and_quote_decisions(
+    app, client, answered
+):
+    """Karim's round: the statement as put to him, his answer, comment, decision, link dates."""
+    (entry,) = _download(client, answered)["validation"]
+    assert entry["round"]["title"] == "Ronde 1" and entry["round"]["session"] == 1
+    assert entry["round"]["expires"].startswith("2026-05-01")
+    assert entry["link"]["issued"] and entry["link"]["revoked"] is None
+    assert entry["link"]["last_used"].startswith("2026-04-02T09:30")
+    (answer,) = entry["answers"]
+    assert answer["statement"] == PUT and answer["answer"] == "nuance"
+    assert answer["comment"] == COMMENT
+    (decision,) = entry["quote_decisions"]
+    assert decision["quote"] == SAID.replace("Marc", MARKER)  # Marc was erased
+    assert decision["decision"] == "rephrase"
+    assert decision["rephrasing"] == REPHRASED
+
+
+def test_another_participants_validation_answers_are_not_in_the_download(app, client, answered):
+    """Sanne-Lotte answered the same round: her verdict and comment are not in Karim's file."""
+    response = client.get(
+        f"/studies/{answered['study']}/participants/{answered['karim']}/export.json"
+    )
+    assert "Lotte-geheim-4417" not in response.text and "disagree" not in response.text
+
+
+def test_a_withdrawn_participants_pseudonym_is_scrubbed_from_validation_answers(
+    app, client, answered
+):
+    """Sanne withdrew: her name is `[…]` in the statement and Karim's comment; his stays."""
+    _withdraw(app, answered["sanne"])
+    (entry,) = _download(client, answered)["validation"]
+    (answer,) = entry["answers"]
+    assert answer["statement"] == "Karim en […] zagen de bank als de drempel."
+    assert answer["comment"] == "Eerder […] dan ik, denk ik."
+    assert entry["quote_decisions"][0]["quote"] == SAID.replace("Sanne", MARKER, 1).replace(
+        "Marc", MARKER
+    )
+
+
+def test_no_link_token_or_nonce_is_in_the_download(app, client, answered):
+    """The raw download holds no link's nonce or signed token, Karim's or anyone's."""
+    body = client.get(
+        f"/studies/{answered['study']}/participants/{answered['karim']}/export.json"
+    ).text
+    for secret in answered["secrets"]:
+        assert secret not in body
+    assert "nonce" not in body and "token" not in body
