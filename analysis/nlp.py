@@ -112,7 +112,7 @@ class _Lemmatiser:
         self.language = language
         self.nlp = nlp
         self.trained = trained  # use the pipeline's own lemmas instead of simplemma
-        self.sentences = sentences  # find sentence starts here (`_sentence_starts`)
+        self.sentences = sentences  # sentence starts by `analysis.sentences.sentence_flags`
         self.stop_words = nlp.Defaults.stop_words
         self.entries: dict[int, tuple[str, bool, bool, str]] = {}
         self.lock = threading.Lock()

@@ -336,9 +336,7 @@ class TermIndex:
         self._pair_entries[key] = candidates
         return candidates
 
-    def _entry(
-        self, lemma: str, form: str
-    ) -> tuple[tuple[int, ...], dict[str, list[int]] | None, dict[str, list[int]] | None]:
+    def _entry(self, lemma: str, form: str) -> tuple:
         """Return (terms this word starts, the words that can follow it in a phrase, the
         phrase tables by its lemma and by its form)."""
         seconds = self._by_pair.get(lemma)
