@@ -13,6 +13,8 @@ import numpy as np
 from analysis.errors import AnalysisError
 from analysis.features import identity, lemma_ngrams
 from analysis.nlp import PreparedText, prepare_many
+from analysis.prior import features
+from analysis.spoken import fluent_words
 
 Progress = Callable[[float], None]
 EXAMPLE_TEXT = str | PreparedText
@@ -71,6 +73,18 @@ def threads_for(rows: int):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1)
+
+
+def _ngrams(prepared: PreparedText) -> list[str]:
+    """Return `lemma_ngrams(prepared)`, from the prior's kept spans where they are the same.
+
+    Over a passage without fillers or repeats the prior's features (`analysis.prior`) are
+    exactly these, already computed for the prior's probabilities; reading them back
+    spares building every bigram string again.
+    """
+    if len(fluent_words(prepared)) == len(prepared):
+        return features(prepared)
+    return lemma_ngrams(prepared)
 
 
 def _zero_shot_columns(points: np.ndarray):
@@ -142,7 +156,7 @@ class LearnedThemes:
         if not prepared:
             return self
         self.vectorizer_ = TfidfVectorizer(analyzer=identity, sublinear_tf=True, dtype=np.float32)
-        matrix = self.vectorizer_.fit_transform([lemma_ngrams(p) for p in prepared])
+        matrix = self.vectorizer_.fit_transform([_ngrams(p) for p in prepared])
         self.example_matrix_ = matrix.T.tocsr()
         features = _with_zero_shot(matrix, points)
         with threads_for(len(prepared)):
@@ -181,7 +195,7 @@ class LearnedThemes:
         similar: list[dict[str, list[tuple[Hashable, float]]]] = [{} for _ in prepared]
         if self.vectorizer_ is None or not prepared:
             return scores, similar
-        matrix = self.vectorizer_.transform([lemma_ngrams(p) for p in prepared])
+        matrix = self.vectorizer_.transform([_ngrams(p) for p in prepared])
         features = _with_zero_shot(matrix, points)
         with threads_for(len(prepared)):
             for column, key in enumerate(self.keys):

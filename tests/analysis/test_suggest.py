@@ -383,3 +383,19 @@ def test_a_theme_learned_around_the_prior_cannot_be_read_without_it(dev_rows, de
     points = np.ones((len(prepared), len(KEYS)))
     with pytest.raises(ValueError, match="same offsets as fit"):
         suggester.learned_.predict(prepared, points, points * 0.5)
+
+
+def test_the_learned_regime_reads_the_same_ngrams_from_the_prior(dev_rows, dev_prepared):
+    """The learned regime takes a fluent passage's n-grams from the prior's kept spans
+    (a speed-up): they must be exactly the n-grams it was designed on, for every passage,
+    and a turn with fillers keeps its own."""
+    from analysis.features import lemma_ngrams
+    from analysis.scoring import _ngrams
+    from analysis.spoken import fluent_words
+
+    spoken = prepare_many(["Euh, ja, ik, ik weet het niet, weet je, de bank heeft gesloten."])
+    passages = [*dev_prepared, *spoken]
+    assert len(fluent_words(spoken[0])) < len(spoken[0])
+    assert sum(len(fluent_words(p)) == len(p) for p in passages) > 100
+    for passage in passages:
+        assert _ngrams(passage) == lemma_ngrams(passage), passage.text
