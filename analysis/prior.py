@@ -9,13 +9,13 @@ bigrams (`analysis.features.lemma_ngrams`), trained on the labelled dev sets of
 theme's words are learned in the three languages) by `bench/train_prior.py`, and
 shipped as `prior_model.json` (no download, no network).
 
-It can only RAISE a theme's score, never lower it: where the model is surer than the
-lexicon, the score moves `WEIGHT` of the way up to the model's probability. Measured
-leave-one-set-out on the eleven dev sets (`bench/analysis_prior.py`; BENCHMARKS.md,
-"Session 9"), a model that could also lower scores cut false positives on report
-prose but dropped true single-term suggestions of short spoken passages (themes_dev
-−0.08), so it failed the rule that no register may lose; raising alone gains on most
-sets and loses at most 0.016 on any.
+Where the model is surer than the lexicon, the score moves `WEIGHT` of the way up to
+the model's probability (`raise_points`). Measured leave-one-set-out on the eleven dev
+sets (`bench/analysis_prior.py`; BENCHMARKS.md, "Session 9"), a model that could also
+lower scores at any length cut false positives on report prose but dropped true
+single-term suggestions of short spoken passages (themes_dev −0.08). So it lowers only
+long passages (`lower_points`: over `LOWER_FROM` words, at most `LOWER` of the way),
+where report prose names the field's words without a theme's angle (session 12).
 
 It applies only to the themes it was trained on, and only while their key is the
 default one (the lexicon's rule: `analysis.lexicon.has_lexicon`); a study's own
@@ -50,6 +50,12 @@ C = 10.0
 MIN_DF = 2
 EVIDENCE_TOP = 3  # words of the model listed as evidence per theme
 EVIDENCE_MIN = 0.15  # a word's share of the logit before it explains anything
+# The model may lower a long passage's score (`lower_points`). Chosen in session 10 from
+# 0.5 / 60 and 0.3 / 80 (the one that lost least on any set) and read once on a report
+# set by another writer that the model never saw (BENCHMARKS.md, "Session 12").
+LOWER = 0.3  # share of the way down towards the model, in full from LOWER_FROM + LOWER_SPAN
+LOWER_FROM = 80  # words (`passage_length`): a passage this long or shorter is never lowered
+LOWER_SPAN = 40
 
 
 def ngram_spans(prepared: PreparedText) -> list[tuple[str, int, int, int, int]]:
@@ -211,6 +217,27 @@ def raise_points(
     share = weight * np.minimum(1.0, np.asarray(words, dtype=np.float64) / FULL_WORDS)
     gain = np.where(probabilities >= 0.5, np.maximum(probabilities - lexicon, 0.0), 0.0)
     score = lexicon + share * gain
+    return -SUGGEST_AT * np.log2(np.maximum(1.0 - score, 1e-12))
+
+
+def lower_points(points: np.ndarray, probabilities: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """Lower a long passage's points towards the model where the model says no; return points.
+
+    Report prose names the field's words (digitalisation, counters, platforms, social
+    workers) without taking a theme's angle, and over a long passage those words add up
+    to the lexicon's cut; the word model, which reads the whole passage, says no. Where
+    its probability is under 0.5 and under the lexicon's score, the score moves down
+    towards it: nothing for a passage of `LOWER_FROM` words or fewer, growing to
+    `LOWER` of the way at `LOWER_FROM + LOWER_SPAN`. Short passages and spoken turns
+    keep every lexicon score: there a single strong term is usually right, and every
+    pull-down measured over all lengths took such themes away (BENCHMARKS.md,
+    "Session 9"). Disjoint from `raise_points` (probability at least 0.5).
+    """
+    lexicon = 1.0 - np.power(2.0, -points / SUGGEST_AT)
+    length = np.asarray(words, dtype=np.float64)
+    share = LOWER * np.clip((length - LOWER_FROM) / LOWER_SPAN, 0.0, 1.0)
+    loss = np.where(probabilities < 0.5, np.maximum(lexicon - probabilities, 0.0), 0.0)
+    score = lexicon - share * loss
     return -SUGGEST_AT * np.log2(np.maximum(1.0 - score, 1e-12))
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,7 +45,7 @@ from analysis.collector import collector_paused
 from analysis.errors import AnalysisError
 from analysis.lexicon import has_lexicon
 from analysis.nlp import PreparedText
-from analysis.prior import PriorModel, raise_points, shipped
+from analysis.prior import PriorModel, lower_points, raise_points, shipped
 from analysis.scoring import (
     LearnedThemes,
     Progress,
@@ -127,6 +128,20 @@ class Example:
     rejected: frozenset[str] = frozenset()
 
 
+class _Points(NamedTuple):
+    """Suggestion points of passages × themes, and what the shipped prior did to them.
+
+    `points`: the lexicon's, raised and lowered by the prior; `raised`: where the raise
+    crossed the cut (the prior's words then explain the suggestion); `offsets`: the
+    prior's logits, NaN for a theme without it (where the learned regime starts from,
+    `LearnedThemes.fit`).
+    """
+
+    points: np.ndarray
+    raised: np.ndarray
+    offsets: np.ndarray
+
+
 class ThemeSuggester:
     """Suggest themes of a codebook for passages, learning from coded examples."""
 
@@ -160,7 +175,8 @@ class ThemeSuggester:
             report(progress, 0.0, 0.6),
         )
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        scaled, _, offsets = self._points(matches, prepared)
+        found = self._points(matches, prepared)
+        scaled, offsets = found.points, found.offsets
         self.scales_ = calibrate(scaled, self.examples, self.keys, SUGGEST_AT)
         scaled = scaled * self.scales_
         self.learned_ = LearnedThemes(self.keys).fit(prepared, scaled, self.examples, offsets)
@@ -171,16 +187,13 @@ class ThemeSuggester:
             progress(1.0)
         return self
 
-    def _points(self, matches, prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the suggestion points (passages × themes), where the prior made them,
-        and the prior's logits (NaN for a theme without the prior).
-
-        "Made": the prior lifted the lexicon's points across the cut (SUGGEST_AT); its
-        words then explain the suggestion, the lexicon's terms explain the others. The
-        logits are where the learned regime starts from (`LearnedThemes.fit`).
+    def _points(self, matches, prepared) -> _Points:
+        """Return the passages' suggestion points and what the shipped prior did to them.
 
         Points: `ZeroShot.suggestion_points`, raised by the shipped prior
-        (`analysis.prior`) for the default themes.
+        (`analysis.prior.raise_points`) for the default themes and lowered by it in long
+        passages (`lower_points`); the zero-shot score, the calibration and the learned
+        regime's features all read the same points.
         """
         keys = self.keys
         words = np.array([passage_length(passage) for passage in prepared])
@@ -197,13 +210,14 @@ class ThemeSuggester:
             probabilities = model.probabilities(prepared)
             for column, model_column in pairs:
                 lexicon = points[:, column].copy()
-                points[:, column] = raise_points(
-                    lexicon, probabilities[:, model_column], words, model.weight
+                likely = probabilities[:, model_column]
+                points[:, column] = lower_points(
+                    raise_points(lexicon, likely, words, model.weight), likely, words
                 )
                 raised[:, column] = (points[:, column] >= SUGGEST_AT) & (lexicon < SUGGEST_AT)
-                likely = np.clip(probabilities[:, model_column], 1e-9, 1 - 1e-9)
+                likely = np.clip(likely, 1e-9, 1 - 1e-9)
                 offsets[:, column] = np.log(likely / (1 - likely))
-        return points, raised, offsets
+        return _Points(points, raised, offsets)
 
     def suggest(
         self,
@@ -226,9 +240,10 @@ class ThemeSuggester:
         progress: Callable[[float], None] | None,
     ) -> list[PassageSuggestions]:
         matches = [self.zero_shot_.matches(p) for p in prepared]
-        scaled, raised, offsets = self._points(matches, prepared)
-        scaled = scaled * self.scales_
+        found = self._points(matches, prepared)
+        scaled = found.points * self.scales_
         prior = score_from_points(scaled)
+        raised, offsets = found.raised, found.offsets
         # "similar" evidence explains a suggestion: only suggested themes get it.
         scores, similar = self.learned_.predict(prepared, scaled, prior, self.threshold, offsets)
         results = []
