@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
+import time
 import zipfile
 from contextlib import contextmanager
 
@@ -196,6 +198,34 @@ def login(client, email: str, password: str = PASSWORD):
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.data
     return response
+
+
+def while_held(app, first, then, *, hold: float = 0.5):
+    """Run `first()` and keep its transaction open while `then()` starts in another thread.
+
+    `first` has done its reads and writes (flushed, locks held, nothing committed) when
+    `then` starts; it commits `hold` seconds later, so a `then` that waits for a lock
+    `first` holds runs after that commit, and one that does not runs on what was committed
+    before `first`. Returns what `then()` returned, or the exception it raised.
+    """
+    outcome = {}
+
+    def other():
+        try:
+            outcome["value"] = then()
+        except Exception as error:  # noqa: BLE001 (the failure is what the test checks)
+            outcome["value"] = error
+
+    with app.app_context():
+        first()
+        db.session.flush()
+        waiting = threading.Thread(target=other)
+        waiting.start()
+        time.sleep(hold)  # let it reach the lock (had it not, it simply runs after `first`)
+        db.session.commit()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and "value" in outcome
+    return outcome["value"]
 
 
 def answers_revision(client, url: str) -> dict[str, str]:

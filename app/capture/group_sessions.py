@@ -26,8 +26,9 @@ from app.models import (
     GroupSession,
     Narrative,
     SessionStatus,
+    Study,
 )
-from app.platform.edits import StaleEdit, claim_version, differences
+from app.platform.edits import StaleEdit, claim_version, differences, lock_parent
 from app.platform.extensions import db
 from app.platform.forms import (
     ValidationError,
@@ -99,6 +100,9 @@ def save_group_session(
 
     With `members`, the group becomes these participants (seats of those kept stay).
     """
+    # Numbers are unique in a study: with the study's lock, of two saves of one number
+    # the second sees the first and gets this message, not the database's refusal (a 500).
+    lock_parent(Study, study_id)
     clash = db.session.execute(
         db.select(GroupSession.id).filter_by(study_id=study_id, number=fields["number"])
     ).scalar_one_or_none()

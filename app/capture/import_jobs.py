@@ -36,10 +36,10 @@ from app.capture.formats import speakers
 from app.capture.formats.markdown import speaker_key
 from app.capture.passages import Speaker, parse_speaker
 from app.capture.transcripts import (
+    allocate_session_number,
     fold_text_turns,
     known_speakers,
     new_session,
-    next_session_number,
     read_files,
     record_import,
     store_turns,
@@ -168,7 +168,7 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
     ]
     for each in set(languages):  # load the detectors now, not while holding the write lock
         detect("", language=each, nlp=ner_pipeline(each))
-    number = next_session_number(study.id)
+    number = allocate_session_number(study.id)
     sessions = []
     for (_name, turns), each in zip(files, languages, strict=True):
         sessions.append(new_session(study, number, turns, mapped, language=each).id)

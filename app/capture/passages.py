@@ -19,6 +19,7 @@ from analysis import normalise_text
 from analysis.anchoring import reanchor
 from app.accounts.audit import record
 from app.models import Coding, GroupSession, Participant, Passage, PassageRevision, SpeakerKind
+from app.platform.edits import lock_parent
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id
 from app.privacy.scan import scan_passages
@@ -130,6 +131,9 @@ def add_passage(
     client_key: str | None = None,
 ) -> tuple[Passage, bool]:
     """Append a passage to a phase; with a known client key, return the stored one instead."""
+    # The session's lock first: two saves of the same client key, or two passages added
+    # to one phase at once, must not both read "not stored yet" or the same last position.
+    lock_parent(GroupSession, group_session.id)
     if client_key:
         existing = db.session.execute(
             db.select(Passage).filter_by(group_session_id=group_session.id, client_key=client_key)
@@ -182,6 +186,8 @@ def edit_passage(
         raise EditConflict(passage, new_text)
     if not 1 <= phase <= 11:
         raise ValidationError(_l("Choose a phase from 1 to 11."), "phase")
+    if phase != passage.phase:  # a new last place in that phase: taken under the lock
+        lock_parent(GroupSession, passage.group_session_id)  # before anything is written
     if new_text != passage.text:
         _reanchor_codings(passage, new_text, codings_choice)
     _keep_revision(passage, user_id)
@@ -227,6 +233,9 @@ def _phase_passages(passage: Passage, *, lock: bool = False) -> list[Passage]:
     )
     if not lock:
         return list(db.session.execute(query).scalars())
+    # The session's lock, which adding a passage takes too: its rows alone would not stop
+    # an add reading the last position while this renumbers (an empty phase has no row).
+    lock_parent(GroupSession, passage.group_session_id)
     # PostgreSQL: rows locked and read again as committed (SQLite: BEGIN IMMEDIATE). Having
     # waited for another transaction's lock, PostgreSQL returns the rows as it committed them
     # but in the order it sorted them before waiting: sort them again here.

@@ -15,6 +15,7 @@ from app.capture.formats import Turn, keep_as_text, parse_markdown, parse_transc
 from app.capture.formats.markdown import speaker_key
 from app.capture.passages import Speaker, parse_speaker
 from app.models import GroupSession, Participant, Passage, SessionStatus, SpeakerKind, Study
+from app.platform.edits import lock_parent
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, pseudonym_key
 from app.privacy.scan import scan_passages
@@ -214,8 +215,13 @@ def store_turns(
     return passages
 
 
-def next_session_number(study_id: int) -> int:
-    """Return the number a new session of the study gets (after the last one)."""
+def allocate_session_number(study_id: int) -> int:
+    """Take the study's lock and return the number a new session gets (after the last one).
+
+    The lock, held until commit, makes a session saved meanwhile from the form (or another
+    import) wait for these numbers, or it would collide with one of them (a 500).
+    """
+    lock_parent(Study, study_id)
     last = db.session.scalar(
         db.select(func.coalesce(func.max(GroupSession.number), 0)).filter_by(study_id=study_id)
     )
@@ -258,7 +264,7 @@ def import_sessions(
     `# Title` becomes the session title. `language` None means: detect it from each
     file's text. Names mapped to None are kept as text of the turn before them.
     """
-    number = next_session_number(study.id)
+    number = allocate_session_number(study.id)
     created = []
     for filename, turns in fold_text_turns(files, speakers_by_name):
         group_session = new_session(study, number, turns, speakers_by_name, language=language)

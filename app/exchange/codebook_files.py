@@ -31,6 +31,7 @@ from app.exchange.codebook_qdc import (
     tree_order,
 )
 from app.models import Study, Theme
+from app.platform.edits import lock_parent
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
 from app.studies.codebook import LANGS, bp, codebook_page, theme_tree
@@ -81,6 +82,10 @@ def apply_entries(
     terms of a language). Nesting comes second, so a file may re-nest themes in any order.
     """
     entries = [_normalised(entry) for entry in entries]
+    # Matched and numbered under the study's lock (as `add_theme`), on the themes as
+    # committed now: a theme added meanwhile is matched, and the new ones come after it.
+    lock_parent(Study, study.id)
+    db.session.expire(study, ["themes"])
     targets = _match(study, tree_order(entries), source)
     added = updated = 0
     next_position = max((t.position for t in study.themes), default=-1) + 1

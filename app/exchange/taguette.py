@@ -37,6 +37,7 @@ from app.exchange.codebook_csv import TAGUETTE_NAMESPACE
 from app.exchange.codebook_qdc import DEFAULT_COLOUR, MAX_LABEL
 from app.models import Coding, CodingOrigin, GroupSession, Passage, Study, Theme
 from app.platform.config import LANGUAGES
+from app.platform.edits import lock_parent
 from app.platform.extensions import db
 from app.platform.files import ZIP_DAMAGE
 from app.platform.forms import ValidationError
@@ -184,6 +185,8 @@ def import_highlights(
 ) -> HighlightsResult:
     """Code the study's passages as a Taguette highlights file says; all rows or none."""
     rows = read_rows(data, filename)
+    if store:  # new themes go after the last one: numbered under the study's lock
+        lock_parent(Study, study.id)
     sessions = list(
         db.session.execute(
             db.select(GroupSession)

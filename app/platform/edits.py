@@ -4,6 +4,10 @@ A record that people edit through a form carries a `version` column. The form
 sends the version it was drawn from; the save locks the row, compares, and either
 raises `StaleEdit` (the view answers 409 with both states) or raises the version.
 Without the check, the later of two saves would silently overwrite the earlier.
+
+Numbers given as "the highest so far + 1" (a passage's place in its phase, a session's
+number, a theme's place) are allocated under the lock of the row they are counted under
+(`lock_parent`), or two requests would read the same highest number.
 """
 
 from __future__ import annotations
@@ -65,3 +69,17 @@ def claim_version(
         if found:
             raise StaleEdit(record, found)
     setattr(record, attribute, current + 1)
+
+
+def lock_parent(model, row_id: int) -> None:
+    """Hold a parent row's lock until commit, so numbers counted under it go one at a time.
+
+    Take it before reading anything the allocation depends on (the highest number, a
+    duplicate check). PostgreSQL: `FOR NO KEY UPDATE`, which another allocator waits for
+    (and reads, once it has the lock, what the first one committed: each statement at READ
+    COMMITTED sees the latest commits), while inserts of children, whose foreign key takes
+    only KEY SHARE on the parent, go on. SQLite writers are serialised by BEGIN IMMEDIATE.
+    """
+    db.session.execute(
+        db.select(model.id).where(model.id == row_id).with_for_update(key_share=True)
+    )

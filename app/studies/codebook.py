@@ -18,8 +18,8 @@ from sqlalchemy import func
 
 from app.accounts.audit import record
 from app.accounts.policy import allowed, in_study, study_action
-from app.models import Coding, Theme
-from app.platform.edits import StaleEdit, claim_version, differences
+from app.models import Coding, Study, Theme
+from app.platform.edits import StaleEdit, claim_version, differences, lock_parent
 from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_long_text, clean_text
 from app.studies.default_codebook import LANGS, seed_default_codebook  # noqa: F401  (others import these from here)
@@ -97,6 +97,9 @@ def theme_by_id(study_id: int, theme_id: int) -> Theme | None:
 
 def add_theme(study_id: int, key: str, fields: dict, parent_id=None, *, user_id: int) -> Theme:
     """Add a theme at the end of the codebook (or under a parent)."""
+    # The study's lock: two themes added at once get distinct places (the codebook is
+    # ordered by place alone) and the second of one key gets the message, not a 500.
+    lock_parent(Study, study_id)
     position = db.session.scalar(
         db.select(func.coalesce(func.max(Theme.position), -1) + 1).filter_by(study_id=study_id)
     )
