@@ -58,6 +58,8 @@ CHECKED = (
     "report_dev5.jsonl",
     "spoken_dev6.jsonl",
     "report_dev6.jsonl",
+    "report_dev7.jsonl",
+    "report_dev8.jsonl",
 )
 LANGS = ("nl", "fr", "en", "all")
 
