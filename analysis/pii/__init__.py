@@ -20,6 +20,7 @@ from analysis.pii.identifiers import (
     national_number_kind,
 )
 from analysis.pii.lexicon import LANGUAGES, guess_language
+from analysis.pii.names import is_ordinary_word
 from analysis.pii.persons import find_persons, name_span
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "find_persons",
     "find_phones",
     "guess_language",
+    "is_ordinary_word",
     "is_valid_iban",
     "name_span",
     "national_number_kind",

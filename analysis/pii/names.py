@@ -82,3 +82,22 @@ def looks_like_a_word(word: str) -> bool:
     if is_dictionary_word(lowered):
         return True
     return any(is_dictionary_word(lowered[i:]) for i in range(1, len(lowered) - 4))
+
+
+@functools.lru_cache(maxsize=4096)
+def is_ordinary_word(word: str) -> bool:
+    """Return whether the lower-case form of `word` is an ordinary Dutch, French or English word.
+
+    Stricter than `is_dictionary_word`: simplemma also knows many given names ("sarah",
+    "sophie", "tom"), but gives them a capitalised lemma ("Sarah"); an ordinary word has a
+    lower-case one ("rose", "marc", "pierre", "will", "roos"; "marie" as a form of "marier").
+    """
+    import simplemma
+
+    lowered = fold(word)
+    for language in ("nl", "fr", "en"):
+        if simplemma.is_known(lowered, lang=language):
+            lemma = simplemma.lemmatize(lowered, lang=language)
+            if lemma == lemma.lower():
+                return True
+    return False

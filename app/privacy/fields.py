@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, true
 
+from analysis.pii import is_ordinary_word
 from app.models import (
     Coding,
     Consent,
@@ -272,20 +273,52 @@ def _part(word: str) -> str:
     return "".join("['’]" if char in "'’" else re.escape(char) for char in word)
 
 
+def is_ordinary_name(name: str) -> bool:
+    """Return whether a name, every part of it, is also an ordinary nl/fr/en word in lower case.
+
+    "Rose", "Marc", "Pierre", "Will", "Roos" (and "De Rose", each part a word) are; "Sanne",
+    "Sarah" and "Rose Janssens" are not (`analysis.pii.is_ordinary_word`).
+    """
+    parts = name.split()
+    return bool(parts) and all(map(is_ordinary_word, parts))
+
+
+def _capitalised(part: str) -> str | None:
+    """Return a pattern of `part` with a capital initial, the rest in any case ("Rose", "ROSE")."""
+    first = part[0]
+    if len(first.upper()) != 1 or first.upper() == first.lower():
+        return None  # nothing to tell a name by
+    return re.escape(first.upper()) + (f"(?i:{_part(part[1:])})" if part[1:] else "")
+
+
+def _alternative(name: str, ignore_case: bool) -> str:
+    """Return the pattern of one name: as typed, in any case, or as a name if it is a word."""
+    if not ignore_case:
+        return r"\s+".join(map(_part, name.split()))
+    parts = [f"(?i:{_part(part)})" for part in name.split()]
+    forms = []
+    if is_ordinary_name(name):  # "the rent rose" keeps its word: a capital marks the name
+        for i, part in enumerate(name.split()):
+            if (capital := _capitalised(part)) is not None:
+                forms.append(r"\s+".join([*parts[:i], capital, *parts[i + 1 :]]))
+    return "|".join(forms) if forms else r"\s+".join(parts)
+
+
 def name_pattern(words: Iterable[str], *, ignore_case: bool = False) -> re.Pattern | None:
     """Return a pattern matching any of the words as a whole name, longest first, or None.
 
     A name is whole when no letter, digit or hyphenated part touches it: "Ann" matches in
     "d'Ann", "Ann's" and "(Ann)", never inside "Annick" or "Ann-Marie", while "Ann-Marie"
-    matches whole. `ignore_case` folds case (Unicode-aware); accents count as typed.
+    matches whole. Accents count as typed. `ignore_case` folds case (Unicode-aware), except
+    for a name that is also an ordinary word (`is_ordinary_name`): "Rose" then matches
+    "Rose" and "ROSE" (of a name of several parts, any part with a capital initial) but not
+    "the rent rose", so erasing or scrubbing a name never destroys a word; "sanne" still
+    names Sanne. The pattern carries its own case flags: it can be embedded in another.
     """
     wanted = sorted({" ".join(w.split()) for w in words if w.strip()}, key=lambda w: (-len(w), w))
     if not wanted:
         return None
     # Any run of spaces or a line break between the parts of a name still matches, and a
     # straight apostrophe matches a typographic one ("O'Brien", "O’Brien").
-    alternatives = "|".join(r"\s+".join(map(_part, word.split())) for word in wanted)
-    return re.compile(
-        rf"(?<!\w)(?<!\w-)(?:{alternatives})(?!\w)(?!-\w)",
-        re.IGNORECASE if ignore_case else 0,
-    )
+    alternatives = "|".join(_alternative(word, ignore_case) for word in wanted)
+    return re.compile(rf"(?<!\w)(?<!\w-)(?:{alternatives})(?!\w)(?!-\w)")

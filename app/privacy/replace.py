@@ -19,6 +19,7 @@ from app.accounts.audit import record, record_event
 from app.models import (
     Coding,
     Passage,
+    PassageRevision,
     PiiFinding,
     QuoteDecision,
     Statement,
@@ -28,7 +29,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
-from app.privacy.fields import SOURCES, WHOLE_STUDY, name_pattern
+from app.privacy.fields import SOURCES, WHOLE_STUDY, is_ordinary_name, name_pattern
 from app.privacy.scan import rescan
 
 
@@ -142,12 +143,38 @@ def replace_names_in_study(study_id: int, names: list[str], replacement: str) ->
     """Replace whole names, in any case, in every stored text of a study; count passages.
 
     Names are matched longest first, so "Ann Dupont" goes whole before "Ann" is looked for.
+    A name that is also an ordinary word goes only with a capital initial ("Rose", "ROSE";
+    `fields.name_pattern`): "the rent rose" is a record, not a name, and stays.
     """
     pattern = name_pattern(names, ignore_case=True)
     if pattern is None:
         return 0
     changed = replace_in_fields(study_id, pattern, replacement)
     return sum(isinstance(row, Passage) for row in changed)
+
+
+def words_left(study_id: int, names: list[str]) -> int:
+    """Count the occurrences of names left as ordinary words in a study's current texts.
+
+    After `replace_names_in_study` these are the lower-case "rose" of a "Rose": words to the
+    rule, but a name if a transcript was typed without capitals, so the facilitator is told.
+    A passage counts its current text, not its revisions again; statements count each version.
+    """
+    pattern = name_pattern([name for name in names if name.strip() and is_ordinary_name(name)])
+    if pattern is None:
+        return 0
+    pattern = re.compile(pattern.pattern, re.IGNORECASE)  # as typed, now in any case
+    count = 0
+    for source in SOURCES:
+        if source.model is PassageRevision:
+            continue
+        for row in db.session.execute(source.select(study_id)).scalars():
+            values = [getattr(row, name) for name in source.fields]
+            for name in source.json_fields:
+                value = getattr(row, name) or []
+                values += value.values() if isinstance(value, dict) else value
+            count += sum(len(pattern.findall(v)) for v in values if isinstance(v, str))
+    return count
 
 
 def _rewrite(passage: Passage, new_text: str, pattern: re.Pattern, old: str, size: int) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -233,17 +234,20 @@ def erase_participant(participant: Participant, *, user_id: int, real_names: lis
     """Erase a participant's personal data, keeping the transcript's structure.
 
     The pseudonym (and each real name given) becomes a neutral label, whatever its case,
-    in every stored text of the study and its history (privacy/fields.py); attributes and
+    in every stored text of the study and its history (privacy/fields.py), except that a
+    name that is also an ordinary word ("Rose") goes only with a capital initial, so "the
+    rent rose" stays, counted as `words_left` for the facilitator to check; attributes and
     consent records are deleted, the given real names leave the private name list, their
     validation links stop working, and an audit tombstone records the counts.
     """
     from app.privacy.fields import name_pattern
-    from app.privacy.replace import replace_names_in_study
+    from app.privacy.replace import replace_names_in_study, words_left
 
     label = f"erased-{participant.id}"
     given = [" ".join(name.split()) for name in real_names]
     # Every stored text field (privacy/fields.py), any case, longest name first.
     mentions = replace_names_in_study(participant.study_id, [participant.pseudonym, *given], label)
+    left = words_left(participant.study_id, [participant.pseudonym, *given])
     # Their validation links stop working: nobody answers in an erased person's name.
     for link in db.session.execute(
         db.select(ValidationLink).filter_by(participant_id=participant.id, revoked_at=None)
@@ -272,7 +276,7 @@ def erase_participant(participant: Participant, *, user_id: int, real_names: lis
     participant.erased_at = utcnow()
     participant.version = participant.version + 1  # an edit form opened before is stale
     db.session.flush()
-    counts = {"mentions": mentions, "consents": consents, "names": removed}
+    counts = {"mentions": mentions, "consents": consents, "names": removed, "words_left": left}
     record(
         "participant.erase",
         participant,
@@ -317,4 +321,17 @@ def erase(study_id: int, participant_id: int):
         _("The participant's data was erased (%(n)d mentions replaced).", n=counts["mentions"]),
         "success",
     )
+    if counts["words_left"]:
+        flash(
+            ngettext(
+                "%(num)d lower-case occurrence of a name that is also an ordinary word was "
+                "kept as a word (as “rose” in “the rent rose”). Check it if names were typed "
+                "in lower case.",
+                "%(num)d lower-case occurrences of a name that is also an ordinary word were "
+                "kept as words (as “rose” in “the rent rose”). Check them if names were typed "
+                "in lower case.",
+                counts["words_left"],
+            ),
+            "warning",
+        )
     return redirect(url_for("participants.roster", study_id=study_id))

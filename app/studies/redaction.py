@@ -36,7 +36,8 @@ class Redactor:
     "I called Sanne" does not name her. A publication (`publication=True`, the Word
     report) also scrubs the pseudonyms of participants who may not be quoted, so
     "Positions: Marc (worker) against…" names nobody who did not consent.
-    Names are whole names as erasure finds them (`privacy.fields.name_pattern`, any case):
+    Names are whole names as erasure finds them (`privacy.fields.name_pattern`, any case,
+    but a pseudonym that is also a word only with a capital: "Rose", never "prices rose"):
     "Ann" in "d'Ann" or "Ann's", never in "Annick" or "Ann-Marie"; every pseudonym of the
     study is matched, longest first, so a kept "Ann Smit" beside a scrubbed "Ann" stays.
     """
@@ -47,7 +48,7 @@ class Redactor:
         self._kept = {_name_key(name) for name in kept}
         names = name_pattern([*scrubbed, *kept], ignore_case=True) if scrubbed else None
         # One pass over both kinds of name, so `edit` knows where each replacement is.
-        names_part = f"|(?i:{names.pattern})" if names else ""
+        names_part = f"|{names.pattern}" if names else ""  # it carries its own case rule
         self._pattern = re.compile(ERASED_LABEL.pattern + names_part)
 
     @classmethod

@@ -27,7 +27,8 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
-NAMES = ["Ann", "Zoë", "O'Brien", "Jean Dupont", "Ana-Lu", "Éva"]
+# "Rose" and "De Rose" are also words: in lower case they stay (privacy/fields.name_pattern).
+NAMES = ["Ann", "Zoë", "O'Brien", "Jean Dupont", "Ana-Lu", "Éva", "Rose", "De Rose"]
 REPLACEMENTS = ["[NOM]", "Anna", "Anonymous", "X", "P1", "Éva Éva", "😀", "n"]
 PIECES = [
     " ",
