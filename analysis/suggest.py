@@ -7,8 +7,9 @@ One model, two regimes per theme:
   evidence, long passages need more evidence, themes compete within a passage;
   suggested when the score reaches `THRESHOLD` (about 2 points);
 - calibration: from `CALIBRATE_FROM` (20) coded passages, in any language (the
-  points are language independent) with rejections as negatives, each theme's points
-  get the multiplier that best separates its codings, shrunk towards 1;
+  points are language independent) with rejections as negatives, each theme that is
+  not learned yet (a rare theme) gets the multiplier of its points that best separates
+  its codings, shrunk towards 1; a learned theme's model is its calibration;
 - learned, once the study has at least `MIN_POSITIVES` examples coded with the theme and
   `MIN_NEGATIVES` examples without it: a logistic regression (balanced classes) over
   lemma unigrams and bigrams (TF-IDF) plus every theme's calibrated points, trained on
