@@ -220,6 +220,18 @@ class ThemeSuggester:
                 offsets[:, column] = np.log(likely / (1 - likely))
         return _Points(points, raised, offsets)
 
+    def zero_shot_scores(self, prepared: Sequence[PreparedText]) -> np.ndarray:
+        """Return every theme's zero-shot score of prepared passages (passages × `keys`).
+
+        The score a suggestion starts from before a study's codings: the lexicon's points
+        raised and lowered by the shipped prior for the default themes. The theme sweep
+        ranks by it (`analysis.sweep.sweep_items`).
+        """
+        if not hasattr(self, "zero_shot_"):
+            self.fit()
+        matches = [self.zero_shot_.matches(p) for p in prepared]
+        return score_from_points(self._points(matches, prepared).points)
+
     def suggest(
         self,
         items: Sequence[tuple[Hashable, str | PreparedText]],

@@ -7,7 +7,10 @@ accepts or rejects each. `ThemeSweep` ranks the passages not reviewed yet:
   caller): the zero-shot evidence points of every theme of the codebook (language-
   independent) and the passage's content lemmas and lemma bigrams, hashed (so each
   passage's row is fixed and needs no vocabulary fitted over the study);
-- the score starts as the zero-shot prior of the theme (`analysis.zeroshot`); once
+- the score starts as the theme's zero-shot score, the one suggestions start from
+  (`ThemeSuggester.zero_shot_scores`: the lexicon's points, raised and lowered by the
+  shipped prior for a default theme: 17 % fewer reviews to find 80 % of a theme in
+  that order than by the lexicon's evidence alone, BENCHMARKS.md "Session 12"); once
   there is at least one accepted and one rejected passage, a logistic regression
   over those features is blended in: `w * learned + (1 - w) * prior` with
   `w = n / (n + blend_half)`, n the smaller of the two counts (warm start: the
@@ -38,12 +41,13 @@ from analysis.codebook import ThemeSpec
 from analysis.errors import AnalysisError
 from analysis.features import lemma_ngrams
 from analysis.nlp import PreparedText
-from analysis.zeroshot import ZeroShot, score_from_points
 
 HASH_FEATURES = 2**18
 WARMUP = 4
 EXPLORE_EVERY = 3
-BLEND_HALF = 6
+# Decisions (each kind) at which learned and zero-shot weigh the same: 24 since the sweep
+# starts from the suggestions' score (6 before; BENCHMARKS.md, "Session 12").
+BLEND_HALF = 24
 C = 1.0
 UNSURE_BELOW = 0.5  # explore once the best remaining passage is less likely than this
 CALIBRATE_FROM = 3  # accepted and rejected passages each, before calibrating
@@ -55,13 +59,17 @@ class SweepItem:
     """One passage's sweep features: evidence per theme, lemma n-grams, clean spans.
 
     `points[i]` is the evidence for `keys[i]` of the codebook it was computed with;
-    `spans[key]` are (start, end) code-point offsets of that theme's evidence.
+    `scores[i]` the zero-shot score of that theme, as suggestions start from
+    (`ThemeSuggester.zero_shot_scores`: the lexicon and, for a default theme, the
+    shipped prior); `spans[key]` are (start, end) code-point offsets of that theme's
+    evidence.
     """
 
     id: Hashable
     points: tuple[float, ...]
     ngrams: tuple[str, ...]
     spans: Mapping[str, tuple[tuple[int, int], ...]]
+    scores: tuple[float, ...]
 
 
 Spans = tuple[tuple[int, int], ...]
@@ -87,10 +95,14 @@ def sweep_items(
     """Compute the sweep features of (id, PreparedText) items for a codebook."""
     if not codebook:
         raise AnalysisError("the codebook has no themes")
-    zero_shot = ZeroShot(codebook)
+    from analysis.suggest import ThemeSuggester
+
+    suggester = ThemeSuggester(codebook).fit()
+    zero_shot = suggester.zero_shot_
     keys = [theme.key for theme in codebook]
+    scores = suggester.zero_shot_scores([prepared for _, prepared in items]).tolist()
     result = []
-    for item_id, prepared in items:
+    for (item_id, prepared), row in zip(items, scores, strict=True):
         matches = zero_shot.matches(prepared)
         points = zero_shot.evidence_points(matches)
         result.append(
@@ -99,6 +111,7 @@ def sweep_items(
                 points=tuple(float(points[key]) for key in keys),
                 ngrams=tuple(lemma_ngrams(prepared)),
                 spans=clean_spans(prepared, matches),
+                scores=tuple(row),
             )
         )
     return result
@@ -154,7 +167,8 @@ def sweep_matrix(items: Sequence[SweepItem], keys: Sequence[str], theme: str) ->
     share = own / np.maximum(points.sum(axis=1), 1e-9)
     evidence = np.column_stack([np.log1p(points), np.log1p(own), share]) * EVIDENCE_SCALE
     features = sparse.hstack([lemmas, sparse.csr_matrix(evidence.astype(np.float32))]).tocsr()
-    return SweepMatrix(tuple(item.id for item in items), features, score_from_points(own))
+    prior = np.array([item.scores[column] for item in items], dtype=np.float64)
+    return SweepMatrix(tuple(item.id for item in items), features, prior)
 
 
 def _identity(features):

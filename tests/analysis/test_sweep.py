@@ -130,3 +130,28 @@ def test_evidence_is_clean_no_stop_words_no_duplicates():
     wordings = [text[start:end].lower() for start, end in spans]
     assert "vous" not in wordings and len(spans) == len(set(spans))
     assert evidence_terms(text, spans) == ["mot de passe", "code PIN"]
+
+
+def test_a_default_theme_is_swept_from_the_score_suggestions_start_from():
+    """The sweep's first order is the suggestions' zero-shot score (lexicon and shipped
+    prior), so a passage the prior reads as the theme comes before one that only names
+    the field's words, as in the suggestions list."""
+    from analysis import ThemeSuggester, default_codebook
+
+    codebook = default_codebook()
+    keys = [theme.key for theme in codebook]
+    texts = [
+        "Since the bank closed its branch, the bank's customers are sent to our counter to do "
+        "their online banking; the bank hands its work to the social service.",
+        "The municipality opened a digital help point in the library with volunteers.",
+        "My son does everything for me on the computer, I cannot do it without him.",
+        "We talked about the coffee machine and the next meeting date.",
+    ]
+    prepared = [prepare(text, "en") for text in texts]
+    items = sweep_items(codebook, list(enumerate(prepared)))
+    expected = ThemeSuggester(codebook).fit().zero_shot_scores(prepared)
+    for column, key in enumerate(keys):
+        swept = sweep_matrix(items, keys, key)
+        assert swept.prior.tolist() == pytest.approx(expected[:, column].tolist())
+        order = [entry.id for entry in ThemeSweep().fit(swept, {}).ranking()]
+        assert order[0] == int(expected[:, column].argmax())
