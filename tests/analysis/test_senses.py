@@ -319,6 +319,13 @@ NOT_EVIDENCE = [
         "dependency",
         {"soumettons"},
     ),
+    # "call" (a phone call) is context of outsourcing; "a project called" names something.
+    (
+        "en",
+        "A project called Digital Bridge sends the bank's customers to the social service.",
+        "outsourcing",
+        {"called"},
+    ),
 ]
 
 
