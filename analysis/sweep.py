@@ -41,6 +41,7 @@ from analysis.codebook import ThemeSpec
 from analysis.errors import AnalysisError
 from analysis.features import lemma_ngrams
 from analysis.nlp import PreparedText
+from analysis.suggest import ThemeSuggester
 
 HASH_FEATURES = 2**18
 WARMUP = 4
@@ -95,8 +96,6 @@ def sweep_items(
     """Compute the sweep features of (id, PreparedText) items for a codebook."""
     if not codebook:
         raise AnalysisError("the codebook has no themes")
-    from analysis.suggest import ThemeSuggester
-
     suggester = ThemeSuggester(codebook).fit()
     zero_shot = suggester.zero_shot_
     keys = [theme.key for theme in codebook]
