@@ -10,11 +10,21 @@ from __future__ import annotations
 import pytest
 
 from app.capture.formats import parse_transcript
-from app.capture.import_jobs import store_batch
+from app.capture.import_jobs import BATCH_TURNS, KIND, run_import, store_batch
 from app.capture.joins import split_passage
 from app.capture.passages import Speaker, add_passage
-from app.models import GroupSession, Passage, SessionStatus, SpeakerKind
+from app.models import (
+    GroupSession,
+    ImportDraft,
+    Job,
+    JobStatus,
+    Passage,
+    SessionStatus,
+    SpeakerKind,
+)
 from app.platform.extensions import db
+from tests.app.capture.test_import_retry import TURNS as FILE_TURNS
+from tests.app.capture.test_import_retry import draft_batch  # noqa: F401 (a fixture)
 from tests.conftest import while_held
 
 ANIMATRICE = Speaker(SpeakerKind.FACILITATOR, None, "Animatrice")
@@ -152,3 +162,37 @@ def test_a_batch_stored_while_a_passage_is_split_comes_after_both_halves(app, im
         "numéro 1.",
         *_tours(2, 3, 4),
     ]
+
+
+def test_an_import_job_stores_its_next_batches_after_a_passage_added_by_hand(
+    app,
+    draft_batch,  # noqa: F811 (the fixture imported above)
+):
+    """The job itself: a facilitator adds a passage once the first batch is stored; the job
+    ends with every turn and that passage, each at a place of its own, none skipped."""
+    study_id, amina_id, batch = draft_batch
+    with app.app_context():
+        job = Job(
+            study_id=study_id,
+            kind=KIND,
+            status=JobStatus.RUNNING,
+            created_by_id=db.session.execute(db.select(ImportDraft.user_id)).scalar(),
+            params={"batch": batch, "speakers": [f"p:{amina_id}"] * 2, "language": "fr"},
+        )
+        db.session.add(job)
+        db.session.commit()
+        added = []
+
+        def progress(fraction: float, message: str = "") -> None:
+            db.session.commit()  # as the queue's progress does
+            if fraction > 0 and not added:  # between the first batch and the second
+                group_session = db.session.get(GroupSession, job.params["sessions"][0])
+                added.append(add_passage(group_session, 5, ANIMATRICE, "À la main.", user_id=None))
+                db.session.commit()
+
+        result = run_import(job, progress)
+        importing = {"session": result["sessions"][0]}
+    record = _record(app, importing)
+    _assert_places_1_to_n(record)
+    assert len(record) == FILE_TURNS + 1
+    assert record[BATCH_TURNS] == (5, BATCH_TURNS + 1, "À la main.")
