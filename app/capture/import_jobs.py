@@ -6,7 +6,8 @@ number (never the names of the file: they may be real names) and the ids of thos
 participants. The job parses the drafts again and stores each file's turns
 `BATCH_TURNS` at a time, one short transaction each (on SQLite a transaction holds
 the write lock), so other members read and write between them however long the
-file is.
+file is. Each batch takes the session's lock and continues every phase after its last
+stored place, as a passage added by hand does (`store_batch`), so the two never share one.
 
 All or nothing, for the person who imports: on any failure the job deletes what it
 stored (the sessions, and with them their passages and findings; the participants
@@ -28,11 +29,12 @@ import time
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from analysis import detect_language
 from analysis.pii import detect
-from app.capture.formats import speakers
+from app.capture.formats import Turn, speakers
 from app.capture.formats.markdown import speaker_key
 from app.capture.passages import Speaker, parse_speaker
 from app.capture.transcripts import (
@@ -47,6 +49,7 @@ from app.capture.transcripts import (
 from app.jobs.queue import JobError, cleanup, handler
 from app.models import GroupSession, ImportDraft, Job, JobStatus, Participant, Passage, Study
 from app.platform.database import is_sqlite
+from app.platform.edits import lock_parent
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
 from app.privacy.scan import ner_pipeline
@@ -180,10 +183,8 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
     pause = PAUSE if is_sqlite(current_app) or in_process else 0
     done = 0
     for session_id, (_name, turns) in zip(sessions, files, strict=True):
-        group_session = db.session.get(GroupSession, session_id)
-        positions: dict[int, int] = {}
         for start in range(0, len(turns), BATCH_TURNS):
-            store_turns(group_session, turns[start : start + BATCH_TURNS], mapped, positions)
+            store_batch(session_id, turns[start : start + BATCH_TURNS], mapped)
             done += len(turns[start : start + BATCH_TURNS])
             # The session keeps no list of the passages (store_turns links them by id) and
             # its identity map holds objects weakly: memory stays at one batch.
@@ -203,6 +204,31 @@ def _store(job: Job, study: Study, files, mapped, progress) -> dict:
     }
     db.session.commit()
     return job.result
+
+
+def store_batch(session_id: int, turns: list[Turn], mapped: dict[str, Speaker | None]) -> None:
+    """Store one batch of a file's turns, each phase's after what the session holds now.
+
+    The session is visible, and editable, from the transaction that created it, and each
+    batch is committed on its own: between batches (or during one) a facilitator may add
+    a passage, split or merge one, or edit one into another phase. All of these take the
+    session's lock and give "the last place + 1"; so does each batch, reading the last
+    place of every phase under that lock instead of counting its own turns, or its next
+    turn would share a place with the hand-made one (PostgreSQL's READ COMMITTED would
+    let both commit). So a passage added by hand while a file is imported comes after
+    every turn of its phase stored by then, and the import's later turns of that phase
+    come after it: the record's order is the order of the saves, never ambiguous, and
+    the passage can be moved. Refusing edits until the job ends was the alternative;
+    it would need a check in every edit path and keep the facilitator waiting.
+    """
+    lock_parent(GroupSession, session_id)
+    last = db.session.execute(
+        db.select(Passage.phase, func.max(Passage.position))
+        .filter_by(group_session_id=session_id)
+        .group_by(Passage.phase)
+    ).all()
+    group_session = db.session.get(GroupSession, session_id)
+    store_turns(group_session, turns, mapped, {phase: position for phase, position in last})
 
 
 @cleanup(KIND)
