@@ -31,6 +31,7 @@ from app.platform.extensions import db
 from app.platform.forms import ValidationError
 from app.privacy.fields import SOURCES, WHOLE_STUDY, is_ordinary_name, name_pattern
 from app.privacy.scan import rescan
+from app.privacy.texts import row_parts
 
 
 def _count_saves(saves: list[tuple[object, set[str]]]) -> None:
@@ -169,11 +170,7 @@ def words_left(study_id: int, names: list[str]) -> int:
         if source.model is PassageRevision:
             continue
         for row in db.session.execute(source.select(study_id)).scalars():
-            values = [getattr(row, name) for name in source.fields]
-            for name in source.json_fields:
-                value = getattr(row, name) or []
-                values += value.values() if isinstance(value, dict) else value
-            count += sum(len(pattern.findall(v)) for v in values if isinstance(v, str))
+            count += sum(len(pattern.findall(text)) for _name, text in row_parts(source, row))
     return count
 
 

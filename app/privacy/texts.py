@@ -24,7 +24,7 @@ def _json_strings(value) -> list[str]:
     return [item for item in value or () if isinstance(item, str)]
 
 
-def _parts(source: Source, row) -> list[tuple[str, str]]:
+def row_parts(source: Source, row) -> list[tuple[str, str]]:
     """Return (field, text) for each part of a row's scanned text, in order."""
     parts = [(name, getattr(row, name) or "") for name in source.fields]
     for name in source.json_fields:
@@ -49,7 +49,7 @@ def finding_text(kind: str, row) -> str:
         return statement_text(row.current) if row.versions else ""
     if kind == "narrative":
         return narrative_text(row)
-    return "\n".join(text for _name, text in _parts(SOURCE_OF[kind], row))
+    return "\n".join(text for _name, text in row_parts(SOURCE_OF[kind], row))
 
 
 def field_at(kind: str, row, offset: int) -> str:
@@ -57,7 +57,7 @@ def field_at(kind: str, row, offset: int) -> str:
     if kind in ("statement", "narrative"):
         return ""
     position = 0
-    for name, text in _parts(SOURCE_OF[kind], row):
+    for name, text in row_parts(SOURCE_OF[kind], row):
         if offset <= position + len(text):
             return name
         position += len(text) + 1
