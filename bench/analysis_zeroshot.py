@@ -60,6 +60,7 @@ CHECKED = (
     "report_dev6.jsonl",
     "report_dev7.jsonl",
     "report_dev8.jsonl",
+    "report_dev9.jsonl",
 )
 LANGS = ("nl", "fr", "en", "all")
 
