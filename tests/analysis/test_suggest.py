@@ -294,19 +294,22 @@ def test_a_learned_default_theme_keeps_what_the_shipped_prior_knows(dev_rows, de
 
 
 def test_the_offset_regression_is_scikit_learns_when_the_offset_is_zero():
-    """The prior-centred regression minimises scikit-learn's loss: same model at offset 0."""
+    """The prior-centred regression minimises scikit-learn's loss: same model at offset 0.
+
+    At its own penalty (`OFFSET_C`, lower than a regression from nothing needs).
+    """
     import numpy as np
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    from analysis.scoring import C, _OffsetLogistic
+    from analysis.scoring import OFFSET_C, _OffsetLogistic
 
     rng = np.random.default_rng(7)
     features = sparse.csr_matrix(rng.random((60, 12)) * (rng.random((60, 12)) < 0.3))
     target = (features @ rng.normal(size=12) + rng.normal(scale=0.3, size=60) > 0.2).astype(int)
     weights = np.where(rng.random(60) < 0.2, 2.0, 1.0)
     ours = _OffsetLogistic().fit(features, target, weights, np.zeros(60))
-    exact = LogisticRegression(C=C, class_weight="balanced", tol=1e-10, max_iter=20000)
+    exact = LogisticRegression(C=OFFSET_C, class_weight="balanced", tol=1e-10, max_iter=20000)
     theirs = exact.fit(features, target, sample_weight=weights)
     assert np.allclose(ours.coef_, theirs.coef_[0], atol=1e-3)
     assert abs(ours.intercept_ - theirs.intercept_[0]) < 1e-3
