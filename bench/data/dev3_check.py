@@ -1,6 +1,6 @@
 """Validate a pair of check sets and print their counts and agreement.
 
-Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5|dev6|dev7|dev8|dev9]
+Usage: python3 bench/data/dev3_check.py [dev3|dev4|dev5|dev6|dev7|dev8|dev9|dev10]
 
 `dev3` (the default): report_dev3.jsonl and spoken_dev4.jsonl (session 6); `dev4`:
 report_dev4.jsonl (24 groups) and spoken_dev5.jsonl (15 per language), session 8; `dev5`:
@@ -10,8 +10,9 @@ literal theme word), session 10; `dev7`: report_dev7.jsonl alone (24 groups, 8 o
 in each language, 60-160 words, 40-50 % without a theme), session 11; `dev8`:
 report_dev8.jsonl alone (24 groups, nl originals of 90-170 words, translations up to 210,
 38-46 % without a theme), session 12; `dev9`: report_dev9.jsonl alone (24 groups, 16 nl and
-8 fr originals of 150-260 words), session 12, unread; the rules below are written for dev3
-and hold with those counts.
+8 fr originals of 150-260 words), session 12; `dev10`: report_dev10.jsonl alone (24 groups,
+16 fr and 8 nl originals of 130-200 words), session 13, unread; the rules below are written
+for dev3 and hold with those counts.
 
 report_dev3: 30 groups x nl/fr/en, keys id, lang, group, text, labels, source (in that order),
 ids `<lang>-rdev3-NNN`, the three lines of a group share labels and source, and
@@ -50,6 +51,7 @@ SETS = {
     "dev7": ("report_dev7", "rdev7", 24, None, None, 0),  # report set only, no spoken part
     "dev8": ("report_dev8", "rdev8", 24, None, None, 0),  # report set only, no spoken part
     "dev9": ("report_dev9", "rdev9", 24, None, None, 0),  # report set only, no spoken part
+    "dev10": ("report_dev10", "rdev10", 24, None, None, 0),  # report set only, no spoken part
 }
 # Report-only sets: (no-theme share, original language, None for a third in each, or a
 # count per language, literal theme words forbidden), from each set's brief.
@@ -58,6 +60,7 @@ REPORT_ONLY = {
     "dev7": ((0.40, 0.50), None, False),
     "dev8": ((0.38, 0.46), "nl", False),
     "dev9": ((0.38, 0.46), {"nl": 16, "fr": 8}, False),
+    "dev10": ((0.38, 0.46), {"fr": 16, "nl": 8}, False),
 }
 REPORT, R_INFIX, GROUPS, SPOKEN, S_INFIX, PER_LANG = SETS["dev3"]
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
@@ -71,7 +74,7 @@ PII = re.compile(
 NONE_SHARE = (0.30, 0.50)
 WORDS = (40, 160)  # dev6, dev7: words per line
 # dev8: Dutch originals of 90-170 words; translations run longer (French up to 200)
-WORDS_OF = {"dev8": (90, 210), "dev9": (150, 270)}
+WORDS_OF = {"dev8": (90, 210), "dev9": (150, 270), "dev10": (120, 200)}
 THEME_SHARE = (0.09, 0.40)
 
 
@@ -263,7 +266,8 @@ def print_coder2(title: str, coded: dict[str, dict]) -> None:
 def check_dev6_extra(rows: list[dict], passes: dict[str, dict], name: str) -> None:
     """Report-only sets: words per line (`WORDS`, `WORDS_OF`); dev6 35-45 % no theme,
     originals in nl, no literal theme name; dev7 40-50 % no theme, originals 8 each in nl,
-    fr and en; dev8 38-46 %, originals in nl; dev9 38-46 %, 16 nl and 8 fr originals."""
+    fr and en; dev8 38-46 %, originals in nl; dev9 38-46 %, 16 nl and 8 fr originals; dev10
+    38-46 %, 16 fr and 8 nl originals."""
     none_share, original, no_literal = REPORT_ONLY[name]
     for r in rows:
         n = len(r["text"].split())
