@@ -296,7 +296,7 @@ def test_a_learned_default_theme_keeps_what_the_shipped_prior_knows(dev_rows, de
 def test_the_offset_regression_is_scikit_learns_when_the_offset_is_zero():
     """The prior-centred regression minimises scikit-learn's loss: same model at offset 0.
 
-    At its own penalty (`OFFSET_C`, lower than a regression from nothing needs).
+    At its own penalty (`OFFSET_C`, stronger than the one of a regression from nothing).
     """
     import numpy as np
     from scipy import sparse
