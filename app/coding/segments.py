@@ -42,6 +42,7 @@ from app.platform.extensions import db
 from app.platform.forms import ValidationError, as_id, clean_date
 from app.studies.codebook import descendant_ids, theme_by_id, theme_tree
 from app.studies.consents import left_out_as_person
+from app.studies.redaction import words_kept
 
 bp = Blueprint("segments", __name__, url_prefix="/studies/<int:study_id>")
 
@@ -145,6 +146,7 @@ def retrieval(study_id: int):
         memo=_("Memo:"),
         open=_("Open in the coding view"),
     )
+    can_export = allowed(g.membership.role, "export.download")
     return render_template(
         "segments/retrieval.html",
         study=g.study,
@@ -159,8 +161,9 @@ def retrieval(study_id: int):
         attributes=attribute_values(study_id, attributes),
         coders=_coders(study_id),
         error=date_error,
-        can_export=allowed(g.membership.role, "export.download"),
+        can_export=can_export,
         export_args={k: v for k, v in request.args.items() if k in FILTER_ARGS},
+        words_kept=words_kept(study_id)["exchange"] if can_export else {},
     ), (422 if date_error else 200)
 
 

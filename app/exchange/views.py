@@ -42,6 +42,7 @@ from app.models import Consent, GroupSession, Job, JobStatus, Participant, Passa
 from app.platform.extensions import db
 from app.platform.files import private_folder, write_private
 from app.platform.forms import ValidationError, as_id, clean_language
+from app.studies.redaction import words_kept
 
 bp = Blueprint("exports", __name__, url_prefix="/studies/<int:study_id>/exports")
 imports_bp = Blueprint("study_imports", __name__, url_prefix="/import")
@@ -183,6 +184,7 @@ def index(study_id: int):
         study=g.study,
         sessions=g.study.group_sessions,
         can_backup=allowed(g.membership.role, "study.backup"),
+        words_kept=words_kept(study_id),  # names kept as words: "the rents rose"
         reports=db.session.execute(
             db.select(Job)
             .filter_by(study_id=study_id, kind="export.docx")

@@ -273,6 +273,11 @@ def _part(word: str) -> str:
     return "".join("['’]" if char in "'’" else re.escape(char) for char in word)
 
 
+def name_key(name: str) -> str:
+    """Return a name as `name_pattern` matches it: parts, case and apostrophes folded."""
+    return " ".join(name.split()).casefold().replace("’", "'")
+
+
 def is_ordinary_name(name: str) -> bool:
     """Return whether a name, every part of it, is also an ordinary nl/fr/en word in lower case.
 

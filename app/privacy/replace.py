@@ -29,7 +29,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.platform.extensions import db
 from app.platform.forms import ValidationError
-from app.privacy.fields import SOURCES, WHOLE_STUDY, is_ordinary_name, name_pattern
+from app.privacy.fields import SOURCES, WHOLE_STUDY, is_ordinary_name, name_key, name_pattern
 from app.privacy.scan import rescan
 from app.privacy.texts import row_parts
 
@@ -161,17 +161,33 @@ def words_left(study_id: int, names: list[str]) -> int:
     rule, but a name if a transcript was typed without capitals, so the facilitator is told.
     A passage counts its current text, not its revisions again; statements count each version.
     """
-    pattern = name_pattern([name for name in names if name.strip() and is_ordinary_name(name)])
-    if pattern is None:
-        return 0
-    pattern = re.compile(pattern.pattern, re.IGNORECASE)  # as typed, now in any case
-    count = 0
+    return sum(words_left_by_name(study_id, names).values())
+
+
+def words_left_by_name(study_id: int, names: list[str]) -> dict[str, int]:
+    """Count, per name that is also a word, its occurrences the name rule leaves as words.
+
+    The rule (`fields.name_pattern`) takes "Rose" and "ROSE" as the name, so only the other
+    occurrences ("the rents rose") count, whether or not the name was replaced before: an
+    export, which scrubs its copy, is told what it will carry. Keys are the names as given.
+    """
+    words = [name for name in names if name.strip() and is_ordinary_name(name)]
+    found = name_pattern(words)
+    if found is None:
+        return {}
+    found = re.compile(found.pattern, re.IGNORECASE)  # as typed, now in any case
+    as_name = name_pattern(words, ignore_case=True)  # what the rule takes as the name
+    counts = {name: 0 for name in words}
+    by_key = {name_key(name): name for name in reversed(words)}  # the first name of a key counts
     for source in SOURCES:
         if source.model is PassageRevision:
             continue
         for row in db.session.execute(source.select(study_id)).scalars():
-            count += sum(len(pattern.findall(text)) for _name, text in row_parts(source, row))
-    return count
+            for _name, text in row_parts(source, row):
+                for match in found.finditer(text):
+                    if not as_name.fullmatch(match[0]):
+                        counts[by_key.get(name_key(match[0]), words[0])] += 1
+    return counts
 
 
 def _rewrite(passage: Passage, new_text: str, pattern: re.Pattern, old: str, size: int) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.models import Participant, StatementLink
 from app.platform.extensions import db
-from app.privacy.fields import name_pattern
+from app.privacy.fields import is_ordinary_name, name_key, name_pattern
 from app.studies.consents import left_out_as_person, participant_problem
 
 # What an export carries instead of withheld words or names, so its structure
@@ -45,7 +45,7 @@ class Redactor:
     def __init__(self, scrubbed: Iterable[str] = (), kept: Iterable[str] = ()) -> None:
         kept = [name for name in kept if name.strip()]
         scrubbed = [name for name in scrubbed if name.strip()]
-        self._kept = {_name_key(name) for name in kept}
+        self._kept = {name_key(name) for name in kept}
         names = name_pattern([*scrubbed, *kept], ignore_case=True) if scrubbed else None
         # One pass over both kinds of name, so `edit` knows where each replacement is.
         names_part = f"|{names.pattern}" if names else ""  # it carries its own case rule
@@ -61,21 +61,7 @@ class Redactor:
         own pseudonym or label, whatever their consent: it is theirs; other people's
         names follow the exchange files' rule.
         """
-        participants = db.session.execute(
-            db.select(Participant)
-            .filter_by(study_id=study_id)
-            .options(selectinload(Participant.consents))
-        ).scalars()
-        scrubbed, kept = [], []
-        for participant in participants:
-            if requester is not None and participant.id == requester.id:
-                out = False
-            elif publication:
-                out = participant_problem(participant) is not None
-            else:
-                out = left_out_as_person(participant)
-            (scrubbed if out else kept).append(participant.pseudonym or "")
-        return cls(scrubbed, kept)
+        return cls(*study_names(study_id, publication=publication, requester=requester))
 
     def __call__(self, text: str | None) -> str:
         """Return `text` with every name that may not leave replaced by the marker."""
@@ -85,7 +71,7 @@ class Redactor:
         """Return `text` scrubbed as `__call__` does, with where each replacement went."""
         out, spans, at = [], [], 0
         for match in self._pattern.finditer(text or ""):
-            if _name_key(match[0]) in self._kept:
+            if name_key(match[0]) in self._kept:
                 continue  # a pseudonym that may leave, longer than one that may not
             out += [text[at : match.start()], WITHHELD_TEXT]
             spans.append((match.start(), match.end()))
@@ -110,9 +96,54 @@ class Redactor:
         return self.words(passage.text, coding.start_offset, coding.end_offset) or WITHHELD_TEXT
 
 
-def _name_key(name: str) -> str:
-    """Return a name as `name_pattern` matches it: parts, case and apostrophes folded."""
-    return " ".join(name.split()).casefold().replace("’", "'")
+def study_names(
+    study_id: int, *, publication: bool, requester: Participant | None = None
+) -> tuple[list[str], list[str]]:
+    """Return a study's pseudonyms as (scrubbed, kept) by its exchange files or publications."""
+    participants = db.session.execute(
+        db.select(Participant)
+        .filter_by(study_id=study_id)
+        .options(selectinload(Participant.consents))
+    ).scalars()
+    scrubbed, kept = [], []
+    for participant in participants:
+        if requester is not None and participant.id == requester.id:
+            out = False
+        elif publication:
+            out = participant_problem(participant) is not None
+        else:
+            out = left_out_as_person(participant)
+        (scrubbed if out else kept).append(participant.pseudonym or "")
+    return scrubbed, kept
+
+
+def words_kept(study_id: int) -> dict[str, dict[str, int]]:
+    """Return per kind of export the scrubbed names that are words, with their word uses.
+
+    The name rule scrubs "Rose" and keeps "the rents rose", so an export carries those
+    words: the export page tells the facilitator to check them. The kinds are
+    "publication" (the Word report) and "exchange" (every other file), which can scrub
+    different people; a name counted 0 is left out. No text is read when no scrubbed
+    pseudonym is an ordinary word.
+    """
+    words = {
+        kind: [
+            name
+            for name in study_names(study_id, publication=kind == "publication")[0]
+            if name.strip() and is_ordinary_name(name)
+        ]
+        for kind in ("publication", "exchange")
+    }
+    every = list(dict.fromkeys(words["publication"] + words["exchange"]))
+    if not every:
+        return {kind: {} for kind in words}
+    from app.privacy.replace import words_left_by_name  # it reads every text of the study
+
+    counts = words_left_by_name(study_id, every)  # one reading for both kinds
+    return {
+        kind: {name: counts[name] for name in names if counts[name]}
+        for kind, names in words.items()
+    }
 
 
 class Redacted:

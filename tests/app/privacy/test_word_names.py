@@ -48,6 +48,7 @@ ACROSS = "Rose said the rents rose"  # coded across her name
 STATEMENT = "Rose and Karim: the rents rose, and sanne saw it too."
 INCIDENT = "The rents ROSE again; ROSE called the OCMW."
 MARKER = "[…]"
+ROSE_WORDS = 2  # "the rents rose" in Karim's passage and in the statement; "ROSE" is her name
 
 
 @pytest.fixture
@@ -220,3 +221,61 @@ def test_the_redactor_keeps_a_word_that_is_also_a_withdrawn_name():
     assert edit.text == f"{MARKER} said the rents rose by 10 %, and {MARKER} agreed."
     start = KARIM_SAYS.index(CODED)
     assert edit.text[slice(*edit.span(start, start + len(CODED)))] == CODED
+
+
+def _export_sections(client, study_id: int) -> dict[str, str]:
+    """Return the export page's sections (report, exchange, sheets) as their HTML."""
+    page = client.get(f"/studies/{study_id}/exports/").text
+    parts = re.findall(r'<section aria-labelledby="(\w+)-heading">(.*?)</section>', page, re.S)
+    return dict(parts)
+
+
+def test_the_export_page_names_a_withdrawn_name_kept_as_a_word(app, client, study):
+    """After Rose withdraws, every export section names her and counts the words kept."""
+    _withdraw(client, study, "Rose")
+    sections = _export_sections(client, study["study"])
+    for key in ("report", "exchange", "sheets"):
+        assert "Some names this export scrubs are also ordinary words." in sections[key]
+        assert f"Rose: {ROSE_WORDS} lower-case occurrences" in sections[key]
+
+
+def test_the_export_page_counts_a_lone_word_once(app, client, study):
+    """Rose's name in a passage counts no occurrence; "the rents rose" alone counts 1."""
+    with app.app_context():
+        for model in (Statement, IncidentSheet, PiiFinding):
+            for row in db.session.execute(db.select(model)).scalars():
+                db.session.delete(row)
+        db.session.commit()
+    _withdraw(client, study, "Rose")
+    sections = _export_sections(client, study["study"])
+    assert "Rose: 1 lower-case occurrence<" in sections["exchange"]
+
+
+def test_the_export_page_says_nothing_of_a_name_that_is_no_word(client, study):
+    """After Sanne withdraws ("sanne" is scrubbed in any case), no export shows the notice."""
+    _withdraw(client, study, "Sanne")
+    page = client.get(f"/studies/{study['study']}/exports/").text
+    assert "lower-case" not in page and "ordinary words" not in page
+
+
+def test_a_name_without_quote_consent_is_noticed_for_the_report_only(client, study):
+    """Rose may not be quoted: the Word report scrubs her, the exchange files keep her name."""
+    url = f"/studies/{study['study']}/participants/{study['Rose']}"
+    form = {
+        "csrf_token": csrf_token(client.get(url).data),
+        "action": "consent",
+        "scope": "quotation",
+        "granted": "0",
+        "given_on": "2026-03-01",
+    }
+    assert client.post(url, data=form).status_code == 302
+    sections = _export_sections(client, study["study"])
+    assert f"Rose: {ROSE_WORDS} lower-case occurrences" in sections["report"]
+    assert "lower-case" not in sections["exchange"] + sections["sheets"]
+
+
+def test_the_segments_page_names_a_withdrawn_name_kept_as_a_word(client, study):
+    """The coded segments page, which downloads segments too, shows the same notice."""
+    _withdraw(client, study, "Rose")
+    page = client.get(f"/studies/{study['study']}/segments").text
+    assert f"Rose: {ROSE_WORDS} lower-case occurrences" in page
