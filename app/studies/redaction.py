@@ -126,6 +126,13 @@ def words_kept(study_id: int) -> dict[str, dict[str, int]]:
     different people; a name counted 0 is left out. No text is read when no scrubbed
     pseudonym is an ordinary word.
     """
+    # One light query first: most studies have no pseudonym that is a word, and then the
+    # consents that decide who is scrubbed need not be read (every export page asks).
+    pseudonyms = db.session.execute(
+        db.select(Participant.pseudonym).filter_by(study_id=study_id)
+    ).scalars()
+    if not any(name and name.strip() and is_ordinary_name(name) for name in pseudonyms):
+        return {"publication": {}, "exchange": {}}
     words = {
         kind: [
             name

@@ -332,8 +332,10 @@ def test_api_create_checks_the_passage_version_in_the_same_query(app, client, st
 # PostgreSQL sends one fewer), listed so that one more query on a page shows up here.
 # Session page: login, study, session, audit check, codebook, its passages and codings,
 # narratives, and for owners the roster (the session's speakers and facilitator labels
-# come from its passages). Coding view: the suggestion panel is one query.
-_PAGES = {"coding view": 9, "passage fragment": 6, "segments": 9, "search": 10, "codings API": 4}
+# come from its passages). Coding view: the suggestion panel is one query. Segments and
+# search: one for the pseudonyms, whether any is a word an export would keep
+# (`studies.redaction.words_kept`).
+_PAGES = {"coding view": 9, "passage fragment": 6, "segments": 10, "search": 11, "codings API": 4}
 MOST_STATEMENTS = {
     "owner@example.org": {"session page": 10, **_PAGES},
     "coder@example.org": {"session page": 9, **_PAGES},
