@@ -61,6 +61,7 @@ CHECKED = (
     "report_dev7.jsonl",
     "report_dev8.jsonl",
     "report_dev9.jsonl",
+    "spoken_dev7.jsonl",
 )
 LANGS = ("nl", "fr", "en", "all")
 

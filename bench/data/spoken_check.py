@@ -1,6 +1,9 @@
 """Validate spoken_dev3.jsonl and print its counts and the labelling agreement.
 
-Usage: python3 bench/data/spoken_check.py
+Usage: python3 bench/data/spoken_check.py [dev3|dev7]
+
+`dev7`: spoken_dev7.jsonl (session 13: 48 Dutch turns, no other language) by the same rules,
+with its own id infix (`nl-sdev7-NNN`) and count.
 
 Checks: every line is a JSON object with the keys id, lang, text, labels, source (in that
 order), ids are unique and read `<lang>-sdev3-NNN`, labels are known themes without
@@ -22,13 +25,17 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "spoken_dev3.jsonl"
-LABELS = HERE / "spoken_dev3_labels.tsv"
-CODER2 = HERE / "spoken_dev3_coder2.tsv"
+# name: (file stem, id infix, languages, passages per language)
+SETS = {
+    "dev3": ("spoken_dev3", "sdev3", ("nl", "fr", "en"), 40),
+    "dev7": ("spoken_dev7", "sdev7", ("nl",), 48),
+}
+STEM, INFIX, LANGS, PER_LANG = SETS[sys.argv[1] if len(sys.argv) > 1 else "dev3"]
+DATA = HERE / f"{STEM}.jsonl"
+LABELS = HERE / f"{STEM}_labels.tsv"
+CODER2 = HERE / f"{STEM}_coder2.tsv"
 THEMES = ("dependency", "privacy", "outsourcing", "role_confusion")
-LANGS = ("nl", "fr", "en")
 KEYS = ["id", "lang", "text", "labels", "source"]
-PER_LANG = 40
 LONG = 90  # words: the "long turn" threshold of the set's brief
 
 
@@ -48,7 +55,7 @@ def load_passages() -> list[dict]:
         if list(row) != KEYS:
             fail(f"line {n}: keys {list(row)}, expected {KEYS}")
         pid, lang, labels = row["id"], row["lang"], row["labels"]
-        if lang not in LANGS or not re.fullmatch(rf"{lang}-sdev3-\d{{3}}", pid):
+        if lang not in LANGS or not re.fullmatch(rf"{lang}-{INFIX}-\d{{3}}", pid):
             fail(f"line {n}: bad id or lang ({pid}, {lang})")
         if pid in seen:
             fail(f"line {n}: duplicate id {pid}")
@@ -79,7 +86,7 @@ def load_passes(rows: list[dict]) -> dict[str, dict[str, set[str]]]:
     passes = {r["id"]: {k: split_labels(r[k]) for k in ("pass1", "pass2", "final")} for r in table}
     ids = [r["id"] for r in rows]
     if len(table) != len(passes) or set(passes) != set(ids):
-        fail("spoken_dev3_labels.tsv does not have exactly one row per passage")
+        fail(f"{LABELS.name} does not have exactly one row per passage")
     for row in rows:
         if passes[row["id"]]["final"] != set(row["labels"]):
             fail(f"{row['id']}: final labels in the TSV differ from the JSONL")
@@ -169,7 +176,7 @@ def load_coder2(rows: list[dict], passes: dict[str, dict[str, set[str]]]) -> dic
     cols = ("coder2", "writer", "adjudicated")
     coded = {r["id"]: {k: split_labels(r[k]) for k in cols} for r in table}
     if len(table) != len(coded) or set(coded) != {r["id"] for r in rows}:
-        fail("spoken_dev3_coder2.tsv does not have exactly one row per passage")
+        fail(f"{CODER2.name} does not have exactly one row per passage")
     for r in table:
         c = coded[r["id"]]
         if c["writer"] != passes[r["id"]]["final"]:

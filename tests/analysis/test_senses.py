@@ -217,6 +217,21 @@ TABLE = [
     ("nl", "Wat is het wifi-wachtwoord hier? Mijn gsm vindt geen netwerk.", "privacy", NO),
     # "depending on" (according to) is not "depends on".
     ("en", "The procedures are really different depending on the embassy.", "dependency", NO),
+    # "ben toch geen" is a worker saying what they are not; "is toch geen" is any judgement.
+    (
+        "nl",
+        "Dat is toch geen gezonde situatie voor de bewoners van het rusthuis.",
+        "role_confusion",
+        NO,
+    ),
+    (
+        "nl",
+        "Wij zijn toch geen filiaal van de bank, zeg ik dan tegen mijn directeur.",
+        "role_confusion",
+        YES,
+    ),
+    # The helpdesk a worker has become weighs as in French and English.
+    ("nl", "Ik ben ondertussen postloket en helpdesk tegelijk.", "role_confusion", YES),
 ]
 
 
