@@ -190,12 +190,13 @@ def _report(client, study_id: int) -> str:
     return docx_text(client.get(link).data)
 
 
-def _withdraw(client, ids: dict, name: str) -> None:
+def _withdraw(client, ids: dict, name: str, scope: str = "participation") -> None:
+    """Record that a participant refuses `scope` (participation: withdraws from the study)."""
     url = f"/studies/{ids['study']}/participants/{ids[name]}"
     form = {
         "csrf_token": csrf_token(client.get(url).data),
         "action": "consent",
-        "scope": "participation",
+        "scope": scope,
         "granted": "0",
         "given_on": "2026-03-01",
     }
@@ -260,15 +261,7 @@ def test_the_export_page_says_nothing_of_a_name_that_is_no_word(client, study):
 
 def test_a_name_without_quote_consent_is_noticed_for_the_report_only(client, study):
     """Rose may not be quoted: the Word report scrubs her, the exchange files keep her name."""
-    url = f"/studies/{study['study']}/participants/{study['Rose']}"
-    form = {
-        "csrf_token": csrf_token(client.get(url).data),
-        "action": "consent",
-        "scope": "quotation",
-        "granted": "0",
-        "given_on": "2026-03-01",
-    }
-    assert client.post(url, data=form).status_code == 302
+    _withdraw(client, study, "Rose", scope="quotation")
     sections = _export_sections(client, study["study"])
     assert f"Rose: {ROSE_WORDS} lower-case occurrences" in sections["report"]
     assert "lower-case" not in sections["exchange"] + sections["sheets"]
