@@ -287,7 +287,9 @@ def _group(rows, items, namer: _Namer, points, themes, keys) -> Group:
     members = [items[i][0] for i in rows]
     terms, first_share = namer.terms(rows)
     centroid = points[rows].mean(axis=0)
-    closeness = points[rows] @ centroid
+    # Element-wise, not `@`: OpenBLAS's float32 matrix-vector kernel can raise a spurious
+    # "invalid value" flag on some CPUs (numpy issue 28967), which tests turn into an error.
+    closeness = (points[rows] * centroid).sum(axis=1)
     nearest = np.lexsort((rows, -closeness))[:REPRESENTATIVES]
     overlap = {key: round(sum(key in themes[i] for i in rows) / len(rows), 4) for key in keys}
     best = max(keys, key=lambda key: overlap[key]) if keys else None
